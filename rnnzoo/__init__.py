@@ -1,0 +1,30 @@
+"""rnnzoo: recurrent neural networks for Keras 3, organized by task topology.
+
+```python
+import rnnzoo
+model = rnnzoo.build_model("many_to_one", cell="lstm", vocab_size=20000, num_classes=2)
+rnnzoo.list_models("*gru*")
+rnnzoo.list_cells()
+```
+"""
+
+from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
+from rnnzoo.cells import list_cells, register_cell
+from rnnzoo.decoding import greedy_decode
+from rnnzoo.topologies import (
+    EncoderDecoder,
+    ManyToMany,
+    ManyToOne,
+    OneToMany,
+    build_model,
+    list_models,
+    list_topologies,
+    register_model,
+)
+from rnnzoo.version import __version__
+
+__all__ = [
+    "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "__version__",
+    "build_model", "greedy_decode", "list_cells", "list_models", "list_topologies",
+    "register_cell", "register_model",
+]

@@ -1,0 +1,10 @@
+"""Recurrent cells: the registry and the cells that ship with rnnzoo.
+
+A new cell goes in its own module here and registers itself with
+`@register_cell`; import that module below so it is registered on import.
+"""
+
+from rnnzoo.cells import standard  # noqa: F401  (registers simple, lstm, gru)
+from rnnzoo.cells.registry import CellSpec, get_cell, list_cells, register_cell
+
+__all__ = ["CellSpec", "get_cell", "list_cells", "register_cell"]

@@ -1,0 +1,33 @@
+"""Topologies: one model class (or builder) per task topology, the registry
+behind `build_model`, and the named variants."""
+
+from rnnzoo.topologies.base import RNNModel
+from rnnzoo.topologies.bidirectional import HEADS, bidirectional
+from rnnzoo.topologies.decoder import SequenceGenerator
+from rnnzoo.topologies.encoder_decoder import EncoderDecoder
+from rnnzoo.topologies.many_to_many import ManyToMany
+from rnnzoo.topologies.many_to_one import ManyToOne
+from rnnzoo.topologies.one_to_many import OneToMany
+from rnnzoo.topologies.registry import (
+    build_model,
+    get_model_entry,
+    list_models,
+    list_topologies,
+    register_model,
+    register_topology,
+)
+
+bidirectional.dispatches_to = tuple(HEADS.values())
+register_topology("one_to_many", OneToMany)
+register_topology("many_to_one", ManyToOne)
+register_topology("many_to_many", ManyToMany)
+register_topology("encoder_decoder", EncoderDecoder)
+register_topology("bidirectional", bidirectional)
+
+from rnnzoo.topologies import variants  # noqa: E402,F401  (registers the variants)
+
+__all__ = [
+    "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel",
+    "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
+    "list_models", "list_topologies", "register_model", "register_topology",
+]

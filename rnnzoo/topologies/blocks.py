@@ -1,0 +1,191 @@
+"""Building blocks shared by every topology: argument checks, the sequence
+input (embedding or masked features), stacked (bi)recurrent layers, the
+output head and the default losses. Each idea lives here once."""
+
+import keras
+
+from rnnzoo.cells import get_cell
+from rnnzoo.metrics import MaskedAccuracy
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+TASKS = ("classification", "regression")
+_STATE_MERGE_LAYERS = {
+    "concat": keras.layers.Concatenate,
+    "sum": keras.layers.Add,
+    "mul": keras.layers.Multiply,
+    "ave": keras.layers.Average,
+}
+
+
+# --- Argument checks ---------------------------------------------------------
+
+
+def check_positive_int(argument, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"`{argument}` must be an integer >= {minimum}, got {value!r}.")
+    return value
+
+
+def check_rate(argument, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"`{argument}` must be a float in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def check_choice(argument, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"`{argument}` must be one of {', '.join(map(repr, choices))}, got {value!r}."
+        )
+    return value
+
+
+def check_recurrent_arguments(
+    *, cell, units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
+    cell_options,
+):
+    """Validates the arguments every topology shares; returns the `CellSpec`."""
+    spec = get_cell(cell)
+    check_positive_int("units", units)
+    check_positive_int("num_layers", num_layers)
+    check_rate("dropout", dropout)
+    check_rate("recurrent_dropout", recurrent_dropout)
+    if not isinstance(bidirectional, bool):
+        raise ValueError(f"`bidirectional` must be True or False, got {bidirectional!r}.")
+    if bidirectional:
+        check_choice("merge_mode", merge_mode, MERGE_MODES)
+    if cell_options is not None and not isinstance(cell_options, dict):
+        raise ValueError(f"`cell_options` must be a dict or None, got {cell_options!r}.")
+    return spec
+
+
+def check_one_input_kind(vocab_argument, vocab_size, dim_argument, input_dim):
+    """Exactly one of token ids (`vocab_size`) or float features (`input_dim`)."""
+    if (vocab_size is None) == (input_dim is None):
+        raise ValueError(
+            f"Give exactly one of `{vocab_argument}` (token id inputs) or "
+            f"`{dim_argument}` (float feature inputs); got {vocab_argument}="
+            f"{vocab_size!r}, {dim_argument}={input_dim!r}."
+        )
+    if vocab_size is not None:
+        check_positive_int(vocab_argument, vocab_size, minimum=2)
+    else:
+        check_positive_int(dim_argument, input_dim)
+
+
+# --- Layers ------------------------------------------------------------------
+
+
+def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix=""):
+    """An input and its embedding: token ids -> `Embedding`, features -> `Masking`.
+
+    Id 0 (or an all-zero feature vector) is padding and is masked when
+    `mask_zero`; padding must be on the right for the cuDNN kernels.
+    Returns `(input_tensor, embedded_sequence)`.
+    """
+    if vocab_size is not None:
+        check_positive_int("embedding_dim", embedding_dim)
+        inputs = keras.Input(shape=(None,), dtype="int32", name=f"{prefix}tokens")
+        embedding = keras.layers.Embedding(
+            vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding"
+        )
+        return inputs, embedding(inputs)
+    inputs = keras.Input(shape=(None, input_dim), dtype="float32", name=f"{prefix}features")
+    if not mask_zero:
+        return inputs, inputs
+    return inputs, keras.layers.Masking(mask_value=0.0, name=f"{prefix}masking")(inputs)
+
+
+def make_recurrent_stack(
+    spec, *, units, num_layers, return_sequences, return_state, dropout,
+    recurrent_dropout, bidirectional=False, merge_mode="concat", cell_options=None,
+    name,
+):
+    """`num_layers` recurrent layers named `{name}_{i}` (the wrapper when
+    bidirectional). Inner layers return sequences; the last one returns
+    sequences only if `return_sequences`."""
+    layers = []
+    for index in range(num_layers):
+        is_last = index == num_layers - 1
+        layer_name = f"{name}_{index}"
+        layer = spec.build(
+            units,
+            return_sequences=return_sequences or not is_last,
+            return_state=return_state,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            name=f"{layer_name}_layer" if bidirectional else layer_name,
+            **(cell_options or {}),
+        )
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=layer_name)
+        layers.append(layer)
+    return layers
+
+
+def run_recurrent_stack(layers, inputs, *, initial_states=None, return_state=False):
+    """Applies stacked layers; returns `(outputs, states)` with one list of
+    state tensors per layer (forward then backward states when bidirectional;
+    empty lists unless `return_state`)."""
+    outputs, states = inputs, []
+    for index, layer in enumerate(layers):
+        if initial_states is None:
+            result = layer(outputs)
+        else:
+            result = layer(outputs, initial_state=list(initial_states[index]))
+        if return_state:
+            outputs, layer_states = result[0], list(result[1:])
+        else:
+            outputs, layer_states = result, []
+        states.append(layer_states)
+    return outputs, states
+
+
+def merge_bidirectional_states(states, *, num_states, merge_mode, name):
+    """Merges each forward state with its backward twin the way the outputs
+    are merged, so an encoder's states can initialize a decoder."""
+    merged = []
+    for layer_index, layer_states in enumerate(states):
+        forward, backward = layer_states[:num_states], layer_states[num_states:]
+        merged.append([
+            _STATE_MERGE_LAYERS[merge_mode](name=f"{name}_{layer_index}_{k}")([f, b])
+            for k, (f, b) in enumerate(zip(forward, backward))
+        ])
+    return merged
+
+
+def bidirectional_width(units, bidirectional, merge_mode):
+    """Feature size of a (bi)recurrent layer's outputs."""
+    return 2 * units if bidirectional and merge_mode == "concat" else units
+
+
+# --- Heads and losses --------------------------------------------------------
+
+
+def check_head(*, task, num_classes, num_outputs, output_activation):
+    """Validates the output head; returns its size."""
+    check_choice("task", task, TASKS)
+    if task == "classification":
+        check_positive_int("num_classes", num_classes, minimum=2)
+        if output_activation not in (None, "softmax"):
+            raise ValueError(
+                "`output_activation` must be None (logits) or 'softmax' for "
+                f"classification, got {output_activation!r}."
+            )
+        return num_classes
+    check_positive_int("num_outputs", num_outputs)
+    return num_outputs
+
+
+def default_loss(task, output_activation, ignore_class=None):
+    if task == "regression":
+        return keras.losses.MeanSquaredError()
+    return keras.losses.SparseCategoricalCrossentropy(
+        from_logits=output_activation is None, ignore_class=ignore_class
+    )
+
+
+def default_metrics(task, ignore_class=None):
+    if task == "regression":
+        return [keras.metrics.MeanAbsoluteError(name="mae")]
+    return [MaskedAccuracy(ignore_class=ignore_class, name="accuracy")]
