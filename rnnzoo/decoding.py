@@ -10,16 +10,19 @@ from keras import ops
 from rnnzoo.data import END_ID, PAD_ID, START_ID
 
 
-def greedy_decode(model, inputs, *, max_length, start_id=None, end_id=None, inference_models=None):
+def greedy_decode(
+    model, inputs, *, max_length, start_id=START_ID, end_id=END_ID, inference_models=None
+):
     """Decodes a batch greedily.
 
     Args:
         model: a `SequenceGenerator` (`OneToMany` or `EncoderDecoder`).
-        inputs: the encoder inputs, a dict (e.g. `{"source_tokens": ids}`).
+        inputs: the encoder input (source ids or features, an image batch,
+            a feature vector batch), or a one-key dict of it.
         max_length: the most tokens to generate.
-        start_id: first decoder input (default `START_ID`).
-        end_id: a row stops after emitting it (default `END_ID`); `None`
-            always generates `max_length` tokens.
+        start_id: first decoder input.
+        end_id: a row stops after emitting it; `None` always generates
+            `max_length` tokens.
         inference_models: `model.inference_models()`, to reuse across calls.
 
     Returns an int32 array `(batch, steps)`, `steps <= max_length`; the ids
@@ -27,9 +30,13 @@ def greedy_decode(model, inputs, *, max_length, start_id=None, end_id=None, infe
     """
     if max_length < 1:
         raise ValueError(f"`max_length` must be >= 1, got {max_length!r}.")
-    start_id = START_ID if start_id is None else start_id
-    end_id = END_ID if end_id is None and start_id == START_ID else end_id
     encoder, step = inference_models or model.inference_models()
+    if isinstance(inputs, dict):  # {"source_tokens": ids} -> ids
+        if len(inputs) != 1:
+            raise ValueError(
+                f"`inputs` must hold only the encoder input, got keys {sorted(inputs)}."
+            )
+        (inputs,) = inputs.values()
     encoded = encoder(inputs)
     first_state = next(v for k, v in encoded.items() if k.startswith("state_"))
     batch_size = int(ops.shape(first_state)[0])

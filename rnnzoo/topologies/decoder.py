@@ -9,6 +9,7 @@ inference graph both call it, on the same layers, looked up by name.
 import keras
 
 from rnnzoo.cells import get_cell
+from rnnzoo.data import END_ID, START_ID
 from rnnzoo.topologies.base import RNNModel
 from rnnzoo.topologies.blocks import (
     check_choice,
@@ -133,7 +134,8 @@ class SequenceGenerator(RNNModel):
         """Returns `(encoder, step)`, two `keras.Model`s sharing this model's
         weights, built from its named layers.
 
-        `encoder(inputs)` -> dict of `state_{layer}_{k}` tensors (plus `memory`
+        `encoder(source)` (the source tokens or features, or the image or
+        feature vector) -> dict of `state_{layer}_{k}` tensors (plus `memory`
         and `memory_mask` with attention). `step({"decoder_tokens": tokens,
         **states, **memory})` -> dict with `logits` `(batch, steps, vocab)`,
         the new `state_{layer}_{k}`, and `attention` weights with attention.
@@ -144,9 +146,9 @@ class SequenceGenerator(RNNModel):
         state_names = [
             state_key(i, k) for i in range(num_layers) for k in range(num_states)
         ]
-        encoder_inputs = {
-            name: tensor for name, tensor in self.input.items() if name != DECODER_INPUT
-        }
+        (encoder_input,) = [
+            tensor for name, tensor in self.input.items() if name != DECODER_INPUT
+        ]
         encoder_outputs = {
             state_key(i, k): self.get_layer(f"initial_state_{i}_{k}").output
             for i in range(num_layers)
@@ -155,7 +157,7 @@ class SequenceGenerator(RNNModel):
         if attention is not None:
             encoder_outputs["memory"] = self.get_layer("memory").output
             encoder_outputs["memory_mask"] = self.get_layer("memory_mask").output
-        encoder = keras.Model(encoder_inputs, encoder_outputs, name=f"{self.name}_encoder")
+        encoder = keras.Model(encoder_input, encoder_outputs, name=f"{self.name}_encoder")
 
         units = self.decoder_units()
         step_inputs = {
@@ -191,7 +193,7 @@ class SequenceGenerator(RNNModel):
         step.supports_masking = True
         return encoder, step
 
-    def generate(self, inputs, *, max_length, start_id=None, end_id=None):
+    def generate(self, inputs, *, max_length, start_id=START_ID, end_id=END_ID):
         """Greedy decoding; see `rnnzoo.decoding.greedy_decode`."""
         from rnnzoo import decoding
 

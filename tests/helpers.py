@@ -1,0 +1,132 @@
+"""One test helper per kind of check, reused by every test module."""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+import rnnzoo
+from rnnzoo.topologies import SequenceGenerator, get_model_entry
+
+# Tiny configurations per topology; variants keep whatever they fix.
+TINY_COMMON = dict(units=4, num_layers=2, embedding_dim=4)
+TINY_BY_TOPOLOGY = {
+    "many_to_one": dict(vocab_size=11, num_classes=3),
+    "many_to_many": dict(vocab_size=11, num_classes=3),
+    "bidirectional": dict(vocab_size=11, num_classes=3),
+    "encoder_decoder": dict(source_vocab_size=11, target_vocab_size=9),
+    "one_to_many": dict(input_dim=6, vocab_size=9),
+}
+
+
+def tiny_kwargs(name, **overrides):
+    """Tiny arguments for a registered model; a variant's own choices stay."""
+    entry = get_model_entry(name)
+    fixed = entry.default_arguments()
+    kwargs = {
+        k: v for k, v in {**TINY_COMMON, **TINY_BY_TOPOLOGY[entry.topology]}.items()
+        if k not in fixed
+    }
+    kwargs.update(overrides)
+    return kwargs
+
+
+def build_tiny(name, **overrides):
+    return rnnzoo.build_model(name, **tiny_kwargs(name, **overrides))
+
+
+def _config(model):
+    return model.get_config()
+
+
+def make_inputs(model, length, batch_size=3, seed=0):
+    """Random valid inputs for any rnnzoo model: token ids in [1, vocab),
+    features, images; decoders get `length + 2` target steps so source and
+    target lengths differ. A single input is returned as an array."""
+    rng = np.random.default_rng(seed)
+    config = _config(model)
+    inputs = {}
+    for tensor in model.inputs:
+        name = tensor.name
+        if name == "tokens":
+            inputs[name] = rng.integers(1, config["vocab_size"], (batch_size, length))
+        elif name == "source_tokens":
+            inputs[name] = rng.integers(1, config["source_vocab_size"], (batch_size, length))
+        elif name == "decoder_tokens":
+            vocab = config.get("target_vocab_size") or config["vocab_size"]
+            inputs[name] = rng.integers(1, vocab, (batch_size, length + 2))
+        elif name in ("features", "source_features") and len(tensor.shape) == 3:
+            inputs[name] = rng.normal(size=(batch_size, length, tensor.shape[-1]))
+        else:  # a feature vector or an image
+            inputs[name] = rng.normal(size=(batch_size, *tensor.shape[1:]))
+        dtype = "int32" if "int" in tensor.dtype else "float32"
+        inputs[name] = inputs[name].astype(dtype)
+    if len(inputs) == 1:
+        return next(iter(inputs.values()))
+    return inputs
+
+
+def make_targets(model, outputs, seed=1):
+    """Learnable labels shaped like the outputs: class ids (from 1 for
+    per-step outputs, since 0 is padding), or real values for regression."""
+    rng = np.random.default_rng(seed)
+    config = _config(model)
+    shape = tuple(outputs.shape)
+    if config.get("task") == "regression":
+        return rng.normal(size=shape).astype("float32")
+    low = 1 if len(shape) == 3 else 0
+    return rng.integers(low, shape[-1], size=shape[:-1]).astype("int32")
+
+
+def expected_output_shape(model, inputs, batch_size):
+    config = _config(model)
+    if isinstance(model, SequenceGenerator):
+        vocab = config.get("target_vocab_size") or config["vocab_size"]
+        return (batch_size, inputs["decoder_tokens"].shape[1], vocab)
+    size = config["num_outputs"] if config.get("task") == "regression" else config["num_classes"]
+    if isinstance(model, rnnzoo.ManyToMany):
+        return (batch_size, inputs.shape[1], size)
+    return (batch_size, size)
+
+
+def run_output_shape_test(model, lengths=(1, 3, 17), batch_size=3):
+    for length in lengths:
+        inputs = make_inputs(model, length, batch_size)
+        outputs = model(inputs)
+        assert tuple(outputs.shape) == expected_output_shape(model, inputs, batch_size), length
+        assert np.all(np.isfinite(keras.ops.convert_to_numpy(outputs)))
+
+
+def run_config_roundtrip_test(model):
+    config = model.get_config()
+    restored = type(model).from_config(json.loads(json.dumps(config)))
+    assert restored.get_config() == json.loads(json.dumps(config))
+    assert restored.count_params() == model.count_params()
+
+
+def run_save_load_test(model, tmp_path, length=5):
+    inputs = make_inputs(model, length)
+    expected = keras.ops.convert_to_numpy(model(inputs))
+    path = os.path.join(tmp_path, "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)  # safe_mode=True, no custom_objects
+    assert type(restored) is type(model)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored(inputs)), expected, rtol=1e-5, atol=1e-6
+    )
+    assert type(restored.loss) is type(model.loss)
+    return restored
+
+
+def run_training_test(model, steps=15, length=6, batch_size=8, learning_rate=0.02):
+    """A few optimizer steps on one fixed batch, fed through tf.data, lower the loss."""
+    import tensorflow as tf
+
+    inputs = make_inputs(model, length, batch_size)
+    targets = make_targets(model, model(inputs))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))  # loss stays "auto"
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size)
+    history = model.fit(dataset, epochs=steps, shuffle=False, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history)), history
+    assert history[-1] < 0.98 * history[0], history

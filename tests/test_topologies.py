@@ -1,0 +1,131 @@
+"""Every registered model x every standard cell: shapes, training, saving,
+config; plus padding invariance and argument checks per topology."""
+
+import keras
+import numpy as np
+import pytest
+
+import helpers
+import rnnzoo
+
+CELLS = ["simple", "lstm", "gru"]
+# The TensorFlow run covers the whole registry; the JAX run (a second pytest
+# process, see README) covers each topology, to stay within the time budget.
+MODEL_NAMES = (
+    rnnzoo.list_models() if keras.backend.backend() == "tensorflow" else rnnzoo.list_topologies()
+)
+REGISTRY_X_CELLS = [(name, cell) for name in MODEL_NAMES for cell in CELLS]
+
+
+@pytest.mark.parametrize("name,cell", REGISTRY_X_CELLS)
+def test_shapes_config_and_save_load(name, cell, tmp_path):
+    model = helpers.build_tiny(name, cell=cell)
+    helpers.run_output_shape_test(model)
+    helpers.run_config_roundtrip_test(model)
+    helpers.run_save_load_test(model, tmp_path)
+
+
+@pytest.mark.parametrize("name,cell", REGISTRY_X_CELLS)
+def test_a_few_steps_lower_the_loss(name, cell):
+    helpers.run_training_test(helpers.build_tiny(name, cell=cell))
+
+
+def _numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def _right_pad(array, extra):
+    pad = [(0, 0), (0, extra)] + [(0, 0)] * (array.ndim - 2)
+    return np.pad(array, pad)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("input_kind", ["tokens", "features"])
+def test_right_padding_leaves_real_positions_unchanged(cell, bidirectional, input_kind):
+    source = {"tokens": dict(vocab_size=11), "features": dict(input_dim=3, vocab_size=None)}[input_kind]
+    kwargs = dict(cell=cell, bidirectional=bidirectional, **source)
+    classifier = helpers.build_tiny("many_to_one", **kwargs)
+    tagger = helpers.build_tiny("many_to_many", **kwargs)
+    inputs = helpers.make_inputs(classifier, length=5)
+    padded = _right_pad(inputs, 4)
+    np.testing.assert_allclose(_numpy(classifier(padded)), _numpy(classifier(inputs)), atol=1e-5)
+    np.testing.assert_allclose(_numpy(tagger(padded))[:, :5], _numpy(tagger(inputs)), atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bidirectional,attention", [(False, None), (True, "luong"), (False, "bahdanau")])
+def test_encoder_states_and_decoder_ignore_source_padding(cell, bidirectional, attention):
+    model = helpers.build_tiny(
+        "encoder_decoder", cell=cell, bidirectional=bidirectional, attention=attention
+    )
+    inputs = helpers.make_inputs(model, length=5)
+    padded = dict(inputs, source_tokens=_right_pad(inputs["source_tokens"], 3))
+    encoder, _ = model.inference_models()
+    states, padded_states = encoder(inputs["source_tokens"]), encoder(padded["source_tokens"])
+    for key in states:
+        if key.startswith("state_"):
+            np.testing.assert_allclose(_numpy(padded_states[key]), _numpy(states[key]), atol=1e-5)
+    np.testing.assert_allclose(_numpy(model(padded)), _numpy(model(inputs)), atol=1e-5)
+
+
+def test_unmasked_padding_would_change_the_output():
+    """Guards the padding tests: without masking, padding does change outputs."""
+    model = helpers.build_tiny("many_to_one", mask_zero=False, embedding_dim=4)
+    inputs = helpers.make_inputs(model, length=5)
+    assert np.abs(_numpy(model(_right_pad(inputs, 4))) - _numpy(model(inputs))).max() > 1e-4
+
+
+def test_default_compile_matches_the_outputs():
+    logits_model = helpers.build_tiny("many_to_one")
+    assert logits_model.loss.get_config()["from_logits"] is True
+    assert logits_model.optimizer.clipnorm == 1.0
+    softmax_model = helpers.build_tiny("many_to_one", output_activation="softmax")
+    assert softmax_model.loss.get_config()["from_logits"] is False
+    probabilities = _numpy(softmax_model(helpers.make_inputs(softmax_model, 4)))
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-5)
+    tagger = helpers.build_tiny("many_to_many")
+    assert tagger.loss.get_config()["ignore_class"] == 0
+    regressor = helpers.build_tiny("lstm_regressor")
+    assert isinstance(regressor.loss, keras.losses.MeanSquaredError)
+    uncompiled = helpers.build_tiny("many_to_one", compile=False)
+    assert not uncompiled.compiled
+
+
+def test_masked_accuracy_ignores_padding_labels():
+    metric = rnnzoo.metrics.MaskedAccuracy(ignore_class=0)
+    labels = np.array([[1, 2, 0, 0]])
+    logits = np.eye(3)[[[1, 1, 2, 1]]]  # right, wrong, then padding
+    metric.update_state(labels, logits)
+    assert float(metric.result()) == pytest.approx(0.5)
+
+
+INVALID = [
+    ("many_to_one", dict(vocab_size=10, input_dim=3), "exactly one of `vocab_size`"),
+    ("many_to_one", dict(), "exactly one of `vocab_size`"),
+    ("many_to_one", dict(vocab_size=10, units=0), "`units`"),
+    ("many_to_one", dict(vocab_size=10, num_layers=0), "`num_layers`"),
+    ("many_to_one", dict(vocab_size=10, dropout=1.5), "`dropout`"),
+    ("many_to_one", dict(vocab_size=10, recurrent_dropout=-0.1), "`recurrent_dropout`"),
+    ("many_to_one", dict(vocab_size=10, bidirectional=True, merge_mode="max"), "`merge_mode`"),
+    ("many_to_one", dict(vocab_size=10, num_classes=1), "`num_classes`"),
+    ("many_to_one", dict(vocab_size=10, task="ranking"), "`task`"),
+    ("many_to_one", dict(vocab_size=10, output_activation="sigmoid"), "`output_activation`"),
+    ("many_to_many", dict(vocab_size=10, bidirectional="yes"), "`bidirectional`"),
+    ("bidirectional", dict(vocab_size=10, bidirectional=False), "always bidirectional"),
+    ("bidirectional", dict(vocab_size=10, head="parser"), "`head`"),
+    ("encoder_decoder", dict(source_vocab_size=10), "`target_vocab_size`"),
+    ("encoder_decoder", dict(source_vocab_size=10, target_vocab_size=10, attention="dot"), "`attention`"),
+    ("encoder_decoder", dict(source_vocab_size=10, target_vocab_size=10, bidirectional=True,
+                             merge_mode=None), "`merge_mode`"),
+    ("one_to_many", dict(input_dim=4, vocab_size=10, bidirectional=True), "recurrent encoder"),
+    ("one_to_many", dict(input_dim=4, vocab_size=10, attention="luong"), "`image_shape`"),
+    ("one_to_many", dict(input_dim=4, image_shape=(8, 8, 1), vocab_size=10), "exactly one of `input_dim`"),
+    ("one_to_many", dict(image_shape=(8, 8), vocab_size=10), "`image_shape` must be"),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,message", INVALID)
+def test_invalid_arguments_raise_value_error_naming_the_argument(name, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rnnzoo.build_model(name, **kwargs)
