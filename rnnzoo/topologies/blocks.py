@@ -189,3 +189,40 @@ def default_metrics(task, ignore_class=None):
     if task == "regression":
         return [keras.metrics.MeanAbsoluteError(name="mae")]
     return [MaskedAccuracy(ignore_class=ignore_class, name="accuracy")]
+
+
+# --- Encoder with an output head (many_to_one, many_to_many) -----------------
+
+
+def encoder_with_head(
+    *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
+    units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
+    output_activation, cell_options,
+):
+    """The graph of a recurrent encoder read out by a dense head: at every
+    step (`per_step=True`, tagging) or at the end (sequence labels).
+    Returns `(inputs, outputs)`."""
+    spec = check_recurrent_arguments(
+        cell=cell, units=units, num_layers=num_layers, dropout=dropout,
+        recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
+        merge_mode=merge_mode, cell_options=cell_options,
+    )
+    check_one_input_kind("vocab_size", vocab_size, "input_dim", input_dim)
+
+    # === Layers ===
+    rnn_layers = make_recurrent_stack(
+        spec, units=units, num_layers=num_layers, return_sequences=per_step,
+        return_state=False, dropout=dropout, recurrent_dropout=recurrent_dropout,
+        bidirectional=bidirectional, merge_mode=merge_mode, cell_options=cell_options,
+        name="encoder_rnn",
+    )
+    head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+    head = keras.layers.Dense(head_size, activation=output_activation, name="logits")
+
+    # === Functional Model ===
+    inputs, sequence = sequence_input(
+        vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
+        mask_zero=mask_zero,
+    )
+    encoded, _ = run_recurrent_stack(rnn_layers, sequence)
+    return inputs, head(head_dropout(encoded))

@@ -4,13 +4,9 @@ from rnnzoo.data import PAD_ID
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (
     check_head,
-    check_one_input_kind,
-    check_recurrent_arguments,
     default_loss,
     default_metrics,
-    make_recurrent_stack,
-    run_recurrent_stack,
-    sequence_input,
+    encoder_with_head,
 )
 
 
@@ -48,34 +44,18 @@ class ManyToMany(RNNModel):
         **kwargs,
     ):
         config = constructor_arguments(locals())
-        spec = check_recurrent_arguments(
-            cell=cell, units=units, num_layers=num_layers, dropout=dropout,
-            recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
-            merge_mode=merge_mode, cell_options=cell_options,
-        )
-        check_one_input_kind("vocab_size", vocab_size, "input_dim", input_dim)
         check_head(
             task="classification", num_classes=num_classes, num_outputs=None,
             output_activation=output_activation,
         )
-
-        # === Layers ===
-        rnn_layers = make_recurrent_stack(
-            spec, units=units, num_layers=num_layers, return_sequences=True,
-            return_state=False, dropout=dropout, recurrent_dropout=recurrent_dropout,
-            bidirectional=bidirectional, merge_mode=merge_mode,
-            cell_options=cell_options, name="encoder_rnn",
+        inputs, outputs = encoder_with_head(
+            per_step=True, head_size=num_classes, vocab_size=vocab_size,
+            input_dim=input_dim, embedding_dim=embedding_dim, mask_zero=mask_zero,
+            cell=cell, units=units, num_layers=num_layers, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
+            merge_mode=merge_mode, output_activation=output_activation,
+            cell_options=cell_options,
         )
-        head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
-        head = keras.layers.Dense(num_classes, activation=output_activation, name="logits")
-
-        # === Functional Model ===
-        inputs, sequence = sequence_input(
-            vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
-            mask_zero=mask_zero,
-        )
-        per_step, _ = run_recurrent_stack(rnn_layers, sequence)
-        outputs = head(head_dropout(per_step))
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
     def default_loss(self):
