@@ -2,7 +2,7 @@
 behind `build_model`, and the named variants."""
 
 from rnnzoo.topologies.base import RNNModel
-from rnnzoo.topologies.bidirectional import HEADS, bidirectional
+from rnnzoo.topologies.bidirectional import bidirectional
 from rnnzoo.topologies.decoder import SequenceGenerator
 from rnnzoo.topologies.encoder_decoder import EncoderDecoder
 from rnnzoo.topologies.many_to_many import ManyToMany
@@ -17,7 +17,6 @@ from rnnzoo.topologies.registry import (
     register_topology,
 )
 
-bidirectional.dispatches_to = tuple(HEADS.values())
 register_topology("one_to_many", OneToMany)
 register_topology("many_to_one", ManyToOne)
 register_topology("many_to_many", ManyToMany)

@@ -23,3 +23,7 @@ def bidirectional(head="classifier", **kwargs):
         )
     kwargs["bidirectional"] = True
     return HEADS[head](**kwargs)
+
+
+# `build_model` checks arguments against the classes this builder forwards to.
+bidirectional.dispatches_to = tuple(HEADS.values())
