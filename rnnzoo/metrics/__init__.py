@@ -1,5 +1,6 @@
-"""Metrics: Keras metrics for training (`MaskedAccuracy`, `Perplexity`) and
-evaluation functions on lists and NumPy arrays."""
+"""Metrics: Keras metrics for training (`MaskedAccuracy`, `Perplexity`),
+evaluation functions on lists and NumPy arrays, `metrics.json` reports and
+PNG plots."""
 
 from rnnzoo.metrics.accuracy import MaskedAccuracy
 from rnnzoo.metrics.classification import (
@@ -9,6 +10,13 @@ from rnnzoo.metrics.classification import (
     token_accuracy,
 )
 from rnnzoo.metrics.perplexity import Perplexity, perplexity
+from rnnzoo.metrics.plots import (
+    plot_attention,
+    plot_confusion_matrix,
+    plot_per_class_f1,
+    plot_training_curves,
+)
+from rnnzoo.metrics.report import Stopwatch, evaluation_report, library_versions, write_report
 from rnnzoo.metrics.spans import extract_spans, span_f1
 from rnnzoo.metrics.text import (
     cer,
@@ -21,8 +29,10 @@ from rnnzoo.metrics.text import (
 )
 
 __all__ = [
-    "MaskedAccuracy", "Perplexity", "cer", "classification_report", "corpus_bleu",
-    "extract_spans", "mean_absolute_error", "mean_squared_error", "perplexity",
-    "rouge_l", "rouge_n", "sacrebleu_score", "sentence_bleu", "span_f1",
-    "token_accuracy", "wer",
+    "MaskedAccuracy", "Perplexity", "Stopwatch", "cer", "classification_report",
+    "corpus_bleu", "evaluation_report", "extract_spans", "library_versions",
+    "mean_absolute_error", "mean_squared_error", "perplexity", "plot_attention",
+    "plot_confusion_matrix", "plot_per_class_f1", "plot_training_curves", "rouge_l",
+    "rouge_n", "sacrebleu_score", "sentence_bleu", "span_f1", "token_accuracy", "wer",
+    "write_report",
 ]

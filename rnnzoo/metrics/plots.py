@@ -1,0 +1,132 @@
+"""PNG plots people read after training. matplotlib is an optional extra
+(`pip install rnnzoo[plots]`): without it each function prints one line
+saying so and returns None, so a run never fails for want of a plot."""
+
+import os
+import sys
+
+import numpy as np
+
+from rnnzoo.utils.files import atomic_write
+
+MISSING_MATPLOTLIB = "rnnzoo: matplotlib is not installed; skipping {what} ({path}). `pip install matplotlib` to get plots."
+
+
+def _pyplot(what, path):
+    try:
+        import matplotlib
+    except ImportError:
+        print(MISSING_MATPLOTLIB.format(what=what, path=path), file=sys.stderr)
+        return None
+    matplotlib.use("Agg")  # files only; never opens a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return os.fspath(path)
+
+
+def plot_training_curves(history, path, metric=None):
+    """Loss and one metric per epoch, train vs validation.
+
+    `history` is what `fit` returns (or its `.history` dict). `metric` picks
+    the metric panel; by default the first non-loss metric.
+    """
+    history = getattr(history, "history", history)
+    if not history or "loss" not in history:
+        raise ValueError("history has no 'loss': pass what model.fit() returned.")
+    if metric is None:
+        candidates = [k for k in history if k != "loss" and not k.startswith("val_")]
+        metric = candidates[0] if candidates else None
+    elif metric not in history:
+        raise ValueError(f"metric {metric!r} is not in history (has {sorted(history)}).")
+    plt = _pyplot("training curves", path)
+    if plt is None:
+        return None
+    panels = ["loss"] + ([metric] if metric else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], panels):
+        epochs = np.arange(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(matrix, labels, path, normalize=True):
+    """Heatmap of a confusion matrix (rows: true label, columns: predicted);
+    `normalize` divides each row by its count."""
+    matrix = np.asarray(matrix, dtype="float64")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(labels):
+        raise ValueError(f"confusion matrix of shape {matrix.shape} does not match {len(labels)} labels.")
+    plt = _pyplot("confusion matrix", path)
+    if plt is None:
+        return None
+    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    size = max(4.0, 0.45 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    image = ax.imshow(shown, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if len(labels) <= 20:
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=8,
+                    color="white" if shown[i, j] > 0.5 * shown.max() else "black")
+    return _save(fig, path)
+
+
+def plot_attention(weights, source_tokens, target_tokens, path):
+    """Heatmap of attention weights, shape (target length, source length)."""
+    weights = np.asarray(weights, dtype="float64")
+    if weights.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(
+            f"attention weights of shape {weights.shape} do not match "
+            f"{len(target_tokens)} target x {len(source_tokens)} source tokens."
+        )
+    plt = _pyplot("attention heatmap", path)
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(max(4, 0.4 * len(source_tokens) + 2),
+                                    max(3, 0.4 * len(target_tokens) + 1.5)))
+    ax.imshow(weights, cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=90)
+    ax.set_yticks(range(len(target_tokens)), target_tokens)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    return _save(fig, path)
+
+
+def plot_per_class_f1(per_class, path):
+    """Horizontal bars of F1 per class; `per_class` maps name -> {"f1": ...}
+    (the `per_class` of `classification_report` or `per_type` of `span_f1`)."""
+    if not per_class:
+        raise ValueError("per_class is empty: nothing to plot.")
+    names = list(per_class)
+    scores = [float(per_class[name]["f1"]) for name in names]
+    plt = _pyplot("per-class F1", path)
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(6, max(2.5, 0.35 * len(names) + 1)))
+    ax.barh(range(len(names)), scores, color="tab:blue")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1")
+    for i, score in enumerate(scores):
+        ax.text(min(score + 0.01, 0.9), i, f"{score:.3f}", va="center", fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,60 @@
+"""Atomic writes: a crash mid-save never leaves a half-written file, and the
+previous version stays readable until the new one is complete."""
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_write(path):
+    """Yield a temporary path beside `path`; rename it onto `path` only if the
+    block finishes. On error the temporary file is removed and `path` is
+    untouched.
+
+    ```python
+    with atomic_write("model.keras") as tmp:
+        model.save(tmp)
+    ```
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    base, ext = os.path.splitext(os.path.basename(path))
+    # Keep the extension: Keras picks the file format from it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{ext}", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text(path, text, encoding="utf-8"):
+    with atomic_write(path) as tmp:
+        with open(tmp, "w", encoding=encoding) as f:
+            f.write(text)
+    return os.fspath(path)
+
+
+def write_json(path, obj):
+    """JSON with NumPy scalars and arrays converted to plain Python values."""
+    return write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+
+def to_jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist"):  # NumPy arrays and scalars, tensors
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # NaN and infinity are not valid JSON
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return str(obj)
