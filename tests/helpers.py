@@ -130,3 +130,20 @@ def run_training_test(model, steps=15, length=6, batch_size=8, learning_rate=0.0
     history = model.fit(dataset, epochs=steps, shuffle=False, verbose=0).history["loss"]
     assert np.all(np.isfinite(history)), history
     assert history[-1] < 0.98 * history[0], history
+
+
+# --- Real datasets in ../shared/data ---------------------------------------------
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def shared_data(name):
+    """Folder of a real dataset: `$RNNZOO_DATA/name` or `../shared/data/name`
+    beside the project. Skips the test (with the reason) when it is absent."""
+    import pytest
+
+    root = os.environ.get("RNNZOO_DATA") or os.path.join(os.path.dirname(PROJECT_ROOT), "shared", "data")
+    folder = os.path.join(root, name)
+    if not os.path.isdir(folder):
+        pytest.skip(f"real dataset {name!r} not found at {folder} (set RNNZOO_DATA to run this test)")
+    return folder

@@ -8,7 +8,7 @@ import pytest
 
 from rnnzoo import metrics
 from rnnzoo.utils import atomic_write, write_json
-from tests.helpers import build_tiny
+from helpers import build_tiny
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

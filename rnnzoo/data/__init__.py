@@ -1,5 +1,73 @@
-"""Data: tokenizers, vocabularies, loaders, batching and built-in datasets."""
+"""Data: tokenizers, vocabularies, loaders for the standard formats, named
+public datasets (local or downloaded with checksums), built-in generated
+datasets, and bucketed batching.
 
-from rnnzoo.data.special_tokens import END_ID, NUM_RESERVED, PAD_ID, START_ID, UNK_ID
+```python
+from rnnzoo import data
+train = data.load_dataset("sst2", "train", root="../shared/data")   # or data.load_builtin("sentiment")
+encoder = data.TextEncoder.adapt([e.text for e in train], tokenizer="word", min_frequency=2)
+batches = data.batch_dataset(
+    data.ragged_dataset(encoder.encode_to_lists(e.text for e in train), [int(e.label) for e in train]),
+    batch_size=32, shuffle_buffer=10_000, seed=0)
+```
+"""
 
-__all__ = ["END_ID", "NUM_RESERVED", "PAD_ID", "START_ID", "UNK_ID"]
+from rnnzoo.data.batching import (
+    batch_dataset,
+    bucket_boundaries,
+    padded_fraction,
+    ragged_dataset,
+)
+from rnnzoo.data.builtin import load_builtin
+from rnnzoo.data.datasets import DATASETS, load_dataset
+from rnnzoo.data.downloads import download
+from rnnzoo.data.examples import (
+    AudioClip,
+    CaptionedImage,
+    LabeledText,
+    TaggedSentence,
+    TextPair,
+    random_split,
+)
+from rnnzoo.data.formats import (
+    list_audio_clips,
+    load_bio,
+    load_captions,
+    load_class_folders,
+    load_conllu,
+    load_image,
+    load_labeled_lines,
+    load_parallel,
+    load_text,
+    load_tsv_pairs,
+    read_wav,
+    split_fsdd,
+)
+from rnnzoo.data.reading import DataFormatError
+from rnnzoo.data.special_tokens import (
+    END_ID,
+    NUM_RESERVED,
+    PAD_ID,
+    RESERVED_TOKENS,
+    START_ID,
+    UNK_ID,
+)
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.data.tokenizers import (
+    CharacterTokenizer,
+    WordPieceTokenizer,
+    WordTokenizer,
+    get_tokenizer,
+)
+from rnnzoo.data.vocabulary import Vocabulary
+
+__all__ = [
+    "DATASETS", "END_ID", "NUM_RESERVED", "PAD_ID", "RESERVED_TOKENS", "START_ID", "UNK_ID",
+    "AudioClip", "CaptionedImage", "CharacterTokenizer", "DataFormatError", "LabeledText",
+    "TaggedSentence", "TextEncoder", "TextPair", "Vocabulary", "WordPieceTokenizer",
+    "WordTokenizer", "batch_dataset", "bucket_boundaries", "download", "get_tokenizer",
+    "list_audio_clips", "load_bio", "load_builtin", "load_captions", "load_class_folders",
+    "load_conllu", "load_dataset", "load_image", "load_labeled_lines", "load_parallel",
+    "load_text", "load_tsv_pairs", "padded_fraction", "ragged_dataset", "random_split",
+    "read_wav", "split_fsdd",
+]

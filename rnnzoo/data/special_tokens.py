@@ -5,3 +5,6 @@ UNK_ID = 1  # out-of-vocabulary token
 START_ID = 2  # start of a decoded sequence (decoder input at step 0)
 END_ID = 3  # end of a decoded sequence
 NUM_RESERVED = 4
+
+# Their strings, in id order, as written at the top of a saved vocabulary.
+RESERVED_TOKENS = ("<pad>", "<unk>", "<start>", "<end>")

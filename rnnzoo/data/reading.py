@@ -1,0 +1,64 @@
+"""Reading text files line by line with errors that name the file, the line
+and what was expected. Every loader reads through here."""
+
+import os
+
+
+class DataFormatError(ValueError):
+    """A data file does not follow its format; the message starts `path:line:`."""
+
+    def __init__(self, path, line, message):
+        self.path, self.line = os.fspath(path), line
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+def check_file(path):
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file.")
+    return path
+
+
+def read_lines(path, encoding="utf-8"):
+    """Yield (line number, line without its newline). Undecodable bytes raise
+    `DataFormatError` naming the encoding tried."""
+    path = check_file(path)
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise DataFormatError(
+                    path, number,
+                    f"cannot decode byte {raw[error.start:error.start + 1]!r} as {encoding} "
+                    f"(column {error.start + 1}); pass encoding= (e.g. 'latin-1')."
+                ) from None
+            except LookupError:
+                raise ValueError(f"unknown encoding {encoding!r}.") from None
+            yield number, line.rstrip("\r\n")
+
+
+def read_text(path, encoding="utf-8"):
+    """A whole file as one string, unchanged (same decoding errors as
+    `read_lines`)."""
+    path = check_file(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DataFormatError(
+            path, line, f"cannot decode byte {data[error.start:error.start + 1]!r} as {encoding}; "
+            "pass encoding= (e.g. 'latin-1')."
+        ) from None
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}.") from None
+
+
+def require_examples(examples, path, what):
+    """Empty files or splits are an error, not an empty dataset."""
+    if not examples:
+        raise DataFormatError(path, None, f"no {what} found (is the file empty or in another format?).")
+    return examples
