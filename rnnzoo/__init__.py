@@ -5,12 +5,14 @@ import rnnzoo
 model = rnnzoo.build_model("many_to_one", cell="lstm", vocab_size=20000, num_classes=2)
 rnnzoo.list_models("*gru*")
 rnnzoo.list_cells()
+rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
 ```
 """
 
 from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
 from rnnzoo.cells import list_cells, register_cell
 from rnnzoo.decoding import greedy_decode
+from rnnzoo.exporting import export
 from rnnzoo.topologies import (
     EncoderDecoder,
     ManyToMany,
@@ -25,6 +27,6 @@ from rnnzoo.version import __version__
 
 __all__ = [
     "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "__version__",
-    "build_model", "greedy_decode", "list_cells", "list_models", "list_topologies",
+    "build_model", "export", "greedy_decode", "list_cells", "list_models", "list_topologies",
     "register_cell", "register_model",
 ]

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 import rnnzoo
+from rnnzoo.exporting.example_inputs import example_inputs
 from rnnzoo.topologies import SequenceGenerator, get_model_entry
 
 # Tiny configurations per topology; variants keep whatever they fix.
@@ -41,27 +42,9 @@ def _config(model):
 
 
 def make_inputs(model, length, batch_size=3, seed=0):
-    """Random valid inputs for any rnnzoo model: token ids in [1, vocab),
-    features, images; decoders get `length + 2` target steps so source and
-    target lengths differ. A single input is returned as an array."""
-    rng = np.random.default_rng(seed)
-    config = _config(model)
-    inputs = {}
-    for tensor in model.inputs:
-        name = tensor.name
-        if name == "tokens":
-            inputs[name] = rng.integers(1, config["vocab_size"], (batch_size, length))
-        elif name == "source_tokens":
-            inputs[name] = rng.integers(1, config["source_vocab_size"], (batch_size, length))
-        elif name == "decoder_tokens":
-            vocab = config.get("target_vocab_size") or config["vocab_size"]
-            inputs[name] = rng.integers(1, vocab, (batch_size, length + 2))
-        elif name in ("features", "source_features") and len(tensor.shape) == 3:
-            inputs[name] = rng.normal(size=(batch_size, length, tensor.shape[-1]))
-        else:  # a feature vector or an image
-            inputs[name] = rng.normal(size=(batch_size, *tensor.shape[1:]))
-        dtype = "int32" if "int" in tensor.dtype else "float32"
-        inputs[name] = inputs[name].astype(dtype)
+    """Random valid inputs (`rnnzoo.exporting.example_inputs`); a single input is
+    returned as an array."""
+    inputs = example_inputs(model, length, batch_size=batch_size, seed=seed)
     if len(inputs) == 1:
         return next(iter(inputs.values()))
     return inputs

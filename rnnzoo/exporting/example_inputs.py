@@ -1,0 +1,34 @@
+"""Valid random inputs for any rnnzoo model, read from its inputs and config:
+for export parity checks when no real data is given, and for tests."""
+
+import numpy as np
+
+
+def example_inputs(model, length, batch_size=3, seed=0, pad_to=None):
+    """A dict of input name -> array: token ids in [1, vocab), feature
+    sequences, feature vectors or images. Decoder tokens get `length + 2`
+    steps so source and target lengths differ. `pad_to` right-pads token
+    rows to that length with 0 after a random real length (padding parity)."""
+    rng = np.random.default_rng(seed)
+    config = model.get_config()
+    inputs = {}
+    for tensor in model.inputs:
+        name = tensor.name
+        if name in ("tokens", "source_tokens", "decoder_tokens"):
+            vocab = {"tokens": config.get("vocab_size"), "source_tokens": config.get("source_vocab_size"),
+                     "decoder_tokens": config.get("target_vocab_size") or config.get("vocab_size")}[name]
+            steps = length + 2 if name == "decoder_tokens" else length
+            values = rng.integers(1, vocab, (batch_size, steps))
+            if pad_to is not None:
+                padded = np.zeros((batch_size, pad_to), values.dtype)
+                for row, real in enumerate(rng.integers(1, min(steps, pad_to) + 1, batch_size)):
+                    padded[row, :real] = values[row, :real]
+                values = padded
+            inputs[name] = values
+        elif name in ("features", "source_features") and len(tensor.shape) == 3:
+            steps = pad_to or length
+            inputs[name] = rng.normal(size=(batch_size, steps, tensor.shape[-1]))
+        else:  # a feature vector or an image
+            inputs[name] = rng.normal(size=(batch_size, *tensor.shape[1:]))
+        inputs[name] = inputs[name].astype("int32" if "int" in tensor.dtype else "float32")
+    return inputs

@@ -1,0 +1,94 @@
+"""TFLite (LiteRT) conversion restricted to builtin ops, op inspection,
+quantization, and an interpreter that prefers `ai-edge-litert`."""
+
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = (None, "dynamic", "float16", "int8")
+# Full-integer calibration of a recurrent WHILE loop kills the Python process
+# (segmentation fault in TF 2.21's calibrator; tensorflow/tensorflow#41305
+# reports the same for LSTMs). Refuse it with a message instead of crashing.
+INT8_UNSUPPORTED = ("quantize='int8' (full-integer, calibrated) crashes TensorFlow 2.21's TFLite "
+                    "calibrator on recurrent loops (segmentation fault); use quantize='dynamic' "
+                    "(int8 weights) or 'float16'.")
+
+
+def convert(saved_model_dir, signature_key, quantize=None, representative_data=None, allow_flex=False,
+            allow_calibration_crash=False):
+    """Bytes of a TFLite model converted from one SavedModel signature.
+
+    quantize: None (float32), "dynamic" (int8 weights, float activations),
+        "float16" (float16 weights), "int8" (int8 weights and activations
+        calibrated on `representative_data`, a list of input dicts; refused
+        unless `allow_calibration_crash`, see INT8_UNSUPPORTED).
+    allow_flex: also allow select-TF (Flex) ops; they need the Flex delegate
+        at run time, so by default any Flex or custom op is refused.
+    """
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {quantize!r}.")
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[signature_key])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if allow_flex:
+        converter.target_spec.supported_ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        if not allow_calibration_crash:
+            raise ValueError(INT8_UNSUPPORTED)
+        if not representative_data:
+            raise ValueError("quantize='int8' needs representative_data (a few input batches from training).")
+
+        def representative_dataset():
+            for inputs in representative_data:
+                yield {name: np.asarray(value) for name, value in inputs.items()}
+
+        converter.representative_dataset = representative_dataset
+    try:
+        return converter.convert()
+    except Exception as error:  # the converter raises ConverterError with the op list
+        raise ValueError(
+            "TFLite conversion with builtin ops only failed; the model needs ops LiteRT lacks. "
+            f"Converter said: {str(error).strip().splitlines()[-1][:500]}"
+        ) from error
+
+
+def make_interpreter(model_content):
+    """`ai_edge_litert` when installed, else TensorFlow's interpreter."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+        return Interpreter(model_content=model_content)
+
+
+def model_ops(model_content):
+    """Sorted names of the ops in a TFLite model."""
+    interpreter = make_interpreter(model_content)
+    return sorted({op["op_name"] for op in interpreter._get_ops_details()})
+
+
+def non_builtin_ops(ops):
+    """Flex (select-TF) and custom ops: those a plain LiteRT runtime lacks."""
+    return [op for op in ops if op.startswith("Flex") or op == "CUSTOM" or op.startswith("Custom")]
+
+
+def check_builtin_only(ops, allow_flex=False):
+    """Raise when `ops` hold Flex or custom ops, unless `allow_flex`; returns them."""
+    refused = non_builtin_ops(ops)
+    if refused and not allow_flex:
+        raise ValueError(f"the TFLite model holds non-builtin ops {refused}, which a plain LiteRT runtime "
+                         "lacks; export with a fixed sequence_length, or pass allow_flex=True to accept them.")
+    return refused
+
+
+def run(model_content, inputs, signature_key):
+    """Outputs {name: array} of one signature on one batch of inputs."""
+    interpreter = make_interpreter(model_content)
+    runner = interpreter.get_signature_runner(signature_key)
+    return {name: np.asarray(value) for name, value in runner(**inputs).items()}

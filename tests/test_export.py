@@ -1,0 +1,147 @@
+"""Export to SavedModel and builtin-only TFLite: parity with Keras in this
+process and in a fresh one, Flex detection, quantization, clean failures."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import rnnzoo
+from rnnzoo.exporting import example_inputs, export, load_tflite, model_ops, run
+from rnnzoo.exporting import exporter
+from rnnzoo.exporting import tflite as tflite_module
+from rnnzoo.exporting.signatures import input_specs, serving_function
+
+LENGTH, TARGET_LENGTH = 9, 6
+MODELS = {
+    "many_to_one": dict(vocab_size=40, num_classes=3, bidirectional=True),
+    "many_to_many": dict(vocab_size=40, num_classes=5, cell="gru"),
+    "encoder_decoder": dict(source_vocab_size=40, target_vocab_size=30, attention="bahdanau"),
+    "one_to_many": dict(input_dim=6, vocab_size=30),
+}
+
+FRESH_PROCESS = r"""
+import json, sys
+import numpy as np, tensorflow as tf
+folder, inputs_path, out_path = sys.argv[1:]
+inputs = dict(np.load(inputs_path))
+saved = tf.saved_model.load(folder + "/saved_model/saved_model").signatures["serving_default"]
+outputs = {"saved_model/" + k: v.numpy() for k, v in saved(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
+interpreter = tf.lite.Interpreter(model_path=folder + "/tflite/model.tflite")
+runner = interpreter.get_signature_runner("serving_default")
+for i in range(len(next(iter(inputs.values())))):
+    for k, v in runner(**{k: v[i:i + 1] for k, v in inputs.items()}).items():
+        outputs.setdefault("tflite/" + k, []).append(v[0])
+np.savez(out_path, **{k: np.asarray(v) for k, v in outputs.items()})
+"""
+
+
+def _build(topology):
+    return rnnzoo.build_model(topology, units=6, **MODELS[topology])
+
+
+def _keras_outputs(model, inputs):
+    specs = input_specs(model)
+    return {k: v.numpy() for k, v in serving_function(model, specs)(*[tf.constant(inputs[s.name]) for s in specs]).items()}
+
+
+@pytest.mark.parametrize("topology", sorted(MODELS))
+def test_both_formats_reload_in_a_fresh_process_and_match_keras(topology, tmp_path):
+    model = _build(topology)
+    target = TARGET_LENGTH if "decoder_tokens" in [t.name for t in model.inputs] else None
+    inputs = example_inputs(model, length=LENGTH, batch_size=3, seed=5, pad_to=LENGTH)
+    if target:
+        inputs["decoder_tokens"] = inputs["decoder_tokens"][:, :TARGET_LENGTH]
+    saved = export(model, tmp_path / "saved_model", format="saved_model", inputs=inputs)
+    lite = export(model, tmp_path / "tflite", format="tflite", sequence_length=LENGTH,
+                  target_length=target, inputs=inputs)
+    assert saved["parity"]["max_abs_diff"] <= 1e-4 and lite["parity"]["max_abs_diff"] <= 1e-4
+    assert lite["non_builtin_ops"] == [] and "WHILE" in lite["ops"]
+    assert json.loads((tmp_path / "tflite" / "export.json").read_text())["size_bytes"] == lite["size_bytes"]
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    env = {**os.environ, "PYTHONPATH": ""}  # rnnzoo is not needed to serve
+    subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(tmp_path), str(tmp_path / "inputs.npz"),
+                    str(tmp_path / "out.npz")], check=True, env=env, cwd=tmp_path, capture_output=True)
+    reloaded = dict(np.load(tmp_path / "out.npz"))
+    expected = _keras_outputs(model, inputs)
+    for name, value in expected.items():
+        np.testing.assert_allclose(reloaded[f"saved_model/{name}"], value, atol=1e-4)
+        np.testing.assert_allclose(reloaded[f"tflite/{name}"], value, atol=1e-4)
+
+
+def test_tflite_pads_shorter_inputs_and_masking_keeps_outputs(tmp_path):
+    model = _build("many_to_one")
+    inputs = example_inputs(model, length=5, batch_size=2, seed=1)  # shorter than the fixed length
+    report = export(model, tmp_path / "t", format="tflite", sequence_length=LENGTH, inputs=inputs)
+    assert report["parity"]["max_abs_diff"] <= 1e-4
+    found = run(load_tflite(tmp_path / "t"), {"tokens": np.pad(inputs["tokens"][:1], ((0, 0), (0, 4)))},
+                "serving_default")
+    np.testing.assert_allclose(found["output_0"] if "output_0" in found else next(iter(found.values())),
+                               model.predict(inputs["tokens"][:1], verbose=0), atol=1e-4)
+
+
+def test_dynamic_length_stays_builtin_and_runs_at_any_length(tmp_path):
+    model = _build("many_to_many")
+    report = export(model, tmp_path / "t", format="tflite", inputs=example_inputs(model, 7, 2))
+    assert report["non_builtin_ops"] == [] and report["inputs"]["tokens"] == [1, "any"]
+    content = load_tflite(tmp_path / "t")
+    for length in (3, 11):
+        tokens = example_inputs(model, length, 1, seed=length)["tokens"]
+        found = next(iter(run(content, {"tokens": tokens}, "serving_default").values()))
+        np.testing.assert_allclose(found, model.predict(tokens, verbose=0), atol=1e-4)
+
+
+def test_flex_ops_are_detected_and_refused_unless_allowed(tmp_path):
+    """A dynamic batch makes Keras' recurrent loop use FlexTensorList ops."""
+    model = _build("many_to_many")
+    exporter._write_saved_model(model, str(tmp_path / "sm"), input_specs(model, batch_size=None))
+    content = tflite_module.convert(str(tmp_path / "sm"), "serving_default", allow_flex=True)
+    ops = model_ops(content)
+    assert any(op.startswith("Flex") for op in tflite_module.non_builtin_ops(ops))
+    with pytest.raises(ValueError, match=r"non-builtin ops \['Flex"):
+        tflite_module.check_builtin_only(ops)
+    assert tflite_module.check_builtin_only(ops, allow_flex=True)
+    with pytest.raises(ValueError, match="builtin ops only failed"):
+        tflite_module.convert(str(tmp_path / "sm"), "serving_default")
+
+
+@pytest.mark.parametrize("quantize", ["dynamic", "float16"])
+def test_quantized_models_load_run_and_are_smaller(quantize, tmp_path):
+    model = rnnzoo.build_model("many_to_one", vocab_size=500, num_classes=3, units=64)
+    inputs = example_inputs(model, length=LENGTH, batch_size=8, seed=2, pad_to=LENGTH)
+    base = export(model, tmp_path / "float", format="tflite", sequence_length=LENGTH, inputs=inputs)
+    report = export(model, tmp_path / quantize, format="tflite", sequence_length=LENGTH, inputs=inputs,
+                    quantize=quantize)
+    assert report["size_bytes"] < 0.7 * base["size_bytes"]
+    assert report["parity"]["tolerance"] is None and report["parity"]["max_abs_diff"] < 0.1
+    assert report["non_builtin_ops"] == []
+
+
+def test_bad_arguments_and_failed_exports_leave_nothing_behind(tmp_path):
+    model = _build("many_to_one")
+    with pytest.raises(ValueError, match="crashes TensorFlow 2.21's TFLite calibrator"):
+        export(model, tmp_path / "x", format="tflite", quantize="int8")
+    with pytest.raises(ValueError, match="format must be one of"):
+        export(model, tmp_path / "x", format="onnx")
+    with pytest.raises(ValueError, match="quantize applies to format='tflite' only"):
+        export(model, tmp_path / "x", quantize="dynamic")
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ValueError, match="is not a folder"):
+        export(model, tmp_path / "file")
+    with pytest.raises(ValueError, match="above tolerance"):
+        export(model, tmp_path / "strict", format="tflite", sequence_length=LENGTH, tolerance=-1.0)
+    assert sorted(os.listdir(tmp_path)) == ["file"]  # no half-written or temporary folders
+
+
+def test_a_failed_export_keeps_the_previous_one(tmp_path):
+    model = _build("many_to_one")
+    export(model, tmp_path / "out", format="tflite", sequence_length=LENGTH)
+    before = (tmp_path / "out" / "model.tflite").read_bytes()
+    with pytest.raises(ValueError, match="above tolerance"):
+        export(model, tmp_path / "out", format="tflite", sequence_length=LENGTH, tolerance=-1.0)
+    assert (tmp_path / "out" / "model.tflite").read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["out"]
