@@ -46,7 +46,8 @@ def _build(topology):
 
 def _keras_outputs(model, inputs):
     specs = input_specs(model)
-    return {k: v.numpy() for k, v in serving_function(model, specs)(*[tf.constant(inputs[s.name]) for s in specs]).items()}
+    outputs = serving_function(model, specs)(*[tf.constant(inputs[s.name]) for s in specs])
+    return {k: v.numpy() for k, v in outputs.items()}
 
 
 @pytest.mark.parametrize("topology", sorted(MODELS))

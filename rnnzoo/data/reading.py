@@ -39,6 +39,20 @@ def read_lines(path, encoding="utf-8"):
             yield number, line.rstrip("\r\n")
 
 
+def read_blocks(path, encoding="utf-8"):
+    """Yield blocks of non-blank (line number, line) pairs; blank or
+    whitespace-only lines separate blocks (sentences in column formats)."""
+    block = []
+    for number, line in read_lines(path, encoding):
+        if line.strip():
+            block.append((number, line))
+        elif block:
+            yield block
+            block = []
+    if block:  # a last block without its blank line
+        yield block
+
+
 def read_text(path, encoding="utf-8"):
     """A whole file as one string, unchanged (same decoding errors as
     `read_lines`)."""
