@@ -12,7 +12,6 @@ rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
 from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
 from rnnzoo.cells import list_cells, register_cell
 from rnnzoo.decoding import greedy_decode
-from rnnzoo.exporting import export
 from rnnzoo.topologies import (
     EncoderDecoder,
     ManyToMany,
@@ -23,7 +22,11 @@ from rnnzoo.topologies import (
     list_topologies,
     register_model,
 )
+from rnnzoo.utils.lazy import lazy_attributes
 from rnnzoo.version import __version__
+
+# Export imports TensorFlow: load it when `rnnzoo.export` is first used.
+__getattr__, __dir__ = lazy_attributes(__name__, {"rnnzoo.exporting": ["export"]})
 
 __all__ = [
     "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "__version__",

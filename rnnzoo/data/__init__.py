@@ -12,38 +12,6 @@ batches = data.batch_dataset(
 ```
 """
 
-from rnnzoo.data.batching import (
-    batch_dataset,
-    bucket_boundaries,
-    padded_fraction,
-    ragged_dataset,
-)
-from rnnzoo.data.builtin import load_builtin
-from rnnzoo.data.datasets import DATASETS, load_dataset
-from rnnzoo.data.downloads import download
-from rnnzoo.data.examples import (
-    AudioClip,
-    CaptionedImage,
-    LabeledText,
-    TaggedSentence,
-    TextPair,
-    random_split,
-)
-from rnnzoo.data.formats import (
-    list_audio_clips,
-    load_bio,
-    load_captions,
-    load_class_folders,
-    load_conllu,
-    load_image,
-    load_labeled_lines,
-    load_parallel,
-    load_text,
-    load_tsv_pairs,
-    read_wav,
-    split_fsdd,
-)
-from rnnzoo.data.reading import DataFormatError
 from rnnzoo.data.special_tokens import (
     END_ID,
     NUM_RESERVED,
@@ -52,14 +20,25 @@ from rnnzoo.data.special_tokens import (
     START_ID,
     UNK_ID,
 )
-from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.data.tokenizers import (
-    CharacterTokenizer,
-    WordPieceTokenizer,
-    WordTokenizer,
-    get_tokenizer,
-)
-from rnnzoo.data.vocabulary import Vocabulary
+from rnnzoo.utils.lazy import lazy_attributes
+
+# Everything else imports TensorFlow / tensorflow-text: load it on first use,
+# so models and decoders that only need the reserved ids import nothing heavy.
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    "rnnzoo.data.batching": ["batch_dataset", "bucket_boundaries", "padded_fraction", "ragged_dataset"],
+    "rnnzoo.data.builtin": ["load_builtin"],
+    "rnnzoo.data.datasets": ["DATASETS", "load_dataset"],
+    "rnnzoo.data.downloads": ["download"],
+    "rnnzoo.data.examples": ["AudioClip", "CaptionedImage", "LabeledText", "TaggedSentence", "TextPair",
+                             "random_split"],
+    "rnnzoo.data.formats": ["list_audio_clips", "load_bio", "load_captions", "load_class_folders",
+                            "load_conllu", "load_image", "load_labeled_lines", "load_parallel",
+                            "load_text", "load_tsv_pairs", "read_wav", "split_fsdd"],
+    "rnnzoo.data.reading": ["DataFormatError"],
+    "rnnzoo.data.text_encoder": ["TextEncoder"],
+    "rnnzoo.data.tokenizers": ["CharacterTokenizer", "WordPieceTokenizer", "WordTokenizer", "get_tokenizer"],
+    "rnnzoo.data.vocabulary": ["Vocabulary"],
+})
 
 __all__ = [
     "DATASETS", "END_ID", "NUM_RESERVED", "PAD_ID", "RESERVED_TOKENS", "START_ID", "UNK_ID",
