@@ -1,5 +1,7 @@
 """Custom Keras layers used by the topologies (all registered serializables)."""
 
+from rnnzoo.layers.character_encoder import CharacterEncoder
+from rnnzoo.layers.crf import CRF
 from rnnzoo.layers.padding_mask import PaddingMask
 
-__all__ = ["PaddingMask"]
+__all__ = ["CRF", "CharacterEncoder", "PaddingMask"]

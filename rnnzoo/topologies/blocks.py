@@ -5,6 +5,7 @@ output head and the default losses. Each idea lives here once."""
 import keras
 
 from rnnzoo.cells import get_cell
+from rnnzoo.layers import CharacterEncoder
 from rnnzoo.metrics import MaskedAccuracy
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -197,10 +198,15 @@ def default_metrics(task, ignore_class=None):
 def encoder_with_head(
     *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
     units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
-    output_activation, cell_options,
+    output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
+    char_units=25,
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or at the end (sequence labels).
+
+    With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
+    and `characters` `(batch, words, chars)`, and each word's embedding is
+    joined by a `CharacterEncoder` vector of its characters.
     Returns `(inputs, outputs)`."""
     spec = check_recurrent_arguments(
         cell=cell, units=units, num_layers=num_layers, dropout=dropout,
@@ -208,6 +214,12 @@ def encoder_with_head(
         merge_mode=merge_mode, cell_options=cell_options,
     )
     check_one_input_kind("vocab_size", vocab_size, "input_dim", input_dim)
+    if char_vocab_size is not None:
+        if vocab_size is None:
+            raise ValueError("`char_vocab_size` needs token inputs (`vocab_size`), not `input_dim`.")
+        check_positive_int("char_vocab_size", char_vocab_size, minimum=2)
+        check_positive_int("char_embedding_dim", char_embedding_dim)
+        check_positive_int("char_units", char_units)
 
     # === Layers ===
     rnn_layers = make_recurrent_stack(
@@ -224,5 +236,12 @@ def encoder_with_head(
         vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
         mask_zero=mask_zero,
     )
+    if char_vocab_size is not None:
+        characters = keras.Input(shape=(None, None), dtype="int32", name="characters")
+        char_encoder = CharacterEncoder(
+            char_vocab_size, char_embedding_dim, char_units, cell=cell, name="character_encoder"
+        )
+        sequence = keras.layers.Concatenate(name="word_features")([sequence, char_encoder(characters)])
+        inputs = {"tokens": inputs, "characters": characters}
     encoded, _ = run_recurrent_stack(rnn_layers, sequence)
     return inputs, head(head_dropout(encoded))

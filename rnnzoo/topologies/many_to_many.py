@@ -1,13 +1,19 @@
 import keras
+import numpy as np
+from keras import ops
 
 from rnnzoo.data import PAD_ID
+from rnnzoo.layers import CRF
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (
+    check_choice,
     check_head,
     default_loss,
     default_metrics,
     encoder_with_head,
 )
+
+OUTPUT_LAYERS = ("softmax", "crf")
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -20,7 +26,19 @@ class ManyToMany(RNNModel):
     left out of the default loss and accuracy, so label padding 0 and give
     real tags ids from 1.
 
-    Args: as `ManyToOne`, without `task`/`num_outputs`, plus `ignore_class`.
+    Args: as `ManyToOne`, without `task`/`num_outputs`, plus:
+        ignore_class: the label id left out of loss and accuracy.
+        char_vocab_size, char_embedding_dim, char_units: add a character
+            encoder (inputs become a dict of `tokens` and `characters`
+            `(batch, words, chars)`; see `rnnzoo.layers.CharacterEncoder`).
+        output_layer: "softmax" (independent per-step logits) or "crf" (a
+            linear-chain CRF over the logits: the loss is its negative
+            log-likelihood, `predict_tags` decodes with Viterbi).
+        tag_names, crf_constraints: names of the tag ids and `"bio"` to
+            forbid invalid BIO transitions in the CRF.
+
+    `predict_tags(x)` returns tag ids `(batch, time)` (0 at padding) for
+    either output layer.
     """
 
     def __init__(
@@ -39,6 +57,12 @@ class ManyToMany(RNNModel):
         mask_zero=True,
         output_activation=None,
         ignore_class=PAD_ID,
+        char_vocab_size=None,
+        char_embedding_dim=25,
+        char_units=25,
+        output_layer="softmax",
+        tag_names=None,
+        crf_constraints=None,
         cell_options=None,
         compile=True,
         **kwargs,
@@ -54,13 +78,63 @@ class ManyToMany(RNNModel):
             cell=cell, units=units, num_layers=num_layers, dropout=dropout,
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             merge_mode=merge_mode, output_activation=output_activation,
-            cell_options=cell_options,
+            cell_options=cell_options, char_vocab_size=char_vocab_size,
+            char_embedding_dim=char_embedding_dim, char_units=char_units,
         )
+        check_choice("output_layer", output_layer, OUTPUT_LAYERS)
+        if output_layer == "crf":
+            if output_activation is not None:
+                raise ValueError("output_layer='crf' reads logits: leave `output_activation` as None.")
+            if ignore_class != PAD_ID:
+                raise ValueError(f"output_layer='crf' masks padding labels {PAD_ID}; `ignore_class` must be "
+                                 f"{PAD_ID}, got {ignore_class!r}.")
+            outputs = CRF(num_classes, tag_names, crf_constraints, name="crf")(outputs)
+        elif crf_constraints is not None:
+            raise ValueError("`crf_constraints` needs output_layer='crf'.")
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+
+    @property
+    def crf(self):
+        return self.get_layer("crf") if self._rnnzoo_config["output_layer"] == "crf" else None
 
     def default_loss(self):
         config = self._rnnzoo_config
+        if config["output_layer"] == "crf":
+            return None  # `compute_loss` adds the CRF negative log-likelihood
         return default_loss("classification", config["output_activation"], config["ignore_class"])
 
     def default_metrics(self):
         return default_metrics("classification", self._rnnzoo_config["ignore_class"])
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self.crf is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        mask = ops.not_equal(y, PAD_ID)
+        nll = self.crf.negative_log_likelihood(y_pred, y, mask)
+        if sample_weight is not None:
+            nll = nll * ops.cast(ops.reshape(sample_weight, ops.shape(nll)), nll.dtype)
+        loss = ops.sum(nll) / ops.maximum(ops.sum(ops.cast(mask, nll.dtype)), 1.0)
+        if self.losses:
+            loss = loss + ops.sum(ops.stack(self.losses))
+        return loss
+
+    def decode(self, logits, mask):
+        """Tag ids `(batch, time)` from the model's logits and a `(batch,
+        time)` padding mask: Viterbi with a CRF, else the arg max."""
+        if self.crf is not None:
+            return self.crf.viterbi_decode(logits, mask)
+        return ops.cast(ops.argmax(logits, axis=-1), "int32") * ops.cast(mask, "int32")
+
+    def tag_probabilities(self, logits, mask):
+        """Per-step tag probabilities: CRF marginals, else the softmax."""
+        if self.crf is not None:
+            return self.crf.marginals(logits, mask)
+        probabilities = logits if self._rnnzoo_config["output_activation"] else ops.softmax(logits, axis=-1)
+        return probabilities * ops.cast(mask, probabilities.dtype)[..., None]
+
+    def predict_tags(self, x, batch_size=64):
+        """Tag ids `(batch, time)` as a NumPy array, 0 at padding."""
+        tokens = x["tokens"] if isinstance(x, dict) else x
+        logits = self.predict(x, batch_size=batch_size, verbose=0)
+        mask = np.not_equal(np.asarray(tokens), PAD_ID)
+        return np.asarray(ops.convert_to_numpy(self.decode(logits, mask)))

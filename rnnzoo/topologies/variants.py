@@ -27,6 +27,12 @@ def bilstm_tagger():
     return dict(cell="lstm", bidirectional=True)
 
 
+@register_model("many_to_many")
+def bilstm_crf_tagger():
+    """BiLSTM-CRF tagger (Huang et al. 2015; add `char_vocab_size` for Lample et al. 2016)."""
+    return dict(cell="lstm", bidirectional=True, output_layer="crf")
+
+
 @register_model("encoder_decoder")
 def lstm_seq2seq():
     """LSTM encoder-decoder without attention (Sutskever et al. 2014)."""
