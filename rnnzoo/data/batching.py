@@ -12,19 +12,33 @@ def ragged_dataset(*columns):
     """`tf.data.Dataset` from Python columns: lists of id lists become
     variable-length int32 tensors, scalars stay scalars.
 
-    `ragged_dataset(token_ids, labels)` -> elements `(ids, label)`."""
+    `ragged_dataset(token_ids, labels)` -> elements `(ids, label)`; a
+    column of id lists per word (characters) gives `(words, chars)` tensors."""
     tensors = []
     for column in columns:
         column = list(column)
         if not column:
             raise ValueError("ragged_dataset got an empty column.")
         if isinstance(column[0], (list, tuple, np.ndarray)):
-            tensors.append(tf.ragged.constant([np.asarray(r).tolist() for r in column], dtype=tf.int32))
+            tensors.append(_ragged(column))
         else:
             tensors.append(tf.constant(column))
     dataset = tf.data.Dataset.from_tensor_slices(tuple(tensors) if len(tensors) > 1 else tensors[0])
     # Slicing a RaggedTensor yields RaggedTensor rows; make them dense 1-D.
     return dataset.map(_densify_element)
+
+
+def _ragged(rows):
+    """Rows of ids (or rows of rows of ids, e.g. characters per word) ->
+    an int32 RaggedTensor, built from flat values (fast for large sets)."""
+    rows = [r.tolist() if isinstance(r, np.ndarray) else list(r) for r in rows]
+    nested = any(isinstance(x, (list, tuple, np.ndarray)) for r in rows for x in r[:1])
+    if not nested:
+        values = np.fromiter((x for r in rows for x in r), dtype=np.int32)
+        return tf.RaggedTensor.from_row_lengths(values, [len(r) for r in rows])
+    inner = [list(x) for r in rows for x in r]
+    values = np.fromiter((x for r in inner for x in r), dtype=np.int32)
+    return tf.RaggedTensor.from_nested_row_lengths(values, [[len(r) for r in rows], [len(x) for x in inner]])
 
 
 def _densify_element(*element):

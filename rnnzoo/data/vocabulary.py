@@ -99,8 +99,9 @@ class Vocabulary:
                 raise ValueError(f"id {i} is outside the vocabulary (size {len(self.tokens)}).")
         return [self.tokens[i] for i in ids]
 
-    def tf_lookup(self, tokens):
-        """String tensor (dense or ragged) -> int32 ids, inside a graph."""
+    def tf_table(self):
+        """The `tf.lookup.StaticHashTable` behind `tf_lookup` (track it when
+        exporting a graph that looks tokens up)."""
         import tensorflow as tf
 
         if self.unknown_id is None:
@@ -112,9 +113,16 @@ class Vocabulary:
                         tf.constant(self.tokens), tf.range(len(self.tokens), dtype=tf.int64)),
                     default_value=self.unknown_id,
                 )
+        return self._table
+
+    def tf_lookup(self, tokens):
+        """String tensor (dense or ragged) -> int32 ids, inside a graph."""
+        import tensorflow as tf
+
+        table = self.tf_table()
         if isinstance(tokens, tf.RaggedTensor):
-            return tf.ragged.map_flat_values(lambda t: tf.cast(self._table.lookup(t), tf.int32), tokens)
-        return tf.cast(self._table.lookup(tokens), tf.int32)
+            return tf.ragged.map_flat_values(lambda t: tf.cast(table.lookup(t), tf.int32), tokens)
+        return tf.cast(table.lookup(tokens), tf.int32)
 
     def tf_to_tokens(self, ids):
         """Int tensor (dense or ragged) -> token strings, inside a graph."""

@@ -18,7 +18,7 @@ import tensorflow as tf
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.example_inputs import example_inputs
 from rnnzoo.exporting.signatures import input_specs, serving_function
-from rnnzoo.utils.files import write_json
+from rnnzoo.utils.files import replace_folder, write_json
 
 FORMATS = ("saved_model", "tflite")
 SIGNATURE = "serving_default"
@@ -142,7 +142,7 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         report["inputs"] = {s.name: [d if d is not None else "any" for d in s.shape] for s in specs}
         report["seconds"] = round(time.perf_counter() - start, 2)
         write_json(os.path.join(scratch, REPORT_FILE), report)
-        _replace_folder(scratch, path)
+        replace_folder(scratch, path)
         return report
     finally:
         if os.path.isdir(scratch):
@@ -194,19 +194,6 @@ def _require_parity(difference, tolerance, what):
     if not difference <= tolerance:
         raise ValueError(f"{what} export differs from the Keras model by {difference:.3g} "
                          f"(max abs), above tolerance={tolerance}; nothing was written.")
-
-
-def _replace_folder(source, target):
-    """Move `source` onto `target`; an existing `target` is removed only once
-    the new folder is in place."""
-    if not os.path.exists(target):
-        os.replace(source, target)
-        return
-    old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old.", dir=os.path.dirname(target))
-    os.rmdir(old)
-    os.replace(target, old)
-    os.replace(source, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_tflite(path):

@@ -5,6 +5,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import tempfile
 
 
@@ -58,3 +59,16 @@ def to_jsonable(obj):
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     return str(obj)
+
+
+def replace_folder(source, target):
+    """Move the folder `source` onto `target` (same file system); an existing
+    `target` is removed only once the new folder is in place."""
+    if not os.path.exists(target):
+        os.replace(source, target)
+        return
+    old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old.", dir=os.path.dirname(target))
+    os.rmdir(old)
+    os.replace(target, old)
+    os.replace(source, target)
+    shutil.rmtree(old, ignore_errors=True)

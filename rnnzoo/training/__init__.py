@@ -1,0 +1,9 @@
+"""What every recipe shares: command-line options, run folders that resume
+after a crash, the epoch loop with checkpoints and early stopping, and where
+`--data` points."""
+
+from rnnzoo.training.loop import TrainingError, fit
+from rnnzoo.training.options import recipe_parser
+from rnnzoo.training.runs import RunFolder
+
+__all__ = ["RunFolder", "TrainingError", "fit", "recipe_parser"]

@@ -1,0 +1,75 @@
+"""Command-line options shared by every recipe (`python -m recipes.NAME
+--help`). A recipe adds its own options to the parser this returns."""
+
+import argparse
+
+from rnnzoo.cells import list_cells
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _rate(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def recipe_parser(prog, description, **defaults):
+    """An `argparse.ArgumentParser` with the shared options; `defaults`
+    override their default values (e.g. `units=256`)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", default="builtin",
+                      help="'builtin' (generated, no download), a dataset name, or a path to files in a "
+                           "standard format")
+    data.add_argument("--data-root", default=None,
+                      help="folder holding named datasets (default: $RNNZOO_DATA, then the download cache)")
+    data.add_argument("--download", action="store_true", help="download a named dataset when missing")
+    data.add_argument("--max-examples", type=_positive_int, default=None,
+                      help="use at most this many training examples")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--cell", default="lstm", choices=list_cells())
+    model.add_argument("--units", type=_positive_int, default=128)
+    model.add_argument("--layers", type=_positive_int, default=1, dest="num_layers")
+    model.add_argument("--embedding-dim", type=_positive_int, default=128)
+    model.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True)
+    model.add_argument("--dropout", type=_rate, default=0.3)
+
+    training = parser.add_argument_group("training")
+    training.add_argument("--epochs", type=_positive_int, default=10)
+    training.add_argument("--batch-size", type=_positive_int, default=32)
+    training.add_argument("--learning-rate", type=_positive_float, default=1e-3)
+    training.add_argument("--clipnorm", type=_positive_float, default=1.0,
+                          help="clip gradients to this global norm")
+    training.add_argument("--patience", type=_positive_int, default=3,
+                          help="stop after this many epochs without a better validation score")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--smoke", action="store_true",
+                          help="two training steps per epoch and small evaluations (for tests)")
+    training.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                          help="Keras progress: 0 silent, 1 progress bar, 2 one line per epoch")
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--output", default="saved_models", help="where run folders go")
+    output.add_argument("--run", default=None,
+                        help="run folder name (default: derived from the options, so the same command "
+                             "finds and resumes the same run)")
+    output.add_argument("--restart", action="store_true",
+                        help="discard an existing run folder of the same name and train from scratch")
+    parser.set_defaults(**defaults)
+    return parser

@@ -1,0 +1,82 @@
+"""Steps every recipe takes, in order: `start` (seed, data, run folder),
+`compile_model`, `train` (the resumable epoch loop), and `finish`
+(`metrics.json`, training curves, a printed summary). The recipe itself only
+says what is task-specific: how text becomes ids, the model, the metric."""
+
+import os
+
+import keras
+
+from rnnzoo.data.batching import batch_dataset, bucket_boundaries
+from rnnzoo.data.sources import load_splits
+from rnnzoo.metrics import plot_training_curves, write_report
+from rnnzoo.training.loop import fit
+from rnnzoo.training.runs import RunFolder
+
+SMOKE_STEPS = 2
+SMOKE_EXAMPLES = 64
+
+
+def start(recipe, args, *, builtin, load_path, names=(), **data_options):
+    """Seed everything, read the splits and open the run folder; returns
+    `(splits, run)`. With `--smoke`, validation and test keep 64 examples."""
+    keras.utils.set_random_seed(args.seed)
+    splits = load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
+                         root=args.data_root, download=args.download, seed=args.seed, **data_options)
+    if args.max_examples:
+        splits["train"] = splits["train"][: args.max_examples]
+    if args.smoke:
+        splits = {k: v if k == "train" else v[:SMOKE_EXAMPLES] for k, v in splits.items()}
+    run = RunFolder.create(recipe, vars(args))
+    print(f"run folder: {run.path}")
+    print("examples: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    return splits, run
+
+
+def compile_model(model, args, **kwargs):
+    """The model's own loss and metrics, Adam with the run's learning rate
+    and gradient clipping."""
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm), **kwargs)
+    return model
+
+
+def epoch_batches(dataset, args, lengths):
+    """`epoch -> batches`: shuffled with `(seed, epoch)` and bucketed by
+    length, so each epoch's order is fixed by the seed (and a resumed run
+    sees the same order)."""
+    boundaries = bucket_boundaries(lengths)
+    count = len(lengths)
+
+    def batches(epoch):
+        return batch_dataset(dataset, args.batch_size, boundaries=boundaries, shuffle_buffer=count,
+                             seed=args.seed * 1000 + epoch)
+
+    return batches
+
+
+def ordered_batches(dataset, args):
+    """Batches in example order (for prediction and validation)."""
+    return batch_dataset(dataset, args.batch_size, boundaries=None)
+
+
+def train(model, train_batches, validation_batches, run, args, **kwargs):
+    """`loop.fit` with the run's options (two steps per epoch with --smoke)."""
+    steps = SMOKE_STEPS if args.smoke else None
+    return fit(model, train_batches, validation_batches, run, epochs=args.epochs, patience=args.patience,
+               seed=args.seed, steps_per_epoch=steps, validation_steps=steps, verbose=args.verbose,
+               **kwargs)
+
+
+def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None):
+    """Write `metrics.json` and the training curves; print the headline."""
+    extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
+             "best_validation": state["best"], "stopped_early": state["stopped_early"], **(extra or {})}
+    report = write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
+                          num_examples=num_examples, model=model, config=vars(args),
+                          training_time=state["seconds"], extra=extra)
+    if state["history"]:
+        plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
+    headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+    print(f"test ({num_examples} examples): {headline}")
+    print(f"saved in {os.path.abspath(run.path)}")
+    return report

@@ -1,0 +1,165 @@
+"""The shared recipe machinery: run folders, the resumable epoch loop,
+`--data` resolution and pretrained word vectors."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo.data import RESERVED_TOKENS, DataFormatError, Vocabulary, formats
+from rnnzoo.data.sources import load_splits
+from rnnzoo.training import RunFolder, TrainingError, fit
+from rnnzoo.training.runs import default_run_name
+
+OPTIONS = {"data": "builtin", "cell": "lstm", "bidirectional": True, "units": 8, "epochs": 2,
+           "output": None, "run": None, "restart": False, "verbose": 0}
+
+
+def _options(tmp_path, **changes):
+    return {**OPTIONS, "output": str(tmp_path), **changes}
+
+
+def test_run_name_depends_on_training_options_only(tmp_path):
+    name = default_run_name(_options(tmp_path))
+    assert name.startswith("builtin-lstm-bi-")
+    assert default_run_name(_options(tmp_path, verbose=2, output="elsewhere")) == name
+    assert default_run_name(_options(tmp_path, units=16)) != name
+
+
+def test_run_folder_refuses_other_options_and_restart_replaces(tmp_path):
+    run = RunFolder.create("demo", _options(tmp_path, run="mine"))
+    with open(run.file("keep.txt"), "w") as f:
+        f.write("x")
+    with pytest.raises(ValueError, match=r"other options \(units: 8 -> 16\).*--restart"):
+        RunFolder.create("demo", _options(tmp_path, run="mine", units=16))
+    assert os.path.exists(run.file("keep.txt"))  # nothing touched by the refusal
+    RunFolder.create("demo", _options(tmp_path, run="mine", units=16, restart=True))
+    assert not os.path.exists(run.file("keep.txt"))
+
+
+def test_broken_state_file_is_named(tmp_path):
+    run = RunFolder.create("demo", _options(tmp_path))
+    with open(run.file("state.json"), "w") as f:
+        json.dump({"epoch": "two"}, f)
+    with pytest.raises(DataFormatError, match="state.json: 'epoch' is missing or of the wrong type"):
+        run.load_state()
+
+
+def _data(rng, count=64):
+    x = rng.integers(1, 10, size=(count, 6))
+    y = (x[:, 0] > 5).astype("int32")
+    return x, y
+
+
+def _dataset(x, y, epoch=0):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=epoch).batch(16)
+
+
+def _model():
+    return rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, embedding_dim=4)
+
+
+def test_fit_resumes_from_the_last_checkpoint(tmp_path):
+    x, y = _data(np.random.default_rng(0))
+    run = RunFolder.create("demo", _options(tmp_path))
+    args = dict(epochs=1, patience=5, monitor="val_accuracy", mode="max", verbose=0)
+    _, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, **args)
+    assert state["epoch"] == 1 and os.path.exists(run.checkpoint_path) and os.path.exists(run.model_path)
+    # Unfinish it, as if the process died after epoch 1 of 3.
+    state["finished"] = False
+    run.save_state(state)
+    messages = []
+    args["epochs"] = 3
+    model, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, log=messages.append, **args)
+    assert any("resuming after epoch 1" in m for m in messages)
+    assert state["epoch"] == 3 and len(state["history"]["loss"]) == 3 and state["finished"]
+    # A finished run is not trained again.
+    messages.clear()
+    _, again = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, log=messages.append, **args)
+    assert again["epoch"] == 3 and "already finished" in messages[0]
+
+
+def test_fit_stops_early_and_keeps_the_best_model(tmp_path):
+    x, y = _data(np.random.default_rng(1))
+    run = RunFolder.create("demo", _options(tmp_path))
+    scores = iter([0.5, 0.9, 0.7, 0.6, 0.95])
+    model, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=5, patience=2,
+                       monitor="val_score", mode="max", verbose=0, validate=lambda m: {"val_score": next(scores)},
+                       log=lambda m: None)
+    assert state["stopped_early"] and state["epoch"] == 4 and state["best_epoch"] == 2 and state["best"] == 0.9
+
+
+def test_fit_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path):
+    x, y = _data(np.random.default_rng(2))
+    run = RunFolder.create("demo", _options(tmp_path))
+    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=1, patience=3, verbose=0)
+    state = run.load_state()
+    state["finished"] = False
+    run.save_state(state)
+    model = keras.saving.load_model(run.checkpoint_path)
+    bad = model.get_layer("embedding").embeddings
+    bad.assign(np.full(bad.shape, np.nan, "float32"))
+    model.save(run.checkpoint_path)
+    with pytest.raises(TrainingError, match="loss is nan.*last good checkpoint \\(epoch 1\\)"):
+        fit(model, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3, verbose=0,
+            log=lambda m: None)
+    assert run.load_state()["epoch"] == 1
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return str(path)
+
+
+def _load_lines(path):
+    return formats.load_labeled_lines(path, "label_first")
+
+
+def test_data_from_one_file_is_split_80_10_10(tmp_path):
+    path = _write(tmp_path / "all.txt", "".join(f"{i % 2} text number {i}\n" for i in range(100)))
+    splits = load_splits(path, builtin="sentiment", load_path=_load_lines)
+    assert [len(splits[s]) for s in ("train", "validation", "test")] == [80, 10, 10]
+    texts = [e.text for s in splits.values() for e in s]
+    assert len(set(texts)) == 100
+
+
+def test_data_folder_splits_by_file_name(tmp_path):
+    for name, count in (("x.train", 30), ("x.dev", 5), ("x.test", 6)):
+        _write(tmp_path / "sst" / name, "".join(f"1 {name} {i}\n" for i in range(count)))
+    splits = load_splits(str(tmp_path / "sst"), builtin="sentiment", load_path=_load_lines)
+    assert [len(splits[s]) for s in ("train", "validation", "test")] == [30, 5, 6]
+    _write(tmp_path / "notest" / "a.train", "1 a\n" * 20)
+    with pytest.raises(ValueError, match="no test split"):
+        load_splits(str(tmp_path / "notest"), builtin="sentiment", load_path=_load_lines)
+
+
+def test_unknown_data_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file or folder, and not a known dataset name"):
+        load_splits(str(tmp_path / "missing.txt"), builtin="sentiment", load_path=_load_lines)
+    with pytest.raises(ValueError, match="does not fit this recipe"):
+        load_splits("wnut17", builtin="sentiment", load_path=_load_lines, names=("sst2",))
+
+
+def test_word_vectors_fill_known_words(tmp_path):
+    vocabulary = Vocabulary([*RESERVED_TOKENS, "good", "bad", "film"])
+    glove = _write(tmp_path / "glove.txt", "good 1 2 3\nunrelated 9 9 9\nbad -1 -2 -3\n")
+    matrix, found = formats.load_word_vectors(glove, vocabulary)
+    assert found == 2 and matrix.shape == (7, 3)
+    np.testing.assert_array_equal(matrix[4], [1, 2, 3])
+    np.testing.assert_array_equal(matrix[0], 0)
+    word2vec = _write(tmp_path / "w2v.txt", "2 3\nfilm 0.5 0.5 0.5\ngood 1 1 1\n")
+    matrix, found = formats.load_word_vectors(word2vec, vocabulary)
+    assert found == 2 and matrix[6].tolist() == [0.5, 0.5, 0.5]
+    ragged = _write(tmp_path / "bad.txt", "good 1 2 3\nbad 1 2\n")
+    with pytest.raises(DataFormatError, match="bad.txt:2: has 2 values; earlier lines have 3"):
+        formats.load_word_vectors(ragged, vocabulary)
+    not_numbers = _write(tmp_path / "nan.txt", "good 1 2 x\n")
+    with pytest.raises(DataFormatError, match="nan.txt:1: .*not a number"):
+        formats.load_word_vectors(not_numbers, vocabulary)
