@@ -1,4 +1,4 @@
-"""The `rnnzoo` command line: `rnnzoo list`, `rnnzoo demo`."""
+"""The `rnnzoo` command line: `rnnzoo list`, `rnnzoo demo`, `rnnzoo run RECIPE ...`."""
 
 import argparse
 import sys
@@ -17,6 +17,25 @@ def _list(args):
     print("cells:")
     for name in rnnzoo.list_cells():
         print(f"  {name:<26} {get_cell(name).description}")
+    print("recipes (rnnzoo run NAME --help):")
+    for name, description in _recipes().items():
+        print(f"  {name:<26} {description}")
+
+
+def _recipes():
+    from recipes import RECIPES
+
+    return RECIPES
+
+
+def _run(name, rest):
+    import importlib
+
+    recipes = _recipes()
+    if name not in recipes:
+        raise SystemExit(f"rnnzoo run: unknown recipe {name!r}; available: {', '.join(recipes)}.")
+    importlib.import_module(f"recipes.{name}").main(rest)
+    return 0
 
 
 def main(argv=None):
@@ -26,7 +45,11 @@ def main(argv=None):
     list_parser = commands.add_parser("list", help="registered models and cells")
     list_parser.add_argument("pattern", nargs="?", default="*", help="shell-style filter")
     commands.add_parser("demo", help="train one model per topology on toy data", add_help=False)
+    run_parser = commands.add_parser("run", help="run a recipe (rnnzoo run sentiment --help)", add_help=False)
+    run_parser.add_argument("recipe", help="recipe name (see rnnzoo list)")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return _run(args.recipe, rest)
     if args.command == "demo":
         from rnnzoo import demo
 

@@ -10,7 +10,7 @@ from rnnzoo.data import END_ID, NUM_RESERVED, START_ID
 def test_rnnzoo_list_prints_models_and_cells(capsys):
     cli.main(["list"])
     out = capsys.readouterr().out
-    for name in ("many_to_one", "bilstm_tagger", "encoder_decoder", "lstm", "gru", "simple"):
+    for name in ("many_to_one", "bilstm_tagger", "encoder_decoder", "lstm", "gru", "simple", "sentiment", "tagging"):
         assert name in out
     cli.main(["list", "*seq2seq*"])
     out = capsys.readouterr().out

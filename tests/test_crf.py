@@ -139,6 +139,12 @@ def test_crf_tagger_trains_saves_and_decodes(tmp_path, with_chars):
     tags = model.predict_tags(x)
     tokens = x["tokens"] if with_chars else x
     assert tags.shape == tokens.shape and (tags[tokens == 0] == 0).all() and (tags[tokens > 0] > 0).all()
+    # Extra padding changes nothing at real positions (masks reach the BiLSTM).
+    padded = {k: np.pad(v, [(0, 0), (0, 3)] + [(0, 0)] * (v.ndim - 2)) for k, v in
+              (x if with_chars else {"tokens": x}).items()}
+    logits = np.asarray(model.predict(x, verbose=0))
+    more = np.asarray(model.predict(padded if with_chars else padded["tokens"], verbose=0))
+    np.testing.assert_allclose(more[:, :7], logits, atol=1e-5)
     path = str(tmp_path / "tagger.keras")
     model.save(path)
     restored = keras.saving.load_model(path)

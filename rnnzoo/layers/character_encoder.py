@@ -11,7 +11,8 @@ class CharacterEncoder(keras.layers.Layer):
     and backward states are concatenated.
 
     Input `(batch, words, characters)` int ids (0 is padding, on the right);
-    output `(batch, words, 2 * units)`. Padding words give zeros.
+    output `(batch, words, 2 * units)`, masked at padding words (which
+    give zeros).
     """
 
     def __init__(self, vocab_size, embedding_dim=25, units=25, cell="lstm", **kwargs):
@@ -35,6 +36,11 @@ class CharacterEncoder(keras.layers.Layer):
         has_characters = ops.any(ops.not_equal(flat, 0), axis=-1, keepdims=True)
         encoded = ops.where(has_characters, encoded, ops.zeros_like(encoded))
         return ops.reshape(encoded, (shape[0], shape[1], 2 * self.units))
+
+    def compute_mask(self, inputs, mask=None):
+        # Padding words (no characters) stay masked when this output is
+        # concatenated with the word embeddings (Concatenate ORs the masks).
+        return ops.any(ops.not_equal(inputs, 0), axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:2], 2 * self.units)

@@ -38,7 +38,8 @@ def recipe_parser(prog, description, **defaults):
                            "standard format")
     data.add_argument("--data-root", default=None,
                       help="folder holding named datasets (default: $RNNZOO_DATA, then the download cache)")
-    data.add_argument("--download", action="store_true", help="download a named dataset when missing")
+    data.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
+                      help="download a named dataset (checksummed, into the cache) when it is not found locally")
     data.add_argument("--max-examples", type=_positive_int, default=None,
                       help="use at most this many training examples")
 

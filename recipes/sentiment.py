@@ -1,0 +1,154 @@
+"""Sentiment classification: embeddings + a (bi)LSTM/GRU stack + a classifier.
+
+```bash
+python -m recipes.sentiment                        # built-in data, about a minute
+python -m recipes.sentiment --data sst2 --data-root ../shared/data
+python -m recipes.sentiment --data reviews.tsv     # `text<TAB>label` lines
+```
+Reports accuracy, precision / recall / F1 and the confusion matrix; saves the
+model, its vocabularies, `metrics.json`, plots, and a SavedModel whose
+default signature maps raw strings (`text`) to `label`, `label_id` and
+`probabilities`.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+import rnnzoo
+from rnnzoo.data import UNK_ID, formats
+from rnnzoo.data.batching import ragged_dataset
+from rnnzoo.data.reading import read_lines
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.data.vocabulary import Vocabulary
+from rnnzoo.metrics import classification_report, plot_confusion_matrix
+from rnnzoo.training import recipe, recipe_parser
+
+NAMED_DATASETS = ("sst2", "imdb")
+MAX_SERVING_CHECK = 512
+
+
+def build_parser():
+    parser = recipe_parser("python -m recipes.sentiment", "Train a sentiment classifier.",
+                           units=128, embedding_dim=128, epochs=8, batch_size=32)
+    group = parser.add_argument_group("sentiment")
+    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="word")
+    group.add_argument("--vocab-size", type=int, default=20000, help="largest vocabulary (reserved ids included)")
+    group.add_argument("--min-frequency", type=int, default=1, help="rarer tokens become <unk>")
+    group.add_argument("--embeddings", default=None,
+                       help="pretrained word vectors in GloVe / word2vec text format (sets --embedding-dim)")
+    return parser
+
+
+def load_path(path):
+    """A folder of class sub-folders (aclImdb), or a file of `label text` or
+    `text<TAB>label` lines (decided by the first non-blank line)."""
+    if os.path.isdir(path):
+        classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)) and d != "unsup")
+        return formats.load_class_folders(path, classes=classes)
+    first = next((line for _, line in read_lines(path) if line.strip()), "")
+    return formats.load_labeled_lines(path, "tab_label_last" if "\t" in first else "label_first")
+
+
+def _vocabularies(run, args, train):
+    """Token and label vocabularies: read back when resuming, so ids match."""
+    tokens_dir = run.file("tokens")
+    if os.path.isdir(tokens_dir):
+        return TextEncoder.load(tokens_dir), Vocabulary.load(run.file("labels.txt"), reserved=())
+    encoder = TextEncoder.adapt([e.text for e in train], tokenizer=args.tokenizer,
+                                min_frequency=args.min_frequency, max_size=args.vocab_size)
+    labels = Vocabulary(sorted({e.label for e in train}), reserved=())
+    encoder.save(tokens_dir)
+    labels.save(run.file("labels.txt"))
+    return encoder, labels
+
+
+def _encode(encoder, labels, examples):
+    ids = [row or [UNK_ID] for row in encoder.encode_to_lists(e.text for e in examples)]
+    return ids, labels.lookup([e.label for e in examples])
+
+
+def _predict(model, encoder, batches):
+    logits = model.predict(batches, verbose=0)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def serving_function(model, encoder, labels):
+    import tensorflow as tf
+
+    names = tf.constant(labels.tokens)
+
+    def serve(text):
+        ragged = encoder.encode(text)
+        # One extra padding column keeps the width >= 1; a text with no
+        # tokens reads as one <unk>, as in training.
+        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])
+        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])
+        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
+        probabilities = tf.nn.softmax(model(ids, training=False), axis=-1)
+        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {"label": tf.gather(names, label_id), "label_id": label_id, "probabilities": probabilities}
+
+    return serve
+
+
+def export_serving(run, model, encoder, labels, test_texts, test_probabilities):
+    """Write the text-in SavedModel and check it against the Keras model."""
+    from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+
+    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, labels),
+                               track=[model, encoder.vocabulary.tf_table()])
+    count = min(len(test_texts), MAX_SERVING_CHECK)
+    outputs = serve_in_batches(load_signature(folder), test_texts[:count])
+    served = np.concatenate([o["probabilities"] for o in outputs])
+    expected = test_probabilities[:count]
+    check = {"examples": count, "max_abs_diff": float(np.max(np.abs(served - expected))),
+             "label_agreement": float(np.mean(served.argmax(-1) == expected.argmax(-1)))}
+    print(f"SavedModel (text in): {folder}; max |p - p_keras| {check['max_abs_diff']:.2e} "
+          f"on {count} test texts")
+    return check
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    splits, run = recipe.start("sentiment", args, builtin="sentiment", load_path=load_path,
+                               names=NAMED_DATASETS)
+    encoder, labels = _vocabularies(run, args, splits["train"])
+    vectors = None
+    if args.embeddings:
+        vectors, found = formats.load_word_vectors(args.embeddings, encoder.vocabulary, seed=args.seed)
+        args.embedding_dim = vectors.shape[1]
+        print(f"pretrained vectors: {found} of {encoder.vocab_size} vocabulary words found in {args.embeddings}")
+
+    data = {split: _encode(encoder, labels, examples) for split, examples in splits.items()}
+    train_set = ragged_dataset(*data["train"])
+    model = rnnzoo.build_model(
+        "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=args.cell,
+        units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
+        dropout=args.dropout, embedding_dim=args.embedding_dim, compile=False,
+    )
+    if vectors is not None:
+        model.get_layer("embedding").embeddings.assign(vectors)
+    recipe.compile_model(model, args)
+    model, state = recipe.train(
+        model, recipe.epoch_batches(train_set, args, [len(ids) for ids in data["train"][0]]),
+        recipe.ordered_batches(ragged_dataset(*data["validation"]), args), run, args,
+        monitor="val_accuracy", mode="max",
+    )
+
+    test_ids, test_labels = data["test"]
+    probabilities = _predict(model, encoder, recipe.ordered_batches(ragged_dataset(test_ids), args))
+    metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
+                                    label_names=labels.tokens)
+    plot_confusion_matrix(metrics["confusion_matrix"], labels.tokens, run.file("confusion_matrix.png"))
+    serving = export_serving(run, model, encoder, labels, [e.text for e in splits["test"]], probabilities)
+    headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
+    recipe.finish(run, args, model, headline, state, dataset=args.data, num_examples=len(test_labels),
+                  curve_metric="accuracy", extra={"serving_check": serving})
+    return headline
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

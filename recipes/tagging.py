@@ -1,0 +1,287 @@
+"""Sequence tagging: word embeddings + a character-level encoder (Lample et
+al. 2016) + a BiLSTM + a softmax or CRF output layer.
+
+```bash
+python -m recipes.tagging                               # built-in POS data, about a minute
+python -m recipes.tagging --task ner                    # built-in BIO entities, CRF output
+python -m recipes.tagging --data ud_english_ewt --data-root ../shared/data     # UPOS
+python -m recipes.tagging --task ner --data wnut17 --data-root ../shared/data  # entity F1
+python -m recipes.tagging --data my.conllu              # or a BIO file: `word ... tag` per line
+```
+POS is scored by token accuracy, NER by entity span F1. The SavedModel's
+default signature takes `text` (space-separated tokens, one sentence per
+string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
+`probabilities` (CRF marginals or softmax) and `lengths`.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+import rnnzoo
+from rnnzoo.data import PAD_ID, formats
+from rnnzoo.data.batching import ragged_dataset
+from rnnzoo.data.reading import DataFormatError, read_text
+from rnnzoo.data.vocabulary import Vocabulary
+from rnnzoo.metrics import classification_report, plot_per_class_f1, span_f1, token_accuracy
+from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.utils.files import write_json
+
+NAMED_DATASETS = {"pos": ("ud_english_ewt",), "ner": ("wnut17",)}
+TAG_PADDING = ("<pad>",)
+MAX_SERVING_CHECK = 512
+
+
+def build_parser():
+    parser = recipe_parser("python -m recipes.tagging", "Train a POS or NER tagger.",
+                           units=128, embedding_dim=100, epochs=10, batch_size=32, dropout=0.5)
+    group = parser.add_argument_group("tagging")
+    group.add_argument("--task", choices=("pos", "ner"), default="pos")
+    group.add_argument("--output-layer", choices=("auto", "softmax", "crf"), default="auto",
+                       help="auto: CRF for NER (with BIO constraints), softmax for POS")
+    group.add_argument("--tag", choices=("upos", "xpos"), default="upos", help="CoNLL-U column to predict")
+    group.add_argument("--char-dim", type=int, default=25, help="character embedding size (0: no characters)")
+    group.add_argument("--char-units", type=int, default=25)
+    group.add_argument("--max-word-length", type=int, default=20, help="characters read per word")
+    group.add_argument("--vocab-size", type=int, default=30000)
+    group.add_argument("--min-frequency", type=int, default=2,
+                       help="rarer training words become <unk> (their characters still count)")
+    group.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=True,
+                       help="lowercase word lookups")
+    return parser
+
+
+def load_path(path, tag="upos"):
+    """CoNLL-U (`.conllu`) or BIO columns (anything else)."""
+    if os.path.isfile(path) and path.endswith(".conllu"):
+        return formats.load_conllu(path, tag=tag)
+    return formats.load_bio(path)
+
+
+class WordEncoder:
+    """Words -> word ids and character ids, the same way in Python (training)
+    and in a TensorFlow graph (serving)."""
+
+    FILE = "word_encoder.json"
+
+    def __init__(self, words, characters, lowercase, max_word_length):
+        self.words, self.characters = words, characters
+        self.lowercase, self.max_word_length = lowercase, max_word_length
+
+    @classmethod
+    def adapt(cls, sentences, args):
+        import tensorflow as tf
+
+        flat = [w for s in sentences for w in s.words]
+        keys = cls._lower(tf.constant(flat)) if args.lowercase else flat
+        words = Vocabulary.build([keys], args.min_frequency, args.vocab_size)
+        characters = Vocabulary.build([list(w[: args.max_word_length]) for w in flat]) if args.char_dim else None
+        return cls(words, characters, args.lowercase, args.max_word_length)
+
+    @staticmethod
+    def _lower(words):
+        import tensorflow as tf
+
+        return [w.decode("utf-8") for w in tf.strings.lower(words, encoding="utf-8").numpy().tolist()]
+
+    def encode(self, sentences):
+        """Lists: word ids per sentence, and character ids per word (or None)."""
+        import tensorflow as tf
+
+        flat = [w for s in sentences for w in s.words]
+        ids = self.words.lookup(self._lower(tf.constant(flat)) if self.lowercase else flat)
+        word_ids, chars, start = [], [], 0
+        for sentence in sentences:
+            end = start + len(sentence.words)
+            word_ids.append(ids[start:end])
+            if self.characters is not None:
+                chars.append([self.characters.lookup(list(w[: self.max_word_length])) for w in sentence.words])
+            start = end
+        return word_ids, (chars if self.characters is not None else None)
+
+    def tf_encode(self, words):
+        """Ragged words `(batch, None)` -> model inputs (dense, right-padded)."""
+        import tensorflow as tf
+
+        keys = tf.strings.lower(words, encoding="utf-8") if self.lowercase else words
+        inputs = {"tokens": self.words.tf_lookup(keys).to_tensor()}
+        if self.characters is not None:
+            chars = tf.strings.unicode_split(words, "UTF-8")[:, :, : self.max_word_length]
+            inputs["characters"] = self.characters.tf_lookup(chars).to_tensor()
+        return inputs
+
+    def tables(self):
+        return [v.tf_table() for v in (self.words, self.characters) if v is not None]
+
+    def save(self, folder):
+        self.words.save(os.path.join(folder, "words.txt"))
+        if self.characters is not None:
+            self.characters.save(os.path.join(folder, "characters.txt"))
+        write_json(os.path.join(folder, self.FILE), {"lowercase": self.lowercase,
+                                                     "max_word_length": self.max_word_length,
+                                                     "characters": self.characters is not None})
+
+    @classmethod
+    def load(cls, folder):
+        path = os.path.join(folder, cls.FILE)
+        try:
+            config = json.loads(read_text(path))
+        except json.JSONDecodeError as error:
+            raise DataFormatError(path, error.lineno, f"not valid JSON ({error.msg}).") from None
+        if not isinstance(config, dict) or not isinstance(config.get("max_word_length"), int):
+            raise DataFormatError(path, None, "expected lowercase, max_word_length and characters.")
+        characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config.get("characters") else None
+        return cls(Vocabulary.load(os.path.join(folder, "words.txt")), characters,
+                   bool(config.get("lowercase")), config["max_word_length"])
+
+
+def _vocabularies(run, args, splits):
+    if os.path.exists(run.file(WordEncoder.FILE)):
+        return WordEncoder.load(run.path), Vocabulary.load(run.file("tags.txt"), reserved=TAG_PADDING)
+    encoder = WordEncoder.adapt(splits["train"], args)
+    # The tag set is the annotation scheme's: read it from every split.
+    tags = Vocabulary(list(TAG_PADDING) + sorted({t for s in splits.values() for e in s for t in e.tags}),
+                      reserved=TAG_PADDING)
+    encoder.save(run.path)
+    tags.save(run.file("tags.txt"))
+    return encoder, tags
+
+
+def _dataset(encoder, tags, sentences):
+    word_ids, chars = encoder.encode(sentences)
+    tag_ids = [tags.lookup(s.tags) for s in sentences]
+    if chars is None:
+        return ragged_dataset(word_ids, tag_ids), word_ids
+    return ragged_dataset(word_ids, chars, tag_ids).map(lambda w, c, t: ({"tokens": w, "characters": c}, t)), \
+        word_ids
+
+
+def _tokens(inputs):
+    return inputs["tokens"] if isinstance(inputs, dict) else inputs
+
+
+def predict(model, batches):
+    """Per sentence: tag ids (a list) and tag probabilities `(words, tags)`."""
+    tag_ids, probabilities = [], []
+    for inputs, _ in batches:
+        logits = model.predict_on_batch(inputs)
+        mask = _tokens(inputs).numpy() != PAD_ID
+        decoded = np.asarray(model.decode(logits, mask))
+        batch_probabilities = np.asarray(model.tag_probabilities(logits, mask))
+        for row, row_probabilities, length in zip(decoded, batch_probabilities, mask.sum(axis=1)):
+            tag_ids.append(row[:length].tolist())
+            probabilities.append(row_probabilities[:length])
+    return tag_ids, probabilities
+
+
+def score(task, tags, sentences, predicted_ids):
+    """Token accuracy for POS; entity span F1 (and token accuracy) for NER."""
+    true = [s.tags for s in sentences]
+    found = [tags.to_tokens(ids) for ids in predicted_ids]
+    flat_true = [t for row in true for t in row]
+    flat_found = [t for row in found for t in row]
+    accuracy = token_accuracy(np.array(flat_true, object), np.array(flat_found, object), ignore_class=None)
+    if task == "pos":
+        return {"accuracy": accuracy}
+    spans = span_f1(true, found)
+    return {"f1": spans["overall"]["f1"], "precision": spans["overall"]["precision"],
+            "recall": spans["overall"]["recall"], "token_accuracy": accuracy}, spans
+
+
+def serving_function(model, encoder, tags):
+    import tensorflow as tf
+
+    names = tf.constant([""] + tags.tokens[1:])
+
+    def serve(text):
+        words = tf.strings.split(text)
+        inputs = encoder.tf_encode(words)
+        # One padding word keeps the width >= 1 (a batch of empty strings).
+        inputs = {k: tf.pad(v, [[0, 0], [0, 1]] + [[0, 0]] * (len(v.shape) - 2)) for k, v in inputs.items()}
+        mask = tf.not_equal(inputs["tokens"], PAD_ID) | tf.sequence_mask(
+            words.row_lengths(), tf.shape(inputs["tokens"])[1])
+        logits = model(inputs if encoder.characters is not None else inputs["tokens"], training=False)
+        width = tf.shape(inputs["tokens"])[1] - 1
+        tag_ids = tf.cast(model.decode(logits, mask), tf.int32)[:, :width]
+        return {"tags": tf.gather(names, tag_ids), "tag_ids": tag_ids,
+                "probabilities": model.tag_probabilities(logits, mask)[:, :width],
+                "lengths": tf.cast(words.row_lengths(), tf.int32)}
+
+    return serve
+
+
+def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabilities):
+    from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+
+    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, tags),
+                               track=[model, *encoder.tables()])
+    # Sentences whose words hold no spaces survive joining with spaces.
+    chosen = [i for i, s in enumerate(sentences) if not any(" " in w or not w.strip() for w in s.words)]
+    chosen = chosen[:MAX_SERVING_CHECK]
+    outputs = serve_in_batches(load_signature(folder), [" ".join(sentences[i].words) for i in chosen])
+    served = [(row[:n].tolist(), p[:n]) for o in outputs
+              for row, p, n in zip(o["tag_ids"], o["probabilities"], o["lengths"])]
+    # Tags can differ only at near-ties (float rounding differs with batch shapes).
+    agreement = float(np.mean([ids == predicted_ids[i] for (ids, _), i in zip(served, chosen)])) if chosen else None
+    difference = max((float(np.max(np.abs(p - probabilities[i]))) for (_, p), i in zip(served, chosen)
+                      if len(p)), default=0.0)
+    print(f"SavedModel (text in): {folder}; max |p - p_keras| {difference:.2e}, same tags as Keras for "
+          f"{agreement:.1%} of {len(chosen)} test sentences")
+    return {"examples": len(chosen), "sentence_agreement": agreement, "max_abs_diff": difference}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.output_layer == "auto":
+        args.output_layer = "crf" if args.task == "ner" else "softmax"
+    splits, run = recipe.start("tagging", args, builtin=args.task, load_path=lambda p: load_path(p, args.tag),
+                               names=NAMED_DATASETS[args.task],
+                               **({"tag": args.tag} if args.data == "ud_english_ewt" else {}))
+    encoder, tags = _vocabularies(run, args, splits)
+    datasets = {split: _dataset(encoder, tags, sentences) for split, sentences in splits.items()}
+    ner = args.task == "ner"
+    model = rnnzoo.build_model(
+        "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=args.cell,
+        units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
+        dropout=args.dropout, embedding_dim=args.embedding_dim,
+        char_vocab_size=len(encoder.characters) if encoder.characters else None,
+        char_embedding_dim=args.char_dim or 25, char_units=args.char_units,
+        output_layer=args.output_layer, tag_names=tags.tokens,
+        crf_constraints="bio" if ner and args.output_layer == "crf" else None, compile=False,
+    )
+    recipe.compile_model(model, args)
+    validation = recipe.ordered_batches(datasets["validation"][0], args)
+    monitor = "val_f1" if ner else "val_accuracy"
+
+    def validate(model):
+        scores = score(args.task, tags, splits["validation"], predict(model, validation)[0])
+        return {f"val_{k}": v for k, v in (scores[0] if ner else scores).items()}
+
+    model, state = recipe.train(
+        model, recipe.epoch_batches(datasets["train"][0], args, [len(w) for w in datasets["train"][1]]),
+        validation, run, args, monitor=monitor, mode="max", validate=validate,
+    )
+
+    predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], args))
+    if ner:
+        metrics, spans = score("ner", tags, splits["test"], predicted)
+        metrics["per_type"] = spans["per_type"]
+        plot_per_class_f1(spans["per_type"], run.file("per_type_f1.png"))
+    else:
+        metrics = score("pos", tags, splits["test"], predicted)
+        flat_true = [t for s in splits["test"] for t in tags.lookup(s.tags)]
+        report = classification_report(flat_true, [t for row in predicted for t in row],
+                                       labels=range(1, len(tags)), label_names=tags.tokens[1:])
+        metrics["per_tag"] = report["per_class"]
+        plot_per_class_f1(report["per_class"], run.file("per_tag_f1.png"))
+    serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
+    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(splits["test"]),
+                  curve_metric=None, extra={"serving_check": serving, "output_layer": args.output_layer})
+    return metrics
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

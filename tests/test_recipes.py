@@ -1,0 +1,131 @@
+"""Smoke runs of the recipes on built-in data: saved files, the text-in
+SavedModel against the Keras model, resuming after a SIGKILL, and the
+bidirectional tagger against the unidirectional one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import sentiment, tagging
+from rnnzoo import cli
+from rnnzoo.data.examples import TaggedSentence
+from rnnzoo.training.loop import KILL_AFTER_EPOCH
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run_folder(output, recipe):
+    (name,) = os.listdir(os.path.join(output, recipe))
+    return os.path.join(output, recipe, name)
+
+
+def _signature(folder):
+    import tensorflow as tf
+
+    return tf.saved_model.load(os.path.join(folder, "saved_model")).signatures["serving_default"]
+
+
+def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
+    glove = tmp_path / "vectors.txt"
+    glove.write_text("the 0.1 0.2 0.3 0.4\ngood 1 1 1 1\nbad -1 -1 -1 -1\n", encoding="utf-8")
+    cli.main(["run", "sentiment", "--smoke", "--epochs", "1", "--units", "8", "--verbose", "0",
+              "--embeddings", str(glove), "--output", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "pretrained vectors: 3 of" in out and "test (64 examples): accuracy" in out
+    folder = _run_folder(tmp_path / "out", "sentiment")
+    for name in ("model.keras", "checkpoints/last.keras", "labels.txt", "tokens/vocabulary.txt",
+                 "tokens/tokenizer.json", "metrics.json", "config.json", "state.json",
+                 "saved_model/saved_model.pb"):
+        assert os.path.exists(os.path.join(folder, name)), name
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["num_examples"] == 64 and 0 <= report["metrics"]["accuracy"] <= 1
+    assert len(report["metrics"]["confusion_matrix"]) == 2
+    assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-4
+
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    assert model.get_layer("embedding").embeddings.shape[1] == 4  # from the vectors file
+    encoder = sentiment.TextEncoder.load(os.path.join(folder, "tokens"))
+    texts = ["the film was good", "the plot was not very clever but the cast was great", "", "zzz unknown"]
+    served = _signature(folder)(text=np.array(texts, dtype=object))
+    ids = [row or [1] for row in encoder.encode_to_lists(texts)]
+    width = max(map(len, ids))
+    logits = model.predict(np.array([r + [0] * (width - len(r)) for r in ids]), verbose=0)
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
+    names = open(os.path.join(folder, "labels.txt")).read().split()
+    assert [s.decode() for s in served["label"].numpy()] == [names[i] for i in expected.argmax(-1)]
+
+
+def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
+    metrics = tagging.main(["--task", "ner", "--smoke", "--epochs", "1", "--units", "8", "--verbose", "0",
+                            "--output", str(tmp_path)])
+    assert {"f1", "precision", "recall", "token_accuracy", "per_type"} <= set(metrics)
+    folder = _run_folder(tmp_path, "tagging")
+    for name in ("model.keras", "words.txt", "characters.txt", "tags.txt", "word_encoder.json",
+                 "metrics.json", "saved_model/saved_model.pb"):
+        assert os.path.exists(os.path.join(folder, name)), name
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["extra"]["serving_check"]["sentence_agreement"] == 1.0
+    assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-4
+    assert report["extra"]["output_layer"] == "crf"
+
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    encoder = tagging.WordEncoder.load(folder)
+    tags = tagging.Vocabulary.load(os.path.join(folder, "tags.txt"), reserved=("<pad>",))
+    sentences = ["paris hilton saw the washington post .", "Lima", "", "the stone wall fell slowly today ."]
+    served = _signature(folder)(text=np.array(sentences, dtype=object))
+    lengths = served["lengths"].numpy().tolist()
+    assert lengths == [len(s.split()) for s in sentences]
+    examples = [TaggedSentence(s.split(), ["O"] * len(s.split())) for s in sentences if s]
+    batches = tagging.recipe.ordered_batches(tagging._dataset(encoder, tags, examples)[0],
+                                             type("Args", (), {"batch_size": 8})())
+    expected, _ = tagging.predict(model, batches)
+    served_tags = [[t.decode() for t in row[:n]] for row, n in zip(served["tags"].numpy(), lengths) if n]
+    assert served_tags == [tags.to_tokens(row) for row in expected]
+    assert served["tags"].numpy()[2].tolist() == [b""] * served["tags"].shape[1]
+    for row in served_tags:  # BIO-constrained decoding
+        for previous, current in zip(["O"] + row, row):
+            assert not current.startswith("I-") or previous[2:] == current[2:], row
+    probabilities = served["probabilities"].numpy()
+    np.testing.assert_allclose(probabilities[0, :lengths[0]].sum(-1), 1.0, atol=1e-5)
+
+
+def test_bidirectional_tagger_beats_unidirectional_on_right_context(tmp_path):
+    common = ["--epochs", "3", "--max-examples", "1500", "--char-dim", "0", "--units", "32", "--verbose", "0",
+              "--output", str(tmp_path), "--batch-size", "16"]
+    both = tagging.main(common + ["--bidirectional"])["accuracy"]
+    forward = tagging.main(common + ["--no-bidirectional"])["accuracy"]
+    assert both > 0.97 and both > forward + 0.03, (both, forward)
+
+
+def test_recipe_killed_after_an_epoch_resumes_instead_of_starting_over(tmp_path):
+    command = [sys.executable, "-m", "recipes.sentiment", "--smoke", "--epochs", "2", "--units", "8",
+               "--verbose", "0", "--output", str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": ROOT, KILL_AFTER_EPOCH: "1"}
+    killed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    folder = _run_folder(tmp_path, "sentiment")
+    state = json.load(open(os.path.join(folder, "state.json")))
+    assert state["epoch"] == 1 and not state["finished"] and not os.path.exists(os.path.join(folder, "metrics.json"))
+    del env[KILL_AFTER_EPOCH]
+    resumed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming after epoch 1" in resumed.stdout
+    state = json.load(open(os.path.join(folder, "state.json")))
+    assert state["epoch"] == 2 and state["finished"] and len(state["history"]["loss"]) == 2
+    assert os.path.exists(os.path.join(folder, "metrics.json"))
+
+
+def test_recipe_reports_bad_data_clearly(tmp_path):
+    bad = tmp_path / "reviews.txt"
+    bad.write_text("1 fine\nunlabelled\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="reviews.txt:2: "):
+        sentiment.main(["--data", str(bad), "--smoke", "--output", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        cli.main(["run", "no_such_recipe"])
