@@ -15,7 +15,6 @@ string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,7 +23,7 @@ import numpy as np
 import rnnzoo
 from rnnzoo.data import PAD_ID, formats
 from rnnzoo.data.batching import ragged_dataset
-from rnnzoo.data.reading import DataFormatError, read_text
+from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.metrics import classification_report, plot_per_class_f1, span_f1, token_accuracy
 from rnnzoo.training import recipe, recipe_parser
@@ -127,10 +126,7 @@ class WordEncoder:
     @classmethod
     def load(cls, folder):
         path = os.path.join(folder, cls.FILE)
-        try:
-            config = json.loads(read_text(path))
-        except json.JSONDecodeError as error:
-            raise DataFormatError(path, error.lineno, f"not valid JSON ({error.msg}).") from None
+        config = read_json(path)
         if not isinstance(config, dict) or not isinstance(config.get("max_word_length"), int):
             raise DataFormatError(path, None, "expected lowercase, max_word_length and characters.")
         characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config.get("characters") else None

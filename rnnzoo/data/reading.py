@@ -1,6 +1,7 @@
 """Reading text files line by line with errors that name the file, the line
 and what was expected. Every loader reads through here."""
 
+import json
 import os
 
 
@@ -76,3 +77,11 @@ def require_examples(examples, path, what):
     if not examples:
         raise DataFormatError(path, None, f"no {what} found (is the file empty or in another format?).")
     return examples
+
+
+def read_json(path, encoding="utf-8"):
+    """A JSON file's value; invalid JSON raises `DataFormatError` naming the line."""
+    try:
+        return json.loads(read_text(path, encoding))
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, error.lineno, f"not valid JSON ({error.msg}).") from None

@@ -2,13 +2,12 @@
 `tf.data` (or a serving graph), ids -> strings, saved as a folder next to a
 model (`tokenizer.json` + `vocabulary.txt`)."""
 
-import json
 import os
 
 import numpy as np
 import tensorflow as tf
 
-from rnnzoo.data.reading import DataFormatError, read_text
+from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.special_tokens import END_ID, PAD_ID, START_ID
 from rnnzoo.data.tokenizers import get_tokenizer, tokenizer_from_config
 from rnnzoo.data.vocabulary import Vocabulary
@@ -82,10 +81,7 @@ class TextEncoder:
     @classmethod
     def load(cls, folder):
         config_path = os.path.join(folder, TOKENIZER_FILE)
-        try:
-            config = json.loads(read_text(config_path))
-        except json.JSONDecodeError as error:
-            raise DataFormatError(config_path, error.lineno, f"not valid JSON ({error.msg}).") from None
+        config = read_json(config_path)
         if not isinstance(config, dict):
             raise DataFormatError(config_path, None, "expected a JSON object of tokenizer options.")
         tokenizer = tokenizer_from_config(config)

@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 
-from rnnzoo.data.reading import DataFormatError, read_text
+from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.utils.files import write_json
 
 # Options that do not change what is trained.
@@ -78,11 +78,7 @@ class RunFolder:
         return self.file("checkpoints", "last.keras")
 
     def read_json(self, name):
-        path = self.file(name)
-        try:
-            return json.loads(read_text(path))
-        except json.JSONDecodeError as error:
-            raise DataFormatError(path, error.lineno, f"not valid JSON ({error.msg}).") from None
+        return read_json(self.file(name))
 
     def load_state(self):
         """The training state (epoch, best score, history, ...) or None."""
