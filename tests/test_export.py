@@ -124,8 +124,12 @@ def test_quantized_models_load_run_and_are_smaller(quantize, tmp_path):
 
 def test_bad_arguments_and_failed_exports_leave_nothing_behind(tmp_path):
     model = _build("many_to_one")
-    with pytest.raises(ValueError, match="crashes TensorFlow 2.21's TFLite calibrator"):
+    with pytest.raises(ValueError, match=r"unrolling needs fixed input shapes; \['tokens'\]"):
         export(model, tmp_path / "x", format="tflite", quantize="int8")
+    with pytest.raises(ValueError, match="quantize must be one of"):
+        export(model, tmp_path / "x", format="tflite", quantize="int4")
+    with pytest.raises(ValueError, match="streaming=True: ManyToOne has no one-step model"):
+        export(model, tmp_path / "x", streaming=True)
     with pytest.raises(ValueError, match="format must be one of"):
         export(model, tmp_path / "x", format="onnx")
     with pytest.raises(ValueError, match="quantize applies to format='tflite' only"):
@@ -146,3 +150,84 @@ def test_a_failed_export_keeps_the_previous_one(tmp_path):
         export(model, tmp_path / "out", format="tflite", sequence_length=LENGTH, tolerance=-1.0)
     assert (tmp_path / "out" / "model.tflite").read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+TAGGER = dict(vocab_size=40, num_classes=5, units=6, char_vocab_size=20, char_embedding_dim=3, char_units=4)
+
+
+def test_int8_calibrates_an_unrolled_copy_and_tracks_the_float_model(tmp_path):
+    """Full-integer quantization: the loops are unrolled before calibration
+    (calibrating a WHILE loop crashes TF 2.21), the result has no loop, and
+    its outputs stay close to the float model's."""
+    model = rnnzoo.build_model("many_to_one", vocab_size=500, num_classes=3, units=32, bidirectional=True)
+    inputs = example_inputs(model, length=LENGTH, batch_size=16, seed=3, pad_to=LENGTH)
+    report = export(model, tmp_path / "int8", format="tflite", sequence_length=LENGTH, inputs=inputs,
+                    quantize="int8")
+    assert "WHILE" not in report["ops"] and report["non_builtin_ops"] == []
+    assert report["parity"]["max_abs_diff"] < 0.1
+    content = load_tflite(tmp_path / "int8")
+    found = run(content, {"tokens": inputs["tokens"][:1]}, "serving_default")["logits"]
+    np.testing.assert_allclose(found, model.predict(inputs["tokens"][:1], verbose=0), atol=0.1)
+
+
+def test_int8_conversion_of_a_loop_is_refused_before_it_can_crash(tmp_path):
+    model = _build("many_to_one")
+    exporter._write_saved_model(model, str(tmp_path / "sm"), input_specs(model, batch_size=1))
+    batch = example_inputs(model, length=LENGTH, batch_size=1)
+    with pytest.raises(ValueError, match="crashes TensorFlow 2.21's TFLite calibrator"):
+        tflite_module.convert(str(tmp_path / "sm"), "serving_default", "int8", [batch])
+
+
+@pytest.mark.parametrize("quantize", [None, "int8"])
+def test_character_tagger_exports_to_tflite_at_fixed_lengths(quantize, tmp_path):
+    model = rnnzoo.build_model("many_to_many", bidirectional=True, **TAGGER)
+    inputs = example_inputs(model, length=LENGTH, batch_size=4, seed=4, pad_to=LENGTH, word_length=6)
+    with pytest.raises(ValueError, match="character encoder needs a fixed sequence_length"):
+        export(model, tmp_path / "x", format="tflite", inputs=inputs)
+    report = export(model, tmp_path / "tagger", format="tflite", sequence_length=LENGTH, inputs=inputs,
+                    quantize=quantize)
+    assert report["inputs"]["characters"] == [1, LENGTH, 6]
+    assert report["non_builtin_ops"] == [] and report["parity"]["max_abs_diff"] < (0.1 if quantize else 1e-4)
+
+
+STREAM_PROCESS = r"""
+import sys
+import numpy as np, tensorflow as tf
+folder, inputs_path, out_path = sys.argv[1:]
+inputs = dict(np.load(inputs_path))
+runner = tf.lite.Interpreter(model_path=folder + "/model.tflite").get_signature_runner("serving_default")
+states = {k: np.zeros(v["shape"], np.float32) for k, v in runner.get_input_details().items() if k.startswith("state_")}
+logits = []
+for t in range(inputs["tokens"].shape[1]):
+    outputs = runner(tokens=inputs["tokens"][:, t:t + 1], **states)
+    logits.append(outputs["logits"])
+    states = {k: outputs[k] for k in states}
+np.save(out_path, np.stack(logits, axis=1))
+"""
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_streaming_tflite_carries_state_in_a_fresh_process(cell, tmp_path):
+    """The one-step model, stepped through a sequence by a process without
+    rnnzoo, gives the full model's per-step logits."""
+    model = rnnzoo.build_model("many_to_many", vocab_size=40, num_classes=5, units=6, num_layers=2, cell=cell)
+    report = export(model, tmp_path / "stream", format="tflite", streaming=True)
+    assert report["streaming"] and report["stream_parity"]["max_abs_diff"] < 1e-4
+    names = sorted(report["inputs"])
+    assert names == ["state_0_0", "state_1_0", "tokens"] if cell == "gru" else len(names) == 5
+    tokens = example_inputs(model, length=7, batch_size=1, seed=6)["tokens"]
+    np.savez(tmp_path / "inputs.npz", tokens=tokens)
+    script = tmp_path / "stream.py"
+    script.write_text(STREAM_PROCESS)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "stream"), str(tmp_path / "inputs.npz"),
+                    str(tmp_path / "out.npy")], check=True, env={**os.environ, "PYTHONPATH": ""})
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.predict(tokens, verbose=0), atol=1e-4)
+
+
+def test_streaming_saved_model_of_a_character_crf_tagger(tmp_path):
+    model = rnnzoo.build_model("many_to_many", output_layer="crf", **TAGGER)
+    report = export(model, tmp_path / "stream", format="saved_model", streaming=True)
+    assert report["stream_parity"]["max_abs_diff"] < 1e-4
+    assert set(report["inputs"]) == {"tokens", "characters", "state_0_0", "state_0_1"}
+    with pytest.raises(ValueError, match="bidirectional"):
+        export(rnnzoo.build_model("many_to_many", bidirectional=True, **TAGGER), tmp_path / "x", streaming=True)

@@ -129,3 +129,25 @@ INVALID = [
 def test_invalid_arguments_raise_value_error_naming_the_argument(name, kwargs, message):
     with pytest.raises(ValueError, match=message):
         rnnzoo.build_model(name, **kwargs)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("input_kind", ["tokens", "features"])
+def test_streaming_model_steps_give_the_full_models_outputs_and_share_weights(cell, input_kind):
+    kwargs = {"vocab_size": 30} if input_kind == "tokens" else {"input_dim": 4}
+    model = rnnzoo.build_model("many_to_many", num_classes=4, units=5, num_layers=2, cell=cell, **kwargs)
+    step = model.streaming_model()
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(1, 30, (2, 6)) if input_kind == "tokens" else rng.normal(size=(2, 6, 4)).astype("f")
+    model.get_layer("logits").bias.assign(np.arange(4, dtype="float32"))  # shared, not copied
+    states = {t.name: np.zeros((2, 5), "float32") for t in step.inputs if t.name.startswith("state_")}
+    assert len(states) == 2 * {"simple": 1, "lstm": 2, "gru": 1}[cell]
+    logits = []
+    for t in range(6):
+        outputs = step({input_kind: inputs[:, t:t + 1], **states})
+        logits.append(np.asarray(outputs["logits"]))
+        states = {name: np.asarray(outputs[name]) for name in states}
+    np.testing.assert_allclose(np.stack(logits, axis=1), model.predict(inputs, verbose=0), atol=1e-5)
+    bidirectional = rnnzoo.build_model("many_to_many", num_classes=4, units=5, bidirectional=True, **kwargs)
+    with pytest.raises(ValueError, match="bidirectional"):
+        bidirectional.streaming_model()

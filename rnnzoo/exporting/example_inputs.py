@@ -4,13 +4,19 @@ for export parity checks when no real data is given, and for tests."""
 import numpy as np
 
 
-def example_inputs(model, length, batch_size=3, seed=0, pad_to=None):
-    """A dict of input name -> array: token ids in [1, vocab), feature
+WORD_LENGTH = 5
+
+
+def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length=WORD_LENGTH, config=None):
+    """A dict of input name -> array: token ids in [1, vocab), character ids
+    `(batch, words, word_length)` (a tagger's character encoder), feature
     sequences, feature vectors or images. Decoder tokens get `length + 2`
     steps so source and target lengths differ. `pad_to` right-pads token
-    rows to that length with 0 after a random real length (padding parity)."""
+    rows to that length with 0 after a random real length (padding parity);
+    padding words get no characters. `config`: the vocabulary sizes' source
+    when `model` is not an rnnzoo model (e.g. its `streaming_model()`)."""
     rng = np.random.default_rng(seed)
-    config = model.get_config()
+    config = config or model.get_config()
     inputs = {}
     for tensor in model.inputs:
         name = tensor.name
@@ -25,10 +31,21 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None):
                     padded[row, :real] = values[row, :real]
                 values = padded
             inputs[name] = values
+        elif name == "characters":
+            continue  # after the tokens, whose padding it follows
         elif name in ("features", "source_features") and len(tensor.shape) == 3:
             steps = pad_to or length
             inputs[name] = rng.normal(size=(batch_size, steps, tensor.shape[-1]))
         else:  # a feature vector or an image
             inputs[name] = rng.normal(size=(batch_size, *tensor.shape[1:]))
         inputs[name] = inputs[name].astype("int32" if "int" in tensor.dtype else "float32")
+    if "characters" in inputs_names(model):
+        tokens = inputs["tokens"]
+        characters = rng.integers(1, config["char_vocab_size"], (*tokens.shape, word_length))
+        characters[:, :, rng.integers(1, word_length + 1):] = 0  # shorter words, right-padded
+        inputs["characters"] = (characters * (tokens != 0)[..., None]).astype("int32")
     return inputs
+
+
+def inputs_names(model):
+    return [tensor.name for tensor in model.inputs]

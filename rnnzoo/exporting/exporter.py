@@ -16,8 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from rnnzoo.exporting import tflite
-from rnnzoo.exporting.example_inputs import example_inputs
-from rnnzoo.exporting.signatures import input_specs, serving_function
+from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
+from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
+from rnnzoo.exporting.unrolling import unrolled_copy
 from rnnzoo.utils.files import replace_folder, write_json
 
 FORMATS = ("saved_model", "tflite")
@@ -26,10 +27,10 @@ TFLITE_FILE = "model.tflite"
 REPORT_FILE = "export.json"
 
 
-def _write_saved_model(model, folder, specs):
+def _write_saved_model(model, folder, specs, names=None):
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", serving_function(model, specs), input_signature=specs)
+    archive.add_endpoint("serve", serving_function(model, specs, names), input_signature=specs)
     archive.write_out(folder, verbose=False)
 
 
@@ -60,10 +61,10 @@ def _max_abs_diff(expected, found):
     return max(float(np.max(np.abs(expected[name] - found[name]))) for name in expected)
 
 
-def _check_inputs(model, inputs, batch_size, sequence_length):
+def _check_inputs(model, inputs, batch_size, sequence_length, word_length, config=None):
     if inputs is None:  # four batches of random valid inputs, right-padded
         return example_inputs(model, length=sequence_length or 12, batch_size=4 * (batch_size or 1),
-                              pad_to=sequence_length)
+                              pad_to=sequence_length, word_length=word_length or WORD_LENGTH, config=config)
     if not isinstance(inputs, dict):
         if len(model.inputs) != 1:
             raise ValueError(f"inputs: the model takes {[t.name for t in model.inputs]}; pass a dict.")
@@ -81,8 +82,8 @@ def _batches(inputs, batch_size):
 
 
 def export(model, path, format="saved_model", quantize=None, batch_size=None, sequence_length=None,
-           target_length=None, inputs=None, representative_data=None, allow_flex=False, tolerance=1e-4,
-           overwrite=True):
+           target_length=None, word_length=None, streaming=False, inputs=None, representative_data=None,
+           allow_flex=False, tolerance=1e-4, overwrite=True):
     """Export `model` to `path` (a folder) and check it.
 
     Args:
@@ -92,8 +93,18 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         sequence_length, target_length: TFLite only: fix the time dimension
             (shorter inputs are then right-padded with 0, which masking
             ignores); by default it stays dynamic (resize the interpreter's
-            input, or use the signature runner, which does).
-        quantize: TFLite only: None, "dynamic", "float16" or "int8".
+            input, or use the signature runner, which does). Needed for
+            `quantize="int8"` and for a tagger with a character encoder.
+        word_length: TFLite only: characters per word of a `characters`
+            input (default: the width of `inputs["characters"]`).
+        streaming: export `model.streaming_model()` (a `many_to_many` model:
+            one step, recurrent states in and out) instead of the model, and
+            also check that stepping the artifact through whole sequences
+            gives the model's per-step outputs.
+        quantize: TFLite only: None, "dynamic" (int8 weights), "float16", or
+            "int8" (weights and activations, calibrated on
+            `representative_data`; the recurrent loops are unrolled first,
+            so `sequence_length` must be fixed).
         inputs: real inputs for the parity check (an array, or a dict by
             input name); random valid inputs when None.
         representative_data: for int8, a list of input dicts (a few training
@@ -109,6 +120,8 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
     if quantize is not None and format != "tflite":
         raise ValueError("quantize applies to format='tflite' only.")
+    if quantize not in tflite.QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {tflite.QUANTIZATIONS}, got {quantize!r}.")
     if keras.backend.backend() != "tensorflow":
         raise ValueError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
                          "a .keras file saved under another backend loads there unchanged.")
@@ -117,28 +130,48 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         raise ValueError(f"path {path} exists and is not a folder.")
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
         raise ValueError(f"path {path} already holds files; pass overwrite=True to replace them.")
+    whole = model
+    if streaming:
+        if not hasattr(model, "streaming_model"):
+            raise ValueError(f"streaming=True: {type(model).__name__} has no one-step model; streaming is for "
+                             "unidirectional many_to_many models (taggers, language models).")
+        model = model.streaming_model()
+        sequence_length = 1
     if format == "tflite":
         # A fixed batch keeps the recurrent loop in builtin ops; a dynamic
         # batch brings FlexTensorList* ops (Keras 3.15 / TF 2.21).
         batch_size = batch_size or 1
     start = time.perf_counter()
-    inputs = _check_inputs(model, inputs, batch_size, sequence_length)
+    inputs = _check_inputs(model, inputs, batch_size, sequence_length, word_length,
+                           config=whole.get_config() if streaming else None)
+    if format == "tflite" and "characters" in inputs:
+        # The character encoder reads (batch * words) words at once: both
+        # dimensions must be fixed for its loop to stay builtin.
+        if sequence_length is None:
+            raise ValueError("a model with a character encoder needs a fixed sequence_length for TFLite.")
+        word_length = word_length or np.asarray(inputs["characters"]).shape[2]
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
     try:
         report = {"format": format, "quantize": quantize, "signature": SIGNATURE,
-                  "model": type(model).__name__}
+                  "model": type(whole).__name__, "streaming": bool(streaming)}
         saved_model_dir = os.path.join(scratch, "saved_model")
-        specs = input_specs(model, batch_size, sequence_length if format == "tflite" else None,
-                            target_length if format == "tflite" else None)
+        tflite_specs = format == "tflite"
+        specs = input_specs(model, batch_size, sequence_length if tflite_specs else None,
+                            target_length if tflite_specs else None, word_length if tflite_specs else None)
         _write_saved_model(model, saved_model_dir, specs)
         if format == "tflite":
             report.update(_export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize,
                                          representative_data, allow_flex, tolerance))
             shutil.rmtree(saved_model_dir)
+            artifact = _tflite_runner(load_tflite(scratch))
         else:
             report.update(_check_saved_model(model, saved_model_dir, specs, inputs, tolerance))
+            artifact = _saved_model_runner(saved_model_dir)
+        if streaming:
+            report["stream_parity"] = _check_stream(whole, model, artifact, specs, word_length,
+                                                    None if quantize else tolerance)
         report["inputs"] = {s.name: [d if d is not None else "any" for d in s.shape] for s in specs}
         report["seconds"] = round(time.perf_counter() - start, 2)
         write_json(os.path.join(scratch, REPORT_FILE), report)
@@ -149,17 +182,45 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _saved_model_runner(folder):
+    signature = tf.saved_model.load(folder).signatures[SIGNATURE]
+    return lambda batch: {k: v.numpy() for k, v in signature(**{n: tf.constant(x) for n, x in batch.items()}).items()}
+
+
+def _tflite_runner(content):
+    runner = tflite.make_interpreter(content).get_signature_runner(SIGNATURE)
+    return lambda batch: {k: np.asarray(v) for k, v in runner(**batch).items()}
+
+
 def _check_saved_model(model, folder, specs, inputs, tolerance):
-    loaded = tf.saved_model.load(folder)
-    signature = loaded.signatures[SIGNATURE]
     expected = _keras_outputs(model, inputs, specs)
-    found = {k: v.numpy() for k, v in signature(**{s.name: tf.constant(inputs[s.name]) for s in specs}).items()}
+    found = _saved_model_runner(folder)({s.name: inputs[s.name] for s in specs})
     difference = _max_abs_diff(expected, found)
     _require_parity(difference, tolerance, "SavedModel")
     size = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(folder) for f in files)
     return {"files": {"saved_model": "saved_model"}, "size_bytes": size,
             "parity": {"max_abs_diff": difference, "tolerance": tolerance,
                        "examples": len(next(iter(inputs.values())))}}
+
+
+def _check_stream(whole, step, artifact, specs, word_length, tolerance, length=8):
+    """Step the exported one-step model through whole sequences, carrying
+    its states, and compare each step's logits with the full model's."""
+    batch_size = specs[0].shape[0] or 2
+    sequences = example_inputs(whole, length=length, batch_size=batch_size, seed=1,
+                               word_length=word_length or WORD_LENGTH)
+    full = whole(sequences if isinstance(whole.input, dict) else next(iter(sequences.values())), training=False)
+    full = np.asarray(full)
+    states = {s.name: np.zeros([batch_size, *s.shape[1:]], "float32") for s in specs if s.name.startswith("state_")}
+    difference = 0.0
+    for t in range(length):
+        feed = {name: value[:, t:t + 1] for name, value in sequences.items()}
+        outputs = artifact({**_fit_to_length(feed, [s for s in specs if s.name in feed]), **states})
+        difference = max(difference, float(np.max(np.abs(outputs["logits"] - full[:, t]))))
+        states = {name: outputs[name] for name in states}
+    if tolerance is not None:
+        _require_parity(difference, tolerance, "Streaming")
+    return {"max_abs_diff": difference, "steps": length, "sequences": batch_size, "tolerance": tolerance}
 
 
 def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, representative_data,
@@ -173,15 +234,23 @@ def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, rep
         representative_data = batches
     elif representative_data is not None:
         representative_data = [_fit_to_length(b, specs) for b in representative_data]
-    content = tflite.convert(saved_model_dir, SIGNATURE, quantize, representative_data, allow_flex)
+    source = saved_model_dir
+    if quantize == "int8" and tflite.has_loop(tflite.convert(saved_model_dir, SIGNATURE)):
+        # Calibration crashes on WHILE loops: calibrate an unrolled copy.
+        source = os.path.join(scratch, "unrolled_saved_model")
+        _write_saved_model(unrolled_copy(model, specs), source, specs, names=output_names(model))
+    content = tflite.convert(source, SIGNATURE, quantize, representative_data, allow_flex)
     ops = tflite.model_ops(content)
     refused = tflite.check_builtin_only(ops, allow_flex)
     with open(os.path.join(scratch, TFLITE_FILE), "wb") as f:
         f.write(content)
+    if source != saved_model_dir:
+        shutil.rmtree(source)
+    runner = _tflite_runner(content)
     difference = 0.0
     for batch in batches:
         expected = _keras_outputs(model, batch, specs)
-        difference = max(difference, _max_abs_diff(expected, tflite.run(content, batch, SIGNATURE)))
+        difference = max(difference, _max_abs_diff(expected, runner(batch)))
     if quantize is None:
         _require_parity(difference, tolerance, "TFLite")
     return {"files": {"tflite": TFLITE_FILE}, "size_bytes": len(content), "ops": ops,

@@ -5,15 +5,18 @@ fixed for TFLite (a fixed length keeps LSTM/GRU loops free of Flex ops)."""
 import tensorflow as tf
 
 
-def input_specs(model, batch_size=None, sequence_length=None, target_length=None):
+def input_specs(model, batch_size=None, sequence_length=None, target_length=None, word_length=None):
     """`tf.TensorSpec`s named like the model's inputs. Unknown time dims take
-    `sequence_length` (`target_length` for `decoder_tokens`)."""
+    `sequence_length` (`target_length` for `decoder_tokens`); the characters
+    per word of a `characters` input take `word_length`."""
     specs = []
     for tensor in model.inputs:
         shape = list(tensor.shape)
         shape[0] = batch_size
         if len(shape) >= 2 and shape[1] is None:
             shape[1] = target_length or sequence_length if tensor.name == "decoder_tokens" else sequence_length
+        if tensor.name == "characters" and shape[2] is None:
+            shape[2] = word_length
         specs.append(tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=tensor.name))
     return specs
 
@@ -23,11 +26,12 @@ def output_names(model):
     return names if len(names) == len(model.outputs) else [f"output_{i}" for i in range(len(model.outputs))]
 
 
-def serving_function(model, specs):
+def serving_function(model, specs, names=None):
     """A function of positional tensors (in `specs` order) returning
-    {output name: tensor}; the model runs in inference mode."""
+    {output name: tensor} (`names`, default the model's output names); the
+    model runs in inference mode."""
     input_names = [spec.name for spec in specs]
-    names = output_names(model)
+    names = names or output_names(model)
 
     def serve(*tensors):
         inputs = dict(zip(input_names, tensors)) if len(tensors) > 1 else tensors[0]

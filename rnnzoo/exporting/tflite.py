@@ -9,20 +9,24 @@ import tensorflow as tf
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
 # Full-integer calibration of a recurrent WHILE loop kills the Python process
 # (segmentation fault in TF 2.21's calibrator; tensorflow/tensorflow#41305
-# reports the same for LSTMs). Refuse it with a message instead of crashing.
-INT8_UNSUPPORTED = ("quantize='int8' (full-integer, calibrated) crashes TensorFlow 2.21's TFLite "
-                    "calibrator on recurrent loops (segmentation fault); use quantize='dynamic' "
-                    "(int8 weights) or 'float16'.")
+# reports the same for LSTMs), so int8 is calibrated on loop-free models only
+# (the exporter unrolls the loops first).
+INT8_NEEDS_NO_LOOP = ("quantize='int8' calibration crashes TensorFlow 2.21's TFLite calibrator on "
+                      "recurrent WHILE loops (segmentation fault), and this model still has one; "
+                      "rnnzoo.export unrolls the loops when sequence_length (and word_length) are fixed.")
 
 
-def convert(saved_model_dir, signature_key, quantize=None, representative_data=None, allow_flex=False,
-            allow_calibration_crash=False):
+def has_loop(model_content):
+    return "WHILE" in model_ops(model_content)
+
+
+def convert(saved_model_dir, signature_key, quantize=None, representative_data=None, allow_flex=False):
     """Bytes of a TFLite model converted from one SavedModel signature.
 
     quantize: None (float32), "dynamic" (int8 weights, float activations),
         "float16" (float16 weights), "int8" (int8 weights and activations
         calibrated on `representative_data`, a list of input dicts; refused
-        unless `allow_calibration_crash`, see INT8_UNSUPPORTED).
+        for a model with a WHILE loop, see INT8_NEEDS_NO_LOOP).
     allow_flex: also allow select-TF (Flex) ops; they need the Flex delegate
         at run time, so by default any Flex or custom op is refused.
     """
@@ -37,8 +41,8 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
-        if not allow_calibration_crash:
-            raise ValueError(INT8_UNSUPPORTED)
+        if has_loop(convert(saved_model_dir, signature_key, allow_flex=allow_flex)):
+            raise ValueError(INT8_NEEDS_NO_LOOP)
         if not representative_data:
             raise ValueError("quantize='int8' needs representative_data (a few input batches from training).")
 
@@ -47,6 +51,7 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
                 yield {name: np.asarray(value) for name, value in inputs.items()}
 
         converter.representative_dataset = representative_dataset
+        converter.target_spec.supported_ops.insert(0, tf.lite.OpsSet.TFLITE_BUILTINS_INT8)
     try:
         return converter.convert()
     except Exception as error:  # the converter raises ConverterError with the op list

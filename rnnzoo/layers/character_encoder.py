@@ -15,15 +15,17 @@ class CharacterEncoder(keras.layers.Layer):
     give zeros).
     """
 
-    def __init__(self, vocab_size, embedding_dim=25, units=25, cell="lstm", **kwargs):
+    def __init__(self, vocab_size, embedding_dim=25, units=25, cell="lstm", unroll=False, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.units = units
         self.cell = cell
+        self.unroll = unroll  # for export with a fixed word length (int8 TFLite)
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")
         self.rnn = keras.layers.Bidirectional(
-            get_cell(cell).build(units, return_sequences=False, return_state=False, name="rnn_layer"), name="rnn")
+            get_cell(cell).build(units, return_sequences=False, return_state=False, name="rnn_layer",
+                                  **({"unroll": True} if unroll else {})), name="rnn")
 
     def build(self, input_shape):
         self.embedding.build((None, input_shape[-1]))
@@ -47,4 +49,4 @@ class CharacterEncoder(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
-                "units": self.units, "cell": self.cell}
+                "units": self.units, "cell": self.cell, "unroll": self.unroll}

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnnzoo.cells import get_cell
 from rnnzoo.data import PAD_ID
 from rnnzoo.layers import CRF
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
@@ -14,6 +15,26 @@ from rnnzoo.topologies.blocks import (
 )
 
 OUTPUT_LAYERS = ("softmax", "crf")
+
+
+class _CellStep(keras.layers.Layer):
+    """One step of a recurrent layer's cell, with its weights: `(inputs,
+    states) -> (output, new_states)`; a `(batch, 1, features)` input is read
+    as its single step. The input mask is dropped (a streamed step is real)."""
+
+    def __init__(self, recurrent_layer, **kwargs):
+        super().__init__(**kwargs)
+        self.recurrent_layer = recurrent_layer
+        self.supports_masking = True
+
+    def call(self, inputs, states):
+        if len(inputs.shape) == 3:
+            inputs = inputs[:, 0]
+        output, new_states = self.recurrent_layer.cell(inputs, list(states), training=False)
+        return output, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -38,7 +59,9 @@ class ManyToMany(RNNModel):
             forbid invalid BIO transitions in the CRF.
 
     `predict_tags(x)` returns tag ids `(batch, time)` (0 at padding) for
-    either output layer.
+    either output layer. `streaming_model()` returns a one-step model with
+    the recurrent state as explicit inputs and outputs (on-device streaming,
+    language models).
     """
 
     def __init__(
@@ -138,3 +161,49 @@ class ManyToMany(RNNModel):
         logits = self.predict(x, batch_size=batch_size, verbose=0)
         mask = np.not_equal(np.asarray(tokens), PAD_ID)
         return np.asarray(ops.convert_to_numpy(self.decode(logits, mask)))
+
+    def streaming_model(self):
+        """A one-step `keras.Model` sharing this model's weights, for
+        streaming inference (state carried by the caller between calls).
+
+        Inputs: `tokens` `(batch, 1)` (or `features` `(batch, 1, dim)`),
+        `characters` `(batch, 1, chars)` with a character encoder, and the
+        states `state_{layer}_{k}` `(batch, units)` (zeros at the start of a
+        sequence; an LSTM has h and c). Outputs: `logits` `(batch,
+        num_classes)` for this step and the new `state_{layer}_{k}`. Feeding a
+        sequence one step at a time gives the full model's per-step logits
+        (the emissions, before any CRF decoding). Only unidirectional models
+        stream: a bidirectional layer reads the future.
+        """
+        from rnnzoo.topologies.decoder import state_key
+
+        config = self._rnnzoo_config
+        if config["bidirectional"]:
+            raise ValueError("streaming_model: this model is bidirectional, so each step's output depends on "
+                             "later inputs; build it with bidirectional=False to stream.")
+        num_states = get_cell(config["cell"]).num_states
+        inputs = {}
+        if config["vocab_size"] is not None:
+            inputs["tokens"] = keras.Input((1,), dtype="int32", name="tokens")
+            sequence = self.get_layer("embedding")(inputs["tokens"])
+        else:
+            inputs["features"] = keras.Input((1, config["input_dim"]), name="features")
+            sequence = inputs["features"]
+        if config["char_vocab_size"] is not None:
+            inputs["characters"] = keras.Input((1, None), dtype="int32", name="characters")
+            sequence = self.get_layer("word_features")(
+                [sequence, self.get_layer("character_encoder")(inputs["characters"])])
+        step = sequence
+        outputs = {}
+        for index in range(config["num_layers"]):
+            layer = self.get_layer(f"encoder_rnn_{index}")
+            states = []
+            for k in range(num_states):
+                name = state_key(index, k)
+                inputs[name] = keras.Input((config["units"],), name=name)
+                states.append(inputs[name])
+            step, new_states = _CellStep(layer, name=f"step_{index}")(step, states)
+            for k, state in enumerate(new_states):
+                outputs[state_key(index, k)] = state
+        outputs = {"logits": self.get_layer("logits")(step), **outputs}
+        return keras.Model(inputs, outputs, name=f"{self.name}_step")
