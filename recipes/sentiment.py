@@ -111,6 +111,22 @@ def export_serving(run, model, encoder, labels, test_texts, test_probabilities):
     return check
 
 
+TFLITE_INPUTS = """`tokens`: int32 `(1, length)` token ids: tokenize the text as `tokens/tokenizer.json` says and
+look each token up in `tokens/vocabulary.txt` (line number = id; 1 `<unk>` for unknown tokens).
+The output `logits` `(1, classes)` is in the order of `labels.txt`."""
+
+
+def export_tflite(run, args, model, ids, labels, longest):
+    """TFLite files scored by validation accuracy (the input length is fixed
+    to the longest training text only for int8, which needs it)."""
+    def accuracy(outputs):
+        return float(np.mean(np.argmax(outputs, axis=-1) == np.asarray(labels[: len(outputs)])))
+
+    examples = [{"tokens": np.asarray(row, "int32")} for row in ids]
+    return recipe.export_tflite(run, args, model, examples, accuracy,
+                                sequence_length=longest if "int8" in args.export_quantize else None)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     splits, run = recipe.start("sentiment", args, builtin="sentiment", load_path=load_path,
@@ -144,9 +160,16 @@ def main(argv=None):
                                     label_names=labels.tokens)
     plot_confusion_matrix(metrics["confusion_matrix"], labels.tokens, run.file("confusion_matrix.png"))
     serving = export_serving(run, model, encoder, labels, [e.text for e in splits["test"]], probabilities)
+    tflite = export_tflite(run, args, model, *data["validation"], max(len(ids) for ids in data["train"][0]))
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
+    card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
+            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} many-to-one "
+                           f"classifier over {args.tokenizer} tokens, labels {labels.tokens}.",
+            "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
+            "metric_name": "accuracy", "text_example": splits["test"][0].text,
+            "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, args, model, headline, state, dataset=args.data, num_examples=len(test_labels),
-                  curve_metric="accuracy", extra={"serving_check": serving})
+                  curve_metric="accuracy", extra={"serving_check": serving, "tflite": tflite}, card=card)
     return headline
 
 

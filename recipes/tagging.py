@@ -229,6 +229,50 @@ def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabil
     return {"examples": len(chosen), "sentence_agreement": agreement, "max_abs_diff": difference}
 
 
+TFLITE_INPUTS = """`tokens`: int32 `(1, words)` word ids from `words.txt` (line number = id, 1 `<unk>`; lowercased
+first when `word_encoder.json` says so), right-padded with 0 to the fixed length shown above (longer
+sentences are cut there). With a character encoder, `characters`: int32 `(1, words, chars)` ids
+from `characters.txt` of each word's first characters, right-padded with 0. The output `(1, words,
+tags)` holds per-word tag scores in the order of `tags.txt`."""
+TFLITE_CRF = """ They are the CRF's emissions: decode them with
+Viterbi and the CRF's transition weights (`model.keras`, layer `crf`), or use the SavedModel, which
+decodes in its graph."""
+
+
+def export_tflite(run, args, model, encoder, tags, splits):
+    """TFLite files scored on validation sentences with the task's metric.
+    A character encoder and int8 need fixed lengths: the longest training
+    sentence, and `--max-word-length` characters."""
+    sentences = splits["validation"]
+    word_ids, chars = encoder.encode(sentences)
+    examples = []
+    for index, ids in enumerate(word_ids):
+        example = {"tokens": np.asarray(ids, "int32")}
+        if chars is not None:
+            example["characters"] = np.zeros((len(ids), args.max_word_length), "int32")
+            for position, word in enumerate(chars[index]):
+                example["characters"][position, : len(word)] = word
+        examples.append(example)
+
+    def metric(outputs):
+        lengths = np.array([len(e["tokens"]) for e in examples[: len(outputs)]])
+        width = max(o.shape[0] for o in outputs)
+        logits = np.zeros((len(outputs), width, outputs[0].shape[-1]), "float32")
+        for row, output in enumerate(outputs):
+            logits[row, : output.shape[0]] = output
+        mask = np.arange(width)[None, :] < np.minimum(lengths, [o.shape[0] for o in outputs])[:, None]
+        decoded = np.asarray(model.decode(logits, mask))
+        # Words past a fixed length were cut: they get the padding tag (wrong).
+        predicted = [row[:length].tolist() + [PAD_ID] * max(0, length - width) for row, length in zip(decoded, lengths)]
+        scores = score(args.task, tags, sentences[: len(outputs)], predicted)
+        return scores[0]["f1"] if args.task == "ner" else scores["accuracy"]
+
+    fixed = chars is not None or "int8" in args.export_quantize
+    longest = max(len(s.words) for s in splits["train"])
+    return recipe.export_tflite(run, args, model, examples, metric, sequence_length=longest if fixed else None,
+                                word_length=args.max_word_length if chars is not None else None)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.output_layer == "auto":
@@ -274,8 +318,18 @@ def main(argv=None):
         metrics["per_tag"] = report["per_class"]
         plot_per_class_f1(report["per_class"], run.file("per_tag_f1.png"))
     serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
+    tflite = export_tflite(run, args, model, encoder, tags, splits)
+    metric_name = "f1" if ner else "accuracy"
+    card = {"title": f"{args.task.upper()} tagger: {os.path.basename(run.path)}",
+            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} tagger "
+                           f"({'with' if encoder.characters else 'without'} a character encoder) with a "
+                           f"{args.output_layer} output layer over {len(tags) - 1} tags.",
+            "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
+            "metric_name": metric_name, "text_example": " ".join(splits["test"][0].words),
+            "tflite_inputs": TFLITE_INPUTS + (TFLITE_CRF if args.output_layer == "crf" else "")}
     recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(splits["test"]),
-                  curve_metric=None, extra={"serving_check": serving, "output_layer": args.output_layer})
+                  curve_metric=None, card=card,
+                  extra={"serving_check": serving, "output_layer": args.output_layer, "tflite": tflite})
     return metrics
 
 

@@ -1,4 +1,5 @@
-"""The `rnnzoo` command line: `rnnzoo list`, `rnnzoo demo`, `rnnzoo run RECIPE ...`."""
+"""The `rnnzoo` command line: `rnnzoo list`, `rnnzoo demo`, `rnnzoo run RECIPE ...`,
+`rnnzoo export RUN_DIR ...`, `rnnzoo predict RUN_DIR TEXT ...`."""
 
 import argparse
 import sys
@@ -38,6 +39,34 @@ def _run(name, rest):
     return 0
 
 
+def _export(args):
+    from rnnzoo.exporting.run_folder import export_run_folder
+
+    folder, report = export_run_folder(args.run_dir, args.format, args.quantize, args.sequence_length,
+                                       args.word_length, args.streaming, args.output)
+    size = report["size_bytes"] / 1024
+    parity = report["parity"]
+    print(f"{report['format']}{' ' + report['quantize'] if report['quantize'] else ''}: {folder} ({size:,.0f} KB); "
+          f"max |diff| vs Keras {parity['max_abs_diff']:.2e} on {parity['examples']} random valid inputs")
+    if "stream_parity" in report:
+        print(f"streaming: stepped through whole sequences, max |diff| {report['stream_parity']['max_abs_diff']:.2e}")
+    print(f"inputs: {report['inputs']}")
+    return 0
+
+
+def _predict(args):
+    import sys
+
+    from rnnzoo.exporting.run_folder import format_prediction, predict_texts
+
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise SystemExit("rnnzoo predict: give texts as arguments or one per line on standard input.")
+    for text, result in zip(texts, predict_texts(args.run_dir, texts)):
+        print(format_prediction(text, result))
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="rnnzoo", description="Recurrent networks for Keras 3.")
@@ -47,6 +76,21 @@ def main(argv=None):
     commands.add_parser("demo", help="train one model per topology on toy data", add_help=False)
     run_parser = commands.add_parser("run", help="run a recipe (rnnzoo run sentiment --help)", add_help=False)
     run_parser.add_argument("recipe", help="recipe name (see rnnzoo list)")
+    export_parser = commands.add_parser("export", help="export a run's model (SavedModel or TFLite)")
+    export_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
+    export_parser.add_argument("--format", choices=("saved_model", "tflite"), default="tflite")
+    export_parser.add_argument("--quantize", choices=("dynamic", "float16", "int8"), default=None)
+    export_parser.add_argument("--sequence-length", type=int, default=None,
+                               help="fixed input length (TFLite; needed for int8 and character encoders)")
+    export_parser.add_argument("--word-length", type=int, default=None,
+                               help="characters per word (default: the run's word_encoder.json)")
+    export_parser.add_argument("--streaming", action="store_true",
+                               help="the one-step model with states in and out (unidirectional taggers)")
+    export_parser.add_argument("--output", default=None, help="default: RUN_DIR/export/<format>[_<quantize>]")
+    predict_parser = commands.add_parser("predict", help="run a run's text SavedModel on texts")
+    predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
+    predict_parser.add_argument("texts", nargs="*", help="texts (default: lines of standard input); "
+                                "for tagging, space-separated words")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return _run(args.recipe, rest)
@@ -56,6 +100,11 @@ def main(argv=None):
         return demo.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command in ("export", "predict"):
+        try:
+            return _export(args) if args.command == "export" else _predict(args)
+        except (ValueError, FileNotFoundError) as error:
+            raise SystemExit(f"rnnzoo {args.command}: {error}") from None
     return _list(args)
 
 

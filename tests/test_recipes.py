@@ -61,6 +61,32 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     names = open(os.path.join(folder, "labels.txt")).read().split()
     assert [s.decode() for s in served["label"].numpy()] == [names[i] for i in expected.argmax(-1)]
 
+    # `rnnzoo predict` serves the same labels from the run folder.
+    cli.main(["predict", folder, *texts[:2]])
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed] == [names[i] for i in expected.argmax(-1)[:2]]
+    _check_tflite_exports(folder, "accuracy", model, ids[:1])
+
+
+def _check_tflite_exports(folder, metric, model, ids):
+    """The run ends with float and dynamic-range TFLite files, scored on
+    validation data, and a model card that lists them."""
+    from rnnzoo.exporting import load_tflite, run
+
+    report = json.load(open(os.path.join(folder, "metrics.json")))["extra"]["tflite"]
+    assert report["examples"] == 64
+    for name in ("tflite", "tflite_dynamic"):
+        entry = report[name]
+        assert entry["non_builtin_ops"] == [] and entry["size_bytes"] > 0
+        assert entry["metric_delta"] == pytest.approx(entry["metric"] - report["keras_metric"])
+    assert report["tflite"]["parity_max_abs_diff"] < 1e-4
+    assert report["tflite_dynamic"]["size_bytes"] <= report["tflite"]["size_bytes"]  # tiny weights stay float
+    card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+    assert "tflite_dynamic/model.tflite" in card and f"validation {metric}" in card
+    inputs = {"tokens": np.array(ids, "int32")}
+    found = next(iter(run(load_tflite(os.path.join(folder, "tflite")), inputs, "serving_default").values()))
+    np.testing.assert_allclose(found, model.predict(inputs["tokens"], verbose=0), atol=1e-4)
+
 
 def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     metrics = tagging.main(["--task", "ner", "--smoke", "--epochs", "1", "--units", "8", "--verbose", "0",
@@ -94,6 +120,25 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
             assert not current.startswith("I-") or previous[2:] == current[2:], row
     probabilities = served["probabilities"].numpy()
     np.testing.assert_allclose(probabilities[0, :lengths[0]].sum(-1), 1.0, atol=1e-5)
+
+    capsys.readouterr()
+    cli.main(["predict", folder, sentences[0]])
+    printed = capsys.readouterr().out.split()
+    assert printed == [f"{w}/{t}" for w, t in zip(sentences[0].split(), served_tags[0])]
+    report = json.load(open(os.path.join(folder, "metrics.json")))["extra"]["tflite"]
+    longest = report["tflite"]["inputs"]["tokens"][1]  # characters fix the length
+    assert report["tflite"]["inputs"]["characters"] == [1, longest, 20]
+    assert report["tflite"]["parity_max_abs_diff"] < 1e-4 and report["tflite_dynamic"]["non_builtin_ops"] == []
+    assert "CRF's emissions" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+
+    # `rnnzoo export`: a streaming-incapable (bidirectional) model is refused clearly; TFLite int8 works.
+    with pytest.raises(SystemExit, match="bidirectional"):
+        cli.main(["export", folder, "--format", "saved_model", "--streaming"])
+    with pytest.raises(SystemExit, match="needs a fixed sequence_length"):
+        cli.main(["export", folder])
+    cli.main(["export", folder, "--quantize", "dynamic", "--sequence-length", "12"])
+    assert "inputs: {'characters': [1, 12, 20], 'tokens': [1, 12]}" in capsys.readouterr().out
+    assert os.path.exists(os.path.join(folder, "export", "tflite_dynamic", "model.tflite"))
 
 
 def test_bidirectional_tagger_beats_unidirectional_on_right_context(tmp_path):

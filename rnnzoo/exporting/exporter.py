@@ -188,8 +188,7 @@ def _saved_model_runner(folder):
 
 
 def _tflite_runner(content):
-    runner = tflite.make_interpreter(content).get_signature_runner(SIGNATURE)
-    return lambda batch: {k: np.asarray(v) for k, v in runner(**batch).items()}
+    return tflite.signature_runner(content, SIGNATURE)
 
 
 def _check_saved_model(model, folder, specs, inputs, tolerance):

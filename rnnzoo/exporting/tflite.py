@@ -61,15 +61,39 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
         ) from error
 
 
-def make_interpreter(model_content):
-    """`ai_edge_litert` when installed, else TensorFlow's interpreter."""
+def make_interpreter(model_content, default_delegates=True):
+    """`ai_edge_litert` when installed, else TensorFlow's interpreter.
+    `default_delegates=False` runs the reference kernels without XNNPACK."""
     try:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError:
-        Interpreter = tf.lite.Interpreter
+        Interpreter, OpResolverType = tf.lite.Interpreter, tf.lite.experimental.OpResolverType
+    options = {} if default_delegates else {
+        "experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        return Interpreter(model_content=model_content)
+        return Interpreter(model_content=model_content, **options)
+
+
+def signature_runner(model_content, signature_key):
+    """A function `inputs dict -> outputs dict of arrays` for one signature.
+    XNNPACK (the default CPU delegate) refuses some int8 graphs when it
+    prepares them ("failed to create XNNPACK runtime"); those run on the
+    builtin kernels instead."""
+    runner = make_interpreter(model_content).get_signature_runner(signature_key)
+
+    def run_signature(inputs):
+        nonlocal runner
+        try:
+            outputs = runner(**inputs)
+        except RuntimeError as error:
+            if "XNNPACK" not in str(error):
+                raise
+            runner = make_interpreter(model_content, default_delegates=False).get_signature_runner(signature_key)
+            outputs = runner(**inputs)
+        return {name: np.asarray(value) for name, value in outputs.items()}
+
+    return run_signature
 
 
 def model_ops(model_content):
@@ -94,6 +118,4 @@ def check_builtin_only(ops, allow_flex=False):
 
 def run(model_content, inputs, signature_key):
     """Outputs {name: array} of one signature on one batch of inputs."""
-    interpreter = make_interpreter(model_content)
-    runner = interpreter.get_signature_runner(signature_key)
-    return {name: np.asarray(value) for name, value in runner(**inputs).items()}
+    return signature_runner(model_content, signature_key)(inputs)

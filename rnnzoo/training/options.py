@@ -72,5 +72,8 @@ def recipe_parser(prog, description, **defaults):
                              "finds and resumes the same run)")
     output.add_argument("--restart", action="store_true",
                         help="discard an existing run folder of the same name and train from scratch")
+    output.add_argument("--export-quantize", nargs="*", default=["dynamic"], choices=("dynamic", "float16", "int8"),
+                        help="TFLite quantizations exported besides float32, each scored on validation data "
+                             "(int8 fixes the input length to the longest training example)")
     parser.set_defaults(**defaults)
     return parser

@@ -15,6 +15,7 @@ from rnnzoo.training.runs import RunFolder
 
 SMOKE_STEPS = 2
 SMOKE_EXAMPLES = 64
+EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 
 def start(recipe, args, *, builtin, load_path, names=(), **data_options):
@@ -67,8 +68,27 @@ def train(model, train_batches, validation_batches, run, args, **kwargs):
                **kwargs)
 
 
-def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None):
-    """Write `metrics.json` and the training curves; print the headline."""
+def export_tflite(run, args, model, examples, metric, **options):
+    """Float and `--export-quantize` TFLite files in the run folder, each
+    scored with `metric` on (up to 500) validation `examples`; see
+    `rnnzoo.exporting.run_export.export_tflite_variants`."""
+    from rnnzoo.exporting.run_export import export_tflite_variants
+
+    summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(args.export_quantize),
+                                     max_examples=EXPORT_CHECKED, **options)
+    for name, entry in summary.items():
+        if isinstance(entry, dict):
+            print(f"TFLite {name}: {entry['size_bytes'] / 1024:,.0f} KB, "
+                  f"max |diff| {entry['parity_max_abs_diff']:.2e}, "
+                  f"validation {entry['metric']:.4f} ({entry['metric_delta']:+.4f} vs Keras on "
+                  f"{summary['examples']} examples)")
+    return summary
+
+
+def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None):
+    """Write `metrics.json`, the training curves and the model card
+    (`README.md`, from the `card` fields; see `exporting.model_card`);
+    print the headline."""
     extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
              "best_validation": state["best"], "stopped_early": state["stopped_early"], **(extra or {})}
     report = write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
@@ -76,6 +96,10 @@ def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_met
                           training_time=state["seconds"], extra=extra)
     if state["history"]:
         plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
+    if card is not None:
+        from rnnzoo.exporting.model_card import write_model_card
+
+        write_model_card(run.path, dataset=dataset, metrics=metrics, config=vars(args), **card)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"test ({num_examples} examples): {headline}")
     print(f"saved in {os.path.abspath(run.path)}")

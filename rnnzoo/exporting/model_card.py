@@ -1,0 +1,105 @@
+"""The model card (`README.md`) of a recipe run folder: what was trained on
+what, how well it does, what each exported file is, and how to load it."""
+
+import os
+
+from rnnzoo.utils.files import write_text
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value
+
+
+def _size(size):
+    return f"{size / 1024:,.0f} KB"
+
+
+def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, tflite,
+               metric_name, tflite_inputs, text_example):
+    """The card's Markdown.
+
+    Args:
+        metrics: headline test metrics (numbers only are listed).
+        config: the run's options.
+        serving_check: the text SavedModel's check against Keras.
+        tflite: `export_tflite_variants`' summary.
+        metric_name: the validation metric scored on each TFLite file.
+        tflite_inputs: how to make the TFLite inputs from text (Markdown).
+        text_example: an input for the usage snippets.
+    """
+    rows = [(k, _number(v)) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    exports = [("SavedModel (`saved_model/`, text in)", "-",
+                f"{serving_check['max_abs_diff']:.2g} on {serving_check['examples']} test examples", "-", "-")]
+    for name, entry in tflite.items():
+        if not isinstance(entry, dict):
+            continue
+        exports.append((f"TFLite `{name}/model.tflite` ({entry['quantize'] or 'float32'})", _size(entry["size_bytes"]),
+                        f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
+                        f"{entry['metric_delta']:+.4f}"))
+    first = next(entry for entry in tflite.values() if isinstance(entry, dict))
+    inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())
+    return f"""# {title}
+
+{description}
+
+## Data
+
+Dataset `{dataset}`: {", ".join(f"{k} {v}" for k, v in split_sizes.items())} examples.
+
+## Test metrics
+
+{_table(("metric", "value"), rows)}
+
+## Exported files
+
+Each export was run on real examples and compared with the Keras model (max abs difference of the
+outputs). The TFLite files were also scored on {tflite['examples']} validation examples: the Keras
+model scores {metric_name} {tflite['keras_metric']:.4f} on them.
+
+{_table(("file", "size", "max abs diff vs Keras", f"validation {metric_name}", "delta vs Keras"), exports)}
+
+## Use it
+
+SavedModel, text in (needs TensorFlow and tensorflow-text, not rnnzoo):
+
+```python
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops
+serve = tf.saved_model.load("{{RUN}}/saved_model").signatures["serving_default"]
+print(serve(text=tf.constant([{text_example!r}])))
+```
+
+From the command line: `rnnzoo predict {{RUN}} {text_example!r}`.
+
+TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):
+
+```python
+from ai_edge_litert.interpreter import Interpreter  # or tf.lite.Interpreter
+runner = Interpreter(model_path="{{RUN}}/tflite/model.tflite").get_signature_runner()
+outputs = runner(**inputs)  # inputs: a dict of int32 arrays, as below
+```
+
+{tflite_inputs}
+
+Keras (for fine-tuning): `import rnnzoo, keras; keras.saving.load_model("{{RUN}}/model.keras")`.
+
+## Configuration
+
+{_table(("option", "value"), sorted((k, v) for k, v in config.items()))}
+"""
+
+
+def write_model_card(folder, **fields):
+    """Write `folder/README.md` atomically; returns its path."""
+    path = os.path.join(folder, "README.md")
+    text = model_card(**fields).replace("{RUN}", os.fspath(folder))
+    write_text(path, text)
+    return path

@@ -1,0 +1,105 @@
+"""The exports that end every recipe run: TFLite in float and in each asked-for
+quantization, checked on real validation examples, with the validation
+metric of each file next to the Keras model's (the quantized accuracy delta).
+
+```python
+summary = export_tflite_variants(run.path, model, examples, metric, quantizations=("dynamic",))
+summary["tflite_dynamic"]["metric_delta"]
+```
+"""
+
+import os
+
+import numpy as np
+
+from rnnzoo.exporting import tflite
+from rnnzoo.exporting.exporter import SIGNATURE, export
+
+MAX_CHECKED = 500
+PARITY_EXAMPLES = 32
+
+
+def folder_name(quantize):
+    return "tflite" if quantize is None else f"tflite_{quantize}"
+
+
+def stack(examples, length=None, word_length=None):
+    """Unbatched input dicts -> one batch, right-padded with 0 to the
+    longest example, or to `length` (and `word_length` characters per word)
+    when given; longer inputs are cut there."""
+    batch = {}
+    for name in examples[0]:
+        values = [np.asarray(e[name]) for e in examples]
+        shape = [len(values), length or max(v.shape[0] for v in values)]
+        shape += [max(v.shape[k] for v in values) for k in range(1, values[0].ndim)]
+        if name == "characters" and word_length:
+            shape[2] = word_length
+        out = np.zeros(shape, values[0].dtype)
+        for row, value in enumerate(values):
+            value = value[tuple(slice(0, size) for size in shape[1:])]
+            out[(row, *[slice(0, size) for size in value.shape])] = value
+        batch[name] = out
+    return batch
+
+
+def _tflite_outputs(content, examples, length, word_length, output):
+    runner = tflite.signature_runner(content, SIGNATURE)
+    outputs = []
+    for example in examples:
+        result = runner(stack([example], length, word_length))
+        outputs.append((result[output] if output else next(iter(result.values())))[0])
+    return outputs
+
+
+def _keras_outputs(model, examples, length, word_length, output, batch_size=64):
+    outputs = []
+    for start in range(0, len(examples), batch_size):
+        batch = stack(examples[start:start + batch_size], length, word_length)
+        result = model(batch if isinstance(model.input, dict) else next(iter(batch.values())), training=False)
+        result = result[output] if output and isinstance(result, dict) else result
+        outputs.extend(np.asarray(result))
+    return outputs
+
+
+def export_tflite_variants(folder, model, examples, metric, *, quantizations=("dynamic",),
+                           sequence_length=None, word_length=None, output=None, max_examples=MAX_CHECKED):
+    """Export `model` as float TFLite (`folder/tflite/`) and once per entry
+    of `quantizations` (`folder/tflite_<quantize>/`), builtin ops only,
+    batch 1.
+
+    Args:
+        examples: validation examples, each a dict of unbatched input arrays
+            (token ids `(length,)`, characters `(length, chars)`).
+        metric: `metric(outputs) -> float`, where `outputs` are the
+            per-example outputs for `examples[:max_examples]`, in order
+            (per-step outputs keep their padding rows; cut them to the
+            example's length). `output`: which output, for a model with
+            several.
+        sequence_length, word_length: fixed input lengths (needed for
+            character encoders and int8); longer inputs are cut, which the
+            metric then sees, for Keras and TFLite alike.
+
+    Returns `{folder name: {size_bytes, parity_max_abs_diff, metric,
+    metric_delta, ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
+    metric of the Keras model on the same (cut) examples.
+    """
+    chosen = examples[:max_examples]
+    keras_metric = float(metric(_keras_outputs(model, chosen, sequence_length, word_length, output)))
+    summary = {"keras_metric": keras_metric, "examples": len(chosen)}
+    parity_inputs = stack(chosen[:PARITY_EXAMPLES], sequence_length, word_length)
+    representative = [stack([e], sequence_length, word_length) for e in chosen[:100]]
+    for quantize in (None, *quantizations):
+        path = os.path.join(folder, folder_name(quantize))
+        report = export(model, path, format="tflite", quantize=quantize, sequence_length=sequence_length,
+                        word_length=word_length, inputs=parity_inputs,
+                        representative_data=representative if quantize == "int8" else None)
+        with open(os.path.join(path, "model.tflite"), "rb") as f:
+            outputs = _tflite_outputs(f.read(), chosen, sequence_length, word_length, output)
+        score = float(metric(outputs))
+        summary[folder_name(quantize)] = {
+            "quantize": quantize, "size_bytes": report["size_bytes"],
+            "parity_max_abs_diff": report["parity"]["max_abs_diff"], "metric": score,
+            "metric_delta": score - keras_metric, "inputs": report["inputs"],
+            "non_builtin_ops": report["non_builtin_ops"],
+        }
+    return summary

@@ -1,0 +1,71 @@
+"""`rnnzoo export RUN_DIR` and `rnnzoo predict RUN_DIR TEXT...`: work on a
+recipe's run folder (`saved_models/<recipe>/<run>/`) after training."""
+
+import json
+import os
+
+from rnnzoo.exporting.text_serving import load_signature
+
+MODEL_FILE = "model.keras"
+SAVED_MODEL = "saved_model"
+
+
+def _require(path, what, hint):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no {what} here; {hint}")
+    return path
+
+
+def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=None, word_length=None,
+                      streaming=False, output=None):
+    """Export the run's `model.keras` (loaded with `safe_mode=True`) with
+    `rnnzoo.export`; by default into `RUN_DIR/export/<format>[_<quantize>]`
+    (`_streaming` for the one-step model). A tagger's characters per word
+    default to its `word_encoder.json`. Returns `(folder, report)`."""
+    import keras
+
+    import rnnzoo  # noqa: F401  (registers the rnnzoo layers and models)
+    from rnnzoo.exporting.exporter import export
+
+    path = _require(os.path.join(run_dir, MODEL_FILE), "trained model (model.keras)",
+                    "pass a run folder of a finished recipe run, e.g. saved_models/sentiment/<run>.")
+    model = keras.saving.load_model(path)
+    word_encoder = os.path.join(run_dir, "word_encoder.json")
+    if word_length is None and os.path.exists(word_encoder):
+        with open(word_encoder, encoding="utf-8") as f:
+            word_length = json.load(f).get("max_word_length")
+    name = format + (f"_{quantize}" if quantize else "") + ("_streaming" if streaming else "")
+    folder = output or os.path.join(run_dir, "export", name)
+    report = export(model, folder, format=format, quantize=quantize, sequence_length=sequence_length,
+                    word_length=word_length if "characters" in [t.name for t in model.inputs] else None,
+                    streaming=streaming)
+    return folder, report
+
+
+def predict_texts(run_dir, texts):
+    """Run the run's text-in SavedModel on `texts`; returns one dict of
+    NumPy values per text (padding past a sentence's length removed)."""
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops the graph uses)
+
+    signature = load_signature(_require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
+                                        "pass the run folder of a finished recipe run."))
+    import tensorflow as tf
+
+    outputs = {k: v.numpy() for k, v in signature(text=tf.constant(list(texts))).items()}
+    results = []
+    for row in range(len(texts)):
+        result = {k: v[row] for k, v in outputs.items()}
+        if "lengths" in result:
+            length = int(result.pop("lengths"))
+            result = {k: v[:length] for k, v in result.items()}
+        results.append(result)
+    return results
+
+
+def format_prediction(text, result):
+    """One line: `label (p=0.97)  text`, or `word/TAG word/TAG ...`."""
+    if "label" in result:
+        return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+    if "tags" in result:
+        return " ".join(f"{word}/{tag.decode()}" for word, tag in zip(text.split(), result["tags"]))
+    return f"{text}\t" + ", ".join(f"{k}={v.tolist()}" for k, v in result.items())
