@@ -116,14 +116,21 @@ look each token up in `tokens/vocabulary.txt` (line number = id; 1 `<unk>` for u
 The output `logits` `(1, classes)` is in the order of `labels.txt`."""
 
 
-def export_tflite(run, args, model, ids, labels, longest):
-    """TFLite files scored by validation accuracy (the input length is fixed
-    to the longest training text only for int8, which needs it)."""
+def export_tflite(run, args, model, data):
+    """TFLite files scored by validation accuracy, int8 calibrated on
+    training texts (the input length is fixed to the longest training text
+    only for int8, which needs it)."""
+    ids, labels = data["validation"]
+
     def accuracy(outputs):
         return float(np.mean(np.argmax(outputs, axis=-1) == np.asarray(labels[: len(outputs)])))
 
-    examples = [{"tokens": np.asarray(row, "int32")} for row in ids]
-    return recipe.export_tflite(run, args, model, examples, accuracy,
+    def examples(rows):
+        return [{"tokens": np.asarray(row, "int32")} for row in rows]
+
+    longest = max(len(row) for row in data["train"][0])
+    return recipe.export_tflite(run, args, model, examples(ids), accuracy,
+                                calibration_examples=examples(data["train"][0][:100]),
                                 sequence_length=longest if "int8" in args.export_quantize else None)
 
 
@@ -160,7 +167,7 @@ def main(argv=None):
                                     label_names=labels.tokens)
     plot_confusion_matrix(metrics["confusion_matrix"], labels.tokens, run.file("confusion_matrix.png"))
     serving = export_serving(run, model, encoder, labels, [e.text for e in splits["test"]], probabilities)
-    tflite = export_tflite(run, args, model, *data["validation"], max(len(ids) for ids in data["train"][0]))
+    tflite = export_tflite(run, args, model, data)
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} many-to-one "

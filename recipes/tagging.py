@@ -243,16 +243,20 @@ def export_tflite(run, args, model, encoder, tags, splits):
     """TFLite files scored on validation sentences with the task's metric.
     A character encoder and int8 need fixed lengths: the longest training
     sentence, and `--max-word-length` characters."""
+    def model_inputs(sentences):
+        word_ids, chars = encoder.encode(sentences)
+        examples = []
+        for index, ids in enumerate(word_ids):
+            example = {"tokens": np.asarray(ids, "int32")}
+            if chars is not None:
+                example["characters"] = np.zeros((len(ids), args.max_word_length), "int32")
+                for position, word in enumerate(chars[index]):
+                    example["characters"][position, : len(word)] = word
+            examples.append(example)
+        return examples
+
     sentences = splits["validation"]
-    word_ids, chars = encoder.encode(sentences)
-    examples = []
-    for index, ids in enumerate(word_ids):
-        example = {"tokens": np.asarray(ids, "int32")}
-        if chars is not None:
-            example["characters"] = np.zeros((len(ids), args.max_word_length), "int32")
-            for position, word in enumerate(chars[index]):
-                example["characters"][position, : len(word)] = word
-        examples.append(example)
+    examples = model_inputs(sentences)
 
     def metric(outputs):
         lengths = np.array([len(e["tokens"]) for e in examples[: len(outputs)]])
@@ -267,10 +271,12 @@ def export_tflite(run, args, model, encoder, tags, splits):
         scores = score(args.task, tags, sentences[: len(outputs)], predicted)
         return scores[0]["f1"] if args.task == "ner" else scores["accuracy"]
 
-    fixed = chars is not None or "int8" in args.export_quantize
+    characters = encoder.characters is not None
+    fixed = characters or "int8" in args.export_quantize
     longest = max(len(s.words) for s in splits["train"])
     return recipe.export_tflite(run, args, model, examples, metric, sequence_length=longest if fixed else None,
-                                word_length=args.max_word_length if chars is not None else None)
+                                calibration_examples=model_inputs(splits["train"][:100]),
+                                word_length=args.max_word_length if characters else None)
 
 
 def main(argv=None):

@@ -17,6 +17,7 @@ from rnnzoo.exporting.exporter import SIGNATURE, export
 
 MAX_CHECKED = 500
 PARITY_EXAMPLES = 32
+CALIBRATION_EXAMPLES = 100
 
 
 def folder_name(quantize):
@@ -62,7 +63,8 @@ def _keras_outputs(model, examples, length, word_length, output, batch_size=64):
 
 
 def export_tflite_variants(folder, model, examples, metric, *, quantizations=("dynamic",),
-                           sequence_length=None, word_length=None, output=None, max_examples=MAX_CHECKED):
+                           calibration_examples=None, sequence_length=None, word_length=None, output=None,
+                           max_examples=MAX_CHECKED):
     """Export `model` as float TFLite (`folder/tflite/`) and once per entry
     of `quantizations` (`folder/tflite_<quantize>/`), builtin ops only,
     batch 1.
@@ -75,6 +77,9 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             (per-step outputs keep their padding rows; cut them to the
             example's length). `output`: which output, for a model with
             several.
+        calibration_examples: int8's representative data, examples like
+            `examples` drawn from the training data (the first 100 are used;
+            default: `examples`).
         sequence_length, word_length: fixed input lengths (needed for
             character encoders and int8); longer inputs are cut, which the
             metric then sees, for Keras and TFLite alike.
@@ -87,7 +92,8 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
     keras_metric = float(metric(_keras_outputs(model, chosen, sequence_length, word_length, output)))
     summary = {"keras_metric": keras_metric, "examples": len(chosen)}
     parity_inputs = stack(chosen[:PARITY_EXAMPLES], sequence_length, word_length)
-    representative = [stack([e], sequence_length, word_length) for e in chosen[:100]]
+    calibration = (calibration_examples or chosen)[:CALIBRATION_EXAMPLES]
+    representative = [stack([e], sequence_length, word_length) for e in calibration]
     for quantize in (None, *quantizations):
         path = os.path.join(folder, folder_name(quantize))
         report = export(model, path, format="tflite", quantize=quantize, sequence_length=sequence_length,

@@ -70,7 +70,8 @@ def train(model, train_batches, validation_batches, run, args, **kwargs):
 
 def export_tflite(run, args, model, examples, metric, **options):
     """Float and `--export-quantize` TFLite files in the run folder, each
-    scored with `metric` on (up to 500) validation `examples`; see
+    scored with `metric` on (up to 500) validation `examples`; int8 is
+    calibrated on `calibration_examples` (training examples). See
     `rnnzoo.exporting.run_export.export_tflite_variants`."""
     from rnnzoo.exporting.run_export import export_tflite_variants
 
