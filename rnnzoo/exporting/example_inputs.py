@@ -39,13 +39,9 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
         else:  # a feature vector or an image
             inputs[name] = rng.normal(size=(batch_size, *tensor.shape[1:]))
         inputs[name] = inputs[name].astype("int32" if "int" in tensor.dtype else "float32")
-    if "characters" in inputs_names(model):
+    if "characters" in [tensor.name for tensor in model.inputs]:
         tokens = inputs["tokens"]
         characters = rng.integers(1, config["char_vocab_size"], (*tokens.shape, word_length))
         characters[:, :, rng.integers(1, word_length + 1):] = 0  # shorter words, right-padded
         inputs["characters"] = (characters * (tokens != 0)[..., None]).astype("int32")
     return inputs
-
-
-def inputs_names(model):
-    return [tensor.name for tensor in model.inputs]

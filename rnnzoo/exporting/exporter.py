@@ -18,7 +18,7 @@ import tensorflow as tf
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
-from rnnzoo.exporting.unrolling import unrolled_copy
+from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
 from rnnzoo.utils.files import replace_folder, write_json
 
 FORMATS = ("saved_model", "tflite")
@@ -165,7 +165,7 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
             report.update(_export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize,
                                          representative_data, allow_flex, tolerance))
             shutil.rmtree(saved_model_dir)
-            artifact = _tflite_runner(load_tflite(scratch))
+            artifact = tflite.signature_runner(load_tflite(scratch), SIGNATURE)
         else:
             report.update(_check_saved_model(model, saved_model_dir, specs, inputs, tolerance))
             artifact = _saved_model_runner(saved_model_dir)
@@ -185,10 +185,6 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
 def _saved_model_runner(folder):
     signature = tf.saved_model.load(folder).signatures[SIGNATURE]
     return lambda batch: {k: v.numpy() for k, v in signature(**{n: tf.constant(x) for n, x in batch.items()}).items()}
-
-
-def _tflite_runner(content):
-    return tflite.signature_runner(content, SIGNATURE)
 
 
 def _check_saved_model(model, folder, specs, inputs, tolerance):
@@ -234,8 +230,9 @@ def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, rep
     elif representative_data is not None:
         representative_data = [_fit_to_length(b, specs) for b in representative_data]
     source = saved_model_dir
-    if quantize == "int8" and tflite.has_loop(tflite.convert(saved_model_dir, SIGNATURE)):
-        # Calibration crashes on WHILE loops: calibrate an unrolled copy.
+    if quantize == "int8" and needs_unrolling(model):
+        # Calibration crashes on WHILE loops: calibrate an unrolled copy
+        # (`tflite.convert` refuses any loop that is left).
         source = os.path.join(scratch, "unrolled_saved_model")
         _write_saved_model(unrolled_copy(model, specs), source, specs, names=output_names(model))
     content = tflite.convert(source, SIGNATURE, quantize, representative_data, allow_flex)
@@ -245,7 +242,7 @@ def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, rep
         f.write(content)
     if source != saved_model_dir:
         shutil.rmtree(source)
-    runner = _tflite_runner(content)
+    runner = tflite.signature_runner(content, SIGNATURE)
     difference = 0.0
     for batch in batches:
         expected = _keras_outputs(model, batch, specs)

@@ -1,12 +1,12 @@
 """`rnnzoo export RUN_DIR` and `rnnzoo predict RUN_DIR TEXT...`: work on a
 recipe's run folder (`saved_models/<recipe>/<run>/`) after training."""
 
-import json
 import os
 
+from rnnzoo.data.reading import read_json
 from rnnzoo.exporting.text_serving import load_signature
+from rnnzoo.training.runs import RunFolder
 
-MODEL_FILE = "model.keras"
 SAVED_MODEL = "saved_model"
 
 
@@ -27,13 +27,12 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
     import rnnzoo  # noqa: F401  (registers the rnnzoo layers and models)
     from rnnzoo.exporting.exporter import export
 
-    path = _require(os.path.join(run_dir, MODEL_FILE), "trained model (model.keras)",
+    path = _require(RunFolder(run_dir).model_path, "trained model (model.keras)",
                     "pass a run folder of a finished recipe run, e.g. saved_models/sentiment/<run>.")
     model = keras.saving.load_model(path)
     word_encoder = os.path.join(run_dir, "word_encoder.json")
     if word_length is None and os.path.exists(word_encoder):
-        with open(word_encoder, encoding="utf-8") as f:
-            word_length = json.load(f).get("max_word_length")
+        word_length = read_json(word_encoder).get("max_word_length")
     name = format + (f"_{quantize}" if quantize else "") + ("_streaming" if streaming else "")
     folder = output or os.path.join(run_dir, "export", name)
     report = export(model, folder, format=format, quantize=quantize, sequence_length=sequence_length,

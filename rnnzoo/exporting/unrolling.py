@@ -26,15 +26,25 @@ def _unroll_config(config):
     return config
 
 
+def _config(layer):
+    """The layer's config, or None for one without (like the cell steps of
+    a streaming model, which run no loop)."""
+    try:
+        return layer.get_config()
+    except NotImplementedError:
+        return None
+
+
 def _unrolled_layer(layer):
     """A new layer when it (or a layer inside) can unroll; else the layer
-    itself, shared with the copy (also when it has no config, like the
-    cell steps of a streaming model)."""
-    try:
-        config = layer.get_config()
-    except NotImplementedError:
-        return layer
+    itself, shared with the copy."""
+    config = _config(layer)
     return layer.__class__.from_config(_unroll_config(config)) if _has_unroll(config) else layer
+
+
+def needs_unrolling(model):
+    """Whether a layer of `model` has an `unroll` option (a recurrent loop)."""
+    return any(_has_unroll(_config(layer)) for layer in model.layers)
 
 
 def unrolled_copy(model, specs):
