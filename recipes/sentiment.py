@@ -147,14 +147,15 @@ def main(argv=None):
 
     data = {split: _encode(encoder, labels, examples) for split, examples in splits.items()}
     train_set = ragged_dataset(*data["train"])
-    model = rnnzoo.build_model(
-        "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=args.cell,
-        units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
-        dropout=args.dropout, embedding_dim=args.embedding_dim, compile=False,
-    )
-    if vectors is not None:
-        model.get_layer("embedding").embeddings.assign(vectors)
-    recipe.compile_model(model, args)
+    with recipe.distribution(args).scope():
+        model = rnnzoo.build_model(
+            "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=args.cell,
+            units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
+            dropout=args.dropout, embedding_dim=args.embedding_dim, compile=False,
+        )
+        if vectors is not None:
+            model.get_layer("embedding").embeddings.assign(vectors)
+        recipe.compile_model(model, args)
     model, state = recipe.train(
         model, recipe.epoch_batches(train_set, args, [len(ids) for ids in data["train"][0]]),
         recipe.ordered_batches(ragged_dataset(*data["validation"]), args), run, args,

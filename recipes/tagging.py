@@ -163,8 +163,11 @@ def predict(model, batches):
     """Per sentence: tag ids (a list) and tag probabilities `(words, tags)`."""
     tag_ids, probabilities = [], []
     for inputs, _ in batches:
-        logits = model.predict_on_batch(inputs)
         mask = _tokens(inputs).numpy() != PAD_ID
+        # Under a tf.distribute strategy, Keras 3.15's `predict_on_batch`
+        # runs the whole batch on every replica and returns them all
+        # stacked; the first `batch` rows are the answer either way.
+        logits = model.predict_on_batch(inputs)[: len(mask)]
         decoded = np.asarray(model.decode(logits, mask))
         batch_probabilities = np.asarray(model.tag_probabilities(logits, mask))
         for row, row_probabilities, length in zip(decoded, batch_probabilities, mask.sum(axis=1)):
@@ -289,16 +292,17 @@ def main(argv=None):
     encoder, tags = _vocabularies(run, args, splits)
     datasets = {split: _dataset(encoder, tags, sentences) for split, sentences in splits.items()}
     ner = args.task == "ner"
-    model = rnnzoo.build_model(
-        "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=args.cell,
-        units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
-        dropout=args.dropout, embedding_dim=args.embedding_dim,
-        char_vocab_size=len(encoder.characters) if encoder.characters else None,
-        char_embedding_dim=args.char_dim or 25, char_units=args.char_units,
-        output_layer=args.output_layer, tag_names=tags.tokens,
-        crf_constraints="bio" if ner and args.output_layer == "crf" else None, compile=False,
-    )
-    recipe.compile_model(model, args)
+    with recipe.distribution(args).scope():
+        model = rnnzoo.build_model(
+            "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=args.cell,
+            units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
+            dropout=args.dropout, embedding_dim=args.embedding_dim,
+            char_vocab_size=len(encoder.characters) if encoder.characters else None,
+            char_embedding_dim=args.char_dim or 25, char_units=args.char_units,
+            output_layer=args.output_layer, tag_names=tags.tokens,
+            crf_constraints="bio" if ner and args.output_layer == "crf" else None, compile=False,
+        )
+        recipe.compile_model(model, args)
     validation = recipe.ordered_batches(datasets["validation"][0], args)
     monitor = "val_f1" if ner else "val_accuracy"
 

@@ -73,7 +73,7 @@ def bucket_boundaries(lengths, growth=1.1):
 
 
 def batch_dataset(dataset, batch_size, boundaries="auto", shuffle_buffer=None, seed=None,
-                  drop_remainder=False, length_fn=sequence_length, prefetch=True):
+                  drop_remainder=False, length_fn=sequence_length, prefetch=True, reshuffle=True):
     """Batches of right-padded sequences (padding value 0 = PAD_ID).
 
     Args:
@@ -83,12 +83,16 @@ def batch_dataset(dataset, batch_size, boundaries="auto", shuffle_buffer=None, s
             from the dataset), a list of length boundaries, or None for no
             bucketing (pad each batch to its longest element).
         shuffle_buffer: shuffle examples first (None: no shuffling).
-        seed: shuffle seed; reshuffled each epoch.
+        seed: shuffle seed.
+        reshuffle: a new order each time the dataset is iterated (False:
+            the same order every time, for callers that make one dataset
+            per epoch and need its order not to depend on how often the
+            dataset was read, e.g. by `tf.distribute`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     if shuffle_buffer:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=reshuffle)
     if boundaries == "auto":
         lengths = [int(n) for n in dataset.map(length_fn).as_numpy_iterator()]
         boundaries = bucket_boundaries(lengths)

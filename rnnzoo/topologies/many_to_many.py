@@ -17,6 +17,34 @@ from rnnzoo.topologies.blocks import (
 OUTPUT_LAYERS = ("softmax", "crf")
 
 
+def _replica_context():
+    """The `tf.distribute` replica context when training on several replicas."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            return context
+    return None
+
+
+def _token_mean(total, count):
+    """`total / count` over the global batch. Under `tf.distribute` each
+    replica holds a slice of the batch and gradients are summed over
+    replicas, so each replica divides its sum by the token count of all
+    replicas; the sum over replicas is then exactly the single-device mean."""
+    context = _replica_context()
+    if context is not None:
+        count = context.all_reduce("sum", count)
+    return total / ops.maximum(count, 1.0)
+
+
+def _replica_share(loss):
+    """A loss every replica computes whole (e.g. weight penalties) counts once."""
+    context = _replica_context()
+    return loss if context is None else loss / context.num_replicas_in_sync
+
+
 class _CellStep(keras.layers.Layer):
     """One step of a recurrent layer's cell, with its weights: `(inputs,
     states) -> (output, new_states)`; a `(batch, 1, features)` input is read
@@ -136,9 +164,9 @@ class ManyToMany(RNNModel):
         nll = self.crf.negative_log_likelihood(y_pred, y, mask)
         if sample_weight is not None:
             nll = nll * ops.cast(ops.reshape(sample_weight, ops.shape(nll)), nll.dtype)
-        loss = ops.sum(nll) / ops.maximum(ops.sum(ops.cast(mask, nll.dtype)), 1.0)
+        loss = _token_mean(ops.sum(nll), ops.sum(ops.cast(mask, nll.dtype)))
         if self.losses:
-            loss = loss + ops.sum(ops.stack(self.losses))
+            loss = loss + _replica_share(ops.sum(ops.stack(self.losses)))
         return loss
 
     def decode(self, logits, mask):

@@ -8,6 +8,7 @@ dataset with `seed + epoch`, so a resumed run sees the same batches and
 dropout masks as one that never stopped.
 """
 
+import contextlib
 import math
 import os
 import signal
@@ -42,7 +43,8 @@ def _improved(value, best, mode):
 
 
 def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="val_loss", mode="min",
-        seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print):
+        seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print,
+        distribution=None):
     """Train `model` in `run` (a `RunFolder`); returns `(best_model, state)`.
 
     Args:
@@ -53,6 +55,9 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         validate: optional `model -> {name: value}`, scores added to the
             epoch's logs (e.g. a span F1 that needs decoding).
         patience: epochs without improvement before stopping.
+        distribution: the `training.distribution.Distribution` the model
+            was built in; a resumed checkpoint is loaded in its scope. The
+            best model returned is loaded outside it, on one device.
     """
     state = run.load_state()
     if state is not None and state["finished"]:
@@ -62,9 +67,12 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         return keras.saving.load_model(run.model_path), state
     if state is not None and state["epoch"] > 0:
         log(f"{run.path}: resuming after epoch {state['epoch']} from {run.checkpoint_path}")
-        model = keras.saving.load_model(run.checkpoint_path)
+        with distribution.scope() if distribution is not None else contextlib.nullcontext():
+            model = keras.saving.load_model(run.checkpoint_path)
     else:
         state = new_state()
+    if distribution is not None:
+        model = distribution.prepare(model)
 
     for epoch in range(state["epoch"], epochs):
         keras.utils.set_random_seed(seed + epoch)

@@ -4,6 +4,7 @@
 import argparse
 
 from rnnzoo.cells import list_cells
+from rnnzoo.training.distribution import CHOICES as DISTRIBUTE_CHOICES
 
 
 def _positive_int(text):
@@ -62,6 +63,11 @@ def recipe_parser(prog, description, **defaults):
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--smoke", action="store_true",
                           help="two training steps per epoch and small evaluations (for tests)")
+    training.add_argument("--distribute", default="none", choices=DISTRIBUTE_CHOICES,
+                          help="data-parallel training: 'mirrored' over this machine's GPUs (or --cpu-devices), "
+                               "'multiworker' over the cluster in TF_CONFIG; --batch-size is the global batch")
+    training.add_argument("--cpu-devices", type=_positive_int, default=None,
+                          help="split the CPU into this many logical devices (to try --distribute without GPUs)")
     training.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                           help="Keras progress: 0 silent, 1 progress bar, 2 one line per epoch")
 

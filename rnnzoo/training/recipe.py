@@ -3,13 +3,17 @@
 (`metrics.json`, training curves, a printed summary). The recipe itself only
 says what is task-specific: how text becomes ids, the model, the metric."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import keras
 
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.metrics import plot_training_curves, write_report
+from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import fit
 from rnnzoo.training.runs import RunFolder
 
@@ -20,7 +24,18 @@ EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 def start(recipe, args, *, builtin, load_path, names=(), **data_options):
     """Seed everything, read the splits and open the run folder; returns
-    `(splits, run)`. With `--smoke`, validation and test keep 64 examples."""
+    `(splits, run)`. With `--smoke`, validation and test keep 64 examples.
+
+    The `--distribute` set-up comes first (it must precede any TensorFlow
+    op); a worker that is not the chief of its cluster writes its run
+    folder to a scratch folder that is removed at exit."""
+    setup = distribution(args)
+    if setup.name != "none":
+        print(f"distribution: {setup.name}, {setup.num_replicas} replicas" + ("" if setup.is_chief else
+              " (not the chief: this worker's files go to a scratch folder)"))
+    if not setup.is_chief:
+        args.output = tempfile.mkdtemp(prefix="rnnzoo-worker-")
+        atexit.register(shutil.rmtree, args.output, ignore_errors=True)
     keras.utils.set_random_seed(args.seed)
     splits = load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
                          root=args.data_root, download=args.download, seed=args.seed, **data_options)
@@ -34,6 +49,12 @@ def start(recipe, args, *, builtin, load_path, names=(), **data_options):
     return splits, run
 
 
+def distribution(args):
+    """The process's `training.distribution.Distribution` for `--distribute`:
+    build and compile the model in its `scope()`."""
+    return get_distribution(getattr(args, "distribute", "none"), getattr(args, "cpu_devices", None))
+
+
 def compile_model(model, args, **kwargs):
     """The model's own loss and metrics, Adam with the run's learning rate
     and gradient clipping."""
@@ -43,14 +64,14 @@ def compile_model(model, args, **kwargs):
 
 def epoch_batches(dataset, args, lengths):
     """`epoch -> batches`: shuffled with `(seed, epoch)` and bucketed by
-    length, so each epoch's order is fixed by the seed (and a resumed run
-    sees the same order)."""
+    length, so each epoch's order is fixed by the seed (a resumed or a
+    distributed run sees the same order)."""
     boundaries = bucket_boundaries(lengths)
     count = len(lengths)
 
     def batches(epoch):
         return batch_dataset(dataset, args.batch_size, boundaries=boundaries, shuffle_buffer=count,
-                             seed=args.seed * 1000 + epoch)
+                             seed=args.seed * 1000 + epoch, reshuffle=False)
 
     return batches
 
@@ -65,7 +86,7 @@ def train(model, train_batches, validation_batches, run, args, **kwargs):
     steps = SMOKE_STEPS if args.smoke else None
     return fit(model, train_batches, validation_batches, run, epochs=args.epochs, patience=args.patience,
                seed=args.seed, steps_per_epoch=steps, validation_steps=steps, verbose=args.verbose,
-               **kwargs)
+               distribution=distribution(args), **kwargs)
 
 
 def export_tflite(run, args, model, examples, metric, **options):
