@@ -15,7 +15,7 @@ import pytest
 from recipes import sentiment, tagging
 from rnnzoo import cli
 from rnnzoo.data.examples import TaggedSentence
-from rnnzoo.training.loop import KILL_AFTER_EPOCH
+from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -165,6 +165,49 @@ def test_recipe_killed_after_an_epoch_resumes_instead_of_starting_over(tmp_path)
     state = json.load(open(os.path.join(folder, "state.json")))
     assert state["epoch"] == 2 and state["finished"] and len(state["history"]["loss"]) == 2
     assert os.path.exists(os.path.join(folder, "metrics.json"))
+
+
+def _metrics(folder):
+    with open(os.path.join(folder, "metrics.json")) as f:
+        report = json.load(f)
+    with open(os.path.join(folder, "state.json")) as f:
+        return report["metrics"], json.load(f)["history"]
+
+
+def test_recipe_killed_mid_epoch_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
+    # Smoke epochs have 2 steps: the kill falls after step 1 of epoch 2, with
+    # dropout on, after the epoch-1 checkpoint.
+    command = [sys.executable, "-m", "recipes.sentiment", "--smoke", "--epochs", "3", "--units", "8",
+               "--verbose", "0", "--export-quantize"]
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    for name in ("whole", "killed"):
+        result = subprocess.run(command + ["--output", str(tmp_path / name)], cwd=ROOT, capture_output=True,
+                                text=True, timeout=300, env={**env, KILL_AT_STEP: "2:1"} if name == "killed" else env)
+        assert result.returncode == (-signal.SIGKILL if name == "killed" else 0), result.stderr[-2000:]
+    killed = _run_folder(tmp_path / "killed", "sentiment")
+    with open(os.path.join(killed, "state.json")) as f:
+        assert json.load(f)["epoch"] == 1
+    resumed = subprocess.run(command + ["--output", str(tmp_path / "killed")], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300, env=env)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming after epoch 1" in resumed.stdout
+    whole_metrics, whole_history = _metrics(_run_folder(tmp_path / "whole", "sentiment"))
+    metrics, history = _metrics(killed)
+    assert len(history["loss"]) == 3
+    for name in whole_history:
+        np.testing.assert_allclose(history[name], whole_history[name], rtol=1e-6, err_msg=name)
+    np.testing.assert_allclose(metrics["accuracy"], whole_metrics["accuracy"], rtol=1e-6)
+    assert metrics["confusion_matrix"] == whole_metrics["confusion_matrix"]
+
+
+def test_same_seed_and_data_give_the_same_metrics(tmp_path):
+    common = ["--smoke", "--epochs", "2", "--units", "8", "--verbose", "0", "--export-quantize"]
+    runs = [sentiment.main(common + ["--output", str(tmp_path / name)]) for name in ("a", "b")]
+    sentiment.main(common + ["--output", str(tmp_path / "c"), "--seed", "1"])
+    histories = [_metrics(_run_folder(tmp_path / name, "sentiment"))[1] for name in ("a", "b", "c")]
+    assert runs[0]["accuracy"] == runs[1]["accuracy"] and runs[0]["confusion_matrix"] == runs[1]["confusion_matrix"]
+    assert histories[0] == histories[1]
+    assert histories[2]["loss"] != histories[0]["loss"]  # the seed matters
 
 
 def test_recipe_reports_bad_data_clearly(tmp_path):

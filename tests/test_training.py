@@ -163,3 +163,59 @@ def test_word_vectors_fill_known_words(tmp_path):
     not_numbers = _write(tmp_path / "nan.txt", "good 1 2 x\n")
     with pytest.raises(DataFormatError, match="nan.txt:1: .*not a number"):
         formats.load_word_vectors(not_numbers, vocabulary)
+
+
+def _lambda_model(path):
+    inputs = keras.Input((4,), dtype="int32")
+    outputs = keras.layers.Lambda(lambda x: x * 2)(keras.layers.Embedding(10, 3)(inputs))
+    keras.Model(inputs, outputs).save(path)
+    return str(path)
+
+
+def test_a_model_carrying_code_is_refused_everywhere_rnnzoo_loads(tmp_path):
+    from rnnzoo import cli
+    from rnnzoo.utils.saving import UnsafeModelError, load_model
+
+    path = _lambda_model(tmp_path / "model.keras")
+    with pytest.raises(UnsafeModelError, match=r"model.keras: refused to load: the model holds a Lambda layer"):
+        load_model(path)
+    # `rnnzoo export RUN_DIR` loads the run's model.keras: it exits with one clear line.
+    with pytest.raises(SystemExit, match=r"^rnnzoo export: .*model.keras: refused to load"):
+        cli.main(["export", str(tmp_path)])
+    # Resuming a run whose checkpoint was swapped for one with code.
+    x, y = _data(np.random.default_rng(3))
+    run = RunFolder.create("demo", _options(tmp_path))
+    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=1, patience=3, verbose=0)
+    state = run.load_state()
+    state["finished"] = False
+    run.save_state(state)
+    _lambda_model(run.checkpoint_path)
+    with pytest.raises(UnsafeModelError, match="last.keras: refused to load"):
+        fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3, verbose=0,
+            log=lambda m: None)
+
+
+def test_a_broken_model_file_is_named(tmp_path):
+    from rnnzoo.utils.saving import load_model
+
+    bad = tmp_path / "model.keras"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="model.keras: not a loadable .keras model"):
+        load_model(bad)
+    with pytest.raises(FileNotFoundError, match="missing.keras: no such model file"):
+        load_model(tmp_path / "missing.keras")
+
+
+def test_resumed_dropout_masks_match_the_uninterrupted_run(tmp_path):
+    from rnnzoo.training.loop import reseed
+    from rnnzoo.utils.saving import load_model, save_model
+
+    model = rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, embedding_dim=4, dropout=0.5)
+    x = np.random.default_rng(4).integers(1, 10, size=(8, 6))
+    save_model(model, tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    for m in (model, loaded):
+        reseed(m, 12)
+    np.testing.assert_array_equal(model(x, training=True), loaded(x, training=True))
+    reseed(loaded, 13)
+    assert not np.allclose(model(x, training=True), loaded(x, training=True))

@@ -22,14 +22,12 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
     `rnnzoo.export`; by default into `RUN_DIR/export/<format>[_<quantize>]`
     (`_streaming` for the one-step model). A tagger's characters per word
     default to its `word_encoder.json`. Returns `(folder, report)`."""
-    import keras
-
-    import rnnzoo  # noqa: F401  (registers the rnnzoo layers and models)
     from rnnzoo.exporting.exporter import export
+    from rnnzoo.utils.saving import load_model
 
     path = _require(RunFolder(run_dir).model_path, "trained model (model.keras)",
                     "pass a run folder of a finished recipe run, e.g. saved_models/sentiment/<run>.")
-    model = keras.saving.load_model(path)
+    model = load_model(path)
     word_encoder = os.path.join(run_dir, "word_encoder.json")
     if word_length is None and os.path.exists(word_encoder):
         word_length = read_json(word_encoder).get("max_word_length")

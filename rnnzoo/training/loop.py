@@ -3,9 +3,13 @@ then in plain Python: an optional extra validation score, a checkpoint of the
 last epoch (model and optimizer), the best model so far, early stopping, and
 a state file that lets the same command resume after a crash.
 
-Each epoch reseeds Keras' random generators and asks for its own shuffled
-dataset with `seed + epoch`, so a resumed run sees the same batches and
-dropout masks as one that never stopped.
+Each epoch reseeds Keras' random generators (the global one and each
+layer's) and asks for its own shuffled dataset with `seed + epoch`, so a
+resumed run sees the same batches and dropout masks as one that never
+stopped. A crash in the middle of an epoch
+loses only that epoch's steps: the run resumes from the last checkpoint and
+trains the epoch again, the same way, so it ends where an uninterrupted run
+ends.
 """
 
 import contextlib
@@ -16,21 +20,43 @@ import time
 import warnings
 
 import keras
+import numpy as np
 
-from rnnzoo.utils.files import atomic_write
+from rnnzoo.utils.saving import load_model, save_model
 
-# Fault injection for tests: SIGKILL this process after saving epoch N.
+# Fault injection for tests: SIGKILL this process after saving epoch N, or
+# in the middle of an epoch, after training step S of epoch E ("E:S").
 KILL_AFTER_EPOCH = "RNNZOO_KILL_AFTER_EPOCH"
+KILL_AT_STEP = "RNNZOO_KILL_AT_STEP"
+
+
+def _kill_at_step(epoch):
+    """A callback that SIGKILLs the process after the step `KILL_AT_STEP`
+    names, if it falls in this (0-based) epoch."""
+    target = os.environ.get(KILL_AT_STEP, "")
+    if not target.startswith(f"{epoch + 1}:"):
+        return []
+    step = int(target.split(":")[1])
+
+    def kill(batch, logs=None):
+        if batch + 1 == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return [keras.callbacks.LambdaCallback(on_train_batch_end=kill)]
 
 
 class TrainingError(RuntimeError):
     pass
 
 
-def save_model(model, path):
-    """Save atomically: a crash mid-save leaves the previous file intact."""
-    with atomic_write(path) as tmp:
-        model.save(tmp)
+def reseed(model, seed):
+    """Set the state of every random generator inside `model` (dropout
+    masks) from `seed`. `.keras` files do not keep these states, so a model
+    loaded from a checkpoint would otherwise draw other masks than the one
+    that never stopped."""
+    generators = [v for v in model.variables if v.name == "seed_generator_state"]
+    for index, variable in enumerate(generators):
+        variable.assign(np.array([(seed * 7919 + index) % 2**31, 0], dtype=variable.dtype))
 
 
 def new_state():
@@ -64,11 +90,11 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         log(f"{run.path}: training already finished ({state['epoch']} epochs, best {monitor} "
             f"{state['best']:.4f} at epoch {state['best_epoch']}); evaluating the saved model. "
             "Pass --restart to train again.")
-        return keras.saving.load_model(run.model_path), state
+        return load_model(run.model_path), state
     if state is not None and state["epoch"] > 0:
         log(f"{run.path}: resuming after epoch {state['epoch']} from {run.checkpoint_path}")
         with distribution.scope() if distribution is not None else contextlib.nullcontext():
-            model = keras.saving.load_model(run.checkpoint_path)
+            model = load_model(run.checkpoint_path)
     else:
         state = new_state()
     if distribution is not None:
@@ -76,6 +102,7 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
 
     for epoch in range(state["epoch"], epochs):
         keras.utils.set_random_seed(seed + epoch)
+        reseed(model, seed * 1000 + epoch)
         started = time.perf_counter()
         with warnings.catch_warnings():
             # Bucketed datasets have no known length; Keras warns at their end.
@@ -83,7 +110,7 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             history = model.fit(
                 train_data(epoch), validation_data=validation_data, epochs=epoch + 1, initial_epoch=epoch,
                 steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, shuffle=False,
-                verbose=verbose,
+                verbose=verbose, callbacks=_kill_at_step(epoch),
             )
         logs = {name: float(values[-1]) for name, values in history.history.items()}
         if validate is not None:
@@ -116,4 +143,4 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             break
     state["finished"] = True
     run.save_state(state)
-    return keras.saving.load_model(run.model_path), state
+    return load_model(run.model_path), state

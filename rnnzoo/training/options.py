@@ -61,6 +61,9 @@ def recipe_parser(prog, description, **defaults):
     training.add_argument("--patience", type=_positive_int, default=3,
                           help="stop after this many epochs without a better validation score")
     training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=True,
+                          help="TensorFlow op determinism: the same seed and data give the same metrics "
+                               "(on GPU some kernels are slower; --no-deterministic trades that for speed)")
     training.add_argument("--smoke", action="store_true",
                           help="two training steps per epoch and small evaluations (for tests)")
     training.add_argument("--distribute", default="none", choices=DISTRIBUTE_CHOICES,

@@ -23,7 +23,8 @@ EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 
 def start(recipe, args, *, builtin, load_path, names=(), **data_options):
-    """Seed everything, read the splits and open the run folder; returns
+    """Seed everything (and turn on TensorFlow op determinism unless
+    `--no-deterministic`), read the splits and open the run folder; returns
     `(splits, run)`. With `--smoke`, validation and test keep 64 examples.
 
     The `--distribute` set-up comes first (it must precede any TensorFlow
@@ -37,6 +38,10 @@ def start(recipe, args, *, builtin, load_path, names=(), **data_options):
         args.output = tempfile.mkdtemp(prefix="rnnzoo-worker-")
         atexit.register(shutil.rmtree, args.output, ignore_errors=True)
     keras.utils.set_random_seed(args.seed)
+    if getattr(args, "deterministic", False) and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     splits = load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
                          root=args.data_root, download=args.download, seed=args.seed, **data_options)
     if args.max_examples:

@@ -16,7 +16,7 @@ from rnnzoo.utils.files import write_json
 # The distribution is one of them: the same global batch trains the same model
 # on one device or several, and a run may resume on other hardware.
 NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "download", "data_root", "export_quantize",
-                        "distribute", "cpu_devices")
+                        "distribute", "cpu_devices", "deterministic")
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.json"
 STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, type(None)),

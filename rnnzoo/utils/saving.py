@@ -1,0 +1,40 @@
+"""Saving and loading `.keras` files the safe way: saves are atomic (the
+previous file stays loadable until the new one is complete) and loads use
+`safe_mode=True`, so a file that carries code (a `Lambda` layer) is refused
+with a message that names it. Nothing in rnnzoo loads with
+`safe_mode=False`; a user who trusts a file can do that with Keras."""
+
+import os
+
+import keras
+
+from rnnzoo.utils.files import atomic_write
+
+
+class UnsafeModelError(ValueError):
+    """A `.keras` file holds arbitrary Python code and was not loaded."""
+
+
+def save_model(model, path):
+    """`model.save(path)`, atomically."""
+    with atomic_write(path) as tmp:
+        model.save(tmp)
+
+
+def load_model(path):
+    """`keras.saving.load_model(path)` with `safe_mode=True` and errors that
+    name the file."""
+    import rnnzoo  # noqa: F401  (registers rnnzoo's layers and models)
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such model file.")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except ValueError as error:
+        if "Lambda" in str(error) or "safe_mode" in str(error):
+            raise UnsafeModelError(
+                f"{path}: refused to load: the model holds a Lambda layer (arbitrary Python code, run on "
+                "load). rnnzoo only loads with safe_mode=True. If you trust where the file comes from, load "
+                "it yourself with keras.saving.load_model(path, safe_mode=False).") from None
+        raise ValueError(f"{path}: not a loadable .keras model ({error})") from error
