@@ -127,11 +127,17 @@ class WordEncoder:
     def load(cls, folder):
         path = os.path.join(folder, cls.FILE)
         config = read_json(path)
-        if not isinstance(config, dict) or not isinstance(config.get("max_word_length"), int):
-            raise DataFormatError(path, None, "expected lowercase, max_word_length and characters.")
-        characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config.get("characters") else None
+        kinds = {"lowercase": bool, "max_word_length": int, "characters": bool}
+        if not isinstance(config, dict):
+            raise DataFormatError(path, None, f"expected a JSON object with {sorted(kinds)}.")
+        for key, kind in kinds.items():
+            if type(config.get(key)) is not kind:
+                raise DataFormatError(path, None, f"{key!r} must be a {kind.__name__}, found {config.get(key)!r}.")
+        if config["max_word_length"] < 1:
+            raise DataFormatError(path, None, f"'max_word_length' must be >= 1, found {config['max_word_length']}.")
+        characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config["characters"] else None
         return cls(Vocabulary.load(os.path.join(folder, "words.txt")), characters,
-                   bool(config.get("lowercase")), config["max_word_length"])
+                   config["lowercase"], config["max_word_length"])
 
 
 def _vocabularies(run, args, splits):

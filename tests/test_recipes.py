@@ -217,3 +217,15 @@ def test_recipe_reports_bad_data_clearly(tmp_path):
         sentiment.main(["--data", str(bad), "--smoke", "--output", str(tmp_path)])
     with pytest.raises(SystemExit):
         cli.main(["run", "no_such_recipe"])
+
+
+@pytest.mark.parametrize("config, message", [
+    ('[1, 2]', "expected a JSON object"),
+    ('{"lowercase": true, "max_word_length": "20", "characters": true}', "'max_word_length' must be a int"),
+    ('{"lowercase": true, "max_word_length": 0, "characters": false}', "'max_word_length' must be >= 1"),
+    ('{"lowercase": 1, "max_word_length": 20, "characters": false}', "'lowercase' must be a bool"),
+])
+def test_word_encoder_config_is_validated(tmp_path, config, message):
+    (tmp_path / "word_encoder.json").write_text(config, encoding="utf-8")
+    with pytest.raises(ValueError, match=f"word_encoder.json: {message}"):
+        tagging.WordEncoder.load(str(tmp_path))

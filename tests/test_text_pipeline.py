@@ -89,7 +89,7 @@ def test_text_encoder_in_tf_data_and_saved_folder(tmp_path):
     assert restored.tokenizer.get_config() == encoder.tokenizer.get_config()
     assert restored.encode(TEXTS).to_list() == encoder.encode(TEXTS).to_list()
     (tmp_path / "source" / "tokenizer.json").write_text('{"kind": "morse"}')
-    with pytest.raises(ValueError, match="unknown tokenizer 'morse'"):
+    with pytest.raises(ValueError, match="tokenizer.json: unknown tokenizer 'morse'"):
         data.TextEncoder.load(tmp_path / "source")
 
 

@@ -84,7 +84,10 @@ class TextEncoder:
         config = read_json(config_path)
         if not isinstance(config, dict):
             raise DataFormatError(config_path, None, "expected a JSON object of tokenizer options.")
-        tokenizer = tokenizer_from_config(config)
+        try:
+            tokenizer = tokenizer_from_config(config)
+        except ValueError as error:
+            raise DataFormatError(config_path, None, str(error)) from None
         return cls(tokenizer, Vocabulary.load(os.path.join(folder, VOCABULARY_FILE)))
 
     def __repr__(self):

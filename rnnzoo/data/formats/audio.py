@@ -46,10 +46,16 @@ def read_wav(path):
     import tensorflow as tf
 
     path = check_file(path)
+    with open(path, "rb") as f:
+        header = f.read(12)
+    if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+        raise DataFormatError(path, None, f"not a wav file (it starts with {header[:12]!r}, not RIFF....WAVE).")
     try:
         audio, rate = tf.audio.decode_wav(tf.io.read_file(path))
     except tf.errors.InvalidArgumentError as error:
         raise DataFormatError(path, None, f"not a PCM wav file ({error.message.splitlines()[0]}).") from None
+    except UnicodeDecodeError:  # TensorFlow's message quoted bytes that are not UTF-8
+        raise DataFormatError(path, None, "not a PCM wav file (a broken header).") from None
     samples = np.asarray(audio).mean(axis=1).astype("float32")
     if samples.size == 0:
         raise DataFormatError(path, None, "the wav file holds no samples.")
