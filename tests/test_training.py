@@ -94,13 +94,19 @@ def test_fit_stops_early_and_keeps_the_best_model(tmp_path):
     assert state["stopped_early"] and state["epoch"] == 4 and state["best_epoch"] == 2 and state["best"] == 0.9
 
 
-def test_fit_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path):
-    x, y = _data(np.random.default_rng(2))
+def _one_unfinished_epoch(tmp_path, seed):
+    """A run folder after epoch 1 of more, as if the process had died."""
+    x, y = _data(np.random.default_rng(seed))
     run = RunFolder.create("demo", _options(tmp_path))
     fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=1, patience=3, verbose=0)
     state = run.load_state()
     state["finished"] = False
     run.save_state(state)
+    return run, x, y
+
+
+def test_fit_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path):
+    run, x, y = _one_unfinished_epoch(tmp_path, seed=2)
     model = keras.saving.load_model(run.checkpoint_path)
     bad = model.get_layer("embedding").embeddings
     bad.assign(np.full(bad.shape, np.nan, "float32"))
@@ -183,12 +189,7 @@ def test_a_model_carrying_code_is_refused_everywhere_rnnzoo_loads(tmp_path):
     with pytest.raises(SystemExit, match=r"^rnnzoo export: .*model.keras: refused to load"):
         cli.main(["export", str(tmp_path)])
     # Resuming a run whose checkpoint was swapped for one with code.
-    x, y = _data(np.random.default_rng(3))
-    run = RunFolder.create("demo", _options(tmp_path))
-    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=1, patience=3, verbose=0)
-    state = run.load_state()
-    state["finished"] = False
-    run.save_state(state)
+    run, x, y = _one_unfinished_epoch(tmp_path, seed=3)
     _lambda_model(run.checkpoint_path)
     with pytest.raises(UnsafeModelError, match="last.keras: refused to load"):
         fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3, verbose=0,
