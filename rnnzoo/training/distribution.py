@@ -6,6 +6,7 @@ distribution = get_distribution("mirrored")   # once, before any TensorFlow op
 with distribution.scope():
     model = rnnzoo.build_model(...)
     model.compile(...)
+distribution.prepare(model)  # works around Keras bugs under multiworker
 model.fit(batches)  # `batches` hold the *global* batch; each replica gets a slice
 ```
 
