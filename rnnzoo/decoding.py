@@ -1,60 +1,256 @@
-"""Decoding for the sequence generators (`one_to_many`, `encoder_decoder`).
+"""Decoding for the sequence generators (`one_to_many`, `encoder_decoder`):
+batched greedy and beam search, each one compiled loop (`keras.ops.while_loop`,
+a `tf.while_loop` inside one `tf.function` on TensorFlow, `lax.while_loop` on
+JAX), with no Python loop per token and no `predict` call per step.
 
-Greedy decoding over the inference models of a `SequenceGenerator`. Each step
-is one batched call of the one-step decoder model.
+Two levels:
+
+- `greedy_search(step_fn, ...)` / `beam_search(step_fn, ...)` decode any
+  step function `step_fn(tokens, state, context) -> (logits, state)`:
+  `tokens` `(batch, 1)` int32, `state` a dict of `(batch, ...)` tensors that
+  the step updates (beam search reorders it when beams swap), `context` a
+  dict of `(batch, ...)` tensors it only reads (an encoder memory).
+- `decode(model, inputs, ...)` (also `model.generate(...)` and
+  `greedy_decode`) runs them on a `SequenceGenerator` through its
+  `inference_models()`; the compiled function is built once per model and
+  setting and reused.
+
+```python
+ids = model.generate(source_ids, max_length=50)                  # greedy
+ids = model.generate(source_ids, max_length=50, beam_size=5, length_penalty=0.6)
+```
 """
 
+import weakref
+
+import keras
 import numpy as np
 from keras import ops
 
 from rnnzoo.data import END_ID, PAD_ID, START_ID
 
+NEG_INF = -1e9  # "impossible" score: finite, so sums and softmax stay finite
 
-def greedy_decode(
-    model, inputs, *, max_length, start_id=START_ID, end_id=END_ID, inference_models=None
-):
-    """Decodes a batch greedily.
+
+def _check(max_length, beam_size=1, length_penalty=0.0):
+    if not isinstance(max_length, (int, np.integer)) or max_length < 1:
+        raise ValueError(f"`max_length` must be an integer >= 1, got {max_length!r}.")
+    if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
+        raise ValueError(f"`beam_size` must be an integer >= 1, got {beam_size!r}.")
+    if not length_penalty >= 0.0:
+        raise ValueError(f"`length_penalty` must be >= 0, got {length_penalty!r}.")
+
+
+def _write(buffer, position, tokens):
+    """`buffer[..., position] = tokens` without a scatter (any backend)."""
+    steps = ops.arange(ops.shape(buffer)[-1], dtype="int32")
+    return ops.where(steps == position, ops.expand_dims(tokens, -1), buffer)
+
+
+def _forbid_padding(logits):
+    vocab = ops.shape(logits)[-1]
+    is_pad = ops.arange(vocab, dtype="int32") == PAD_ID
+    return ops.where(is_pad, ops.cast(NEG_INF, logits.dtype), logits)
+
+
+def greedy_search(step_fn, state, context, batch_size, *, max_length, start_id=START_ID, end_id=END_ID):
+    """Batched greedy decoding in one `while_loop`.
+
+    Returns `(ids, steps)`: `ids` int32 `(batch, max_length)`, `steps` the
+    number of steps taken (the loop stops once every row has emitted
+    `end_id`; `end_id=None` never stops early). A row's ids after its end
+    token, and all ids at positions `>= steps`, are `PAD_ID`; padding itself
+    is never emitted.
+    """
+    _check(max_length)
+    tokens = ops.full((batch_size, 1), start_id, dtype="int32")
+    finished = ops.zeros((batch_size,), dtype="bool")
+    ids = ops.zeros((batch_size, max_length), dtype="int32")
+
+    def cond(i, tokens, state, finished, ids):
+        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(i, tokens, state, finished, ids):
+        logits, state = step_fn(tokens, state, context)
+        next_tokens = ops.cast(ops.argmax(_forbid_padding(logits), axis=-1), "int32")
+        next_tokens = ops.where(finished, PAD_ID, next_tokens)
+        if end_id is not None:
+            finished = ops.logical_or(finished, next_tokens == end_id)
+        return i + 1, next_tokens[:, None], state, finished, _write(ids, i, next_tokens)
+
+    steps, _, _, _, ids = ops.while_loop(
+        cond, body, (ops.convert_to_tensor(0, dtype="int32"), tokens, state, finished, ids)
+    )
+    return ids, steps
+
+
+def _length_penalty(lengths, alpha):
+    """GNMT's `((5 + length) / 6) ** alpha` (Wu et al. 2016); 1 when alpha is 0."""
+    if alpha == 0.0:
+        return ops.ones_like(ops.cast(lengths, "float32"))
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
+
+
+def _tile(tensor, beam_size):
+    """`(batch, ...)` -> `(batch * beam, ...)`, each row repeated in place."""
+    return ops.repeat(tensor, beam_size, axis=0)
+
+
+def beam_search(step_fn, state, context, batch_size, *, beam_size, max_length, length_penalty=0.0,
+                start_id=START_ID, end_id=END_ID):
+    """Batched beam search in one `while_loop`.
+
+    Each row keeps `beam_size` hypotheses ranked by `log p / lp(length)` with
+    GNMT's length penalty `lp` (`length_penalty=0` ranks by log-probability).
+    A hypothesis that emits `end_id` is finished: it keeps its score and its
+    place, competing with the live ones, and the loop stops when all are
+    finished or after `max_length` steps.
+
+    Returns `(ids, scores, steps)`: `ids` int32 `(batch, beam, max_length)`,
+    best first, `PAD_ID` after each end token; `scores` `(batch, beam)` their
+    ranking scores; `steps` the number of steps taken. With `beam_size=1`
+    this is greedy decoding.
+    """
+    _check(max_length, beam_size, length_penalty)
+    k = beam_size
+    state = {name: _tile(value, k) for name, value in state.items()}
+    context = {name: _tile(value, k) for name, value in context.items()}
+    # Only the first beam of each row is alive at the start (the others would duplicate it).
+    first = ops.arange(k, dtype="int32") == 0
+    scores = ops.where(first, 0.0, NEG_INF)[None, :] + ops.zeros((batch_size, 1))
+    lengths = ops.zeros((batch_size, k), dtype="int32")
+    finished = ops.zeros((batch_size, k), dtype="bool")
+    ids = ops.zeros((batch_size, k, max_length), dtype="int32")
+    tokens = ops.full((batch_size * k, 1), start_id, dtype="int32")
+
+    def cond(i, tokens, state, scores, lengths, finished, ids):
+        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(i, tokens, state, scores, lengths, finished, ids):
+        logits, state = step_fn(tokens, state, context)
+        vocab = ops.shape(logits)[-1]
+        log_probs = ops.log_softmax(ops.cast(_forbid_padding(logits), "float32"), axis=-1)
+        log_probs = ops.reshape(log_probs, (-1, k, vocab))
+        # A finished hypothesis continues only with padding, at no cost.
+        pad_only = ops.where(ops.arange(vocab, dtype="int32") == PAD_ID, 0.0, NEG_INF)
+        log_probs = ops.where(finished[..., None], pad_only, log_probs)
+        candidates = scores[..., None] + log_probs                        # (batch, k, vocab)
+        candidate_lengths = ops.where(finished, lengths, i + 1)           # (batch, k)
+        ranks = candidates / _length_penalty(candidate_lengths, length_penalty)[..., None]
+        _, flat = ops.top_k(ops.reshape(ranks, (-1, k * vocab)), k)       # sorted, best first
+        flat = ops.cast(flat, "int32")
+        beams, next_tokens = flat // vocab, flat % vocab
+        scores = ops.take_along_axis(ops.reshape(candidates, (-1, k * vocab)), flat, axis=1)
+        lengths = ops.take_along_axis(candidate_lengths, beams, axis=1)
+        finished = ops.take_along_axis(finished, beams, axis=1)
+        ids = ops.take_along_axis(ids, beams[..., None], axis=1)
+        ids = _write(ids, i, ops.where(finished, PAD_ID, next_tokens))
+        if end_id is not None:
+            finished = ops.logical_or(finished, next_tokens == end_id)
+        offsets = ops.arange(ops.shape(beams)[0], dtype="int32")[:, None] * k
+        rows = ops.reshape(beams + offsets, (-1,))  # (batch * k,) rows of the tiled state
+        state = {name: ops.take(value, rows, axis=0) for name, value in state.items()}
+        return i + 1, ops.reshape(next_tokens, (-1, 1)), state, scores, lengths, finished, ids
+
+    loop_vars = (ops.convert_to_tensor(0, dtype="int32"), tokens, state, scores, lengths, finished, ids)
+    steps, _, _, scores, lengths, _, ids = ops.while_loop(cond, body, loop_vars)
+    return ids, scores / _length_penalty(lengths, length_penalty), steps
+
+
+# --- SequenceGenerator models -------------------------------------------------
+
+
+def generator_step(model, inference_models=None):
+    """`(encode, step_fn)` for a `SequenceGenerator`: `encode(inputs)` ->
+    `(state, context)`, and the `step_fn` of `greedy_search`/`beam_search`."""
+    encoder, step = inference_models or model.inference_models()
+
+    def encode(inputs):
+        encoded = encoder(inputs)
+        state = {k: v for k, v in encoded.items() if k.startswith("state_")}
+        context = {k: v for k, v in encoded.items() if not k.startswith("state_")}
+        return state, context
+
+    def step_fn(tokens, state, context):
+        outputs = step({"decoder_tokens": tokens, **state, **context})
+        return outputs["logits"][:, -1, :], {k: outputs[k] for k in state}
+
+    return encode, step_fn
+
+
+def decoding_function(model, *, max_length, beam_size=1, length_penalty=0.0, start_id=START_ID,
+                      end_id=END_ID, inference_models=None):
+    """`inputs -> ids` for a `SequenceGenerator`, one compiled graph:
+    `ids` `(batch, steps)` int32 (greedy with `beam_size=1`, else the best
+    beam), `steps <= max_length`. A `tf.function` on TensorFlow (usable in
+    a SavedModel), a function of `lax.while_loop` on JAX."""
+    _check(max_length, beam_size, length_penalty)
+    encode, step_fn = generator_step(model, inference_models)
+
+    def run(inputs):
+        state, context = encode(inputs)
+        batch = ops.shape(next(iter(state.values())))[0]
+        if beam_size == 1:
+            ids, steps = greedy_search(step_fn, state, context, batch, max_length=max_length,
+                                       start_id=start_id, end_id=end_id)
+        else:
+            ids, _, steps = beam_search(step_fn, state, context, batch, beam_size=beam_size,
+                                        max_length=max_length, length_penalty=length_penalty,
+                                        start_id=start_id, end_id=end_id)
+            ids = ids[:, 0]
+        return ids[:, :steps]
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(run, reduce_retracing=True)
+    return run
+
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def _encoder_input(inputs):
+    if isinstance(inputs, dict):  # {"source_tokens": ids} -> ids
+        if len(inputs) != 1:
+            raise ValueError(f"`inputs` must hold only the encoder input, got keys {sorted(inputs)}.")
+        (inputs,) = inputs.values()
+    return inputs
+
+
+def decode(model, inputs, *, max_length, beam_size=1, length_penalty=0.0, start_id=START_ID, end_id=END_ID):
+    """Decode a batch with a `SequenceGenerator` (greedy when `beam_size=1`).
 
     Args:
-        model: a `SequenceGenerator` (`OneToMany` or `EncoderDecoder`).
+        model: an `OneToMany` or `EncoderDecoder`.
         inputs: the encoder input (source ids or features, an image batch,
             a feature vector batch), or a one-key dict of it.
         max_length: the most tokens to generate.
-        start_id: first decoder input.
-        end_id: a row stops after emitting it; `None` always generates
-            `max_length` tokens.
-        inference_models: `model.inference_models()`, to reuse across calls.
+        beam_size, length_penalty: see `beam_search`.
+        start_id: first decoder input; end_id: a row stops after emitting
+            it (`None` always generates `max_length` tokens).
 
-    Returns an int32 array `(batch, steps)`, `steps <= max_length`; the ids
-    after a row's end token are `PAD_ID`. The padding id is never emitted.
+    Returns an int32 NumPy array `(batch, steps)`, `steps <= max_length`; the
+    ids after a row's end token are `PAD_ID`. The compiled function is cached
+    per model and setting.
     """
-    if max_length < 1:
-        raise ValueError(f"`max_length` must be >= 1, got {max_length!r}.")
-    encoder, step = inference_models or model.inference_models()
-    if isinstance(inputs, dict):  # {"source_tokens": ids} -> ids
-        if len(inputs) != 1:
-            raise ValueError(
-                f"`inputs` must hold only the encoder input, got keys {sorted(inputs)}."
-            )
-        (inputs,) = inputs.values()
-    encoded = encoder(inputs)
-    first_state = next(v for k, v in encoded.items() if k.startswith("state_"))
-    batch_size = int(ops.shape(first_state)[0])
-    carried = dict(encoded)
-    tokens = np.full((batch_size, 1), start_id, dtype="int32")
-    finished = np.zeros(batch_size, dtype=bool)
-    generated = []
-    for _ in range(max_length):
-        outputs = step({"decoder_tokens": ops.convert_to_tensor(tokens), **carried})
-        logits = ops.convert_to_numpy(outputs["logits"])[:, -1, :].copy()
-        logits[:, PAD_ID] = -np.inf
-        next_tokens = logits.argmax(axis=-1).astype("int32")
-        next_tokens[finished] = PAD_ID
-        generated.append(next_tokens)
-        if end_id is not None:
-            finished |= next_tokens == end_id
-            if finished.all():
-                break
-        tokens = next_tokens[:, None]
-        carried.update({k: v for k, v in outputs.items() if k.startswith("state_")})
-    return np.stack(generated, axis=1)
+    _check(max_length, beam_size, length_penalty)
+    key = (max_length, beam_size, float(length_penalty), start_id, end_id)
+    functions = _CACHE.setdefault(model, {})
+    if key not in functions:
+        if "models" not in functions:
+            functions["models"] = model.inference_models()
+        functions[key] = decoding_function(model, max_length=max_length, beam_size=beam_size,
+                                           length_penalty=length_penalty, start_id=start_id, end_id=end_id,
+                                           inference_models=functions["models"])
+    inputs = ops.convert_to_tensor(_encoder_input(inputs))
+    return np.asarray(ops.convert_to_numpy(functions[key](inputs)), dtype="int32")
+
+
+def greedy_decode(model, inputs, *, max_length, start_id=START_ID, end_id=END_ID, inference_models=None):
+    """Greedy decoding of a batch; see `decode`."""
+    if inference_models is not None:
+        run = decoding_function(model, max_length=max_length, start_id=start_id, end_id=end_id,
+                                inference_models=inference_models)
+        return np.asarray(ops.convert_to_numpy(run(ops.convert_to_tensor(_encoder_input(inputs)))), "int32")
+    return decode(model, inputs, max_length=max_length, start_id=start_id, end_id=end_id)

@@ -63,3 +63,115 @@ def test_max_length_must_be_positive():
     model = helpers.build_tiny("one_to_many")
     with pytest.raises(ValueError, match="max_length"):
         model.generate({"features": np.zeros((1, 6), "float32")}, max_length=0)
+
+
+# --- search algorithms on hand-built step functions ---------------------------
+
+A, B = 4, 5  # two ordinary tokens after the reserved ids
+
+
+def _table_step(table):
+    """A step function whose logits depend only on the previous token."""
+    table = keras.ops.convert_to_tensor(np.log(np.asarray(table, "float32") + 1e-12))
+
+    def step_fn(tokens, state, context):
+        return keras.ops.take(table, tokens[:, 0], axis=0), state
+
+    return step_fn
+
+
+def _greedy_trap():
+    """Greedy takes A (0.6) then ends (0.3): p = 0.18. The best sequence is
+    B (0.4) then end (0.9): p = 0.36."""
+    table = np.zeros((6, 6))
+    table[START_ID, [A, B]] = 0.6, 0.4
+    table[A, [END_ID, A, B, 1, START_ID]] = 0.3, 0.2, 0.2, 0.15, 0.15
+    table[B, [END_ID, A]] = 0.9, 0.1
+    return _table_step(table)
+
+
+def test_beam_search_finds_the_sequence_greedy_misses():
+    step_fn = _greedy_trap()
+    greedy, steps = rnnzoo.decoding.greedy_search(step_fn, {}, {}, 1, max_length=2)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(greedy)[0, :2], [A, END_ID])
+    ids, scores, _ = rnnzoo.decoding.beam_search(step_fn, {}, {}, 1, beam_size=2, max_length=2)
+    ids, scores = keras.ops.convert_to_numpy(ids), keras.ops.convert_to_numpy(scores)
+    np.testing.assert_array_equal(ids[0, 0], [B, END_ID])
+    np.testing.assert_allclose(scores[0, 0], np.log(0.36), rtol=1e-5)
+    assert scores[0, 0] > scores[0, 1]  # beams come best first
+
+
+def test_beam_search_is_exact_when_the_beam_holds_every_prefix():
+    rng = np.random.default_rng(0)
+    vocab, length = 6, 3
+    table = rng.normal(size=(vocab, vocab)).astype("float32")
+    mix = rng.normal(size=(vocab, vocab)).astype("float32")
+
+    def step_fn(tokens, state, context):  # depends on the whole prefix through `state`
+        seen = state["seen"] + keras.ops.one_hot(tokens[:, 0], vocab)
+        logits = keras.ops.take(table, tokens[:, 0], axis=0) + keras.ops.matmul(seen, mix) * 0.5
+        return logits, {"seen": seen}
+
+    def log_prob(sequence):
+        total, seen, previous = 0.0, np.zeros(vocab, "float32"), START_ID
+        for token in sequence:
+            seen = seen + np.eye(vocab, dtype="float32")[previous]
+            logits = table[previous] + seen @ mix * 0.5
+            logits[PAD_ID] = -1e9
+            total += logits[token] - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+            previous = token
+        return total
+
+    import itertools
+
+    candidates = list(itertools.product(range(1, vocab), repeat=length))
+    best = max(candidates, key=log_prob)
+    state = {"seen": keras.ops.zeros((1, vocab))}
+    ids, scores, _ = rnnzoo.decoding.beam_search(step_fn, state, {}, 1, beam_size=(vocab - 1) ** 2,
+                                                 max_length=length, end_id=None)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(ids)[0, 0], best)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(scores)[0, 0], log_prob(best), rtol=1e-4)
+
+
+def test_length_penalty_prefers_the_longer_hypothesis():
+    """End now (log 0.5) vs two more steps at 0.45 * 0.95 ... the raw score
+    prefers ending; GNMT's penalty with alpha=2 prefers the longer one."""
+    table = np.zeros((6, 6))
+    table[START_ID, [END_ID, A]] = 0.55, 0.45
+    table[A, [B, END_ID]] = 0.95, 0.05
+    table[B, [END_ID, A]] = 0.95, 0.05
+    step_fn = _table_step(table)
+    short, _, _ = rnnzoo.decoding.beam_search(step_fn, {}, {}, 1, beam_size=2, max_length=4)
+    long, _, _ = rnnzoo.decoding.beam_search(step_fn, {}, {}, 1, beam_size=2, max_length=4, length_penalty=2.0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(short)[0, 0, :1], [END_ID])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(long)[0, 0, :3], [A, B, END_ID])
+
+
+@pytest.mark.parametrize("name,kwargs", GENERATORS[:3] + GENERATORS[4:])
+def test_beam_size_one_equals_greedy_and_beams_score_at_least_as_well(name, kwargs):
+    model = helpers.build_tiny(name, units=8, **kwargs)
+    inputs = helpers.make_inputs(model, length=6, batch_size=5)
+    encoder_inputs = {k: v for k, v in inputs.items() if k != "decoder_tokens"}
+    greedy = model.generate(encoder_inputs, max_length=6)
+    np.testing.assert_array_equal(model.generate(encoder_inputs, max_length=6, beam_size=1), greedy)
+
+    def score(ids):  # log-probability of each row under the teacher-forced model
+        ids = np.pad(ids, [(0, 0), (0, 6 - ids.shape[1])])
+        decoder_tokens = np.concatenate([np.full((len(ids), 1), START_ID), ids[:, :-1]], 1).astype("int32")
+        logits = keras.ops.convert_to_numpy(model({**encoder_inputs, "decoder_tokens": decoder_tokens}))
+        logits[..., PAD_ID] = -1e9
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        picked = np.take_along_axis(log_probs, ids[..., None], -1)[..., 0]
+        return np.where(ids != PAD_ID, picked, 0.0).sum(-1)
+
+    beam = model.generate(encoder_inputs, max_length=6, beam_size=4)
+    assert np.all(score(beam) >= score(greedy) - 1e-4)
+
+
+def test_beam_search_arguments_are_checked():
+    model = helpers.build_tiny("encoder_decoder")
+    inputs = helpers.make_inputs(model, length=4)
+    with pytest.raises(ValueError, match="beam_size"):
+        model.generate({"source_tokens": inputs["source_tokens"]}, max_length=3, beam_size=0)
+    with pytest.raises(ValueError, match="length_penalty"):
+        model.generate({"source_tokens": inputs["source_tokens"]}, max_length=3, beam_size=2, length_penalty=-1)

@@ -193,11 +193,14 @@ class SequenceGenerator(RNNModel):
         step.supports_masking = True
         return encoder, step
 
-    def generate(self, inputs, *, max_length, start_id=START_ID, end_id=END_ID):
-        """Greedy decoding; see `rnnzoo.decoding.greedy_decode`."""
+    def generate(self, inputs, *, max_length, beam_size=1, length_penalty=0.0,
+                 start_id=START_ID, end_id=END_ID):
+        """Greedy (`beam_size=1`) or beam-search decoding of a batch, one
+        compiled loop; see `rnnzoo.decoding.decode`."""
         from rnnzoo import decoding
 
-        return decoding.greedy_decode(
-            self, inputs, max_length=max_length, start_id=start_id, end_id=end_id
+        return decoding.decode(
+            self, inputs, max_length=max_length, beam_size=beam_size,
+            length_penalty=length_penalty, start_id=start_id, end_id=end_id,
         )
 
