@@ -185,6 +185,7 @@ def decoding_function(model, *, max_length, beam_size=1, length_penalty=0.0, sta
     beam), `steps <= max_length`. A `tf.function` on TensorFlow (usable in
     a SavedModel), a function of `lax.while_loop` on JAX."""
     _check(max_length, beam_size, length_penalty)
+    inference_models = inference_models or model.inference_models()
     encode, step_fn = generator_step(model, inference_models)
 
     def run(inputs):
@@ -203,7 +204,9 @@ def decoding_function(model, *, max_length, beam_size=1, length_penalty=0.0, sta
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(run, reduce_retracing=True)
+        encoder_input = inference_models[0].inputs[0]
+        spec = tf.TensorSpec((None,) + tuple(encoder_input.shape[1:]), encoder_input.dtype)
+        return tf.function(run, input_signature=[spec])  # one trace for every batch and length
     return run
 
 

@@ -22,30 +22,50 @@ def _size(size):
     return f"{size / 1024:,.0f} KB"
 
 
-def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, tflite,
-               metric_name, tflite_inputs, text_example):
+def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, metric_name,
+               text_example, tflite=None, tflite_inputs=None):
     """The card's Markdown.
 
     Args:
         metrics: headline test metrics (numbers only are listed).
         config: the run's options.
-        serving_check: the text SavedModel's check against Keras.
-        tflite: `export_tflite_variants`' summary.
+        serving_check: the text SavedModel's check against Keras
+            (`max_abs_diff`, or `agreement` of generated text).
+        tflite: `export_tflite_variants`' summary (None: no TFLite files).
         metric_name: the validation metric scored on each TFLite file.
         tflite_inputs: how to make the TFLite inputs from text (Markdown).
         text_example: an input for the usage snippets.
     """
     rows = [(k, _number(v)) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    exports = [("SavedModel (`saved_model/`, text in)", "-",
-                f"{serving_check['max_abs_diff']:.2g} on {serving_check['examples']} test examples", "-", "-")]
+    if "max_abs_diff" in serving_check:
+        parity = f"{serving_check['max_abs_diff']:.2g} on {serving_check['examples']} test examples"
+    else:
+        parity = f"same text for {serving_check['agreement']:.1%} of {serving_check['examples']} test examples"
+    exports = [("SavedModel (`saved_model/`, text in)", "-", parity, "-", "-")]
+    tflite = tflite or {}
     for name, entry in tflite.items():
         if not isinstance(entry, dict):
             continue
         exports.append((f"TFLite `{name}/model.tflite` ({entry['quantize'] or 'float32'})", _size(entry["size_bytes"]),
                         f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
                         f"{entry['metric_delta']:+.4f}"))
-    first = next(entry for entry in tflite.values() if isinstance(entry, dict))
-    inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())
+    first = next((entry for entry in tflite.values() if isinstance(entry, dict)), None)
+    tflite_check = tflite_use = ""
+    if first is not None:
+        inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())
+        tflite_check = f""" The TFLite files were also scored on {tflite['examples']} validation examples: the Keras
+model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
+        tflite_use = f"""
+TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):
+
+```python
+from ai_edge_litert.interpreter import Interpreter  # or tf.lite.Interpreter
+runner = Interpreter(model_path="{{RUN}}/tflite/model.tflite").get_signature_runner()
+outputs = runner(**inputs)  # inputs: a dict of int32 arrays, as below
+```
+
+{tflite_inputs}
+"""
     return f"""# {title}
 
 {description}
@@ -61,8 +81,7 @@ Dataset `{dataset}`: {", ".join(f"{k} {v}" for k, v in split_sizes.items())} exa
 ## Exported files
 
 Each export was run on real examples and compared with the Keras model (max abs difference of the
-outputs). The TFLite files were also scored on {tflite['examples']} validation examples: the Keras
-model scores {metric_name} {tflite['keras_metric']:.4f} on them.
+outputs).{tflite_check}
 
 {_table(("file", "size", "max abs diff vs Keras", f"validation {metric_name}", "delta vs Keras"), exports)}
 
@@ -78,17 +97,7 @@ print(serve(text=tf.constant([{text_example!r}])))
 ```
 
 From the command line: `rnnzoo predict {{RUN}} {text_example!r}`.
-
-TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):
-
-```python
-from ai_edge_litert.interpreter import Interpreter  # or tf.lite.Interpreter
-runner = Interpreter(model_path="{{RUN}}/tflite/model.tflite").get_signature_runner()
-outputs = runner(**inputs)  # inputs: a dict of int32 arrays, as below
-```
-
-{tflite_inputs}
-
+{tflite_use}
 Keras (for fine-tuning): `import rnnzoo, keras; keras.saving.load_model("{{RUN}}/model.keras")`.
 
 ## Configuration

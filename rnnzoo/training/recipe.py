@@ -22,10 +22,11 @@ SMOKE_EXAMPLES = 64
 EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 
-def start(recipe, args, *, builtin, load_path, names=(), **data_options):
+def start(recipe, args, *, builtin, load_path, names=(), splits=None, **data_options):
     """Seed everything (and turn on TensorFlow op determinism unless
-    `--no-deterministic`), read the splits and open the run folder; returns
-    `(splits, run)`. With `--smoke`, validation and test keep 64 examples.
+    `--no-deterministic`), read the splits (unless the recipe gives
+    `splits`) and open the run folder; returns `(splits, run)`. With
+    `--smoke`, validation and test keep 64 examples.
 
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
@@ -42,7 +43,7 @@ def start(recipe, args, *, builtin, load_path, names=(), **data_options):
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    splits = load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
+    splits = splits or load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
                          root=args.data_root, download=args.download, seed=args.seed, **data_options)
     if args.max_examples:
         splits["train"] = splits["train"][: args.max_examples]

@@ -1,0 +1,277 @@
+"""Translation: a stacked (bi)LSTM/GRU encoder, a decoder with Luong or
+Bahdanau attention, teacher forcing, batched beam search.
+
+```bash
+python -m recipes.translation                      # built-in toy language pair, about a minute
+python -m recipes.translation --data multi30k --data-root ../shared/data      # en -> de
+python -m recipes.translation --data tatoeba_eng_fra --data-root ../shared/data
+python -m recipes.translation --data pairs.tsv     # `source<TAB>target` lines
+```
+Reports sacreBLEU (13a, cased, on detokenized output) with greedy and beam
+decoding, perplexity, a few examples and an attention heatmap; saves the
+model, both vocabularies, `metrics.json`, and a SavedModel whose default
+signature maps source strings (`text`) to translations (`translation`) with
+tokenization, beam search and detokenization in the graph.
+"""
+
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+
+import rnnzoo
+from rnnzoo.data import END_ID, START_ID, UNK_ID, formats
+from rnnzoo.data.batching import ragged_dataset
+from rnnzoo.data.examples import random_split
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.decoding import decoding_function
+from rnnzoo.metrics import plot_attention, sacrebleu_score
+from rnnzoo.training import recipe, recipe_parser
+
+NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
+TATOEBA_HELD_OUT = 0.05  # no official split: 5% test, 5% validation, seeded
+DECODE_BATCH = 128
+PUNCTUATION = r" ([.,!?;:%)\]}'\"»])"  # detokenizing: no space before these
+
+
+def build_parser():
+    parser = recipe_parser("python -m recipes.translation", "Train an attention encoder-decoder translator.",
+                           units=256, embedding_dim=256, epochs=15, batch_size=64, dropout=0.3, patience=3)
+    group = parser.add_argument_group("translation")
+    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="wordpiece")
+    group.add_argument("--vocab-size", type=int, default=8000, help="largest vocabulary per language")
+    group.add_argument("--lowercase", action="store_true", help="lowercase both languages (default: keep case)")
+    group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong")
+    group.add_argument("--source-language", default="en", help="multi30k: source file suffix")
+    group.add_argument("--target-language", default="de", help="multi30k: target file suffix")
+    group.add_argument("--max-train-length", type=int, default=64,
+                       help="drop training pairs with more tokens than this on either side")
+    group.add_argument("--beam-size", type=int, default=5)
+    group.add_argument("--length-penalty", type=float, default=0.6, help="GNMT alpha (0: raw log-probability)")
+    group.add_argument("--examples", type=int, default=5, help="test translations to print")
+    return parser
+
+
+def load_path(path):
+    """`source<TAB>target` lines (one file); for line-aligned files give a
+    folder with `train.SRC`/`train.TGT`-style names and use a named set."""
+    return formats.load_tsv_pairs(path)
+
+
+def load_data(args):
+    """Splits of `TextPair`s. Tatoeba has no official split: a seeded 5%
+    is held out for test and 5% for validation."""
+    if args.data == "tatoeba_eng_fra":
+        from rnnzoo.data.datasets import load_dataset
+
+        pairs = load_dataset("tatoeba_eng_fra", "all", root=args.data_root, download=args.download)
+        rest, test = random_split(pairs, TATOEBA_HELD_OUT, seed=args.seed)
+        train, validation = random_split(rest, TATOEBA_HELD_OUT / (1 - TATOEBA_HELD_OUT), seed=args.seed)
+        return {"train": train, "validation": validation, "test": test}
+    return None
+
+
+def _vocabularies(run, args, train):
+    """Source and target `TextEncoder`s, read back when resuming."""
+    encoders = {}
+    for side in ("source", "target"):
+        folder = run.file(side)
+        if os.path.isdir(folder):
+            encoders[side] = TextEncoder.load(folder)
+            continue
+        texts = [getattr(pair, side) for pair in train]
+        options = {"vocab_size": args.vocab_size} if args.tokenizer == "wordpiece" else {}
+        encoders[side] = TextEncoder.adapt(texts, tokenizer=args.tokenizer, max_size=args.vocab_size,
+                                           lowercase=args.lowercase, **options)
+        encoders[side].save(folder)
+    return encoders["source"], encoders["target"]
+
+
+def _encode(encoders, pairs):
+    source_encoder, target_encoder = encoders
+    sources = [row or [UNK_ID] for row in source_encoder.encode_to_lists(p.source for p in pairs)]
+    targets = target_encoder.encode_to_lists(p.target for p in pairs)
+    return sources, targets
+
+
+def _dataset(sources, targets):
+    """Teacher forcing: decoder input = START + target, labels = target + END."""
+    dataset = ragged_dataset(sources, [[START_ID] + t for t in targets], [t + [END_ID] for t in targets])
+    return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
+
+
+def detokenize(target_encoder, token_strings):
+    """Token strings (ragged) -> text, in the graph: the tokenizer's joining,
+    then no space before closing punctuation."""
+    import tensorflow as tf
+
+    text = target_encoder.tokenizer.detokenize(token_strings)
+    return tf.strings.regex_replace(text, PUNCTUATION, r"\1")
+
+
+def ids_to_text(target_encoder, ids):
+    """`(batch, steps)` ids -> strings, stopping at the end id (graph ops)."""
+    import tensorflow as tf
+
+    ids = tf.convert_to_tensor(ids, tf.int32)
+    stop = tf.logical_or(tf.equal(ids, END_ID), tf.equal(ids, 0))
+    stop = tf.concat([stop, tf.ones_like(stop[:, :1])], axis=1)  # a row with no end stops at its last id
+    lengths = tf.argmax(tf.cast(stop, tf.int32), axis=1, output_type=tf.int32)
+    tokens = target_encoder.vocabulary.tf_to_tokens(tf.RaggedTensor.from_tensor(ids, lengths=lengths))
+    return detokenize(target_encoder, tokens)
+
+
+def _pad(rows):
+    width = max(len(r) for r in rows)
+    return np.array([r + [0] * (width - len(r)) for r in rows], "int32")
+
+
+def translate_ids(model, sources, *, max_length, beam_size, length_penalty):
+    """Decoded target ids for each source id list, in batches of 128 sorted
+    by length (less padding), returned in the input order."""
+    order = np.argsort([len(s) for s in sources], kind="stable")
+    decode = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
+    results = [None] * len(sources)
+    for start in range(0, len(order), DECODE_BATCH):
+        chunk = order[start:start + DECODE_BATCH]
+        ids = np.asarray(decode(_pad([sources[i] for i in chunk])))
+        for row, index in zip(ids, chunk):
+            results[index] = row
+    return results
+
+
+def _texts(target_encoder, id_rows):
+    width = max(len(r) for r in id_rows)
+    ids = np.zeros((len(id_rows), max(width, 1)), "int32")
+    for i, row in enumerate(id_rows):
+        ids[i, :len(row)] = row
+    return [t.decode("utf-8") for t in ids_to_text(target_encoder, ids).numpy()]
+
+
+def serving_function(model, source_encoder, target_encoder, *, max_length, beam_size, length_penalty):
+    """`text` (source strings) -> `translation` strings and `token_ids`, all
+    in one graph: tokenize, look up, beam search, detokenize."""
+    import tensorflow as tf
+
+    decode = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
+
+    def serve(text):
+        ragged = source_encoder.encode(text)
+        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])  # width >= 1
+        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])  # an empty text reads as <unk>
+        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
+        output = decode(ids)
+        return {"translation": ids_to_text(target_encoder, output), "token_ids": output}
+
+    return serve
+
+
+def export_serving(run, model, encoders, texts, expected, **decoding):
+    """Write the string-to-string SavedModel and check it against the Python decoder's translations."""
+    from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+
+    source_encoder, target_encoder = encoders
+    folder = export_text_model(run.file("saved_model"),
+                               serving_function(model, source_encoder, target_encoder, **decoding),
+                               track=[model, source_encoder.vocabulary.tf_table()])
+    count = min(len(texts), 256)
+    outputs = serve_in_batches(load_signature(folder), texts[:count], batch_size=DECODE_BATCH)
+    served = [t.decode("utf-8") for o in outputs for t in o["translation"]]
+    check = {"examples": count, "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
+    print(f"SavedModel (text in, text out): {folder}; same translation as the Python decoder for "
+          f"{check['agreement']:.1%} of {count} test sentences")
+    return check
+
+
+def plot_example_attention(run, model, encoders, source_ids, output_ids):
+    """Attention heatmap of the first test sentence's translation."""
+    source_encoder, target_encoder = encoders
+    encoder, step = model.inference_models()
+    encoded = encoder(np.array([source_ids], "int32"))
+    decoder_tokens = keras.ops.convert_to_tensor([[START_ID] + list(output_ids)], "int32")
+    outputs = step({"decoder_tokens": decoder_tokens, **encoded})
+    weights = np.asarray(outputs["attention"])[0]
+    return plot_attention(weights, source_encoder.vocabulary.to_tokens(source_ids),
+                          target_encoder.vocabulary.to_tokens(list(output_ids) + [END_ID]),
+                          run.file("attention.png"))
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    data_options = {}
+    if args.data == "multi30k":
+        data_options = {"source_language": args.source_language, "target_language": args.target_language}
+    splits, run = recipe.start("translation", args, builtin="translation", load_path=load_path,
+                               names=NAMED_DATASETS, splits=load_data(args), **data_options)
+    encoders = _vocabularies(run, args, splits["train"])
+    source_encoder, target_encoder = encoders
+    data = {split: _encode(encoders, pairs) for split, pairs in splits.items()}
+    train_sources, train_targets = data["train"]
+    keep = [i for i, (s, t) in enumerate(zip(train_sources, train_targets))
+            if len(s) <= args.max_train_length and len(t) + 1 <= args.max_train_length]
+    if len(keep) < len(train_sources):
+        print(f"training pairs longer than {args.max_train_length} tokens dropped: {len(train_sources) - len(keep)}")
+    train_sources = [train_sources[i] for i in keep]
+    train_targets = [train_targets[i] for i in keep]
+    print(f"vocabularies: source {source_encoder.vocab_size}, target {target_encoder.vocab_size} "
+          f"({args.tokenizer})")
+
+    with recipe.distribution(args).scope():
+        model = rnnzoo.build_model(
+            "encoder_decoder", source_vocab_size=source_encoder.vocab_size,
+            target_vocab_size=target_encoder.vocab_size, cell=args.cell, units=args.units,
+            num_layers=args.num_layers, bidirectional=args.bidirectional, dropout=args.dropout,
+            embedding_dim=args.embedding_dim, attention=None if args.attention == "none" else args.attention,
+            compile=False,
+        )
+        recipe.compile_model(model, args)
+    model, state = recipe.train(
+        model, recipe.epoch_batches(_dataset(train_sources, train_targets), args, [len(t) + 1 for t in train_targets]),
+        recipe.ordered_batches(_dataset(*data["validation"]), args), run, args,
+        monitor="val_loss", mode="min",
+    )
+
+    test_sources, test_targets = data["test"]
+    test_loss = model.evaluate(recipe.ordered_batches(_dataset(test_sources, test_targets), args), verbose=0,
+                               return_dict=True)["loss"]
+    max_length = int(max(len(t) for t in train_targets) * 1.5) + 5
+    references = [pair.target for pair in splits["test"]]
+    metrics, outputs = {"perplexity": float(np.exp(test_loss))}, {}
+    for name, beam_size in (("greedy", 1), ("beam", args.beam_size)):
+        started = time.perf_counter()
+        outputs[name] = translate_ids(model, test_sources, max_length=max_length, beam_size=beam_size,
+                                      length_penalty=args.length_penalty)
+        seconds = time.perf_counter() - started
+        hypotheses = _texts(target_encoder, outputs[name])
+        scores = sacrebleu_score(hypotheses, references)
+        metrics[f"bleu_{name}"] = scores["bleu"] if isinstance(scores, dict) else float(scores)
+        metrics[f"{name}_sentences_per_second"] = len(test_sources) / seconds
+        if name == "beam":
+            translations = hypotheses
+    metrics["bleu"] = metrics["bleu_beam"]
+    for pair, translation in list(zip(splits["test"], translations))[: args.examples]:
+        print(f"  source:    {pair.source}\n  reference: {pair.target}\n  output:    {translation}\n")
+    if args.attention != "none":
+        plot_example_attention(run, model, encoders, test_sources[0], _strip(outputs["beam"][0]))
+    decoding = {"max_length": max_length, "beam_size": args.beam_size, "length_penalty": args.length_penalty}
+    serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
+    card = {"title": f"Translator: {os.path.basename(run.path)}",
+            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} encoder-decoder "
+                           f"with {args.attention} attention over {args.tokenizer} tokens; beam search "
+                           f"(beam {args.beam_size}, length penalty {args.length_penalty}).",
+            "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
+            "metric_name": "bleu", "text_example": splits["test"][0].source}
+    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(test_sources),
+                  extra={"serving_check": serving, "decoding": decoding}, card=card)
+    return metrics
+
+
+def _strip(ids):
+    ids = [int(i) for i in ids]
+    return ids[: ids.index(END_ID)] if END_ID in ids else [i for i in ids if i]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
