@@ -9,4 +9,6 @@ takes `--data` for real datasets, and saves everything under
 RECIPES = {
     "sentiment": "many-to-one text classification; accuracy, precision/recall/F1",
     "tagging": "POS / NER tagging (BiLSTM + character encoder + softmax or CRF); accuracy or span F1",
+    "translation": "encoder-decoder with attention, beam search, string-to-string SavedModel; sacreBLEU",
+    "language_model": "stateful character / word LSTM-GRU with truncated BPTT, sampling; perplexity",
 }

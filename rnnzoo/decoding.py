@@ -47,10 +47,14 @@ def _write(buffer, position, tokens):
     return ops.where(steps == position, ops.expand_dims(tokens, -1), buffer)
 
 
-def _forbid_padding(logits):
+def _forbid_padding(logits, forbidden=(PAD_ID,)):
+    """Logits with the `forbidden` ids made impossible."""
     vocab = ops.shape(logits)[-1]
-    is_pad = ops.arange(vocab, dtype="int32") == PAD_ID
-    return ops.where(is_pad, ops.cast(NEG_INF, logits.dtype), logits)
+    ids = ops.arange(vocab, dtype="int32")
+    banned = ops.zeros_like(ids, dtype="bool")
+    for token in forbidden:
+        banned = ops.logical_or(banned, ids == token)
+    return ops.where(banned, ops.cast(NEG_INF, logits.dtype), logits)
 
 
 def greedy_search(step_fn, state, context, batch_size, *, max_length, start_id=START_ID, end_id=END_ID):
@@ -155,6 +159,59 @@ def beam_search(step_fn, state, context, batch_size, *, beam_size, max_length, l
     loop_vars = (ops.convert_to_tensor(0, dtype="int32"), tokens, state, scores, lengths, finished, ids)
     steps, _, _, scores, lengths, _, ids = ops.while_loop(cond, body, loop_vars)
     return ids, scores / _length_penalty(lengths, length_penalty), steps
+
+
+def sample(step_fn, state, context, prompt, *, max_length, temperature=1.0, top_k=0, seed=0, end_id=None,
+           forbidden=(PAD_ID,)):
+    """Sampling from a prompt in one `while_loop` (language models).
+
+    The prompt `(batch, prompt_length)` int32 ids (at least one) is fed
+    first, then `max_length` tokens are drawn from `softmax(logits /
+    temperature)`, restricted to the `top_k` most likely (0: all). The
+    `forbidden` ids (padding, by default) are never drawn. The draw is the Gumbel-max trick on noise drawn up front
+    from `seed`, so it is repeatable on every backend.
+    Returns the drawn ids `(batch, max_length)` (`PAD_ID` after `end_id`).
+    """
+    _check(max_length)
+    if not temperature > 0:
+        raise ValueError(f"`temperature` must be > 0, got {temperature!r}.")
+    if not isinstance(top_k, (int, np.integer)) or top_k < 0:
+        raise ValueError(f"`top_k` must be an integer >= 0, got {top_k!r}.")
+    prompt = ops.cast(ops.convert_to_tensor(prompt), "int32")
+    prompt_length = prompt.shape[1]
+    if prompt_length is None or prompt_length < 1:
+        raise ValueError(f"the prompt must hold at least one token per row, got shape {prompt.shape}.")
+    total = prompt_length + max_length
+    batch = ops.shape(prompt)[0]
+    tokens = ops.concatenate([prompt, ops.zeros((batch, max_length), "int32")], axis=1)
+    logits, state = step_fn(prompt[:, :1], state, context)
+    vocab = logits.shape[-1]
+    uniform = keras.random.uniform((batch, max_length, vocab), minval=1e-7, maxval=1.0, seed=seed)
+    gumbel = -ops.log(-ops.log(uniform))
+    steps = ops.arange(total, dtype="int32")
+
+    def cond(i, tokens, logits, state, finished):
+        return i < total
+
+    def body(i, tokens, logits, state, finished):
+        scaled = _forbid_padding(ops.cast(logits, "float32"), forbidden) / temperature
+        if top_k:
+            kth = ops.top_k(scaled, min(top_k, vocab))[0][:, -1:]
+            scaled = ops.where(scaled < kth, NEG_INF, scaled)
+        noise = ops.take(gumbel, ops.maximum(i - prompt_length, 0), axis=1)
+        drawn = ops.cast(ops.argmax(scaled + noise, axis=-1), "int32")
+        drawn = ops.where(finished, PAD_ID, drawn)
+        in_prompt = i < prompt_length
+        current = ops.where(in_prompt, ops.sum(ops.where(steps == i, tokens, 0), axis=1), drawn)
+        if end_id is not None:
+            finished = ops.logical_or(finished, ops.logical_and(ops.logical_not(in_prompt), drawn == end_id))
+        logits, state = step_fn(current[:, None], state, context)
+        return i + 1, _write(tokens, i, current), logits, state, finished
+
+    finished = ops.zeros((batch,), dtype="bool")
+    one = ops.convert_to_tensor(1, dtype="int32")
+    _, tokens, _, _, _ = ops.while_loop(cond, body, (one, tokens, logits, state, finished))
+    return tokens[:, prompt_length:]
 
 
 # --- SequenceGenerator models -------------------------------------------------

@@ -175,3 +175,24 @@ def test_beam_search_arguments_are_checked():
         model.generate({"source_tokens": inputs["source_tokens"]}, max_length=3, beam_size=0)
     with pytest.raises(ValueError, match="length_penalty"):
         model.generate({"source_tokens": inputs["source_tokens"]}, max_length=3, beam_size=2, length_penalty=-1)
+
+
+def test_sampling_feeds_the_prompt_then_draws_repeatably():
+    table = np.full((6, 6), 0.1)
+    table[:, PAD_ID] = 0.0
+    table[A, B] = table[B, A] = 10.0  # A -> B -> A ... almost surely
+    step_fn = _table_step(table / table.sum(-1, keepdims=True))
+    prompt = np.array([[START_ID, A], [START_ID, B]], "int32")
+    top1 = keras.ops.convert_to_numpy(rnnzoo.decoding.sample(step_fn, {}, {}, prompt, max_length=4, top_k=1))
+    np.testing.assert_array_equal(top1, [[B, A, B, A], [A, B, A, B]])  # top-1 follows the arg max
+
+    def draw(seed, **kwargs):
+        return keras.ops.convert_to_numpy(rnnzoo.decoding.sample(
+            step_fn, {}, {}, np.full((200, 1), START_ID, "int32"), max_length=3, seed=seed, **kwargs))
+
+    np.testing.assert_array_equal(draw(1), draw(1))
+    assert (draw(1) != draw(2)).any()
+    hot = draw(1, temperature=100.0, forbidden=(PAD_ID, 1))  # almost uniform over the allowed ids
+    assert set(np.unique(hot)) == {START_ID, END_ID, A, B}
+    with pytest.raises(ValueError, match="temperature"):
+        draw(1, temperature=0.0)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from recipes import sentiment, tagging
+from recipes import sentiment, tagging, translation
 from rnnzoo import cli
 from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
@@ -229,3 +229,73 @@ def test_word_encoder_config_is_validated(tmp_path, config, message):
     (tmp_path / "word_encoder.json").write_text(config, encoding="utf-8")
     with pytest.raises(ValueError, match=f"word_encoder.json: {message}"):
         tagging.WordEncoder.load(str(tmp_path))
+
+
+FRESH_TRANSLATE = """
+import sys
+import tensorflow as tf
+import tensorflow_text  # noqa: F401 (registers the tokenizer ops)
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+texts = [line for line in open(sys.argv[2], encoding="utf-8").read().split("\\n") if line]
+assert "rnnzoo" not in sys.modules
+for row in serve(text=tf.constant(texts))["translation"].numpy():
+    print(row.decode("utf-8"))
+"""
+
+
+def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
+    cli.main(["run", "translation", "--smoke", "--epochs", "1", "--units", "8", "--embedding-dim", "8",
+                        "--vocab-size", "200", "--beam-size", "3", "--verbose", "0", "--examples", "1",
+                        "--output", str(tmp_path / "out")])
+    assert "source:" in capsys.readouterr().out
+    folder = _run_folder(tmp_path / "out", "translation")
+    for name in ("model.keras", "source/vocabulary.txt", "target/tokenizer.json", "metrics.json",
+                 "attention.png", "README.md", "saved_model/saved_model.pb"):
+        assert os.path.exists(os.path.join(folder, name)), name
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert {"bleu", "bleu_greedy", "bleu_beam", "perplexity"} <= set(report["metrics"])
+    assert report["extra"]["serving_check"]["agreement"] == 1.0
+
+    # The SavedModel, in a process that never imports rnnzoo, translates as the Python decoder does.
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    encoders = (translation.TextEncoder.load(os.path.join(folder, "source")),
+                translation.TextEncoder.load(os.path.join(folder, "target")))
+    texts = ["the big dogs see a small cat near the house .", "a bird likes the tree .", "", "zzz"]
+    sources = [row or [1] for row in encoders[0].encode_to_lists(texts)]
+    decoding = report["extra"]["decoding"]
+    expected = translation._texts(encoders[1], translation.translate_ids(model, sources, **decoding))
+    (tmp_path / "texts.txt").write_text("\n".join(t or " " for t in texts), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", FRESH_TRANSLATE, os.path.join(folder, "saved_model"),
+                             str(tmp_path / "texts.txt")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": ""}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:4] == expected
+
+
+def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsys):
+    cli.main(["run", "language_model", "--smoke", "--epochs", "2", "--units", "8", "--layers", "1",
+                        "--embedding-dim", "8", "--sequence-length", "20", "--batch-size", "8", "--generate", "30",
+                        "--prompt", "the king ", "--verbose", "0", "--output", str(tmp_path)])
+    folder = _run_folder(tmp_path, "language_model")
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert np.isfinite(report["metrics"]["perplexity"]) and report["metrics"]["perplexity"] > 1
+    sample = report["extra"]["sample"]["text"]
+    assert len(sample) == 30 and sample in capsys.readouterr().out
+    served = keras.saving.load_model(os.path.join(folder, "serving.keras"))
+    assert served.get_config()["stateful"] is False and served.input.shape[0] is None
+    saved = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    np.testing.assert_allclose(served.get_layer("logits").get_weights()[0],
+                               saved.get_layer("logits").get_weights()[0])
+
+
+def test_language_model_windows_continue_each_stream():
+    from recipes import language_model
+
+    ids = np.arange(1, 42, dtype="int32")  # 41 tokens: 2 streams of 20 (+1 target), windows of 6
+    inputs, targets = language_model.stream_windows(ids, streams=2, window=6)
+    assert inputs.shape == targets.shape == (3, 2, 6)
+    np.testing.assert_array_equal(inputs[:, 0].reshape(-1), np.arange(1, 19))    # stream 0, in order
+    np.testing.assert_array_equal(inputs[:, 1].reshape(-1), np.arange(21, 39))   # stream 1
+    np.testing.assert_array_equal(targets, inputs + 1)
+    with pytest.raises(ValueError, match="too short"):
+        language_model.stream_windows(ids[:5], streams=2, window=6)

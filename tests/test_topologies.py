@@ -122,6 +122,8 @@ INVALID = [
     ("one_to_many", dict(input_dim=4, vocab_size=10, attention="luong"), "`image_shape`"),
     ("one_to_many", dict(input_dim=4, image_shape=(8, 8, 1), vocab_size=10), "exactly one of `input_dim`"),
     ("one_to_many", dict(image_shape=(8, 8), vocab_size=10), "`image_shape` must be"),
+    ("many_to_many", dict(vocab_size=10, stateful=True), "`batch_size`"),
+    ("many_to_many", dict(vocab_size=10, stateful=True, batch_size=2, bidirectional=True), "bidirectional=False"),
 ]
 
 
@@ -151,3 +153,27 @@ def test_streaming_model_steps_give_the_full_models_outputs_and_share_weights(ce
     bidirectional = rnnzoo.build_model("many_to_many", num_classes=4, units=5, bidirectional=True, **kwargs)
     with pytest.raises(ValueError, match="bidirectional"):
         bidirectional.streaming_model()
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_stateful_model_carries_state_across_calls(cell, tmp_path):
+    """Truncated BPTT: a text fed in two halves with the state carried gives
+    the logits of the text fed whole; `reset_states()` starts over."""
+    model = rnnzoo.build_model("many_to_many", vocab_size=20, num_classes=20, cell=cell, units=8, num_layers=2,
+                               bidirectional=False, stateful=True, batch_size=3)
+    tokens = np.random.default_rng(0).integers(1, 20, (3, 10)).astype("int32")
+    whole = keras.ops.convert_to_numpy(model(tokens))
+    model.reset_states()
+    model(tokens[:, :4])
+    second_half = keras.ops.convert_to_numpy(model(tokens[:, 4:]))
+    np.testing.assert_allclose(second_half, whole[:, 4:], atol=1e-5)
+    model.reset_states()
+    fresh = keras.ops.convert_to_numpy(model(tokens[:, 4:]))  # without the first half's state
+    assert np.abs(fresh - whole[:, 4:]).max() > 1e-3
+
+    copy = model.stateless_copy()  # free batch size, no carried state, same weights
+    assert copy.input.shape[0] is None
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(copy(tokens[:2])), whole[:2], atol=1e-5)
+    model.save(tmp_path / "stateful.keras")
+    loaded = keras.saving.load_model(tmp_path / "stateful.keras")
+    assert loaded.get_config()["stateful"] and loaded.input.shape[0] == 3

@@ -60,9 +60,12 @@ def predict_texts(run_dir, texts):
 
 
 def format_prediction(text, result):
-    """One line: `label (p=0.97)  text`, or `word/TAG word/TAG ...`."""
+    """One line: `label (p=0.97)  text`, `word/TAG word/TAG ...`, or
+    `translation  text`."""
     if "label" in result:
         return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+    if "translation" in result:
+        return f"{result['translation'].decode()}\t{text}"
     if "tags" in result:
         return " ".join(f"{word}/{tag.decode()}" for word, tag in zip(text.split(), result["tags"]))
     return f"{text}\t" + ", ".join(f"{k}={v.tolist()}" for k, v in result.items())

@@ -77,8 +77,9 @@ def check_one_input_kind(vocab_argument, vocab_size, dim_argument, input_dim):
 # --- Layers ------------------------------------------------------------------
 
 
-def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix=""):
+def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix="", batch_size=None):
     """An input and its embedding: token ids -> `Embedding`, features -> `Masking`.
+    `batch_size` fixes the batch dimension (stateful layers need it).
 
     Id 0 (or an all-zero feature vector) is padding and is masked when
     `mask_zero`; padding must be on the right for the cuDNN kernels.
@@ -86,12 +87,12 @@ def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix=""
     """
     if vocab_size is not None:
         check_positive_int("embedding_dim", embedding_dim)
-        inputs = keras.Input(shape=(None,), dtype="int32", name=f"{prefix}tokens")
+        inputs = keras.Input(shape=(None,), batch_size=batch_size, dtype="int32", name=f"{prefix}tokens")
         embedding = keras.layers.Embedding(
             vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding"
         )
         return inputs, embedding(inputs)
-    inputs = keras.Input(shape=(None, input_dim), dtype="float32", name=f"{prefix}features")
+    inputs = keras.Input(shape=(None, input_dim), batch_size=batch_size, dtype="float32", name=f"{prefix}features")
     if not mask_zero:
         return inputs, inputs
     return inputs, keras.layers.Masking(mask_value=0.0, name=f"{prefix}masking")(inputs)
@@ -199,7 +200,7 @@ def encoder_with_head(
     *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
     units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
     output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
-    char_units=25,
+    char_units=25, batch_size=None,
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or at the end (sequence labels).
@@ -234,7 +235,7 @@ def encoder_with_head(
     # === Functional Model ===
     inputs, sequence = sequence_input(
         vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
-        mask_zero=mask_zero,
+        mask_zero=mask_zero, batch_size=batch_size,
     )
     if char_vocab_size is not None:
         characters = keras.Input(shape=(None, None), dtype="int32", name="characters")

@@ -85,6 +85,11 @@ class ManyToMany(RNNModel):
             log-likelihood, `predict_tags` decodes with Viterbi).
         tag_names, crf_constraints: names of the tag ids and `"bio"` to
             forbid invalid BIO transitions in the CRF.
+        stateful, batch_size: Keras stateful recurrent layers over a fixed
+            batch of `batch_size` parallel streams: each call starts from
+            the states the previous call ended with (truncated
+            backpropagation through time, language models) until
+            `reset_states()`. Unidirectional, token or feature inputs only.
 
     `predict_tags(x)` returns tag ids `(batch, time)` (0 at padding) for
     either output layer. `streaming_model()` returns a one-step model with
@@ -115,10 +120,22 @@ class ManyToMany(RNNModel):
         tag_names=None,
         crf_constraints=None,
         cell_options=None,
+        stateful=False,
+        batch_size=None,
         compile=True,
         **kwargs,
     ):
         config = constructor_arguments(locals())
+        if stateful:
+            if bidirectional:
+                raise ValueError("stateful=True carries each stream's state forward in time; a bidirectional "
+                                 "layer also reads backward. Use bidirectional=False.")
+            if char_vocab_size is not None:
+                raise ValueError("stateful=True does not support a character encoder (`char_vocab_size`).")
+            if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+                raise ValueError(f"stateful=True needs `batch_size`, the fixed number of parallel streams "
+                                 f"(an integer >= 1), got {batch_size!r}.")
+            cell_options = {**(cell_options or {}), "stateful": True}
         check_head(
             task="classification", num_classes=num_classes, num_outputs=None,
             output_activation=output_activation,
@@ -130,7 +147,7 @@ class ManyToMany(RNNModel):
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             merge_mode=merge_mode, output_activation=output_activation,
             cell_options=cell_options, char_vocab_size=char_vocab_size,
-            char_embedding_dim=char_embedding_dim, char_units=char_units,
+            char_embedding_dim=char_embedding_dim, char_units=char_units, batch_size=batch_size,
         )
         check_choice("output_layer", output_layer, OUTPUT_LAYERS)
         if output_layer == "crf":
@@ -143,6 +160,22 @@ class ManyToMany(RNNModel):
         elif crf_constraints is not None:
             raise ValueError("`crf_constraints` needs output_layer='crf'.")
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+
+    def reset_states(self):
+        """Zero the states of stateful recurrent layers (a new set of streams)."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+    def stateless_copy(self):
+        """The same model without carried state and with a free batch size,
+        sharing no variables (weights copied): what a stateful model is
+        served, exported and sampled from."""
+        config = {**self.get_config(), "stateful": False, "batch_size": None}
+        config.pop("name", None)
+        copy = type(self).from_config(config)
+        copy.set_weights(self.get_weights())
+        return copy
 
     @property
     def crf(self):

@@ -70,7 +70,7 @@ def _improved(value, best, mode):
 
 def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="val_loss", mode="min",
         seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print,
-        distribution=None):
+        distribution=None, callbacks=()):
     """Train `model` in `run` (a `RunFolder`); returns `(best_model, state)`.
 
     Args:
@@ -81,6 +81,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         validate: optional `model -> {name: value}`, scores added to the
             epoch's logs (e.g. a span F1 that needs decoding).
         patience: epochs without improvement before stopping.
+        callbacks: more Keras callbacks for every epoch's `fit` (e.g. a
+            stateful model's state resets).
         distribution: the `training.distribution.Distribution` the model
             was built in; a resumed checkpoint is loaded in its scope. The
             best model returned is loaded outside it, on one device.
@@ -110,7 +112,7 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             history = model.fit(
                 train_data(epoch), validation_data=validation_data, epochs=epoch + 1, initial_epoch=epoch,
                 steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, shuffle=False,
-                verbose=verbose, callbacks=_kill_at_step(epoch),
+                verbose=verbose, callbacks=_kill_at_step(epoch) + list(callbacks),
             )
         logs = {name: float(values[-1]) for name, values in history.history.items()}
         if validate is not None:

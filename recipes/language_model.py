@@ -1,0 +1,202 @@
+"""Language modelling: a stacked LSTM/GRU over characters or words, trained
+statefully with truncated backpropagation through time, scored by
+perplexity, sampled with temperature and top-k.
+
+```bash
+python -m recipes.language_model                   # built-in verses, characters, a few minutes
+python -m recipes.language_model --data tinyshakespeare --data-root ../shared/data --units 512 --epochs 12
+python -m recipes.language_model --data my_text.txt --level word
+```
+Truncated BPTT: the training text is cut into `--batch-size` parallel
+streams; batch `i` holds the `i`-th window of `--sequence-length` tokens of
+every stream, so each stream's state carries from one batch to the next
+(Keras stateful layers) and gradients stop at window edges. States are reset
+at the start of every epoch and of every evaluation.
+
+Splits: the built-in corpus has its own; a text file (tiny Shakespeare) uses
+the usual split, the first 90% to train and the last 10% to validate, and the
+reported perplexity is on that last 10%.
+"""
+
+import os
+import sys
+
+import keras
+import numpy as np
+
+import rnnzoo
+from rnnzoo import decoding
+from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID, formats
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.training import recipe, recipe_parser
+
+NAMED_DATASETS = ("tinyshakespeare",)
+TRAIN_FRACTION = 0.9
+
+
+def build_parser():
+    parser = recipe_parser("python -m recipes.language_model", "Train a stateful recurrent language model.",
+                           units=256, embedding_dim=64, num_layers=2, bidirectional=False, dropout=0.2,
+                           epochs=10, batch_size=64, learning_rate=2e-3, patience=3)
+    group = parser.add_argument_group("language model")
+    group.add_argument("--level", choices=("character", "word"), default="character")
+    group.add_argument("--sequence-length", type=int, default=100, help="truncated BPTT window (tokens)")
+    group.add_argument("--vocab-size", type=int, default=20000, help="word level: largest vocabulary")
+    group.add_argument("--prompt", default=None, help="text to continue (default: the validation text's start)")
+    group.add_argument("--generate", type=int, default=300, help="tokens to sample after the prompt")
+    group.add_argument("--temperature", type=float, default=0.8)
+    group.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
+    return parser
+
+
+def _text_splits(text):
+    cut = int(len(text) * TRAIN_FRACTION)
+    return {"train": [text[:cut]], "validation": [text[cut:]], "test": [text[cut:]]}
+
+
+def load_path(path):
+    return formats.load_text(path)
+
+
+def load_data(args):
+    """`{"train", "validation", "test"}` -> one text each."""
+    from rnnzoo.data.builtin import load_builtin
+    from rnnzoo.data.datasets import load_dataset
+
+    if args.data == "builtin":
+        return {split: [load_builtin("characters", split)] for split in ("train", "validation", "test")}
+    if args.data in NAMED_DATASETS and not os.path.exists(args.data):
+        return _text_splits(load_dataset(args.data, "all", root=args.data_root, download=args.download))
+    if not os.path.isfile(args.data):
+        raise FileNotFoundError(f"--data {args.data}: no such text file, and not one of builtin, "
+                                f"{', '.join(NAMED_DATASETS)}.")
+    return _text_splits(load_path(args.data))
+
+
+def _vocabulary(run, args, text):
+    folder = run.file("tokens")
+    if os.path.isdir(folder):
+        return TextEncoder.load(folder)
+    if args.level == "character":
+        encoder = TextEncoder.adapt([text], tokenizer="character")
+    else:
+        encoder = TextEncoder.adapt(text.splitlines(), tokenizer="word", lowercase=False, normalization=None,
+                                    max_size=args.vocab_size)
+    encoder.save(folder)
+    return encoder
+
+
+def encode_text(encoder, text, level):
+    if level == "character":
+        return np.asarray(encoder.encode_to_lists([text])[0], "int32")
+    lines = encoder.encode_to_lists(text.splitlines())
+    return np.asarray([i for line in lines for i in line], "int32")
+
+
+def stream_windows(ids, streams, window):
+    """Truncated-BPTT batches: `(inputs, targets)` of shape `(batches,
+    streams, window)`. Stream `s` is the `s`-th contiguous slice of the
+    text, batch `b` its `b`-th window; the targets are the inputs shifted by
+    one token. The tail that does not fill a window is dropped."""
+    length = (len(ids) - 1) // streams
+    batches = length // window
+    if batches < 1:
+        raise ValueError(f"the text ({len(ids)} tokens) is too short for {streams} streams of windows of "
+                         f"{window} tokens; lower --batch-size or --sequence-length.")
+    usable = batches * window
+    inputs = ids[: streams * length].reshape(streams, length)[:, :usable]
+    targets = ids[1: streams * length + 1].reshape(streams, length)[:, :usable]
+    split = lambda a: a.reshape(streams, batches, window).transpose(1, 0, 2)  # noqa: E731
+    return split(inputs), split(targets)
+
+
+def _batches(windows):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(windows)  # in order: consecutive windows continue each stream
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Zero a stateful model's states when an epoch, a validation pass or an
+    evaluation starts (and after it, so training resumes from zeros)."""
+
+    def _reset(self, *args, **kwargs):
+        self.model.reset_states()
+
+    on_epoch_begin = on_test_begin = on_test_end = on_predict_begin = _reset
+
+
+def evaluate_perplexity(model, windows):
+    """Perplexity over consecutive windows, with states carried across them."""
+    model.reset_states()
+    loss = model.evaluate(_batches(windows), verbose=0, return_dict=True)["loss"]
+    model.reset_states()
+    return float(np.exp(loss)), float(loss)
+
+
+def generate(model, encoder, prompt, *, length, temperature, top_k, seed, level):
+    """Sample `length` tokens after `prompt` (text) with the stateless
+    streaming model (one compiled loop); returns the text generated."""
+    step = model.stateless_copy().streaming_model()
+    state_names = [name for name in step.input if name.startswith("state_")]
+    units = model.get_config()["units"]
+
+    def step_fn(tokens, state, context):
+        outputs = step({"tokens": tokens, **state})
+        return outputs["logits"], {name: outputs[name] for name in state}
+
+    prompt_ids = encode_text(encoder, prompt, level)
+    if prompt_ids.size == 0:
+        raise ValueError(f"--prompt {prompt!r} has no token in the vocabulary.")
+    state = {name: keras.ops.zeros((1, units)) for name in state_names}
+    # Only real tokens: padding, start and end never occur in the streams; <unk> does at word level.
+    forbidden = (PAD_ID, START_ID, END_ID) + ((UNK_ID,) if level == "character" else ())
+    ids = decoding.sample(step_fn, state, {}, prompt_ids[None, :], max_length=length, temperature=temperature,
+                          top_k=top_k, seed=seed, forbidden=forbidden)
+    tokens = encoder.vocabulary.to_tokens(np.asarray(keras.ops.convert_to_numpy(ids))[0])
+    return ("" if level == "character" else " ").join(tokens)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.bidirectional:
+        raise SystemExit("a language model reads left to right: drop --bidirectional")
+    splits, run = recipe.start("language_model", args, builtin="characters", load_path=load_path,
+                               splits=load_data(args))
+    encoder = _vocabulary(run, args, splits["train"][0])
+    windows = {}
+    for split, (text,) in splits.items():
+        ids = encode_text(encoder, text, args.level)
+        windows[split] = stream_windows(ids, args.batch_size, args.sequence_length)
+        print(f"{split}: {len(ids):,} tokens -> {windows[split][0].shape[0]} batches of {args.batch_size} "
+              f"streams x {args.sequence_length}")
+    print(f"vocabulary: {encoder.vocab_size} ({args.level}s)")
+
+    with recipe.distribution(args).scope():
+        model = rnnzoo.build_model(
+            "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=args.cell,
+            units=args.units, num_layers=args.num_layers, bidirectional=False, dropout=args.dropout,
+            embedding_dim=args.embedding_dim, stateful=True, batch_size=args.batch_size, compile=False,
+        )
+        recipe.compile_model(model, args)
+    model, state = recipe.train(model, lambda epoch: _batches(windows["train"]), _batches(windows["validation"]),
+                                run, args, monitor="val_loss", mode="min", callbacks=[ResetStates()])
+
+    perplexity, loss = evaluate_perplexity(model, windows["test"])
+    metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
+    prompt = args.prompt or splits["test"][0][:40]
+    sample = generate(model, encoder, prompt, length=args.generate, temperature=args.temperature,
+                      top_k=args.top_k, seed=args.seed, level=args.level)
+    print(f"prompt: {prompt!r}\nsample (temperature {args.temperature}, top-k {args.top_k or 'all'}):\n"
+          f"{prompt}{sample}\n")
+    serving = model.stateless_copy()
+    from rnnzoo.utils.saving import save_model
+
+    save_model(serving, run.file("serving.keras"))
+    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=int(windows["test"][1].size),
+                  extra={"sample": {"prompt": prompt, "text": sample}})
+    return metrics
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
