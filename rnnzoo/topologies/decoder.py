@@ -80,9 +80,11 @@ def make_decoder_layers(
 
 def run_decoder(
     get_layer, *, num_layers, attention, decoder_tokens, states, memory=None,
-    memory_mask=None,
+    memory_mask=None, memory_keys=None,
 ):
-    """Runs the decoder from `states` (one list per layer).
+    """Runs the decoder from `states` (one list per layer). `memory_keys`
+    (the attention keys of `memory`) may be given precomputed, so a
+    step-by-step decoder projects the memory once, not at every step.
 
     Returns `(logits, new_states, attention_weights)`; the weights are None
     without attention, else `(batch, target_steps, memory_steps)`.
@@ -94,7 +96,7 @@ def run_decoder(
     )
     weights = None
     if attention is not None:
-        keys = get_layer("attention_key")(memory)
+        keys = get_layer("attention_key")(memory) if memory_keys is None else memory_keys
         query = outputs
         if attention == "bahdanau":
             query = get_layer("attention_query")(outputs)
@@ -135,8 +137,8 @@ class SequenceGenerator(RNNModel):
         weights, built from its named layers.
 
         `encoder(source)` (the source tokens or features, or the image or
-        feature vector) -> dict of `state_{layer}_{k}` tensors (plus `memory`
-        and `memory_mask` with attention). `step({"decoder_tokens": tokens,
+        feature vector) -> dict of `state_{layer}_{k}` tensors (plus `memory`,
+        its attention keys `memory_keys` and `memory_mask` with attention). `step({"decoder_tokens": tokens,
         **states, **memory})` -> dict with `logits` `(batch, steps, vocab)`,
         the new `state_{layer}_{k}`, and `attention` weights with attention.
         """
@@ -157,6 +159,7 @@ class SequenceGenerator(RNNModel):
         if attention is not None:
             encoder_outputs["memory"] = self.get_layer("memory").output
             encoder_outputs["memory_mask"] = self.get_layer("memory_mask").output
+            encoder_outputs["memory_keys"] = self.get_layer("attention_key")(encoder_outputs["memory"])
         encoder = keras.Model(encoder_input, encoder_outputs, name=f"{self.name}_encoder")
 
         units = self.decoder_units()
@@ -165,12 +168,15 @@ class SequenceGenerator(RNNModel):
         }
         for name in state_names:
             step_inputs[name] = keras.Input((units,), name=name)
-        memory = memory_mask = None
+        memory = memory_mask = memory_keys = None
         if attention is not None:
             memory_shape = encoder_outputs["memory"].shape[1:]
             memory = step_inputs["memory"] = keras.Input(memory_shape, name="memory")
             memory_mask = step_inputs["memory_mask"] = keras.Input(
                 (memory_shape[0],), dtype="bool", name="memory_mask"
+            )
+            memory_keys = step_inputs["memory_keys"] = keras.Input(
+                encoder_outputs["memory_keys"].shape[1:], name="memory_keys"
             )
         states = [
             [step_inputs[state_key(i, k)] for k in range(num_states)]
@@ -179,7 +185,7 @@ class SequenceGenerator(RNNModel):
         logits, new_states, weights = run_decoder(
             self.get_layer, num_layers=num_layers, attention=attention,
             decoder_tokens=step_inputs[DECODER_INPUT], states=states,
-            memory=memory, memory_mask=memory_mask,
+            memory=memory, memory_mask=memory_mask, memory_keys=memory_keys,
         )
         step_outputs = {"logits": logits}
         for i, layer_states in enumerate(new_states):
