@@ -29,6 +29,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decoding_function
 from rnnzoo.metrics import plot_attention, sacrebleu_score
 from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.training.schedules import SCHEDULES, ScheduledSamplingSchedule
 
 NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
 TATOEBA_HELD_OUT = 0.05  # no official split: 5% test, 5% validation, seeded
@@ -46,6 +47,10 @@ def build_parser():
     group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong")
     group.add_argument("--source-language", default="en", help="multi30k: source file suffix")
     group.add_argument("--target-language", default="de", help="multi30k: target file suffix")
+    group.add_argument("--scheduled-sampling", choices=("none",) + SCHEDULES, default="none",
+                       help="feed the decoder its own predictions with a probability that grows by this schedule")
+    group.add_argument("--sampling-max", type=float, default=0.25,
+                       help="the largest scheduled-sampling probability (reached at the last epoch)")
     group.add_argument("--max-train-length", type=int, default=64,
                        help="drop training pairs with more tokens than this on either side")
     group.add_argument("--beam-size", type=int, default=5)
@@ -224,13 +229,16 @@ def main(argv=None):
             target_vocab_size=target_encoder.vocab_size, cell=args.cell, units=args.units,
             num_layers=args.num_layers, bidirectional=args.bidirectional, dropout=args.dropout,
             embedding_dim=args.embedding_dim, attention=None if args.attention == "none" else args.attention,
-            compile=False,
+            scheduled_sampling=args.scheduled_sampling != "none", compile=False,
         )
         recipe.compile_model(model, args)
+    callbacks = []
+    if args.scheduled_sampling != "none":
+        callbacks.append(ScheduledSamplingSchedule(args.scheduled_sampling, args.epochs, args.sampling_max))
     model, state = recipe.train(
         model, recipe.epoch_batches(_dataset(train_sources, train_targets), args, [len(t) + 1 for t in train_targets]),
         recipe.ordered_batches(_dataset(*data["validation"]), args), run, args,
-        monitor="val_loss", mode="min",
+        monitor="val_loss", mode="min", callbacks=callbacks,
     )
 
     test_sources, test_targets = data["test"]

@@ -196,3 +196,48 @@ def test_sampling_feeds_the_prompt_then_draws_repeatably():
     assert set(np.unique(hot)) == {START_ID, END_ID, A, B}
     with pytest.raises(ValueError, match="temperature"):
         draw(1, temperature=0.0)
+
+
+# --- scheduled sampling ------------------------------------------------------------
+
+
+def test_scheduled_sampling_layer_mixes_in_the_previous_steps_predictions():
+    from rnnzoo.layers import ScheduledSampling
+
+    layer = ScheduledSampling(seed=0)
+    tokens = np.array([[START_ID, 7, 8, 9, 0], [START_ID, 6, 0, 0, 0]], "int32")
+    logits = np.zeros((2, 5, 10), "float32")
+    logits[:, :, 5] = 1.0  # predicts 5 everywhere
+    logits[:, :, PAD_ID] = 9.0  # padding is never fed back, however likely
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer([tokens, logits], training=True)), tokens)
+    layer.probability.assign(1.0)
+    mixed = keras.ops.convert_to_numpy(layer([tokens, logits], training=True))
+    np.testing.assert_array_equal(mixed, [[START_ID, 5, 5, 5, 0], [START_ID, 5, 0, 0, 0]])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer([tokens, logits], training=False)), tokens)
+
+
+def test_scheduled_sampling_model_trains_saves_and_predicts_teacher_forced(tmp_path):
+    model = helpers.build_tiny("encoder_decoder", attention="luong", scheduled_sampling=True, dropout=0.0)
+    plain = helpers.build_tiny("encoder_decoder", attention="luong", dropout=0.0)
+    inputs = helpers.make_inputs(model, length=5)
+    model.get_layer("scheduled_sampling").probability.assign(1.0)
+    served = keras.ops.convert_to_numpy(model(inputs, training=False))
+    sampled = keras.ops.convert_to_numpy(model(inputs, training=True))
+    assert np.abs(served - sampled).max() > 1e-4  # training feeds back predictions
+    for layer in plain.layers:  # the same decoder without the second pass
+        layer.set_weights(model.get_layer(layer.name).get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(plain(inputs)), served, atol=1e-6)
+    helpers.run_save_load_test(model, tmp_path)
+    helpers.run_training_test(model)
+
+
+def test_sampling_schedules_grow_from_zero_to_the_maximum():
+    from rnnzoo.training.schedules import SCHEDULES, sampling_probability
+
+    for schedule in SCHEDULES:
+        values = [sampling_probability(schedule, epoch, 10, 0.25) for epoch in range(10)]
+        assert values[0] == pytest.approx(0.0) and all(b >= a for a, b in zip(values, values[1:]))
+        assert 0.1 < values[-1] <= 0.25
+    assert sampling_probability("linear", 9, 10, 0.25) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="schedule"):
+        sampling_probability("cosine", 0, 10, 0.25)

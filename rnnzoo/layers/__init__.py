@@ -3,5 +3,6 @@
 from rnnzoo.layers.character_encoder import CharacterEncoder
 from rnnzoo.layers.crf import CRF
 from rnnzoo.layers.padding_mask import PaddingMask
+from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 
-__all__ = ["CRF", "CharacterEncoder", "PaddingMask"]
+__all__ = ["CRF", "CharacterEncoder", "PaddingMask", "ScheduledSampling"]

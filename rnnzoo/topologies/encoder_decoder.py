@@ -1,7 +1,7 @@
 import keras
 
 from rnnzoo.data import PAD_ID
-from rnnzoo.layers import PaddingMask
+from rnnzoo.layers import PaddingMask, ScheduledSampling
 from rnnzoo.topologies.blocks import (
     bidirectional_width,
     check_one_input_kind,
@@ -44,8 +44,10 @@ class EncoderDecoder(SequenceGenerator):
     Args: `source_vocab_size` / `source_input_dim` (exactly one),
     `target_vocab_size`, `attention` (None, "luong", "bahdanau"),
     `attention_units` (Bahdanau score size; default the decoder width),
-    `target_embedding_dim` (default `embedding_dim`), `ignore_class`, and the
-    recurrent arguments of `ManyToOne`.
+    `target_embedding_dim` (default `embedding_dim`), `ignore_class`,
+    `scheduled_sampling` (train on a mix of true and predicted previous
+    tokens, see `rnnzoo.layers.ScheduledSampling`; the decoder then runs
+    twice per training step), and the recurrent arguments of `ManyToOne`.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class EncoderDecoder(SequenceGenerator):
         target_embedding_dim=None,
         attention=None,
         attention_units=None,
+        scheduled_sampling=False,
         mask_zero=True,
         output_activation=None,
         ignore_class=PAD_ID,
@@ -120,11 +123,16 @@ class EncoderDecoder(SequenceGenerator):
         if attention is not None:
             memory = keras.layers.Identity(name="memory")(encoded)
             memory_mask = PaddingMask(name="memory_mask")(memory)
-        logits, _, _ = run_decoder(
-            decoder_layers.__getitem__, num_layers=num_layers, attention=attention,
-            decoder_tokens=decoder_tokens, states=states, memory=memory,
-            memory_mask=memory_mask,
-        )
+        def decode(tokens):
+            return run_decoder(
+                decoder_layers.__getitem__, num_layers=num_layers, attention=attention,
+                decoder_tokens=tokens, states=states, memory=memory, memory_mask=memory_mask,
+            )[0]
+
+        logits = decode(decoder_tokens)
+        if scheduled_sampling:
+            mixed = ScheduledSampling(name="scheduled_sampling")([decoder_tokens, logits])
+            logits = decode(mixed)
         inputs = {source.name: source, DECODER_INPUT: decoder_tokens}
         super().__init__(inputs=inputs, outputs=logits, config=config, compile=compile, **kwargs)
 
