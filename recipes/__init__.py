@@ -10,5 +10,7 @@ RECIPES = {
     "sentiment": "many-to-one text classification; accuracy, precision/recall/F1",
     "tagging": "POS / NER tagging (BiLSTM + character encoder + softmax or CRF); accuracy or span F1",
     "translation": "encoder-decoder with attention, beam search, string-to-string SavedModel; sacreBLEU",
+    "captioning": "image -> caption (CNN or keras.applications encoder, attention decoder); BLEU-1..4, WER",
+    "speech": "spoken digit strings: log-mel + conv front end + BiLSTM/GRU + CTC; WER",
     "language_model": "stateful character / word LSTM-GRU with truncated BPTT, sampling; perplexity",
 }

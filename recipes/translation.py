@@ -107,25 +107,18 @@ def _dataset(sources, targets):
     return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
 
 
-def detokenize(target_encoder, token_strings):
-    """Token strings (ragged) -> text, in the graph: the tokenizer's joining,
-    then no space before closing punctuation."""
+def close_punctuation(text):
+    """No space before closing punctuation (graph op): "Hemd ." -> "Hemd."."""
     import tensorflow as tf
 
-    text = target_encoder.tokenizer.detokenize(token_strings)
     return tf.strings.regex_replace(text, PUNCTUATION, r"\1")
 
 
 def ids_to_text(target_encoder, ids):
-    """`(batch, steps)` ids -> strings, stopping at the end id (graph ops)."""
-    import tensorflow as tf
+    """`(batch, steps)` target ids -> detokenized strings (graph ops)."""
+    from rnnzoo.exporting.text_serving import ids_to_text as to_text
 
-    ids = tf.convert_to_tensor(ids, tf.int32)
-    stop = tf.logical_or(tf.equal(ids, END_ID), tf.equal(ids, 0))
-    stop = tf.concat([stop, tf.ones_like(stop[:, :1])], axis=1)  # a row with no end stops at its last id
-    lengths = tf.argmax(tf.cast(stop, tf.int32), axis=1, output_type=tf.int32)
-    tokens = target_encoder.vocabulary.tf_to_tokens(tf.RaggedTensor.from_tensor(ids, lengths=lengths))
-    return detokenize(target_encoder, tokens)
+    return to_text(target_encoder, ids, postprocess=close_punctuation)
 
 
 def _pad(rows):

@@ -299,3 +299,64 @@ def test_language_model_windows_continue_each_stream():
     np.testing.assert_array_equal(targets, inputs + 1)
     with pytest.raises(ValueError, match="too short"):
         language_model.stream_windows(ids[:5], streams=2, window=6)
+
+
+FRESH_CAPTION = """
+import sys
+import numpy as np
+import tensorflow as tf
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+assert "rnnzoo" not in sys.modules
+for row in serve(image=tf.constant(np.load(sys.argv[2])))["caption"].numpy():
+    print(row.decode("utf-8"))
+"""
+
+
+def test_captioning_smoke_run_serves_captions_from_images(tmp_path):
+    from recipes import captioning
+
+    metrics = captioning.main(["--smoke", "--epochs", "1", "--units", "8", "--embedding-dim", "8",
+                               "--cnn-filters", "4", "--beam-size", "2", "--verbose", "0",
+                               "--output", str(tmp_path / "out")])
+    assert {"bleu_1", "bleu_4", "wer", "bleu_4_greedy", "wer_greedy"} <= set(metrics)
+    folder = _run_folder(tmp_path / "out", "captioning")
+    for name in ("model.keras", "tokens/vocabulary.txt", "captions.png", "metrics.json",
+                 "saved_model/saved_model.pb"):
+        assert os.path.exists(os.path.join(folder, name)), name
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["extra"]["serving_check"]["agreement"] == 1.0
+
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    encoder = captioning.TextEncoder.load(os.path.join(folder, "tokens"))
+    images = np.stack([e.image for e in captioning.load_builtin("digit_strips", "test", size=5)])
+    decoding = report["extra"]["decoding"]
+    expected = captioning.to_text(encoder, captioning.caption_ids(model, images, **decoding))
+    np.save(tmp_path / "images.npy", images)
+    result = subprocess.run([sys.executable, "-c", FRESH_CAPTION, os.path.join(folder, "saved_model"),
+                             str(tmp_path / "images.npy")], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:5] == expected
+
+
+def test_speech_smoke_run_reports_wer(tmp_path):
+    from recipes import speech
+
+    metrics = speech.main(["--smoke", "--epochs", "1", "--units", "8", "--layers", "1", "--conv-filters", "8",
+                           "--beam-width", "3", "--verbose", "0", "--output", str(tmp_path)])
+    assert {"wer", "wer_greedy", "wer_beam", "string_accuracy_beam"} <= set(metrics)
+    assert metrics["wer_greedy"] >= 0 and metrics["wer"] == metrics["wer_beam"]
+    folder = _run_folder(tmp_path, "speech")
+    assert os.path.exists(os.path.join(folder, "model.keras"))
+
+
+def test_speech_strings_join_recordings_of_their_own_split():
+    from recipes import speech
+
+    clips = speech.load_builtin("spoken_digits", "test", size=20)
+    strings = speech.digit_strings(clips, 10, np.random.default_rng(0), 2, 5)
+    for samples, labels in strings:
+        assert 2 <= len(labels) <= 5 and all(1 <= label <= 10 for label in labels)
+        shortest = min(len(c.path) for c in clips)
+        assert len(samples) >= len(labels) * shortest
+    assert speech.words([1, 10, 5]) == "zero nine four"

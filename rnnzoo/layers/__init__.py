@@ -1,8 +1,9 @@
 """Custom Keras layers used by the topologies (all registered serializables)."""
 
 from rnnzoo.layers.character_encoder import CharacterEncoder
+from rnnzoo.layers.conv_front_end import ConvFrontEnd
 from rnnzoo.layers.crf import CRF
 from rnnzoo.layers.padding_mask import PaddingMask
 from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 
-__all__ = ["CRF", "CharacterEncoder", "PaddingMask", "ScheduledSampling"]
+__all__ = ["CRF", "CharacterEncoder", "ConvFrontEnd", "PaddingMask", "ScheduledSampling"]

@@ -131,3 +131,26 @@ def plot_per_class_f1(per_class, path):
     for i, score in enumerate(scores):
         ax.text(min(score + 0.01, 0.9), i, f"{score:.3f}", va="center", fontsize=8)
     return _save(fig, path)
+
+
+def plot_caption_grid(images, predicted, references, path, columns=4):
+    """Test images with their predicted (black) and reference (grey) captions."""
+    images = np.asarray(images, dtype="float32")
+    if not len(images) == len(predicted) == len(references):
+        raise ValueError(f"{len(images)} images, {len(predicted)} predicted and {len(references)} reference "
+                         "captions: give one of each per image.")
+    plt = _pyplot("caption grid", path)
+    if plt is None:
+        return None
+    rows = int(np.ceil(len(images) / columns))
+    height, width = images.shape[1:3]
+    panel = 3.2
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * panel, rows * (panel * height / width + 0.8)),
+                             squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, guess, truth in zip(axes.ravel(), images, predicted, references):
+        ax.imshow(np.clip(image[..., 0] if image.shape[-1] == 1 else image, 0, 1),
+                  cmap="gray" if image.shape[-1] == 1 else None)
+        ax.set_title(f"{guess}\n({truth})", fontsize=8, color="black" if guess == truth else "firebrick")
+    return _save(fig, path)

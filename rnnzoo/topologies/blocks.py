@@ -5,7 +5,7 @@ output head and the default losses. Each idea lives here once."""
 import keras
 
 from rnnzoo.cells import get_cell
-from rnnzoo.layers import CharacterEncoder
+from rnnzoo.layers import CharacterEncoder, ConvFrontEnd
 from rnnzoo.metrics import MaskedAccuracy
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -200,15 +200,16 @@ def encoder_with_head(
     *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
     units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
     output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
-    char_units=25, batch_size=None,
+    char_units=25, batch_size=None, conv_filters=None,
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or at the end (sequence labels).
 
     With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
     and `characters` `(batch, words, chars)`, and each word's embedding is
-    joined by a `CharacterEncoder` vector of its characters.
-    Returns `(inputs, outputs)`."""
+    joined by a `CharacterEncoder` vector of its characters. `conv_filters`
+    puts a `ConvFrontEnd` (1-D convolutions over time) before the recurrent
+    layers. Returns `(inputs, outputs)`."""
     spec = check_recurrent_arguments(
         cell=cell, units=units, num_layers=num_layers, dropout=dropout,
         recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
@@ -244,5 +245,9 @@ def encoder_with_head(
         )
         sequence = keras.layers.Concatenate(name="word_features")([sequence, char_encoder(characters)])
         inputs = {"tokens": inputs, "characters": characters}
+    if conv_filters:
+        for filters in conv_filters:
+            check_positive_int("conv_filters", filters)
+        sequence = ConvFrontEnd(conv_filters, name="conv_front_end")(sequence)
     encoded, _ = run_recurrent_stack(rnn_layers, sequence)
     return inputs, head(head_dropout(encoded))

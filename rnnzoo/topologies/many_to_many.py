@@ -14,7 +14,7 @@ from rnnzoo.topologies.blocks import (
     encoder_with_head,
 )
 
-OUTPUT_LAYERS = ("softmax", "crf")
+OUTPUT_LAYERS = ("softmax", "crf", "ctc")
 
 
 def _replica_context():
@@ -43,6 +43,18 @@ def _replica_share(loss):
     """A loss every replica computes whole (e.g. weight penalties) counts once."""
     context = _replica_context()
     return loss if context is None else loss / context.num_replicas_in_sync
+
+
+def ctc_decode_logits(logits, lengths, beam_width=None):
+    """`(batch, time, classes)` CTC logits (blank 0) and the real lengths ->
+    a list of label-id lists: best path when `beam_width` is None, else
+    beam search (`keras.ops.ctc_decode`)."""
+    strategy = "greedy" if beam_width is None else "beam_search"
+    options = {} if beam_width is None else {"beam_width": int(beam_width)}
+    decoded, _ = ops.ctc_decode(ops.convert_to_tensor(logits), ops.convert_to_tensor(lengths, "int32"),
+                                strategy=strategy, mask_index=PAD_ID, **options)
+    best = np.asarray(ops.convert_to_numpy(decoded))[0]
+    return [[int(i) for i in row if i > 0] for row in best]  # -1 and the blank pad the rows
 
 
 class _CellStep(keras.layers.Layer):
@@ -80,9 +92,15 @@ class ManyToMany(RNNModel):
         char_vocab_size, char_embedding_dim, char_units: add a character
             encoder (inputs become a dict of `tokens` and `characters`
             `(batch, words, chars)`; see `rnnzoo.layers.CharacterEncoder`).
-        output_layer: "softmax" (independent per-step logits) or "crf" (a
+        output_layer: "softmax" (independent per-step logits), "crf" (a
             linear-chain CRF over the logits: the loss is its negative
-            log-likelihood, `predict_tags` decodes with Viterbi).
+            log-likelihood, `predict_tags` decodes with Viterbi) or "ctc"
+            (connectionist temporal classification, Graves et al. 2006: the
+            labels are a shorter unaligned sequence `(batch, label_time)`,
+            right-padded with 0; class 0 is the CTC blank, so real labels
+            are 1..num_classes-1; `ctc_decode(x)` decodes).
+        conv_filters: 1-D convolutions over time before the recurrent
+            layers (`rnnzoo.layers.ConvFrontEnd`), e.g. over spectrograms.
         tag_names, crf_constraints: names of the tag ids and `"bio"` to
             forbid invalid BIO transitions in the CRF.
         stateful, batch_size: Keras stateful recurrent layers over a fixed
@@ -122,6 +140,7 @@ class ManyToMany(RNNModel):
         cell_options=None,
         stateful=False,
         batch_size=None,
+        conv_filters=None,
         compile=True,
         **kwargs,
     ):
@@ -148,6 +167,7 @@ class ManyToMany(RNNModel):
             merge_mode=merge_mode, output_activation=output_activation,
             cell_options=cell_options, char_vocab_size=char_vocab_size,
             char_embedding_dim=char_embedding_dim, char_units=char_units, batch_size=batch_size,
+            conv_filters=conv_filters,
         )
         check_choice("output_layer", output_layer, OUTPUT_LAYERS)
         if output_layer == "crf":
@@ -157,6 +177,9 @@ class ManyToMany(RNNModel):
                 raise ValueError(f"output_layer='crf' masks padding labels {PAD_ID}; `ignore_class` must be "
                                  f"{PAD_ID}, got {ignore_class!r}.")
             outputs = CRF(num_classes, tag_names, crf_constraints, name="crf")(outputs)
+        elif output_layer == "ctc" and (output_activation is not None or ignore_class != PAD_ID):
+            raise ValueError("output_layer='ctc' reads logits with blank 0: leave `output_activation` None and "
+                             f"`ignore_class` {PAD_ID}.")
         elif crf_constraints is not None:
             raise ValueError("`crf_constraints` needs output_layer='crf'.")
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
@@ -183,14 +206,36 @@ class ManyToMany(RNNModel):
 
     def default_loss(self):
         config = self._rnnzoo_config
-        if config["output_layer"] == "crf":
-            return None  # `compute_loss` adds the CRF negative log-likelihood
+        if config["output_layer"] in ("crf", "ctc"):
+            return None  # `compute_loss` adds the CRF or CTC negative log-likelihood
         return default_loss("classification", config["output_activation"], config["ignore_class"])
 
     def default_metrics(self):
+        if self._rnnzoo_config["output_layer"] == "ctc":
+            return []  # per-step accuracy means nothing against unaligned labels
         return default_metrics("classification", self._rnnzoo_config["ignore_class"])
 
+    def input_lengths(self, x):
+        """Real steps per example: tokens other than 0, or feature vectors
+        not all zero (the padding the model masks)."""
+        inputs = x["tokens"] if isinstance(x, dict) else x
+        real = ops.not_equal(inputs, 0)
+        if len(real.shape) == 3:
+            real = ops.any(real, axis=-1)
+        return ops.sum(ops.cast(real, "int32"), axis=-1)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self._rnnzoo_config["output_layer"] == "ctc":
+            label_lengths = ops.sum(ops.cast(ops.not_equal(y, PAD_ID), "int32"), axis=-1)
+            nll = ops.ctc_loss(ops.cast(y, "int32"), y_pred, label_lengths, self.input_lengths(x),
+                               mask_index=PAD_ID)
+            if sample_weight is not None:
+                nll = nll * ops.cast(ops.reshape(sample_weight, ops.shape(nll)), nll.dtype)
+            batch = ops.cast(ops.shape(nll)[0], nll.dtype)
+            loss = _token_mean(ops.sum(nll), batch)  # mean per sequence, over the global batch
+            if self.losses:
+                loss = loss + _replica_share(ops.sum(ops.stack(self.losses)))
+            return loss
         if self.crf is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         mask = ops.not_equal(y, PAD_ID)
@@ -215,6 +260,16 @@ class ManyToMany(RNNModel):
             return self.crf.marginals(logits, mask)
         probabilities = logits if self._rnnzoo_config["output_activation"] else ops.softmax(logits, axis=-1)
         return probabilities * ops.cast(mask, probabilities.dtype)[..., None]
+
+    def ctc_decode(self, x, beam_width=None, batch_size=64):
+        """Label sequences of a CTC model: a list (one per example) of lists
+        of label ids (blanks and repeats removed), by best path (greedy) or
+        by `keras.ops.ctc_decode`'s beam search when `beam_width` is given."""
+        if self._rnnzoo_config["output_layer"] != "ctc":
+            raise ValueError("ctc_decode needs output_layer='ctc'.")
+        logits = self.predict(x, batch_size=batch_size, verbose=0)
+        lengths = ops.convert_to_numpy(self.input_lengths(x))
+        return ctc_decode_logits(logits, lengths, beam_width)
 
     def predict_tags(self, x, batch_size=64):
         """Tag ids `(batch, time)` as a NumPy array, 0 at padding."""

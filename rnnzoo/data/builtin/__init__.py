@@ -13,6 +13,7 @@ training.
 
 from rnnzoo.data.builtin.images import digit_strips, shape_scenes
 from rnnzoo.data.builtin.sentiment import sentiment_sentences
+from rnnzoo.data.builtin.speech import spoken_digits
 from rnnzoo.data.builtin.tagging import tagged_sentences
 from rnnzoo.data.builtin.text_corpus import character_corpus
 from rnnzoo.data.builtin.translation import translation_pairs
@@ -27,6 +28,7 @@ BUILTINS = {
     "digit_strips": digit_strips,
     "shapes": shape_scenes,
     "characters": character_corpus,
+    "spoken_digits": spoken_digits,
 }
 
 
@@ -39,4 +41,4 @@ def load_builtin(name, split="train", **options):
 
 
 __all__ = ["BUILTINS", "SPLITS", "character_corpus", "digit_strips", "load_builtin",
-           "sentiment_sentences", "shape_scenes", "split_rng", "tagged_sentences", "translation_pairs"]
+           "sentiment_sentences", "shape_scenes", "spoken_digits", "split_rng", "tagged_sentences", "translation_pairs"]
