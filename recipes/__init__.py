@@ -1,6 +1,6 @@
 """Runnable recipes: `python -m recipes.NAME` or `rnnzoo run NAME`.
 
-Each trains on built-in data by default (about a minute on 2 CPU cores),
+Each trains on built-in data by default (one to a few minutes on 2 CPU cores),
 takes `--data` for real datasets, and saves everything under
 `saved_models/<recipe>/<run>/`. The machinery they share lives in
 `rnnzoo.training`.
