@@ -107,8 +107,12 @@ def beam_search(step_fn, state, context, batch_size, *, beam_size, max_length, l
     Each row keeps `beam_size` hypotheses ranked by `log p / lp(length)` with
     GNMT's length penalty `lp` (`length_penalty=0` ranks by log-probability).
     A hypothesis that emits `end_id` is finished: it keeps its score and its
-    place, competing with the live ones, and the loop stops when all are
-    finished or after `max_length` steps.
+    place, competing with the live ones. The loop stops after `max_length`
+    steps, or as soon as no live hypothesis of any row can still overtake
+    that row's best finished one: a live score only falls as tokens are
+    added, so its best possible ranking score is `log p / lp(max_length)`
+    (an exact test, not a heuristic: the best hypothesis is the one running
+    to `max_length` would return).
 
     Returns `(ids, scores, steps)`: `ids` int32 `(batch, beam, max_length)`,
     best first, `PAD_ID` after each end token; `scores` `(batch, beam)` their
@@ -127,8 +131,14 @@ def beam_search(step_fn, state, context, batch_size, *, beam_size, max_length, l
     ids = ops.zeros((batch_size, k, max_length), dtype="int32")
     tokens = ops.full((batch_size * k, 1), start_id, dtype="int32")
 
+    most_penalized = _length_penalty(ops.convert_to_tensor(max_length), length_penalty)
+
     def cond(i, tokens, state, scores, lengths, finished, ids):
-        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
+        ranked = scores / _length_penalty(lengths, length_penalty)
+        best_finished = ops.max(ops.where(finished, ranked, 2 * NEG_INF), axis=1)
+        best_possible = ops.max(ops.where(finished, 2 * NEG_INF, scores / most_penalized), axis=1)
+        undecided = ops.any(best_possible > best_finished)
+        return ops.logical_and(i < max_length, undecided)
 
     def body(i, tokens, state, scores, lengths, finished, ids):
         logits, state = step_fn(tokens, state, context)
@@ -263,7 +273,8 @@ def decoding_function(model, *, max_length, beam_size=1, length_penalty=0.0, sta
 
         encoder_input = inference_models[0].inputs[0]
         spec = tf.TensorSpec((None,) + tuple(encoder_input.shape[1:]), encoder_input.dtype)
-        return tf.function(run, input_signature=[spec])  # one trace for every batch and length
+        # One trace for every batch and length; ops.while_loop needs no AutoGraph.
+        return tf.function(run, input_signature=[spec], autograph=False)
     return run
 
 
