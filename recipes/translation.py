@@ -60,8 +60,8 @@ def build_parser():
 
 
 def load_path(path):
-    """`source<TAB>target` lines (one file); for line-aligned files give a
-    folder with `train.SRC`/`train.TGT`-style names and use a named set."""
+    """`source<TAB>target` lines: one file (split 80/10/10 with the seed) or a
+    folder of files named for their split (`train.tsv`, `dev.tsv`, `test.tsv`)."""
     return formats.load_tsv_pairs(path)
 
 
@@ -246,8 +246,7 @@ def main(argv=None):
                                       length_penalty=args.length_penalty)
         seconds = time.perf_counter() - started
         hypotheses = _texts(target_encoder, outputs[name])
-        scores = sacrebleu_score(hypotheses, references)
-        metrics[f"bleu_{name}"] = scores["bleu"] if isinstance(scores, dict) else float(scores)
+        metrics[f"bleu_{name}"] = sacrebleu_score(hypotheses, references)
         metrics[f"{name}_sentences_per_second"] = len(test_sources) / seconds
         if name == "beam":
             translations = hypotheses
