@@ -137,13 +137,10 @@ def caption_ids(model, inputs, *, max_length, beam_size, length_penalty):
 
 
 def to_text(encoder, rows):
-    from rnnzoo.exporting.text_serving import ids_to_text
+    """Generated id rows -> captions (Python strings)."""
+    from rnnzoo.exporting.text_serving import rows_to_text
 
-    width = max(1, max(len(r) for r in rows))
-    ids = np.zeros((len(rows), width), "int32")
-    for i, row in enumerate(rows):
-        ids[i, :len(row)] = row
-    return [t.decode("utf-8") for t in ids_to_text(encoder, ids).numpy()]
+    return rows_to_text(encoder, rows)
 
 
 def score(references, hypotheses):

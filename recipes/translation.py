@@ -116,9 +116,9 @@ def close_punctuation(text):
 
 def ids_to_text(target_encoder, ids):
     """`(batch, steps)` target ids -> detokenized strings (graph ops)."""
-    from rnnzoo.exporting.text_serving import ids_to_text as to_text
+    from rnnzoo.exporting import text_serving
 
-    return to_text(target_encoder, ids, postprocess=close_punctuation)
+    return text_serving.ids_to_text(target_encoder, ids, postprocess=close_punctuation)
 
 
 def _pad(rows):
@@ -140,12 +140,11 @@ def translate_ids(model, sources, *, max_length, beam_size, length_penalty):
     return results
 
 
-def _texts(target_encoder, id_rows):
-    width = max(len(r) for r in id_rows)
-    ids = np.zeros((len(id_rows), max(width, 1)), "int32")
-    for i, row in enumerate(id_rows):
-        ids[i, :len(row)] = row
-    return [t.decode("utf-8") for t in ids_to_text(target_encoder, ids).numpy()]
+def to_text(target_encoder, id_rows):
+    """Generated id rows -> translations (Python strings)."""
+    from rnnzoo.exporting.text_serving import rows_to_text
+
+    return rows_to_text(target_encoder, id_rows, postprocess=close_punctuation)
 
 
 def serving_function(model, source_encoder, target_encoder, *, max_length, beam_size, length_penalty):
@@ -245,7 +244,7 @@ def main(argv=None):
         outputs[name] = translate_ids(model, test_sources, max_length=max_length, beam_size=beam_size,
                                       length_penalty=args.length_penalty)
         seconds = time.perf_counter() - started
-        hypotheses = _texts(target_encoder, outputs[name])
+        hypotheses = to_text(target_encoder, outputs[name])
         metrics[f"bleu_{name}"] = sacrebleu_score(hypotheses, references)
         metrics[f"{name}_sentences_per_second"] = len(test_sources) / seconds
         if name == "beam":

@@ -263,7 +263,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
     texts = ["the big dogs see a small cat near the house .", "a bird likes the tree .", "", "zzz"]
     sources = [row or [1] for row in encoders[0].encode_to_lists(texts)]
     decoding = report["extra"]["decoding"]
-    expected = translation._texts(encoders[1], translation.translate_ids(model, sources, **decoding))
+    expected = translation.to_text(encoders[1], translation.translate_ids(model, sources, **decoding))
     (tmp_path / "texts.txt").write_text("\n".join(t or " " for t in texts), encoding="utf-8")
     result = subprocess.run([sys.executable, "-c", FRESH_TRANSLATE, os.path.join(folder, "saved_model"),
                              str(tmp_path / "texts.txt")], capture_output=True, text=True, timeout=300,

@@ -56,6 +56,17 @@ def ids_to_text(encoder, ids, postprocess=None):
     return text if postprocess is None else postprocess(text)
 
 
+def rows_to_text(encoder, rows, postprocess=None):
+    """Generated id rows of any lengths (NumPy or lists) -> Python strings,
+    through the same graph ops as `ids_to_text` (so they match a SavedModel)."""
+    import numpy as np
+
+    ids = np.zeros((len(rows), max([1] + [len(r) for r in rows])), "int32")
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = row
+    return [t.decode("utf-8") for t in ids_to_text(encoder, ids, postprocess).numpy()]
+
+
 def load_signature(folder):
     """The `serving_default` signature of a SavedModel folder."""
     if not os.path.isdir(folder):
