@@ -65,6 +65,9 @@ def build_parser():
     group.add_argument("--cnn-filters", type=int, nargs="+", default=(32, 64, 128))
     group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
                        help="attention over the CNN feature map (cnn encoder only)")
+    group.add_argument("--augment", type=float, nargs=3, default=(0.05, 0.1, 0.02),
+                       metavar=("TRANSLATION", "ZOOM", "ROTATION"),
+                       help="random image translation, zoom and rotation while training (cnn encoder; 0 0 0: none)")
     group.add_argument("--beam-size", type=int, default=3)
     group.add_argument("--length-penalty", type=float, default=0.0)
     return parser
@@ -204,8 +207,10 @@ def main(argv=None):
         inputs = {split: features.predict(x, batch_size=64, verbose=0) for split, x in inputs.items()}
         print(f"{args.image_encoder} features: {inputs['train'].shape[1]} per image")
     key = "image" if inputs["train"].ndim == 4 else "features"
+    augmentation = {k: v for k, v in zip(("translation", "zoom", "rotation"), args.augment) if v}
     model_options = dict(image_shape=list(image_shape), cnn_filters=list(args.cnn_filters),
-                         attention=None if args.attention == "none" else args.attention)
+                         attention=None if args.attention == "none" else args.attention,
+                         image_augmentation=augmentation or None)
     if key == "features":
         model_options = dict(input_dim=int(inputs["train"].shape[1]))
 

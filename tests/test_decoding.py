@@ -245,3 +245,16 @@ def test_sampling_schedules_grow_from_zero_to_the_maximum():
     assert sampling_probability("linear", 9, 10, 0.25) == pytest.approx(0.25)
     with pytest.raises(ValueError, match="schedule"):
         sampling_probability("cosine", 0, 10, 0.25)
+
+
+def test_image_augmentation_acts_only_in_training(tmp_path):
+    model = rnnzoo.build_model("one_to_many", image_shape=(16, 32, 1), vocab_size=10, cnn_filters=[4], units=8,
+                               image_augmentation={"translation": 0.1, "zoom": 0.1, "rotation": 0.02})
+    inputs = {"image": np.random.default_rng(0).random((2, 16, 32, 1)).astype("float32"),
+              "decoder_tokens": np.array([[START_ID, 4, 5]] * 2, "int32")}
+    served = keras.ops.convert_to_numpy(model(inputs))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(inputs)), served)
+    assert np.abs(keras.ops.convert_to_numpy(model(inputs, training=True)) - served).max() > 1e-4
+    helpers.run_save_load_test(model, tmp_path)
+    with pytest.raises(ValueError, match="image_augmentation"):
+        rnnzoo.build_model("one_to_many", image_shape=(8, 8, 1), vocab_size=10, image_augmentation={"shear": 0.1})

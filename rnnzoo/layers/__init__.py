@@ -3,7 +3,8 @@
 from rnnzoo.layers.character_encoder import CharacterEncoder
 from rnnzoo.layers.conv_front_end import ConvFrontEnd
 from rnnzoo.layers.crf import CRF
+from rnnzoo.layers.image_augmentation import ImageAugmentation
 from rnnzoo.layers.padding_mask import PaddingMask
 from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 
-__all__ = ["CRF", "CharacterEncoder", "ConvFrontEnd", "PaddingMask", "ScheduledSampling"]
+__all__ = ["CRF", "CharacterEncoder", "ConvFrontEnd", "ImageAugmentation", "PaddingMask", "ScheduledSampling"]

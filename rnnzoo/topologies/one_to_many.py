@@ -1,7 +1,7 @@
 import keras
 
 from rnnzoo.data import PAD_ID
-from rnnzoo.layers import PaddingMask
+from rnnzoo.layers import ImageAugmentation, PaddingMask
 from rnnzoo.topologies.base import constructor_arguments
 from rnnzoo.topologies.blocks import check_positive_int, check_recurrent_arguments
 from rnnzoo.topologies.decoder import (
@@ -27,6 +27,11 @@ class OneToMany(SequenceGenerator):
     (the CNN's pooled features for images). With `attention` (images only),
     each decoder step also attends over the CNN feature map (Show, Attend and
     Tell). There is no recurrent encoder, so `bidirectional` must stay False.
+
+    `image_augmentation`, e.g. `{"translation": 0.1, "zoom": 0.1, "rotation":
+    0.02}` (fractions of the image size, and of a full turn), puts Keras'
+    random translation / zoom / rotation layers before the CNN
+    (`rnnzoo.layers.ImageAugmentation`); they act only in training.
     """
 
     def __init__(
@@ -35,6 +40,7 @@ class OneToMany(SequenceGenerator):
         input_dim=None,
         image_shape=None,
         cnn_filters=(32, 64),
+        image_augmentation=None,
         cell="lstm",
         units=128,
         num_layers=1,
@@ -85,6 +91,13 @@ class OneToMany(SequenceGenerator):
             )
         for filters in cnn_filters:
             check_positive_int("cnn_filters", filters)
+        augmentation = dict(image_augmentation or {})
+        unknown = sorted(set(augmentation) - {"translation", "zoom", "rotation"})
+        if unknown or not all(isinstance(v, (int, float)) and 0 <= v < 1 for v in augmentation.values()):
+            raise ValueError("`image_augmentation` takes `translation`, `zoom` and `rotation` factors in [0, 1), "
+                             f"got {image_augmentation!r}.")
+        if augmentation and image_shape is None:
+            raise ValueError("`image_augmentation` needs an image input (`image_shape`).")
 
         # === Layers ===
         decoder_layers = make_decoder_layers(
@@ -109,6 +122,8 @@ class OneToMany(SequenceGenerator):
         else:
             source = keras.Input(tuple(image_shape), name="image")
             feature_map = source
+            if augmentation:
+                feature_map = ImageAugmentation(**augmentation, name="image_augmentation")(feature_map)
             for index, filters in enumerate(cnn_filters):
                 feature_map = keras.layers.Conv2D(
                     filters, 3, padding="same", activation="relu", name=f"image_conv_{index}"
