@@ -65,9 +65,11 @@ def build_parser():
     group.add_argument("--cnn-filters", type=int, nargs="+", default=(32, 64, 128))
     group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
                        help="attention over the CNN feature map (cnn encoder only)")
-    group.add_argument("--augment", type=float, nargs=3, default=(0.05, 0.1, 0.02),
+    group.add_argument("--augment", type=float, nargs=3, default=(0.0, 0.0, 0.0),
                        metavar=("TRANSLATION", "ZOOM", "ROTATION"),
-                       help="random image translation, zoom and rotation while training (cnn encoder; 0 0 0: none)")
+                       help="random image translation, zoom and rotation while training (cnn encoder), "
+                            "e.g. 0.05 0.1 0.02; off by default: on the built-in digit strips it lowered "
+                            "validation accuracy")
     group.add_argument("--beam-size", type=int, default=3)
     group.add_argument("--length-penalty", type=float, default=0.0)
     return parser
