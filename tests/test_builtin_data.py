@@ -86,8 +86,10 @@ def test_digit_strips_use_disjoint_digit_images_per_split():
 
 
 def test_shape_scene_captions_match_the_pixels():
-    for scene in data.load_builtin("shapes", "test", size=40):
-        words = scene.captions[0].split()
+    scenes = data.load_builtin("shapes", "test", size=40)
+    assert all(len(scene.captions) == 2 for scene in scenes)  # both orders of the two objects
+    for scene, caption in [(scene, caption) for scene in scenes for caption in scene.captions]:
+        words = caption.split()
         relation = " ".join(words[4:6]) if words[5] == "of" else words[4]
         first_colour = builtin_images.COLOURS[words[2]]
         second_colour = builtin_images.COLOURS[words[-2]]
@@ -100,7 +102,7 @@ def test_shape_scene_captions_match_the_pixels():
             continue
         (y1, x1), (y2, x2) = centre(first_colour), centre(second_colour)
         expected = {"left of": x1 < x2, "right of": x1 > x2, "above": y1 < y2, "below": y1 > y2}
-        assert expected[relation], scene.captions[0]
+        assert expected[relation], caption
 
 
 def test_character_corpus_size_and_alphabet():

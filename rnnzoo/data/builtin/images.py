@@ -6,7 +6,8 @@
   only that split's scans, so no test digit image is seen in training.
 - Shape scenes: two coloured shapes on a black canvas, captioned with
   colour, size, shape and their relation: "a large red circle left of a
-  small blue square".
+  small blue square", with the equivalent "a small blue square right of a
+  large red circle" as a second reference.
 """
 
 import numpy as np
@@ -53,6 +54,7 @@ COLOURS = {"red": (1.0, 0.1, 0.1), "green": (0.1, 0.9, 0.2), "blue": (0.2, 0.3, 
 SHAPES = ("circle", "square", "triangle")
 SIZES = {"small": 3, "large": 6}
 RELATIONS = ("left of", "right of", "above", "below")
+INVERSE = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}
 
 
 def _draw(canvas, shape, colour, radius, cy, cx):
@@ -87,6 +89,8 @@ def shape_scenes(split="train", size=None, image_size=32, seed=0):
             across = rng.integers(radius + 1, image_size - radius - 1)
             cy, cx = (across, along) if relation in ("left of", "right of") else (along, across)
             _draw(canvas, shape, colour, radius, cy, cx)
-        caption = f"a {' '.join(objects[0])} {relation} a {' '.join(objects[1])}"
-        examples.append(CaptionedImage(canvas, [caption]))
+        first, second = (" ".join(o) for o in objects)
+        # Both orders describe the scene ("A left of B" is "B right of A"): give both references.
+        captions = [f"a {first} {relation} a {second}", f"a {second} {INVERSE[relation]} a {first}"]
+        examples.append(CaptionedImage(canvas, captions))
     return examples
