@@ -71,7 +71,7 @@ def test_reference_gru_differs_from_reset_before():
 
 def test_list_cells_and_pattern():
     assert {"simple", "lstm", "gru"} <= set(rnnzoo.list_cells())
-    assert rnnzoo.list_cells("*ru") == ["gru"]
+    assert rnnzoo.list_cells("*gru") == ["gru", "min_gru"]
 
 
 def test_unknown_cell_lists_close_matches():

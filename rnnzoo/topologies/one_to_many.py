@@ -106,10 +106,10 @@ class OneToMany(SequenceGenerator):
             attention=attention, attention_units=attention_units,
             output_activation=output_activation, cell_options=cell_options,
         )
-        state_projections = [
+        state_projections = [  # one per state, sized as the layer's (a QRNN's second state is wider)
             [
-                keras.layers.Dense(units, activation="tanh", name=f"initial_state_{i}_{k}")
-                for k in range(spec.num_states)
+                keras.layers.Dense(size, activation="tanh", name=f"initial_state_{i}_{k}")
+                for k, size in enumerate(decoder_layers[f"decoder_rnn_{i}"].state_size)
             ]
             for i in range(num_layers)
         ]

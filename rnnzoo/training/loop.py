@@ -59,6 +59,14 @@ def reseed(model, seed):
         variable.assign(np.array([(seed * 7919 + index) % 2**31, 0], dtype=variable.dtype))
 
 
+def decay_learning_rate(model, factor, log=print):
+    """Multiply `model.optimizer`'s learning rate (a float variable) by `factor`."""
+    rate = model.optimizer.learning_rate
+    new_rate = float(keras.ops.convert_to_numpy(rate)) * factor
+    rate.assign(new_rate)
+    log(f"learning rate -> {new_rate:.3g}")
+
+
 def new_state():
     return {"epoch": 0, "best": None, "best_epoch": None, "wait": 0, "history": {},
             "finished": False, "stopped_early": False, "seconds": 0.0}
@@ -70,7 +78,7 @@ def _improved(value, best, mode):
 
 def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="val_loss", mode="min",
         seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print,
-        distribution=None, callbacks=()):
+        distribution=None, callbacks=(), lr_decay=1.0):
     """Train `model` in `run` (a `RunFolder`); returns `(best_model, state)`.
 
     Args:
@@ -81,6 +89,10 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         validate: optional `model -> {name: value}`, scores added to the
             epoch's logs (e.g. a span F1 that needs decoding).
         patience: epochs without improvement before stopping.
+        lr_decay: multiply the optimizer's learning rate by this after each
+            epoch without improvement (1.0: never). The rate is an optimizer
+            variable, so the checkpoint keeps it and a resumed run goes on
+            with the decayed rate.
         callbacks: more Keras callbacks for every epoch's `fit` (e.g. a
             stateful model's state resets).
         distribution: the `training.distribution.Distribution` the model
@@ -133,6 +145,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             state.update(best=logs[monitor], best_epoch=epoch + 1, wait=0)
         else:
             state["wait"] += 1
+            if lr_decay < 1.0 and state["wait"] < patience:
+                decay_learning_rate(model, lr_decay, log)
         save_model(model, run.checkpoint_path)
         state["epoch"] = epoch + 1
         run.save_state(state)  # last, so the state never points at a missing checkpoint

@@ -28,6 +28,13 @@ def _rate(text):
     return value
 
 
+def _decay(text):
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
 def recipe_parser(prog, description, **defaults):
     """An `argparse.ArgumentParser` with the shared options; `defaults`
     override their default values (e.g. `units=256`)."""
@@ -60,6 +67,9 @@ def recipe_parser(prog, description, **defaults):
                           help="clip gradients to this global norm")
     training.add_argument("--patience", type=_positive_int, default=3,
                           help="stop after this many epochs without a better validation score")
+    training.add_argument("--lr-decay", type=_decay, default=1.0,
+                          help="multiply the learning rate by this after each epoch without a better validation "
+                               "score (1: never)")
     training.add_argument("--seed", type=int, default=0)
     training.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=True,
                           help="TensorFlow op determinism: the same seed and data give the same metrics "

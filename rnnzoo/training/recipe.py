@@ -92,7 +92,7 @@ def train(model, train_batches, validation_batches, run, args, **kwargs):
     steps = SMOKE_STEPS if args.smoke else None
     return fit(model, train_batches, validation_batches, run, epochs=args.epochs, patience=args.patience,
                seed=args.seed, steps_per_epoch=steps, validation_steps=steps, verbose=args.verbose,
-               distribution=distribution(args), **kwargs)
+               distribution=distribution(args), lr_decay=getattr(args, "lr_decay", 1.0), **kwargs)
 
 
 def export_tflite(run, args, model, examples, metric, **options):

@@ -1,0 +1,202 @@
+"""The base of the efficient cells: input projections for every step at once.
+
+In the efficient cells (IndRNN, SRU, QRNN, minGRU, minLSTM, and the input
+half of the layer-normalized LSTM) the terms that depend on the inputs do
+not depend on the state. `ProjectedRNN` computes them for the whole sequence
+in one matrix multiply (or one convolution over time). Only the cheap
+state-dependent part then runs step by step (`ProjectedCell.step`). A cell
+with a *linear* recurrence, `h_t = a_t * h_{t-1} + b_t` (minGRU, minLSTM),
+skips the step loop altogether: `ProjectedRNN` solves it with a parallel
+associative scan over blocks of time (`linear_recurrence`), so only
+T / 64 steps run one after another instead of T.
+
+Semantics are Keras' `keras.layers.RNN`: masks (a masked step keeps the
+state; its output repeats the previous one, or is zero with
+`zero_output_for_mask`), `go_backwards`, `initial_state`, `stateful`,
+`return_sequences`, `return_state`. The cell also keeps the one-step
+contract `cell(inputs_t, states) -> (output_t, new_states)`, so streaming
+models and hand-stepped decoders use it unchanged.
+
+A new efficient cell subclasses `ProjectedCell`: `build` its weights,
+`project(sequence, states)` (the state-free terms for every step),
+`step(projected_t, states)`, and for a linear recurrence
+`coefficients(projected) -> (a, b)`.
+"""
+
+import keras
+from keras import ops
+from keras.src import backend as keras_backend  # the loop keras.layers.RNN itself runs
+
+
+class ProjectedCell(keras.layers.Layer):
+    """A recurrent cell whose input terms are computed for all steps at once.
+
+    Args:
+        units: the state and output size.
+        dropout: rate of input dropout; one mask per sequence, shared by
+            every step (as Keras' recurrent layers do).
+        seed: seed of the dropout masks.
+    """
+
+    linear_recurrence = False  # True: `coefficients` gives h_t = a_t h_{t-1} + b_t
+    mixes_time = False  # True: `project` looks at earlier steps (a convolution)
+
+    def __init__(self, units, dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units < 1:
+            raise ValueError(f"{type(self).__name__}: `units` must be a positive integer, got {units!r}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"{type(self).__name__}: `dropout` must be in [0, 1), got {dropout!r}.")
+        self.units = units
+        self.dropout = float(dropout)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed) if dropout else None
+        self.state_size = units
+        self.output_size = units
+
+    def project(self, sequence, states):
+        """`(batch, time, input_dim)` -> `(batch, time, projected)`."""
+        raise NotImplementedError
+
+    def step(self, projected, states):
+        """One step from its projected inputs: `(output, new_states)`."""
+        raise NotImplementedError
+
+    def coefficients(self, projected):
+        """For a linear recurrence: `(a, b)` with h_t = a_t h_{t-1} + b_t."""
+        raise NotImplementedError
+
+    def drop_inputs(self, sequence, training):
+        """Input dropout: one mask per sequence `(batch, time, features)`, or
+        per step `(batch, features)`."""
+        if not (training and self.dropout):
+            return sequence
+        ones = ops.ones_like(sequence[:, :1] if len(sequence.shape) == 3 else sequence)
+        keep = keras.random.dropout(ones, self.dropout, seed=self.seed_generator)
+        return sequence * keep
+
+    def call(self, inputs, states, training=False):
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        inputs = self.drop_inputs(inputs, training)
+        projected = self.project(ops.expand_dims(inputs, 1), states)[:, 0]
+        return self.step(projected, states)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "dropout": self.dropout, "seed": self.seed}
+
+
+SCAN_CHUNK = 64  # steps per block of the parallel scan
+
+
+def _scan_within_blocks(a, b, chunk):
+    """Inclusive scan along axis 2 (static length `chunk`) by recursive
+    doubling (Hillis & Steele 1986): after the pass with offset d, entry t
+    composes steps t-2d+1..t. log2(chunk) passes of a few whole-tensor ops
+    each, which traces far smaller graphs than `keras.ops.associative_scan`."""
+    offset = 1
+    while offset < chunk:
+        shift = [[0, 0], [0, 0], [offset, 0], [0, 0]]
+        earlier_a = ops.pad(a[:, :, :-offset], shift, constant_values=1.0)
+        earlier_b = ops.pad(b[:, :, :-offset], shift)
+        a, b = earlier_a * a, a * earlier_b + b
+        offset *= 2
+    return a, b
+
+
+def linear_recurrence(a, b, initial, chunk=SCAN_CHUNK):
+    """h_t = a_t * h_{t-1} + b_t for every t, from `(batch, time, units)`
+    coefficients and `initial` h_0 `(batch, units)`; returns h `(batch,
+    time, units)`.
+
+    The pairs (a_t, b_t) compose associatively: (a1, b1) then (a2, b2) is
+    (a1 a2, a2 b1 + b2), and the composition of steps 1..t maps h_0 to h_t.
+    The time axis is cut into blocks of `chunk` steps (padded with the
+    identity (1, 0)); a parallel associative scan runs inside every block
+    at once, and a short loop over the blocks carries h from one to
+    the next. Work stays linear in the length, and the sequential part is
+    `time / chunk` steps."""
+    shape = ops.shape(a)
+    batch, steps, units = shape[0], shape[1], shape[2]
+    padding = (-steps) % chunk
+    a = ops.pad(a, [[0, 0], [0, padding], [0, 0]], constant_values=1.0)
+    b = ops.pad(b, [[0, 0], [0, padding], [0, 0]])
+    blocks = (steps + padding) // chunk
+    a = ops.reshape(a, (batch, blocks, chunk, units))
+    b = ops.reshape(b, (batch, blocks, chunk, units))
+    within_a, within_b = _scan_within_blocks(a, b, chunk)
+
+    def carry(h, block):
+        block_a, block_b = block
+        return block_a * h + block_b, h
+
+    block_ends = (ops.transpose(within_a[:, :, -1], (1, 0, 2)), ops.transpose(within_b[:, :, -1], (1, 0, 2)))
+    _, starts = ops.scan(carry, initial, block_ends)  # h before each block
+    states = within_a * ops.expand_dims(ops.transpose(starts, (1, 0, 2)), 2) + within_b
+    return ops.reshape(states, (batch, blocks * chunk, units))[:, :steps]
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class ProjectedRNN(keras.layers.RNN):
+    """`keras.layers.RNN` over a `ProjectedCell`: projects every step at once,
+    then loops over the state-dependent part only, or scans it in parallel
+    when the recurrence is linear (`parallel_scan=False` forces the loop)."""
+
+    def __init__(self, cell, parallel_scan=True, **kwargs):
+        if not isinstance(cell, ProjectedCell):
+            raise ValueError(f"ProjectedRNN: `cell` must be a rnnzoo ProjectedCell, got {type(cell).__name__}.")
+        super().__init__(cell, **kwargs)
+        self.parallel_scan = bool(parallel_scan)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        sequences = cell.drop_inputs(sequences, training)
+        if mask is not None:  # what a masked step holds never reaches a later step
+            sequences = sequences * ops.cast(ops.expand_dims(mask, -1), sequences.dtype)
+        if self.go_backwards and cell.mixes_time:  # a convolution reads the steps in processing order
+            projected = ops.flip(cell.project(ops.flip(sequences, 1), initial_state), 1)
+        else:
+            projected = cell.project(sequences, initial_state)
+        if cell.linear_recurrence and self.parallel_scan and not self.unroll:
+            return self._scan(projected, initial_state, mask)
+        return keras_backend.rnn(
+            cell.step, projected, initial_state, go_backwards=self.go_backwards, mask=mask, unroll=self.unroll,
+            input_length=sequences.shape[1], zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )
+
+    def _scan(self, projected, initial_state, mask):
+        """h_t = a_t h_{t-1} + b_t for all t (`linear_recurrence`); a masked
+        step is the identity (1, 0). The outputs follow `backend.rnn`: processing
+        order, a masked step repeats the previous output (zeros before the
+        first real step, or always with `zero_output_for_mask`)."""
+        a, b = self.cell.coefficients(projected)
+        if mask is not None:
+            real = ops.expand_dims(ops.cast(mask, a.dtype), -1)
+            a = real * a + (1.0 - real)
+            b = real * b
+        if self.go_backwards:
+            a, b = ops.flip(a, 1), ops.flip(b, 1)
+        states = linear_recurrence(a, b, initial_state[0])
+        outputs = states
+        if mask is not None:
+            real = ops.cast(mask, states.dtype)
+            if self.go_backwards:
+                real = ops.flip(real, 1)
+            if self.zero_output_for_mask:
+                outputs = states * ops.expand_dims(real, -1)
+            else:  # zeros until the first real step, then the state (which a masked step keeps)
+                outputs = states * ops.expand_dims(ops.cast(ops.cumsum(real, axis=1) > 0, states.dtype), -1)
+        return outputs[:, -1], outputs, [states[:, -1]]
+
+    def get_config(self):
+        return {**super().get_config(), "parallel_scan": self.parallel_scan}
+
+
+def projected_layer(cell_name, cell, recurrent_dropout=0.0, **options):
+    """The registered factories' common end: `ProjectedRNN(cell, **options)`.
+    These cells have no recurrent matrix to drop out, so a nonzero
+    `recurrent_dropout` is refused rather than ignored."""
+    if recurrent_dropout:
+        raise ValueError(f"cell {cell_name!r}: `recurrent_dropout` is not supported (got {recurrent_dropout}); "
+                         "use `dropout`, which drops the inputs.")
+    return ProjectedRNN(cell, **options)

@@ -1,0 +1,165 @@
+"""The efficient cells (IndRNN, SRU, QRNN, minGRU, minLSTM, layer-normalized
+LSTM) against their papers' equations (the NumPy oracle), the parallel scan
+against the step loop, the one-step contract, and every topology."""
+
+import keras
+import numpy as np
+import pytest
+
+import helpers
+import reference_cells
+import rnnzoo
+from rnnzoo.cells import ProjectedRNN, get_cell
+
+UNITS, INPUT_DIM, STEPS, BATCH = 5, 3, 9, 3
+EFFICIENT = ["indrnn", "sru", "qrnn", "min_gru", "min_lstm", "layer_norm_lstm"]
+# Right-padded lengths 9, 6 and 2, the layout every recipe feeds.
+MASK = np.arange(STEPS)[None, :] < np.array([[9], [6], [2]])
+
+
+def _layer(name, **options):
+    layer = get_cell(name).build(UNITS, return_sequences=True, return_state=True, **options)
+    layer.build((None, None, INPUT_DIM))
+    rng = np.random.default_rng(len(name))
+    layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+    return layer
+
+
+def _inputs(seed=0):
+    return np.random.default_rng(seed).normal(size=(BATCH, STEPS, INPUT_DIM)).astype("float32")
+
+
+def _numpy(tensors):
+    return [keras.ops.convert_to_numpy(t) for t in tensors]
+
+
+@pytest.mark.parametrize("name, reference, options", [
+    ("indrnn", reference_cells.indrnn, {}),
+    ("indrnn", reference_cells.indrnn, {"activation": "tanh"}),
+    ("sru", reference_cells.sru, {}),  # 3 inputs, 5 units: the highway is projected
+    ("min_gru", reference_cells.min_gru, {}),
+    ("min_lstm", reference_cells.min_lstm, {}),
+    ("layer_norm_lstm", reference_cells.layer_norm_lstm, {}),
+])
+def test_cell_matches_its_papers_equations(name, reference, options):
+    layer = _layer(name, **options)
+    sequence, *states = _numpy(layer(_inputs()))
+    expected_sequence, expected_states = reference(_inputs(), *layer.get_weights(), **options)
+    np.testing.assert_allclose(sequence, expected_sequence, atol=2e-5)
+    expected_states = expected_states if isinstance(expected_states, tuple) else (expected_states,)
+    for state, expected in zip(states, expected_states):
+        np.testing.assert_allclose(state, expected, atol=2e-5)
+
+
+def test_sru_highway_is_the_input_itself_when_sizes_match():
+    layer = get_cell("sru").build(INPUT_DIM, return_sequences=True, return_state=False)
+    layer.build((None, None, INPUT_DIM))
+    assert layer.cell.kernel.shape == (INPUT_DIM, 3 * INPUT_DIM)
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
+    expected, _ = reference_cells.sru(_inputs(), *layer.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(_inputs())), expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("window", [2, 3])
+def test_qrnn_matches_the_convolution(window):
+    layer = _layer("qrnn", window=window)
+    sequence, c, _ = _numpy(layer(_inputs()))
+    kernel, bias = layer.get_weights()
+    expected_sequence, expected_c = reference_cells.qrnn(_inputs(), kernel, bias, window)
+    np.testing.assert_allclose(sequence, expected_sequence, atol=2e-5)
+    np.testing.assert_allclose(c, expected_c, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", ["min_gru", "min_lstm"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_mask):
+    """With masks, both directions and an initial state, the scan gives what
+    Keras' own recurrent loop gives, outputs and final state."""
+    scan = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    config = {**scan.get_config(), "parallel_scan": False}
+    loop = ProjectedRNN.from_config(config)
+    loop.build((None, None, INPUT_DIM))
+    loop.set_weights(scan.get_weights())
+    initial = np.random.default_rng(5).normal(size=(BATCH, UNITS)).astype("float32")
+    for mask in (None, MASK):
+        got = _numpy(scan(_inputs(), mask=mask, initial_state=[initial]))
+        expected = _numpy(loop(_inputs(), mask=mask, initial_state=[initial]))
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", EFFICIENT)
+def test_stepping_the_cell_equals_the_whole_sequence(name):
+    """The cell contract (one step at a time, as streaming models and
+    hand-stepped decoders use it) gives the sequence layer's outputs and
+    states, and a masked step keeps the state."""
+    layer = _layer(name)
+    sequence, *final_states = _numpy(layer(_inputs(), mask=MASK))
+    states = [np.zeros((BATCH, size), "float32") for size in layer.state_size]
+    for t in range(STEPS):
+        output, new_states = layer.cell(_inputs()[:, t], states)
+        real = MASK[:, t:t + 1]
+        states = [np.where(real, keras.ops.convert_to_numpy(new), old) for new, old in zip(new_states, states)]
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(output)[real[:, 0]], sequence[real[:, 0], t],
+                                   atol=2e-5)
+    for state, expected in zip(states, final_states):
+        np.testing.assert_allclose(state, expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", EFFICIENT)
+def test_efficient_cell_in_every_topology(name, tmp_path):
+    """Shapes in every topology (the encoder-decoder with attention), save
+    and load, and a few training steps lower the loss."""
+    for topology in rnnzoo.list_topologies():
+        extra = {"attention": "luong"} if topology == "encoder_decoder" else {}
+        model = helpers.build_tiny(topology, cell=name, **extra)
+        helpers.run_output_shape_test(model, lengths=(1, 4))
+    helpers.run_save_load_test(model, tmp_path)
+    helpers.run_training_test(helpers.build_tiny("bidirectional", cell=name, dropout=0.2))
+
+
+@pytest.mark.parametrize("name", EFFICIENT)
+def test_recurrent_dropout_is_refused(name):
+    with pytest.raises(ValueError, match=f"cell '{name}': `recurrent_dropout` is not supported"):
+        get_cell(name).build(UNITS, return_sequences=False, return_state=False, recurrent_dropout=0.1)
+
+
+@pytest.mark.parametrize("name, options, message", [
+    ("qrnn", {"window": 1}, "`window` must be an integer >= 2"),
+    ("indrnn", {"activation": "sigmoid"}, "`activation` must be one of"),
+    ("indrnn", {"recurrent_max": 0}, "`recurrent_max` must be > 0"),
+    ("min_gru", {"dropout": 1.0}, r"`dropout` must be in \[0, 1\)"),
+])
+def test_bad_cell_options_are_named(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        get_cell(name).build(UNITS, return_sequences=False, return_state=False, **options)
+
+
+def test_indrnn_recurrent_max_clips_the_recurrent_weights():
+    model = helpers.build_tiny("many_to_one", cell="indrnn", cell_options={"recurrent_max": 0.5})
+    inputs = helpers.make_inputs(model, 6, batch_size=8)
+    targets = helpers.make_targets(model, model(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(50.0))
+    model.fit(inputs, targets, epochs=2, verbose=0)
+    weights = [w for w in model.weights if "recurrent_weight" in w.path]
+    assert weights and all(np.abs(keras.ops.convert_to_numpy(w)).max() <= 0.5 + 1e-6 for w in weights)
+
+
+@pytest.mark.parametrize("steps, chunk", [(150, 8), (150, 64), (64, 64), (1, 4)])
+def test_linear_recurrence_across_blocks(steps, chunk):
+    """The blocked scan (blocks of `chunk` steps, padded, carried from block
+    to block) gives h_t = a_t h_{t-1} + b_t as the plain loop does."""
+    from rnnzoo.cells.projected import linear_recurrence
+
+    rng = np.random.default_rng(steps)
+    a = rng.uniform(0.5, 1.0, size=(2, steps, 3)).astype("float32")
+    b = rng.normal(size=(2, steps, 3)).astype("float32")
+    initial = rng.normal(size=(2, 3)).astype("float32")
+    h, expected = initial, []
+    for t in range(steps):
+        h = a[:, t] * h + b[:, t]
+        expected.append(h)
+    got = keras.ops.convert_to_numpy(linear_recurrence(a, b, initial, chunk=chunk))
+    np.testing.assert_allclose(got, np.stack(expected, 1), rtol=1e-5, atol=1e-5)
