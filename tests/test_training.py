@@ -94,6 +94,29 @@ def test_fit_stops_early_and_keeps_the_best_model(tmp_path):
     assert state["stopped_early"] and state["epoch"] == 4 and state["best_epoch"] == 2 and state["best"] == 0.9
 
 
+def test_lr_decay_halves_the_rate_after_each_epoch_without_improvement_and_survives_resume(tmp_path):
+    x, y = _data(np.random.default_rng(1))
+    run = RunFolder.create("demo", _options(tmp_path))
+    scores = iter([0.5, 0.9, 0.7, 0.6])  # epochs 3 and 4 are no better
+    rates = []
+
+    def validate(model):
+        rates.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+        return {"val_score": next(scores)}
+
+    model = _model()
+    initial = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    fit(model, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=3, patience=5, monitor="val_score",
+        mode="max", verbose=0, validate=validate, log=lambda m: None, lr_decay=0.5)
+    assert rates == pytest.approx([initial, initial, initial])
+    state = run.load_state()
+    state["finished"] = False
+    run.save_state(state)
+    fit(None, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=4, patience=5, monitor="val_score",
+        mode="max", verbose=0, validate=validate, log=lambda m: None, lr_decay=0.5)
+    assert rates[3] == pytest.approx(initial / 2)  # decayed after epoch 3, kept in the checkpoint
+
+
 def _one_unfinished_epoch(tmp_path, seed):
     """A run folder after epoch 1 of more, as if the process had died."""
     x, y = _data(np.random.default_rng(seed))
