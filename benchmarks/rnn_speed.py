@@ -13,6 +13,11 @@ them alike) and the median round is reported, with its ratio to PyTorch.
 `--long`: length 1024, every registered cell (the efficient cells against
 the LSTM of the same hidden size), rnnzoo models only; ratios to the LSTM.
 
+`--candidates`: the LSTM layer alone (no embedding or head), Keras' own
+against two other CPU paths with the same weights, each checked to give the
+same outputs: TensorFlow's fused `BlockLSTMV2` kernel, and the input
+projection for all steps in one matrix multiply outside Keras' step loop.
+
 PyTorch (`pip install torch`) is optional; without it its rows are skipped
 with a message.
 """
@@ -101,10 +106,14 @@ def tokens_per_second(run, tokens_per_step, steps, seconds_floor):
     return tokens_per_step * count / (time.perf_counter() - started)
 
 
-def measure(timers, length, rounds, steps, batch=64, seconds_floor=2.0):
-    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds."""
+def measure(timers, length, rounds, steps, batch=64, seconds_floor=2.0, inputs=None):
+    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds.
+    Random token ids, or `inputs=(features, dtype)` random vectors."""
     rng = np.random.default_rng(0)
-    tokens = rng.integers(1, VOCAB, size=(batch, length)).astype("int32")
+    if inputs is None:
+        tokens = rng.integers(1, VOCAB, size=(batch, length)).astype("int32")
+    else:
+        tokens = rng.normal(size=(batch, length, inputs[0])).astype(inputs[1])
     labels = rng.integers(0, CLASSES, size=(batch,)).astype("int32")
     for timer in timers.values():  # warm-up: tracing, first allocations
         timer.train(tokens, labels)
@@ -128,6 +137,75 @@ def print_table(title, results, baseline):
     print(f"(ratios against {baseline})")
 
 
+class LayerTimer:
+    """Forward (inference) and forward + gradients (training) of one function
+    of the input sequence, compiled with `tf.function`."""
+
+    def __init__(self, function, variables):
+        import tensorflow as tf
+
+        self.forward = tf.function(function)
+
+        @tf.function
+        def gradients(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(function(x))
+            return tape.gradient(loss, variables)
+
+        self.gradients = gradients
+
+    def train(self, inputs, labels):
+        [g.numpy() for g in self.gradients(inputs)]
+
+    def infer(self, inputs):
+        self.forward(inputs).numpy()
+
+
+def lstm_candidates(length, batch=64):
+    """`{name: LayerTimer}` for Keras' LSTM and two other CPU paths, after
+    checking that all three give the same final output."""
+    import keras
+    import tensorflow as tf
+    from keras.src import backend as keras_backend
+
+    layer = keras.layers.LSTM(UNITS)
+    layer.build((None, None, EMBEDDING))
+    kernel, recurrent_kernel, bias = layer.cell.kernel, layer.cell.recurrent_kernel, layer.cell.bias
+
+    def fused(x):  # BlockLSTMV2 takes Keras' gate order (i, f, c, o) and [x, h] @ [kernel; recurrent_kernel]
+        zeros = tf.zeros([tf.shape(x)[0], UNITS])
+        no_peephole = tf.zeros([UNITS])
+        outputs = tf.raw_ops.BlockLSTMV2(
+            seq_len_max=tf.cast(tf.shape(x)[1], tf.int64), x=tf.transpose(x, [1, 0, 2]), cs_prev=zeros,
+            h_prev=zeros, w=tf.concat([kernel, recurrent_kernel], 0), wci=no_peephole, wcf=no_peephole,
+            wco=no_peephole, b=bias, cell_clip=-1.0, use_peephole=False)
+        return outputs[6][-1]
+
+    def projected(x):
+        inputs = tf.einsum("bte,eg->btg", x, kernel) + bias
+
+        def step(inputs_t, states):
+            h, c = states
+            i, f, g, o = tf.split(inputs_t + tf.matmul(h, recurrent_kernel), 4, axis=-1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+            return h, [h, c]
+
+        zeros = tf.zeros([tf.shape(x)[0], UNITS])
+        last, _, _ = keras_backend.rnn(step, inputs, [zeros, zeros], return_all_outputs=False)
+        return last
+
+    timers = {"keras LSTM layer": LayerTimer(layer, layer.trainable_variables),
+              "fused BlockLSTMV2": LayerTimer(fused, layer.trainable_variables),
+              "projection outside the loop": LayerTimer(projected, layer.trainable_variables)}
+    x = tf.random.normal((batch, length, EMBEDDING))
+    expected = layer(x).numpy()
+    for name, timer in timers.items():
+        difference = np.abs(timer.forward(x).numpy() - expected).max()
+        print(f"{name}: max |output - Keras LSTM| = {difference:.1e}")
+    return timers
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for TensorFlow and PyTorch")
@@ -135,6 +213,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="timed steps per model per round (at least 2 s)")
     parser.add_argument("--cells", nargs="*", default=["lstm", "gru"])
     parser.add_argument("--long", action="store_true", help="length 1024, every registered cell, rnnzoo only")
+    parser.add_argument("--candidates", action="store_true", help="other CPU paths for the LSTM layer alone")
     parser.add_argument("--length", type=int, default=None, help="override the sequence length")
     args = parser.parse_args(argv)
 
@@ -157,6 +236,11 @@ def main(argv=None):
         return results
 
     length = args.length or 100
+    if args.candidates:
+        results = measure(lstm_candidates(length), length, args.rounds, args.steps, inputs=(EMBEDDING, "float32"))
+        print_table(f"LSTM layer alone, batch 64, length {length}, input {EMBEDDING}, hidden {UNITS}", results,
+                    "keras LSTM layer")
+        return results
     try:
         import torch
     except ImportError:
