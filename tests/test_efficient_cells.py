@@ -167,3 +167,10 @@ def test_linear_recurrence_across_blocks(steps, chunk):
         expected.append(h)
     got = keras.ops.convert_to_numpy(linear_recurrence(a, b, initial, chunk=chunk))
     np.testing.assert_allclose(got, np.stack(expected, 1), rtol=1e-5, atol=1e-5)
+    if keras.backend.backend() == "tensorflow":  # traced with unknown batch and length, as recipes run it
+        import tensorflow as tf
+
+        spec = tf.TensorSpec((None, None, 3))
+        traced = tf.function(lambda a, b, h: linear_recurrence(a, b, h, chunk=chunk),
+                             input_signature=[spec, spec, tf.TensorSpec((None, 3))])
+        np.testing.assert_allclose(traced(a, b, initial).numpy(), np.stack(expected, 1), rtol=1e-5, atol=1e-5)

@@ -125,13 +125,14 @@ def linear_recurrence(a, b, initial, chunk=SCAN_CHUNK):
     b = ops.reshape(b, (batch, blocks, chunk, units))
     within_a, within_b = _scan_within_blocks(a, b, chunk)
 
-    def carry(h, block):
-        block_a, block_b = block
-        return block_a * h + block_b, h
+    def carry(block, states):  # -> (h before the block, [h after it])
+        block_a, block_b = ops.split(block, 2, axis=-1)
+        return states[0], [block_a * states[0] + block_b]
 
-    block_ends = (ops.transpose(within_a[:, :, -1], (1, 0, 2)), ops.transpose(within_b[:, :, -1], (1, 0, 2)))
-    _, starts = ops.scan(carry, initial, block_ends)  # h before each block
-    states = within_a * ops.expand_dims(ops.transpose(starts, (1, 0, 2)), 2) + within_b
+    # Keras' recurrent loop, which (unlike `ops.scan` on TensorFlow) takes an unknown number of blocks.
+    block_ends = ops.concatenate([within_a[:, :, -1], within_b[:, :, -1]], axis=-1)
+    _, starts, _ = keras_backend.rnn(carry, block_ends, [initial])
+    states = within_a * ops.expand_dims(starts, 2) + within_b
     return ops.reshape(states, (batch, blocks * chunk, units))[:, :steps]
 
 
