@@ -77,7 +77,7 @@ def test_qrnn_matches_the_convolution(window):
 def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_mask):
     """With masks, both directions and an initial state, the scan gives what
     Keras' own recurrent loop gives, outputs and final state."""
-    scan = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    scan = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask, parallel_scan=True)
     config = {**scan.get_config(), "parallel_scan": False}
     loop = ProjectedRNN.from_config(config)
     loop.build((None, None, INPUT_DIM))

@@ -4,6 +4,8 @@ Their gates read only the input, so the recurrence is linear in the state,
 h_t = a_t * h_{t-1} + b_t, and trains with a parallel scan over time
 (`ProjectedRNN`). The equations are the paper's sequential-mode ones
 (Algorithms 2 and 4); the scan computes the same values.
+`cell_options={"parallel_scan": True}` forces the scan (default "auto":
+the scan on GPU/TPU, the step loop on CPU, where it is faster).
 """
 
 import keras
@@ -69,14 +71,16 @@ class MinLSTMCell(_MinCell):
 
 
 @register_cell("min_gru", num_states=1)
-def min_gru(units, dropout=0.0, recurrent_dropout=0.0, kernel_initializer="glorot_uniform", **options):
+def min_gru(units, dropout=0.0, recurrent_dropout=0.0, kernel_initializer="glorot_uniform", parallel_scan="auto",
+        **options):
     """minGRU (Feng et al. 2024): input-only gates, parallel scan over time."""
     cell = MinGRUCell(units, dropout=dropout, kernel_initializer=kernel_initializer)
-    return projected_layer("min_gru", cell, recurrent_dropout, **options)
+    return projected_layer("min_gru", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)
 
 
 @register_cell("min_lstm", num_states=1)
-def min_lstm(units, dropout=0.0, recurrent_dropout=0.0, kernel_initializer="glorot_uniform", **options):
+def min_lstm(units, dropout=0.0, recurrent_dropout=0.0, kernel_initializer="glorot_uniform", parallel_scan="auto",
+        **options):
     """minLSTM (Feng et al. 2024): normalized input-only gates, parallel scan."""
     cell = MinLSTMCell(units, dropout=dropout, kernel_initializer=kernel_initializer)
-    return projected_layer("min_lstm", cell, recurrent_dropout, **options)
+    return projected_layer("min_lstm", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

@@ -6,9 +6,10 @@ not depend on the state. `ProjectedRNN` computes them for the whole sequence
 in one matrix multiply (or one convolution over time). Only the cheap
 state-dependent part then runs step by step (`ProjectedCell.step`). A cell
 with a *linear* recurrence, `h_t = a_t * h_{t-1} + b_t` (minGRU, minLSTM),
-skips the step loop altogether: `ProjectedRNN` solves it with a parallel
-associative scan over blocks of time (`linear_recurrence`), so only
-T / 64 steps run one after another instead of T.
+can skip the step loop altogether: `ProjectedRNN` solves it with a
+parallel associative scan over blocks of time (`linear_recurrence`), so only
+T / 64 steps run one after another instead of T. It does so on GPUs and
+TPUs; on a CPU the plain loop is faster (see `ProjectedRNN`).
 
 Semantics are Keras' `keras.layers.RNN`: masks (a masked step keeps the
 state; its output repeats the previous one, or is zero with
@@ -136,17 +137,37 @@ def linear_recurrence(a, b, initial, chunk=SCAN_CHUNK):
     return ops.reshape(states, (batch, blocks * chunk, units))[:, :steps]
 
 
+def _on_accelerator():
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    return False
+
+
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class ProjectedRNN(keras.layers.RNN):
     """`keras.layers.RNN` over a `ProjectedCell`: projects every step at once,
-    then loops over the state-dependent part only, or scans it in parallel
-    when the recurrence is linear (`parallel_scan=False` forces the loop)."""
+    then loops over the state-dependent part only, or, for a linear
+    recurrence, scans it in parallel.
 
-    def __init__(self, cell, parallel_scan=True, **kwargs):
+    `parallel_scan`: True, False, or "auto" (the default): the scan on a
+    GPU or TPU, the loop on a CPU, where the scan's extra work costs more
+    than its parallelism saves (minGRU, length 1024, 2 cores: the loop
+    trains 3x faster; `benchmarks/rnn_speed.py`)."""
+
+    def __init__(self, cell, parallel_scan="auto", **kwargs):
         if not isinstance(cell, ProjectedCell):
             raise ValueError(f"ProjectedRNN: `cell` must be a rnnzoo ProjectedCell, got {type(cell).__name__}.")
+        if parallel_scan not in (True, False, "auto"):
+            raise ValueError(f"ProjectedRNN: `parallel_scan` must be True, False or 'auto', got {parallel_scan!r}.")
         super().__init__(cell, **kwargs)
-        self.parallel_scan = bool(parallel_scan)
+        self.parallel_scan = parallel_scan
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
@@ -157,7 +178,8 @@ class ProjectedRNN(keras.layers.RNN):
             projected = ops.flip(cell.project(ops.flip(sequences, 1), initial_state), 1)
         else:
             projected = cell.project(sequences, initial_state)
-        if cell.linear_recurrence and self.parallel_scan and not self.unroll:
+        scan = self.parallel_scan is True or (self.parallel_scan == "auto" and _on_accelerator())
+        if cell.linear_recurrence and scan and not self.unroll:
             return self._scan(projected, initial_state, mask)
         return keras_backend.rnn(
             cell.step, projected, initial_state, go_backwards=self.go_backwards, mask=mask, unroll=self.unroll,
