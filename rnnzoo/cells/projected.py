@@ -40,7 +40,6 @@ class ProjectedCell(keras.layers.Layer):
     """
 
     linear_recurrence = False  # True: `coefficients` gives h_t = a_t h_{t-1} + b_t
-    mixes_time = False  # True: `project` looks at earlier steps (a convolution)
 
     def __init__(self, units, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -174,10 +173,7 @@ class ProjectedRNN(keras.layers.RNN):
         sequences = cell.drop_inputs(sequences, training)
         if mask is not None:  # what a masked step holds never reaches a later step
             sequences = sequences * ops.cast(ops.expand_dims(mask, -1), sequences.dtype)
-        if self.go_backwards and cell.mixes_time:  # a convolution reads the steps in processing order
-            projected = ops.flip(cell.project(ops.flip(sequences, 1), initial_state), 1)
-        else:
-            projected = cell.project(sequences, initial_state)
+        projected = cell.project(sequences, initial_state)
         scan = self.parallel_scan is True or (self.parallel_scan == "auto" and _on_accelerator())
         if cell.linear_recurrence and scan and not self.unroll:
             return self._scan(projected, initial_state, mask)
