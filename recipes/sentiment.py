@@ -38,6 +38,8 @@ def build_parser():
     group.add_argument("--min-frequency", type=int, default=1, help="rarer tokens become <unk>")
     group.add_argument("--embeddings", default=None,
                        help="pretrained word vectors in GloVe / word2vec text format (sets --embedding-dim)")
+    group.add_argument("--pooling", choices=("last", "max", "mean"), default="last",
+                       help="what the classifier reads: the final states, or the max / mean of the outputs")
     return parser
 
 
@@ -151,7 +153,7 @@ def main(argv=None):
         model = rnnzoo.build_model(
             "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=args.cell,
             units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
-            dropout=args.dropout, embedding_dim=args.embedding_dim, compile=False,
+            dropout=args.dropout, embedding_dim=args.embedding_dim, pooling=args.pooling, compile=False,
         )
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)

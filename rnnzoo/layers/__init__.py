@@ -6,5 +6,7 @@ from rnnzoo.layers.crf import CRF
 from rnnzoo.layers.image_augmentation import ImageAugmentation
 from rnnzoo.layers.padding_mask import PaddingMask
 from rnnzoo.layers.scheduled_sampling import ScheduledSampling
+from rnnzoo.layers.sequence_pooling import SequencePooling
 
-__all__ = ["CRF", "CharacterEncoder", "ConvFrontEnd", "ImageAugmentation", "PaddingMask", "ScheduledSampling"]
+__all__ = ["CRF", "CharacterEncoder", "ConvFrontEnd", "ImageAugmentation", "PaddingMask", "ScheduledSampling",
+           "SequencePooling"]

@@ -5,7 +5,7 @@ output head and the default losses. Each idea lives here once."""
 import keras
 
 from rnnzoo.cells import get_cell
-from rnnzoo.layers import CharacterEncoder, ConvFrontEnd
+from rnnzoo.layers import CharacterEncoder, ConvFrontEnd, SequencePooling
 from rnnzoo.metrics import MaskedAccuracy
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -196,14 +196,19 @@ def default_metrics(task, ignore_class=None):
 # --- Encoder with an output head (many_to_one, many_to_many) -----------------
 
 
+POOLING = ("last", "max", "mean")
+
+
 def encoder_with_head(
     *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
     units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
     output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
-    char_units=25, batch_size=None, conv_filters=None,
+    char_units=25, batch_size=None, conv_filters=None, pooling="last",
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
-    step (`per_step=True`, tagging) or at the end (sequence labels).
+    step (`per_step=True`, tagging) or once per sequence (sequence labels),
+    from the final state (`pooling="last"`) or the max or mean of the last
+    layer's outputs over the real steps (`"max"`, `"mean"`).
 
     With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
     and `characters` `(batch, words, chars)`, and each word's embedding is
@@ -216,6 +221,9 @@ def encoder_with_head(
         merge_mode=merge_mode, cell_options=cell_options,
     )
     check_one_input_kind("vocab_size", vocab_size, "input_dim", input_dim)
+    check_choice("pooling", pooling, POOLING)
+    if per_step and pooling != "last":
+        raise ValueError(f"`pooling` reads one vector per sequence; a per-step output takes none, got {pooling!r}.")
     if char_vocab_size is not None:
         if vocab_size is None:
             raise ValueError("`char_vocab_size` needs token inputs (`vocab_size`), not `input_dim`.")
@@ -225,7 +233,7 @@ def encoder_with_head(
 
     # === Layers ===
     rnn_layers = make_recurrent_stack(
-        spec, units=units, num_layers=num_layers, return_sequences=per_step,
+        spec, units=units, num_layers=num_layers, return_sequences=per_step or pooling != "last",
         return_state=False, dropout=dropout, recurrent_dropout=recurrent_dropout,
         bidirectional=bidirectional, merge_mode=merge_mode, cell_options=cell_options,
         name="encoder_rnn",
@@ -250,4 +258,6 @@ def encoder_with_head(
             check_positive_int("conv_filters", filters)
         sequence = ConvFrontEnd(conv_filters, name="conv_front_end")(sequence)
     encoded, _ = run_recurrent_stack(rnn_layers, sequence)
+    if pooling != "last":
+        encoded = SequencePooling(pooling, name="pooling")(encoded)
     return inputs, head(head_dropout(encoded))

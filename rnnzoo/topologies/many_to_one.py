@@ -35,6 +35,9 @@ class ManyToOne(RNNModel):
         embedding_dim: embedding size for token inputs.
         mask_zero: treat id 0 / all-zero steps as padding.
         output_activation: None (logits), or an activation for the head.
+        pooling: what the head reads: "last" (the final state of each
+            direction), or "max" / "mean" of the last layer's outputs over
+            the real (unmasked) steps (Conneau et al. 2017).
         cell_options: extra keyword arguments for the cell (e.g. activation).
         compile: compile with default optimizer, loss and metrics.
     """
@@ -57,6 +60,7 @@ class ManyToOne(RNNModel):
         mask_zero=True,
         output_activation=None,
         cell_options=None,
+        pooling="last",
         compile=True,
         **kwargs,
     ):
@@ -71,7 +75,7 @@ class ManyToOne(RNNModel):
             cell=cell, units=units, num_layers=num_layers, dropout=dropout,
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             merge_mode=merge_mode, output_activation=output_activation,
-            cell_options=cell_options,
+            cell_options=cell_options, pooling=pooling,
         )
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
