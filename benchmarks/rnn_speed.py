@@ -209,9 +209,12 @@ def lstm_candidates(length, batch=64):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for TensorFlow and PyTorch")
+    parser.add_argument("--inter-op-threads", type=int, default=None,
+                        help="TensorFlow's inter-op threads (default: --threads)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5, help="timed steps per model per round (at least 2 s)")
-    parser.add_argument("--cells", nargs="*", default=["lstm", "gru"])
+    parser.add_argument("--cells", nargs="*", default=None,
+                        help="cells to time (default: lstm and gru; with --long, every registered cell)")
     parser.add_argument("--long", action="store_true", help="length 1024, every registered cell, rnnzoo only")
     parser.add_argument("--candidates", action="store_true", help="other CPU paths for the LSTM layer alone")
     parser.add_argument("--length", type=int, default=None, help="override the sequence length")
@@ -220,16 +223,17 @@ def main(argv=None):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads or args.threads)
     import keras
 
     import rnnzoo
 
     print(f"keras {keras.__version__} ({keras.backend.backend()}), tensorflow {tf.__version__}, "
-          f"threads {args.threads}, devices {[d.device_type for d in tf.config.list_logical_devices()]}")
+          f"threads {args.threads} (inter-op {args.inter_op_threads or args.threads}), "
+          f"devices {[d.device_type for d in tf.config.list_logical_devices()]}")
     if args.long:
         length = args.length or 1024
-        cells = ["lstm"] + [c for c in rnnzoo.list_cells() if c != "lstm"]
+        cells = ["lstm"] + [c for c in args.cells or rnnzoo.list_cells() if c != "lstm"]
         timers = {f"rnnzoo {cell}": KerasTimer(rnnzoo_model(cell, length)) for cell in cells}
         results = measure(timers, length, args.rounds, args.steps)
         print_table(f"many-to-one, batch 64, length {length}, hidden {UNITS}", results, "rnnzoo lstm")
@@ -247,7 +251,7 @@ def main(argv=None):
         torch = None
         print("PyTorch is not installed (pip install torch): its rows are skipped.")
     all_results = {}
-    for cell in args.cells:
+    for cell in args.cells or ["lstm", "gru"]:
         timers = {f"rnnzoo {cell}": KerasTimer(rnnzoo_model(cell, length)),
                   f"keras {cell}": KerasTimer(keras_model(cell, length))}
         if torch is not None:
