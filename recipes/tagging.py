@@ -275,8 +275,10 @@ def export_tflite(run, args, model, encoder, tags, splits):
             logits[row, : output.shape[0]] = output
         mask = np.arange(width)[None, :] < np.minimum(lengths, [o.shape[0] for o in outputs])[:, None]
         decoded = np.asarray(model.decode(logits, mask))
-        # Words past a fixed length were cut: they get the padding tag (wrong).
-        predicted = [row[:length].tolist() + [PAD_ID] * max(0, length - width) for row, length in zip(decoded, lengths)]
+        # Words past a fixed length were cut, so nothing was predicted for them: for POS they get the
+        # padding tag (always wrong), for NER "O" (no entity; the padding tag is no BIO tag at all).
+        filler = tags.index.get("O", PAD_ID) if args.task == "ner" else PAD_ID
+        predicted = [row[:length].tolist() + [filler] * max(0, length - width) for row, length in zip(decoded, lengths)]
         scores = score(args.task, tags, sentences[: len(outputs)], predicted)
         return scores[0]["f1"] if args.task == "ner" else scores["accuracy"]
 

@@ -141,6 +141,25 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     assert os.path.exists(os.path.join(folder, "export", "tflite_dynamic", "model.tflite"))
 
 
+def test_ner_export_scores_validation_sentences_longer_than_the_export_length(tmp_path):
+    """TFLite with characters has a fixed length (the longest training
+    sentence); a longer validation sentence is cut, and its cut words count
+    as "O", not as the padding tag, which is no BIO tag (this crashed)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    sentence = "Paris\tB-location\nis\tO\nnice\tO\n\n"
+    (data / "train.bio").write_text(sentence * 20, encoding="utf-8")
+    long = "".join(f"{w}\t{t}\n" for w, t in [("We", "O"), ("saw", "O"), ("John", "B-person"), ("Smith", "I-person"),
+                                                ("in", "O"), ("Lima", "B-location")]) + "\n"
+    (data / "dev.bio").write_text(long + sentence, encoding="utf-8")
+    (data / "test.bio").write_text(sentence + long, encoding="utf-8")
+    tagging.main(["--task", "ner", "--data", str(data), "--smoke", "--epochs", "1", "--units", "8",
+                  "--verbose", "0", "--output", str(tmp_path / "out")])
+    report = json.load(open(os.path.join(_run_folder(tmp_path / "out", "tagging"), "metrics.json")))
+    tflite = report["extra"]["tflite"]["tflite"]
+    assert tflite["inputs"]["tokens"] == [1, 3] and 0.0 <= tflite["metric"] <= 1.0
+
+
 def test_bidirectional_tagger_beats_unidirectional_on_right_context(tmp_path):
     common = ["--epochs", "3", "--max-examples", "1500", "--char-dim", "0", "--units", "32", "--verbose", "0",
               "--output", str(tmp_path), "--batch-size", "16"]

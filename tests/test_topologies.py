@@ -113,6 +113,13 @@ def test_default_compile_matches_the_outputs():
     assert not uncompiled.compiled
 
 
+def test_softmax_tagger_never_decodes_the_padding_label():
+    tagger = helpers.build_tiny("many_to_many")
+    logits = np.array([[[9.0, 1.0, 2.0], [9.0, 3.0, 1.0], [9.0, 1.0, 2.0]]], "float32")  # padding scores highest
+    decoded = _numpy(tagger.decode(logits, np.array([[True, True, False]])))
+    np.testing.assert_array_equal(decoded, [[2, 1, 0]])
+
+
 def test_masked_accuracy_ignores_padding_labels():
     metric = rnnzoo.metrics.MaskedAccuracy(ignore_class=0)
     labels = np.array([[1, 2, 0, 0]])

@@ -249,9 +249,13 @@ class ManyToMany(RNNModel):
 
     def decode(self, logits, mask):
         """Tag ids `(batch, time)` from the model's logits and a `(batch,
-        time)` padding mask: Viterbi with a CRF, else the arg max."""
+        time)` padding mask: Viterbi with a CRF, else the arg max over every
+        label but `ignore_class` (the padding label is never predicted)."""
         if self.crf is not None:
             return self.crf.viterbi_decode(logits, mask)
+        ignored = self._rnnzoo_config["ignore_class"]
+        if ignored is not None and self._rnnzoo_config["output_layer"] == "softmax":  # padding is never a prediction
+            logits = ops.where(ops.arange(ops.shape(logits)[-1]) == ignored, float("-inf"), logits)
         return ops.cast(ops.argmax(logits, axis=-1), "int32") * ops.cast(mask, "int32")
 
     def tag_probabilities(self, logits, mask):
