@@ -154,7 +154,7 @@ def test_ner_export_scores_validation_sentences_longer_than_the_export_length(tm
     (data / "dev.bio").write_text(long + sentence, encoding="utf-8")
     (data / "test.bio").write_text(sentence + long, encoding="utf-8")
     tagging.main(["--task", "ner", "--data", str(data), "--smoke", "--epochs", "1", "--units", "8",
-                  "--verbose", "0", "--output", str(tmp_path / "out")])
+                  "--verbose", "0", "--export-quantize", "--output", str(tmp_path / "out")])
     report = json.load(open(os.path.join(_run_folder(tmp_path / "out", "tagging"), "metrics.json")))
     tflite = report["extra"]["tflite"]["tflite"]
     assert tflite["inputs"]["tokens"] == [1, 3] and 0.0 <= tflite["metric"] <= 1.0
