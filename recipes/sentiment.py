@@ -23,6 +23,7 @@ from rnnzoo.data.reading import read_lines
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.metrics import classification_report, plot_confusion_matrix
+from rnnzoo.topologies.blocks import POOLING
 from rnnzoo.training import recipe, recipe_parser
 
 NAMED_DATASETS = ("sst2", "imdb")
@@ -38,7 +39,7 @@ def build_parser():
     group.add_argument("--min-frequency", type=int, default=1, help="rarer tokens become <unk>")
     group.add_argument("--embeddings", default=None,
                        help="pretrained word vectors in GloVe / word2vec text format (sets --embedding-dim)")
-    group.add_argument("--pooling", choices=("last", "max", "mean"), default="last",
+    group.add_argument("--pooling", choices=POOLING, default="last",
                        help="what the classifier reads: the final states, or the max / mean of the outputs")
     return parser
 
