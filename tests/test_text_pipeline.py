@@ -15,7 +15,8 @@ def _strings(ragged):
 
 
 def test_word_tokenizer_options():
-    assert _strings(data.WordTokenizer().tokenize(["The  CAT sat."])) == [["the", "cat", "sat."]]
+    assert _strings(data.WordTokenizer(standardize=None).tokenize(["The  CAT sat."])) == [["the", "cat", "sat."]]
+    assert _strings(data.WordTokenizer().tokenize(["The  CAT sat."])) == [["the", "cat", "sat", "."]]
     script = data.WordTokenizer(split="unicode_script", lowercase=False)
     assert _strings(script.tokenize(["Hi, Bob!"])) == [["Hi", ",", "Bob", "!"]]
     # NFKC folds the ligature and full-width letters; case folding lowercases.
@@ -23,6 +24,39 @@ def test_word_tokenizer_options():
     assert _strings(data.WordTokenizer(normalization=None, lowercase=False).tokenize(["\ufb01"])) == [["\ufb01"]]
     with pytest.raises(ValueError, match="split must be one of"):
         data.WordTokenizer(split="spaces")
+    with pytest.raises(ValueError, match="standardize must be one of"):
+        data.WordTokenizer(standardize="ptb")
+
+
+# Raw text and the same text as the Penn Treebank tokenizes it (SST, EWT).
+RAW_AND_TREEBANK = [
+    ("Isn't it (really) good? I can't say.", "is n't it -lrb- really -rrb- good ? i ca n't say ."),
+    ("The actors' \"best\" film... of the '70s, by Mr. Smith -- 3.5 stars; 1,000 fans!",
+     "the actors ' `` best '' film ... of the '70s , by mr. smith -- 3.5 stars ; 1,000 fans !"),
+    ("He said \u2018hi\u2019 and we\u2019re off\u2014it cannot cost $9.50/day.",
+     "he said ` hi ' and we 're off -- it can not cost $ 9.50\\/day ."),
+    ("It's Dante's 'abandon all hope'...", "it 's dante 's ` abandon all hope ' ..."),
+]
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_raw_text_and_treebank_tokenized_text_give_the_same_tokens(kind):
+    tokenizer = data.get_tokenizer(kind)
+    if kind == "wordpiece":
+        tokenizer.train([treebank for _, treebank in RAW_AND_TREEBANK] * 5)
+    for raw, treebank in RAW_AND_TREEBANK:
+        assert _strings(tokenizer.tokenize([raw])) == _strings(tokenizer.tokenize([treebank])), raw
+    tokens = _strings(data.WordTokenizer().tokenize([RAW_AND_TREEBANK[0][0]]))[0]
+    assert tokens == ["is", "n't", "it", "(", "really", ")", "good", "?", "i", "ca", "n't", "say", "."]
+
+
+def test_tokenizer_saved_before_standardization_keeps_splitting_on_whitespace():
+    old = data.tokenizers.tokenizer_from_config({"kind": "word", "lowercase": True, "normalization": "NFKC",
+                                                 "split": "whitespace"})
+    assert old.standardize is None
+    assert _strings(old.tokenize(["Good."])) == [["good."]]
+    new = data.tokenizers.tokenizer_from_config(data.WordTokenizer().get_config())
+    assert new.standardize == "punctuation"
 
 
 def test_character_tokenizer_round_trips_text_with_newlines():

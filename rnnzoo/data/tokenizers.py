@@ -8,7 +8,12 @@ inside exported graphs. Each maps strings to string tokens (a RaggedTensor);
 - `CharacterTokenizer`: Unicode characters.
 
 All take `lowercase` (Unicode case folding, which also applies NFKC) and
-`normalization` (`"NFKC"`, `"NFC"`, ... or None).
+`normalization` (`"NFKC"`, `"NFC"`, ... or None). Word and WordPiece
+tokenizers also take `standardize` ("punctuation", the default, or None):
+punctuation and English clitics are split off and Penn Treebank escapes
+read back as the characters they stand for, so raw text ("isn't (really)
+good.") and text already tokenized the Treebank way, as SST, EWT and most
+corpora are ("is n't -lrb- really -rrb- good ."), give the same tokens.
 """
 
 import tensorflow as tf
@@ -17,6 +22,37 @@ import tensorflow_text as tf_text
 from rnnzoo.data.special_tokens import RESERVED_TOKENS
 
 NORMALIZATIONS = (None, "NFC", "NFKC", "NFD", "NFKD")
+STANDARDIZATIONS = (None, "punctuation")
+
+# `standardize="punctuation"`: (pattern, replacement) pairs applied in order
+# with `tf.strings.regex_replace` (RE2), after case folding. The same rules
+# run on training text and on served text, so they need not reproduce the
+# Treebank exactly: they only have to bring its output and raw text to one
+# form ("mr." becomes "mr ." in both).
+PROTECTED = "\x01"  # marks a clitic's apostrophe while quotes are split
+PUNCTUATION_RULES = (
+    # Quotes: Treebank `` '' and typographic quotes become " and '.
+    ("``|''|\u201c|\u201d|\u00ab|\u00bb|\u201e", ' " '),
+    ("`|\u2018|\u2019|\u00b4", "'"),
+    # Treebank escapes: -lrb- ( -rrb- ) -lsb- [ -rsb- ] -lcb- { -rcb- }, \/ and \*.
+    ("(?i)-lrb-", " ( "), ("(?i)-rrb-", " ) "), ("(?i)-lsb-", " [ "), ("(?i)-rsb-", " ] "),
+    ("(?i)-lcb-", " { "), ("(?i)-rcb-", " } "), ("\\\\([/*])", "\\1"),
+    # Clitics, as the Treebank splits them: is|n't, ca|n't, can|not, film|'s, we|'re ...
+    ("(?i)([^\\s])(n't)\\b", "\\1 \\2"),
+    ("(?i)([^\\s'])('(?:s|re|ve|ll|m|d))\\b", "\\1 \\2"),
+    ("(?i)\\b(can)(not)\\b", "\\1 \\2"),
+    # Dashes, ellipses and currency signs are tokens of their own.
+    ("\u2014|\u2013|--", " -- "), ("\\.\\.\\.|\u2026", " ... "), ("([$\u00a3\u20ac])(\\d)", "\\1 \\2"),
+    # Quotes around words ('til, actors') split off; clitics and '70s keep theirs.
+    ("(?i)(^|\\s)'((?:s|re|ve|ll|m|d)\\b|\\d)", "\\1" + PROTECTED + "\\2"),
+    ("(^|\\s)'", "\\1' "), ("'(\\s|$)", " '\\1"),
+    (PROTECTED, "'"),
+    # Brackets, ! ? and " always; , ; : before a space or the end (1,000 and 3:10 stay whole);
+    # a final period of a word (mr. -> mr ., u.s. -> u.s .; 3.5 stays whole).
+    ("([()\\[\\]{}!?\"])", " \\1 "),
+    ("([,;:])(\\s|$)", " \\1\\2"),
+    ("([^.\\s])\\.(\\s|$)", "\\1 .\\2"),
+)
 
 
 class Tokenizer:
@@ -27,11 +63,14 @@ class Tokenizer:
     kind = None
     separator = " "
 
-    def __init__(self, lowercase=False, normalization=None):
+    def __init__(self, lowercase=False, normalization=None, standardize=None):
         if normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}.")
+        if standardize not in STANDARDIZATIONS:
+            raise ValueError(f"standardize must be one of {STANDARDIZATIONS}, got {standardize!r}.")
         self.lowercase = bool(lowercase)
         self.normalization = normalization
+        self.standardize = standardize
 
     def preprocess(self, texts):
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
@@ -39,6 +78,8 @@ class Tokenizer:
             texts = tf_text.normalize_utf8(texts, self.normalization)
         if self.lowercase:
             texts = tf_text.case_fold_utf8(texts)
+        if self.standardize == "punctuation":
+            texts = split_punctuation(texts)
         return texts
 
     def tokenize(self, texts):
@@ -58,7 +99,8 @@ class Tokenizer:
         return self
 
     def get_config(self):
-        return {"kind": self.kind, "lowercase": self.lowercase, "normalization": self.normalization}
+        return {"kind": self.kind, "lowercase": self.lowercase, "normalization": self.normalization,
+                "standardize": self.standardize}
 
     def __repr__(self):
         options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k not in ("kind", "pieces"))
@@ -72,8 +114,8 @@ class WordTokenizer(Tokenizer):
     kind = "word"
     SPLITS = ("whitespace", "unicode_script")
 
-    def __init__(self, lowercase=True, normalization="NFKC", split="whitespace"):
-        super().__init__(lowercase, normalization)
+    def __init__(self, lowercase=True, normalization="NFKC", split="whitespace", standardize="punctuation"):
+        super().__init__(lowercase, normalization, standardize)
         if split not in self.SPLITS:
             raise ValueError(f"split must be one of {self.SPLITS}, got {split!r}.")
         self.split_on = split
@@ -112,8 +154,9 @@ class WordPieceTokenizer(Tokenizer):
     SUFFIX = "##"
     UNKNOWN = RESERVED_TOKENS[1]
 
-    def __init__(self, lowercase=True, normalization="NFKC", vocab_size=8000, pieces=None):
-        super().__init__(lowercase, normalization)
+    def __init__(self, lowercase=True, normalization="NFKC", vocab_size=8000, pieces=None,
+                 standardize="punctuation"):
+        super().__init__(lowercase, normalization, standardize)
         self.vocab_size = int(vocab_size)
         self.pieces = list(pieces) if pieces else None
         self._wordpiece = None
@@ -152,6 +195,14 @@ class WordPieceTokenizer(Tokenizer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "pieces": self.pieces}
 
 
+def split_punctuation(texts):
+    """String tensor -> the same strings with punctuation and clitics set
+    apart by spaces (`PUNCTUATION_RULES`), in graph ops."""
+    for pattern, replacement in PUNCTUATION_RULES:
+        texts = tf.strings.regex_replace(texts, pattern, replacement)
+    return texts
+
+
 TOKENIZERS = {cls.kind: cls for cls in (WordTokenizer, CharacterTokenizer, WordPieceTokenizer)}
 
 
@@ -167,6 +218,9 @@ def tokenizer_from_config(config):
     if not isinstance(config.get("kind"), str):
         raise ValueError(f"tokenizer config has no 'kind': {config!r}.")
     kind = config.pop("kind")
+    if kind != "character":
+        # Saved before `standardize` existed: whitespace splitting as trained.
+        config.setdefault("standardize", None)
     try:
         return get_tokenizer(kind, **config)
     except TypeError as error:
