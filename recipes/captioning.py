@@ -31,12 +31,13 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.data import END_ID, START_ID, formats
-from rnnzoo.data.batching import ragged_dataset
+from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.decoding import decoding_function
+from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.metrics import corpus_bleu, plot_caption_grid, wer
-from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.tasks import recipe
+from rnnzoo.training import recipe_parser
 
 BUILTINS = ("digit_strips", "shapes")
 DECODE_BATCH = 256
@@ -134,11 +135,8 @@ def _dataset(inputs, encoder, examples, key):
 
 
 def caption_ids(model, inputs, *, max_length, beam_size, length_penalty):
-    decode = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
-    rows = []
-    for start in range(0, len(inputs), DECODE_BATCH):
-        rows.extend(np.asarray(decode(inputs[start:start + DECODE_BATCH])))
-    return rows
+    return in_length_order(lambda batch: decode(model, batch, max_length=max_length, beam_size=beam_size,
+                                                length_penalty=length_penalty), inputs, DECODE_BATCH)
 
 
 def to_text(encoder, rows):

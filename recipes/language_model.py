@@ -28,7 +28,8 @@ import rnnzoo
 from rnnzoo import decoding
 from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID, formats
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.tasks import recipe
+from rnnzoo.training import recipe_parser
 
 NAMED_DATASETS = ("tinyshakespeare",)
 TRAIN_FRACTION = 0.9

@@ -19,14 +19,15 @@ import numpy as np
 import rnnzoo
 from rnnzoo.data import UNK_ID, formats
 from rnnzoo.data.batching import ragged_dataset
-from rnnzoo.data.reading import read_lines
+from rnnzoo.data.datasets import label_names
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.metrics import classification_report, plot_confusion_matrix
+from rnnzoo.tasks import recipe
+from rnnzoo.tasks.text_classification import DATASETS, load_labels, load_path, save_labels, serving_function
 from rnnzoo.topologies.blocks import POOLING
-from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.training import recipe_parser
 
-NAMED_DATASETS = ("sst2", "imdb")
 MAX_SERVING_CHECK = 512
 
 
@@ -44,27 +45,18 @@ def build_parser():
     return parser
 
 
-def load_path(path):
-    """A folder of class sub-folders (aclImdb), or a file of `label text` or
-    `text<TAB>label` lines (decided by the first non-blank line)."""
-    if os.path.isdir(path):
-        classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)) and d != "unsup")
-        return formats.load_class_folders(path, classes=classes)
-    first = next((line for _, line in read_lines(path) if line.strip()), "")
-    return formats.load_labeled_lines(path, "tab_label_last" if "\t" in first else "label_first")
-
-
 def _vocabularies(run, args, train):
-    """Token and label vocabularies: read back when resuming, so ids match."""
+    """Tokens, labels and label names: read back when resuming, so ids match."""
     tokens_dir = run.file("tokens")
     if os.path.isdir(tokens_dir):
-        return TextEncoder.load(tokens_dir), Vocabulary.load(run.file("labels.txt"), reserved=())
+        return (TextEncoder.load(tokens_dir), *load_labels(run.path))
     encoder = TextEncoder.adapt([e.text for e in train], tokenizer=args.tokenizer,
                                 min_frequency=args.min_frequency, max_size=args.vocab_size)
     labels = Vocabulary(sorted({e.label for e in train}), reserved=())
+    names = label_names("sentiment" if args.data == "builtin" else args.data, labels.tokens)
     encoder.save(tokens_dir)
-    labels.save(run.file("labels.txt"))
-    return encoder, labels
+    save_labels(run.path, labels, names)
+    return encoder, labels, names
 
 
 def _encode(encoder, labels, examples):
@@ -78,30 +70,11 @@ def _predict(model, encoder, batches):
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def serving_function(model, encoder, labels):
-    import tensorflow as tf
-
-    names = tf.constant(labels.tokens)
-
-    def serve(text):
-        ragged = encoder.encode(text)
-        # One extra padding column keeps the width >= 1; a text with no
-        # tokens reads as one <unk>, as in training.
-        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])
-        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])
-        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
-        probabilities = tf.nn.softmax(model(ids, training=False), axis=-1)
-        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return {"label": tf.gather(names, label_id), "label_id": label_id, "probabilities": probabilities}
-
-    return serve
-
-
-def export_serving(run, model, encoder, labels, test_texts, test_probabilities):
+def export_serving(run, model, encoder, names, test_texts, test_probabilities):
     """Write the text-in SavedModel and check it against the Keras model."""
     from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
 
-    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, labels),
+    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, names),
                                track=[model, encoder.vocabulary.tf_table()])
     count = min(len(test_texts), MAX_SERVING_CHECK)
     outputs = serve_in_batches(load_signature(folder), test_texts[:count])
@@ -140,8 +113,8 @@ def export_tflite(run, args, model, data):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     splits, run = recipe.start("sentiment", args, builtin="sentiment", load_path=load_path,
-                               names=NAMED_DATASETS)
-    encoder, labels = _vocabularies(run, args, splits["train"])
+                               names=DATASETS)
+    encoder, labels, names = _vocabularies(run, args, splits["train"])
     vectors = None
     if args.embeddings:
         vectors, found = formats.load_word_vectors(args.embeddings, encoder.vocabulary, seed=args.seed)
@@ -168,14 +141,14 @@ def main(argv=None):
     test_ids, test_labels = data["test"]
     probabilities = _predict(model, encoder, recipe.ordered_batches(ragged_dataset(test_ids), args))
     metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
-                                    label_names=labels.tokens)
-    plot_confusion_matrix(metrics["confusion_matrix"], labels.tokens, run.file("confusion_matrix.png"))
-    serving = export_serving(run, model, encoder, labels, [e.text for e in splits["test"]], probabilities)
+                                    label_names=names)
+    plot_confusion_matrix(metrics["confusion_matrix"], names, run.file("confusion_matrix.png"))
+    serving = export_serving(run, model, encoder, names, [e.text for e in splits["test"]], probabilities)
     tflite = export_tflite(run, args, model, data)
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} many-to-one "
-                           f"classifier over {args.tokenizer} tokens, labels {labels.tokens}.",
+                           f"classifier over {args.tokenizer} tokens, labels {names}.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": "accuracy", "text_example": splits["test"][0].text,
             "tflite_inputs": TFLITE_INPUTS}

@@ -22,11 +22,13 @@ import numpy as np
 import rnnzoo
 from rnnzoo.data import formats
 from rnnzoo.data.audio_features import log_mel_spectrogram
+from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.builtin.images import DIGIT_WORDS
 from rnnzoo.data.examples import random_split
 from rnnzoo.metrics import wer
-from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.tasks import recipe
+from rnnzoo.training import recipe_parser
 
 SAMPLE_RATE = 8000
 STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
@@ -95,15 +97,6 @@ def features(strings, mel_bins):
     return [log_mel_spectrogram(samples, SAMPLE_RATE, mel_bins).numpy() for samples, _ in strings]
 
 
-def _padded(rows):
-    width = max(len(r) for r in rows)
-    shape = (len(rows), width) + rows[0].shape[1:]
-    out = np.zeros(shape, rows[0].dtype if hasattr(rows[0], "dtype") else "int32")
-    for i, row in enumerate(rows):
-        out[i, :len(row)] = row
-    return out
-
-
 def _dataset(feature_rows, label_rows):
     """`(frames, mel_bins)` features and label ids per example, unpadded."""
     import tensorflow as tf
@@ -122,14 +115,8 @@ def words(label_ids):
 
 def transcribe(model, feature_rows, beam_width=None, batch_size=64):
     """Digit words per example, decoded in batches of similar length."""
-    order = np.argsort([len(f) for f in feature_rows], kind="stable")
-    results = [None] * len(feature_rows)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        decoded = model.ctc_decode(_padded([feature_rows[i] for i in chunk]), beam_width=beam_width)
-        for index, labels in zip(chunk, decoded):
-            results[index] = words(labels)
-    return results
+    return in_length_order(lambda batch: [words(labels) for labels in model.ctc_decode(batch, beam_width=beam_width)],
+                           feature_rows, batch_size)
 
 
 def main(argv=None):

@@ -21,16 +21,15 @@ import sys
 import numpy as np
 
 import rnnzoo
-from rnnzoo.data import PAD_ID, formats
+from rnnzoo.data import PAD_ID
 from rnnzoo.data.batching import ragged_dataset
-from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.vocabulary import Vocabulary
-from rnnzoo.metrics import classification_report, plot_per_class_f1, span_f1, token_accuracy
-from rnnzoo.training import recipe, recipe_parser
-from rnnzoo.utils.files import write_json
+from rnnzoo.metrics import classification_report, plot_per_class_f1
+from rnnzoo.tasks import recipe
+from rnnzoo.tasks.tagging import TAG_PADDING, TAGS, WordEncoder, load_path, score, served_text, serving_function
+from rnnzoo.training import recipe_parser
 
 NAMED_DATASETS = {"pos": ("ud_english_ewt",), "ner": ("wnut17",)}
-TAG_PADDING = ("<pad>",)
 MAX_SERVING_CHECK = 512
 
 
@@ -53,102 +52,17 @@ def build_parser():
     return parser
 
 
-def load_path(path, tag="upos"):
-    """CoNLL-U (`.conllu`) or BIO columns (anything else)."""
-    if os.path.isfile(path) and path.endswith(".conllu"):
-        return formats.load_conllu(path, tag=tag)
-    return formats.load_bio(path)
-
-
-class WordEncoder:
-    """Words -> word ids and character ids, the same way in Python (training)
-    and in a TensorFlow graph (serving)."""
-
-    FILE = "word_encoder.json"
-
-    def __init__(self, words, characters, lowercase, max_word_length):
-        self.words, self.characters = words, characters
-        self.lowercase, self.max_word_length = lowercase, max_word_length
-
-    @classmethod
-    def adapt(cls, sentences, args):
-        import tensorflow as tf
-
-        flat = [w for s in sentences for w in s.words]
-        keys = cls._lower(tf.constant(flat)) if args.lowercase else flat
-        words = Vocabulary.build([keys], args.min_frequency, args.vocab_size)
-        characters = Vocabulary.build([list(w[: args.max_word_length]) for w in flat]) if args.char_dim else None
-        return cls(words, characters, args.lowercase, args.max_word_length)
-
-    @staticmethod
-    def _lower(words):
-        import tensorflow as tf
-
-        return [w.decode("utf-8") for w in tf.strings.lower(words, encoding="utf-8").numpy().tolist()]
-
-    def encode(self, sentences):
-        """Lists: word ids per sentence, and character ids per word (or None)."""
-        import tensorflow as tf
-
-        flat = [w for s in sentences for w in s.words]
-        ids = self.words.lookup(self._lower(tf.constant(flat)) if self.lowercase else flat)
-        word_ids, chars, start = [], [], 0
-        for sentence in sentences:
-            end = start + len(sentence.words)
-            word_ids.append(ids[start:end])
-            if self.characters is not None:
-                chars.append([self.characters.lookup(list(w[: self.max_word_length])) for w in sentence.words])
-            start = end
-        return word_ids, (chars if self.characters is not None else None)
-
-    def tf_encode(self, words):
-        """Ragged words `(batch, None)` -> model inputs (dense, right-padded)."""
-        import tensorflow as tf
-
-        keys = tf.strings.lower(words, encoding="utf-8") if self.lowercase else words
-        inputs = {"tokens": self.words.tf_lookup(keys).to_tensor()}
-        if self.characters is not None:
-            chars = tf.strings.unicode_split(words, "UTF-8")[:, :, : self.max_word_length]
-            inputs["characters"] = self.characters.tf_lookup(chars).to_tensor()
-        return inputs
-
-    def tables(self):
-        return [v.tf_table() for v in (self.words, self.characters) if v is not None]
-
-    def save(self, folder):
-        self.words.save(os.path.join(folder, "words.txt"))
-        if self.characters is not None:
-            self.characters.save(os.path.join(folder, "characters.txt"))
-        write_json(os.path.join(folder, self.FILE), {"lowercase": self.lowercase,
-                                                     "max_word_length": self.max_word_length,
-                                                     "characters": self.characters is not None})
-
-    @classmethod
-    def load(cls, folder):
-        path = os.path.join(folder, cls.FILE)
-        config = read_json(path)
-        kinds = {"lowercase": bool, "max_word_length": int, "characters": bool}
-        if not isinstance(config, dict):
-            raise DataFormatError(path, None, f"expected a JSON object with {sorted(kinds)}.")
-        for key, kind in kinds.items():
-            if type(config.get(key)) is not kind:
-                raise DataFormatError(path, None, f"{key!r} must be a {kind.__name__}, found {config.get(key)!r}.")
-        if config["max_word_length"] < 1:
-            raise DataFormatError(path, None, f"'max_word_length' must be >= 1, found {config['max_word_length']}.")
-        characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config["characters"] else None
-        return cls(Vocabulary.load(os.path.join(folder, "words.txt")), characters,
-                   config["lowercase"], config["max_word_length"])
-
-
 def _vocabularies(run, args, splits):
     if os.path.exists(run.file(WordEncoder.FILE)):
-        return WordEncoder.load(run.path), Vocabulary.load(run.file("tags.txt"), reserved=TAG_PADDING)
-    encoder = WordEncoder.adapt(splits["train"], args)
+        return WordEncoder.load(run.path), Vocabulary.load(run.file(TAGS), reserved=TAG_PADDING)
+    encoder = WordEncoder.adapt(splits["train"], lowercase=args.lowercase, min_frequency=args.min_frequency,
+                                max_size=args.vocab_size, max_word_length=args.max_word_length,
+                                characters=bool(args.char_dim))
     # The tag set is the annotation scheme's: read it from every split.
     tags = Vocabulary(list(TAG_PADDING) + sorted({t for s in splits.values() for e in s for t in e.tags}),
                       reserved=TAG_PADDING)
     encoder.save(run.path)
-    tags.save(run.file("tags.txt"))
+    tags.save(run.file(TAGS))
     return encoder, tags
 
 
@@ -182,40 +96,8 @@ def predict(model, batches):
     return tag_ids, probabilities
 
 
-def score(task, tags, sentences, predicted_ids):
-    """Token accuracy for POS; entity span F1 (and token accuracy) for NER."""
-    true = [s.tags for s in sentences]
-    found = [tags.to_tokens(ids) for ids in predicted_ids]
-    flat_true = [t for row in true for t in row]
-    flat_found = [t for row in found for t in row]
-    accuracy = token_accuracy(np.array(flat_true, object), np.array(flat_found, object), ignore_class=None)
-    if task == "pos":
-        return {"accuracy": accuracy}
-    spans = span_f1(true, found)
-    return {"f1": spans["overall"]["f1"], "precision": spans["overall"]["precision"],
-            "recall": spans["overall"]["recall"], "token_accuracy": accuracy}, spans
-
-
-def serving_function(model, encoder, tags):
-    import tensorflow as tf
-
-    names = tf.constant([""] + tags.tokens[1:])
-
-    def serve(text):
-        words = tf.strings.split(text)
-        inputs = encoder.tf_encode(words)
-        # One padding word keeps the width >= 1 (a batch of empty strings).
-        inputs = {k: tf.pad(v, [[0, 0], [0, 1]] + [[0, 0]] * (len(v.shape) - 2)) for k, v in inputs.items()}
-        mask = tf.not_equal(inputs["tokens"], PAD_ID) | tf.sequence_mask(
-            words.row_lengths(), tf.shape(inputs["tokens"])[1])
-        logits = model(inputs if encoder.characters is not None else inputs["tokens"], training=False)
-        width = tf.shape(inputs["tokens"])[1] - 1
-        tag_ids = tf.cast(model.decode(logits, mask), tf.int32)[:, :width]
-        return {"tags": tf.gather(names, tag_ids), "tag_ids": tag_ids,
-                "probabilities": model.tag_probabilities(logits, mask)[:, :width],
-                "lengths": tf.cast(words.row_lengths(), tf.int32)}
-
-    return serve
+def _score(task, tags, sentences, predicted_ids):
+    return score(task, [s.tags for s in sentences], [tags.to_tokens(ids) for ids in predicted_ids])
 
 
 def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabilities):
@@ -223,10 +105,10 @@ def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabil
 
     folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, tags),
                                track=[model, *encoder.tables()])
-    # Sentences whose words hold no spaces survive joining with spaces.
+    # Sentences whose words hold no spaces reach the SavedModel as the Keras model saw them.
     chosen = [i for i, s in enumerate(sentences) if not any(" " in w or not w.strip() for w in s.words)]
     chosen = chosen[:MAX_SERVING_CHECK]
-    outputs = serve_in_batches(load_signature(folder), [" ".join(sentences[i].words) for i in chosen])
+    outputs = serve_in_batches(load_signature(folder), [served_text(sentences[i].words) for i in chosen])
     served = [(row[:n].tolist(), p[:n]) for o in outputs
               for row, p, n in zip(o["tag_ids"], o["probabilities"], o["lengths"])]
     # Tags can differ only at near-ties (float rounding differs with batch shapes).
@@ -279,7 +161,7 @@ def export_tflite(run, args, model, encoder, tags, splits):
         # padding tag (always wrong), for NER "O" (no entity; the padding tag is no BIO tag at all).
         filler = tags.index.get("O", PAD_ID) if args.task == "ner" else PAD_ID
         predicted = [row[:length].tolist() + [filler] * max(0, length - width) for row, length in zip(decoded, lengths)]
-        scores = score(args.task, tags, sentences[: len(outputs)], predicted)
+        scores = _score(args.task, tags, sentences[: len(outputs)], predicted)
         return scores[0]["f1"] if args.task == "ner" else scores["accuracy"]
 
     characters = encoder.characters is not None
@@ -315,7 +197,7 @@ def main(argv=None):
     monitor = "val_f1" if ner else "val_accuracy"
 
     def validate(model):
-        scores = score(args.task, tags, splits["validation"], predict(model, validation)[0])
+        scores = _score(args.task, tags, splits["validation"], predict(model, validation)[0])
         return {f"val_{k}": v for k, v in (scores[0] if ner else scores).items()}
 
     model, state = recipe.train(
@@ -325,11 +207,11 @@ def main(argv=None):
 
     predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], args))
     if ner:
-        metrics, spans = score("ner", tags, splits["test"], predicted)
+        metrics, spans = _score("ner", tags, splits["test"], predicted)
         metrics["per_type"] = spans["per_type"]
         plot_per_class_f1(spans["per_type"], run.file("per_type_f1.png"))
     else:
-        metrics = score("pos", tags, splits["test"], predicted)
+        metrics = _score("pos", tags, splits["test"], predicted)
         flat_true = [t for s in splits["test"] for t in tags.lookup(s.tags)]
         report = classification_report(flat_true, [t for row in predicted for t in row],
                                        labels=range(1, len(tags)), label_names=tags.tokens[1:])

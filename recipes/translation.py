@@ -22,19 +22,18 @@ import keras
 import numpy as np
 
 import rnnzoo
-from rnnzoo.data import END_ID, START_ID, UNK_ID, formats
+from rnnzoo.data import END_ID, START_ID, UNK_ID
 from rnnzoo.data.batching import ragged_dataset
 from rnnzoo.data.examples import random_split
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.decoding import decoding_function
 from rnnzoo.metrics import plot_attention, sacrebleu_score
-from rnnzoo.training import recipe, recipe_parser
+from rnnzoo.tasks import recipe
+from rnnzoo.tasks.translation import DECODE_BATCH, load_path, serving_function, to_text, translate_ids
+from rnnzoo.training import recipe_parser
 from rnnzoo.training.schedules import SCHEDULES, ScheduledSamplingSchedule
 
 NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
 TATOEBA_HELD_OUT = 0.05  # no official split: 5% test, 5% validation, seeded
-DECODE_BATCH = 128
-PUNCTUATION = r" ([.,!?;:%)\]}'\"»])"  # detokenizing: no space before these
 
 
 def build_parser():
@@ -57,12 +56,6 @@ def build_parser():
     group.add_argument("--length-penalty", type=float, default=0.6, help="GNMT alpha (0: raw log-probability)")
     group.add_argument("--examples", type=int, default=5, help="test translations to print")
     return parser
-
-
-def load_path(path):
-    """`source<TAB>target` lines: one file (split 80/10/10 with the seed) or a
-    folder of files named for their split (`train.tsv`, `dev.tsv`, `test.tsv`)."""
-    return formats.load_tsv_pairs(path)
 
 
 def load_data(args):
@@ -105,64 +98,6 @@ def _dataset(sources, targets):
     """Teacher forcing: decoder input = START + target, labels = target + END."""
     dataset = ragged_dataset(sources, [[START_ID] + t for t in targets], [t + [END_ID] for t in targets])
     return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
-
-
-def close_punctuation(text):
-    """No space before closing punctuation (graph op): "Hemd ." -> "Hemd."."""
-    import tensorflow as tf
-
-    return tf.strings.regex_replace(text, PUNCTUATION, r"\1")
-
-
-def ids_to_text(target_encoder, ids):
-    """`(batch, steps)` target ids -> detokenized strings (graph ops)."""
-    from rnnzoo.exporting import text_serving
-
-    return text_serving.ids_to_text(target_encoder, ids, postprocess=close_punctuation)
-
-
-def _pad(rows):
-    width = max(len(r) for r in rows)
-    return np.array([r + [0] * (width - len(r)) for r in rows], "int32")
-
-
-def translate_ids(model, sources, *, max_length, beam_size, length_penalty):
-    """Decoded target ids for each source id list, in batches of 128 sorted
-    by length (less padding), returned in the input order."""
-    order = np.argsort([len(s) for s in sources], kind="stable")
-    decode = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
-    results = [None] * len(sources)
-    for start in range(0, len(order), DECODE_BATCH):
-        chunk = order[start:start + DECODE_BATCH]
-        ids = np.asarray(decode(_pad([sources[i] for i in chunk])))
-        for row, index in zip(ids, chunk):
-            results[index] = row
-    return results
-
-
-def to_text(target_encoder, id_rows):
-    """Generated id rows -> translations (Python strings)."""
-    from rnnzoo.exporting.text_serving import rows_to_text
-
-    return rows_to_text(target_encoder, id_rows, postprocess=close_punctuation)
-
-
-def serving_function(model, source_encoder, target_encoder, *, max_length, beam_size, length_penalty):
-    """`text` (source strings) -> `translation` strings and `token_ids`, all
-    in one graph: tokenize, look up, beam search, detokenize."""
-    import tensorflow as tf
-
-    decode = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
-
-    def serve(text):
-        ragged = source_encoder.encode(text)
-        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])  # width >= 1
-        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])  # an empty text reads as <unk>
-        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
-        output = decode(ids)
-        return {"translation": ids_to_text(target_encoder, output), "token_ids": output}
-
-    return serve
 
 
 def export_serving(run, model, encoders, texts, expected, **decoding):

@@ -1,5 +1,6 @@
 """The `rnnzoo` command line: `rnnzoo list`, `rnnzoo demo`, `rnnzoo run RECIPE ...`,
-`rnnzoo export RUN_DIR ...`, `rnnzoo predict RUN_DIR TEXT ...`."""
+`rnnzoo export RUN_DIR ...`, `rnnzoo predict RUN_DIR TEXT ...`,
+`rnnzoo evaluate RUN_DIR --data PATH_OR_NAME`."""
 
 import argparse
 import sys
@@ -40,7 +41,7 @@ def _run(name, rest):
 
 
 def _export(args):
-    from rnnzoo.exporting.run_folder import export_run_folder
+    from rnnzoo.tasks.run_folder import export_run_folder
 
     folder, report = export_run_folder(args.run_dir, args.format, args.quantize, args.sequence_length,
                                        args.word_length, args.streaming, args.output)
@@ -57,13 +58,24 @@ def _export(args):
 def _predict(args):
     import sys
 
-    from rnnzoo.exporting.run_folder import format_prediction, predict_texts
+    from rnnzoo.tasks.run_folder import format_prediction, predict_run_folder
 
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    texts = args.inputs or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
-        raise SystemExit("rnnzoo predict: give texts as arguments or one per line on standard input.")
-    for text, result in zip(texts, predict_texts(args.run_dir, texts)):
+        raise SystemExit("rnnzoo predict: give inputs as arguments or one per line on standard input.")
+    for text, result in zip(texts, predict_run_folder(args.run_dir, texts)):
         print(format_prediction(text, result))
+    return 0
+
+
+def _evaluate(args):
+    from rnnzoo.tasks.evaluation import evaluate_run_folder
+
+    path, metrics = evaluate_run_folder(args.run_dir, args.data, split=args.split, root=args.data_root,
+                                        download=args.download, encoding=args.encoding, output=args.output)
+    headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+    print(f"{args.data} ({args.split}): {headline}")
+    print(f"report: {path}")
     return 0
 
 
@@ -87,10 +99,24 @@ def main(argv=None):
     export_parser.add_argument("--streaming", action="store_true",
                                help="the one-step model with states in and out (unidirectional taggers)")
     export_parser.add_argument("--output", default=None, help="default: RUN_DIR/export/<format>[_<quantize>]")
-    predict_parser = commands.add_parser("predict", help="run a run's text SavedModel on texts")
+    predict_parser = commands.add_parser("predict", help="run a finished run's SavedModel on raw inputs")
     predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
-    predict_parser.add_argument("texts", nargs="*", help="texts (default: lines of standard input); "
-                                "for tagging, space-separated words")
+    predict_parser.add_argument("inputs", nargs="*",
+                                help="texts (sentiment, translation; for tagging, space-separated words), image "
+                                     "files (captioning) or WAV files (speech); default: lines of standard input")
+    evaluate_parser = commands.add_parser(
+        "evaluate", help="score a finished run on a file or dataset with its task's metric",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    evaluate_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>) of sentiment, "
+                                 "tagging or translation")
+    evaluate_parser.add_argument("--data", required=True,
+                                 help="a file (or folder) in the task's formats, a dataset name, or 'builtin'")
+    evaluate_parser.add_argument("--split", default="test", help="which split of a dataset or split folder")
+    evaluate_parser.add_argument("--data-root", default=None, help="folder holding named datasets")
+    evaluate_parser.add_argument("--download", action="store_true", help="fetch a named dataset if missing")
+    evaluate_parser.add_argument("--encoding", default="utf-8", help="text encoding of the data files")
+    evaluate_parser.add_argument("--output", default=None,
+                                 help="report path (default: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return _run(args.recipe, rest)
@@ -100,9 +126,10 @@ def main(argv=None):
         return demo.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command in ("export", "predict"):
+    if args.command in ("export", "predict", "evaluate"):
+        command = {"export": _export, "predict": _predict, "evaluate": _evaluate}[args.command]
         try:
-            return _export(args) if args.command == "export" else _predict(args)
+            return command(args)
         except (ValueError, FileNotFoundError) as error:
             raise SystemExit(f"rnnzoo {args.command}: {error}") from None
     return _list(args)

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from rnnzoo.data import END_ID, NUM_RESERVED, START_ID
+from rnnzoo.data.batching import pad_rows
 from rnnzoo.topologies import build_model
 
 DIGIT_VOCAB_SIZE = NUM_RESERVED + 10
@@ -28,32 +29,24 @@ def _digit_sequences(rng, count, min_length, max_length):
     return [rng.integers(0, 10, size=n) for n in lengths]
 
 
-def _pad(rows, width=None, value=0):
-    width = width or max(len(r) for r in rows)
-    out = np.full((len(rows), width), value, dtype="int32")
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = row
-    return out
-
-
 def _decoder_pair(targets):
     """Teacher forcing: decoder input = START + target, labels = target + END."""
-    return _pad([[START_ID, *t] for t in targets]), _pad([[*t, END_ID] for t in targets])
+    return pad_rows([[START_ID, *t] for t in targets]), pad_rows([[*t, END_ID] for t in targets])
 
 
 def make_task(topology, count, rng):
     """Returns (inputs, labels, references) for one toy task; `references`
     are the target token rows for generation tasks, else None."""
     digits = _digit_sequences(rng, count, 4, 12)
-    tokens = _pad([d + NUM_RESERVED for d in digits])
+    tokens = pad_rows([d + NUM_RESERVED for d in digits])
     if topology == "many_to_one":
         return tokens, np.array([int(d.mean() > 4.5) for d in digits]), None
     if topology == "many_to_many":  # tag 2 = larger than previous, 1 = not
         tags = [1 + (np.diff(d, prepend=10) > 0) for d in digits]
-        return tokens, _pad(tags), None
+        return tokens, pad_rows(tags), None
     if topology == "bidirectional":  # tag 2 = larger than next, 1 = not
         tags = [1 + (np.diff(d, append=10) < 0) for d in digits]
-        return tokens, _pad(tags), None
+        return tokens, pad_rows(tags), None
     if topology == "encoder_decoder":
         targets = [d[::-1] + NUM_RESERVED for d in digits]
         decoder_in, labels = _decoder_pair(targets)

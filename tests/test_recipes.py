@@ -58,7 +58,10 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     logits = model.predict(np.array([r + [0] * (width - len(r)) for r in ids]), verbose=0)
     expected = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
-    names = open(os.path.join(folder, "labels.txt")).read().split()
+    # The built-in data writes 0 / 1; the run serves them by name.
+    assert open(os.path.join(folder, "labels.txt")).read().split() == ["0", "1"]
+    names = open(os.path.join(folder, "label_names.txt")).read().split()
+    assert names == ["negative", "positive"]
     assert [s.decode() for s in served["label"].numpy()] == [names[i] for i in expected.argmax(-1)]
 
     # `rnnzoo predict` serves the same labels from the run folder.
@@ -66,6 +69,51 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in printed] == [names[i] for i in expected.argmax(-1)[:2]]
     _check_tflite_exports(folder, "accuracy", model, ids[:1])
+    _check_evaluate_sentiment(tmp_path, folder, model, encoder, capsys)
+
+
+def _files(folder):
+    """Every file under `folder` with its bytes."""
+    found = {}
+    for base, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(base, name)
+            found[os.path.relpath(path, folder)] = open(path, "rb").read()
+    return found
+
+
+def _check_evaluate_sentiment(tmp_path, folder, model, encoder, capsys):
+    """`rnnzoo evaluate` scores the run on a new file of raw text (labels by
+    code or by name) with its SavedModel, and writes only its report."""
+    reviews = ["The film wasn't good.", "The plot was clever (really)!", "Boring, dull... awful", "great"]
+    labels = ["0", "positive", "negative", "1"]
+    data = tmp_path / "reviews.tsv"
+    data.write_text("".join(f"{t}\t{label}\n" for t, label in zip(reviews, labels)), encoding="utf-8")
+    before = _files(folder)
+    capsys.readouterr()
+    cli.main(["evaluate", folder, "--data", str(data)])
+    printed = capsys.readouterr().out
+    report_path = os.path.join(folder, "evaluations", "reviews.tsv-test", "metrics.json")
+    assert f"report: {report_path}" in printed
+    after = _files(folder)
+    assert {k: v for k, v in after.items() if not k.startswith("evaluations")} == before
+    report = json.load(open(report_path))
+    assert report["num_examples"] == 4 and report["dataset"] == str(data)
+    ids = [row or [1] for row in encoder.encode_to_lists(reviews)]
+    width = max(map(len, ids))
+    predicted = model.predict(np.array([r + [0] * (width - len(r)) for r in ids]), verbose=0).argmax(-1)
+    assert report["metrics"]["accuracy"] == pytest.approx(np.mean(predicted == np.array([0, 1, 0, 1])))
+    tokens = sum(ids, [])
+    assert report["metrics"]["unknown_token_rate"] == pytest.approx(tokens.count(1) / len(tokens))
+    assert report["metrics"]["per_class"].keys() == {"negative", "positive"}
+    # Bad input: one line naming what is wrong, exit status 2 (SystemExit with a message).
+    data.write_text("a fine film\tmaybe\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"rnnzoo evaluate: labels \['maybe'\] are not among"):
+        cli.main(["evaluate", folder, "--data", str(data)])
+    with pytest.raises(SystemExit, match="no such file or folder"):
+        cli.main(["evaluate", folder, "--data", str(tmp_path / "missing.tsv")])
+    with pytest.raises(SystemExit, match="not a run folder of tagging, sentiment, translation"):
+        cli.main(["evaluate", str(tmp_path), "--data", str(data)])
 
 
 def _check_tflite_exports(folder, metric, model, ids):
@@ -139,6 +187,18 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     cli.main(["export", folder, "--quantize", "dynamic", "--sequence-length", "12"])
     assert "inputs: {'characters': [1, 12, 20], 'tokens': [1, 12]}" in capsys.readouterr().out
     assert os.path.exists(os.path.join(folder, "export", "tflite_dynamic", "model.tflite"))
+
+    # `rnnzoo evaluate` on a BIO file scores span F1 with the run's SavedModel.
+    bio = tmp_path / "new.bio"
+    gold = [("paris hilton saw the washington post .".split(), ["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG", "O"]),
+            (["Lima"], ["B-LOC"])]
+    bio.write_text("\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(*s)) for s in gold) + "\n", encoding="utf-8")
+    cli.main(["evaluate", folder, "--data", str(bio)])
+    report = json.load(open(os.path.join(folder, "evaluations", "new.bio-test", "metrics.json")))
+    predicted = [served_tags[0], served_tags[1]]
+    expected_scores = tagging.score("ner", [tags for _, tags in gold], predicted)[0]
+    assert report["metrics"]["f1"] == pytest.approx(expected_scores["f1"])
+    assert report["metrics"]["token_accuracy"] == pytest.approx(expected_scores["token_accuracy"])
 
 
 def test_ner_export_scores_validation_sentences_longer_than_the_export_length(tmp_path):
@@ -282,6 +342,14 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
                             env={**os.environ, "PYTHONPATH": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:4] == expected
+
+    # `rnnzoo evaluate` on parallel text: sacreBLEU of the SavedModel's translations.
+    references = ["die grossen hunde sehen eine kleine katze .", "ein vogel mag den baum ."]
+    (tmp_path / "pairs.tsv").write_text("".join(f"{t}\t{r}\n" for t, r in zip(texts[:2], references)),
+                                        encoding="utf-8")
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "pairs.tsv")])
+    report = json.load(open(os.path.join(folder, "evaluations", "pairs.tsv-test", "metrics.json")))
+    assert report["metrics"]["bleu"] == pytest.approx(translation.sacrebleu_score(expected[:2], references))
 
 
 def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsys):

@@ -165,3 +165,30 @@ def test_bucket_boundaries_grow_geometrically():
     assert (ratios <= 1.1 + 1 / np.array(boundaries[:-1])).all()
     with pytest.raises(ValueError, match="at least one length"):
         data.bucket_boundaries([])
+
+
+def test_pad_rows_pads_on_the_right_cuts_and_keeps_float_types():
+    from rnnzoo.data.batching import pad_rows
+
+    padded = pad_rows([[5, 6, 7], [8], []])
+    assert padded.dtype == np.int32 and padded.tolist() == [[5, 6, 7], [8, 0, 0], [0, 0, 0]]
+    assert pad_rows([[5, 6, 7], [8]], length=2).tolist() == [[5, 6], [8, 0]]
+    assert pad_rows([[]]).shape == (1, 1)
+    characters = pad_rows([np.ones((2, 4), "int64"), np.ones((1, 2), "int64")], length=3, inner=(3,))
+    assert characters.shape == (2, 3, 3) and characters.dtype == np.int32 and characters.sum() == 2 * 3 + 2
+    features = pad_rows([np.full((2, 3), 0.5, "float32"), np.full((1, 3), 0.5, "float32")])
+    assert features.dtype == np.float32 and features[1, 1].tolist() == [0, 0, 0]
+
+
+def test_in_length_order_batches_short_rows_together_and_keeps_the_order():
+    from rnnzoo.data.batching import in_length_order
+
+    rows = [[1] * n for n in (5, 1, 4, 2, 3)]
+    widths = []
+
+    def lengths(batch):
+        widths.append(batch.shape[1])
+        return [int((row != PAD_ID).sum()) for row in batch]
+
+    assert in_length_order(lengths, rows, batch_size=2) == [5, 1, 4, 2, 3]
+    assert widths == [2, 4, 5]

@@ -10,7 +10,7 @@ import pytest
 
 import rnnzoo
 from rnnzoo.data import RESERVED_TOKENS, DataFormatError, Vocabulary, formats
-from rnnzoo.data.sources import load_splits
+from rnnzoo.data.sources import load_split, load_splits
 from rnnzoo.training import RunFolder, TrainingError, fit
 from rnnzoo.training.runs import default_run_name
 
@@ -167,6 +167,22 @@ def test_data_folder_splits_by_file_name(tmp_path):
     _write(tmp_path / "notest" / "a.train", "1 a\n" * 20)
     with pytest.raises(ValueError, match="no test split"):
         load_splits(str(tmp_path / "notest"), builtin="sentiment", load_path=_load_lines)
+
+
+def test_one_split_to_score_on_is_a_whole_file_or_the_entry_named_for_it(tmp_path):
+    path = _write(tmp_path / "all.txt", "".join(f"{i % 2} text number {i}\n" for i in range(100)))
+    assert len(load_split(path, "test", builtin="sentiment", load_path=_load_lines)) == 100
+    for name, count in (("x.train", 30), ("x.dev", 5), ("x.test", 6)):
+        _write(tmp_path / "sst" / name, "".join(f"1 {name} {i}\n" for i in range(count)))
+    folder = str(tmp_path / "sst")
+    assert len(load_split(folder, "test", builtin="sentiment", load_path=_load_lines)) == 6
+    assert len(load_split(folder, "validation", builtin="sentiment", load_path=_load_lines)) == 5
+    assert len(load_split("builtin", "test", builtin="sentiment", load_path=_load_lines)) > 0
+    _write(tmp_path / "notest" / "a.train", "1 a\n" * 20)
+    with pytest.raises(ValueError, match="no file or folder named for the test split"):
+        load_split(str(tmp_path / "notest"), "test", builtin="sentiment", load_path=_load_lines)
+    with pytest.raises(ValueError, match="tinyshakespeare has no test split"):
+        load_split("tinyshakespeare", "test", builtin="sentiment", load_path=_load_lines, names=("tinyshakespeare",))
 
 
 def test_unknown_data_is_a_clear_error(tmp_path):

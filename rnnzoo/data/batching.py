@@ -107,6 +107,45 @@ def batch_dataset(dataset, batch_size, boundaries="auto", shuffle_buffer=None, s
     return dataset.prefetch(tf.data.AUTOTUNE) if prefetch else dataset
 
 
+def pad_rows(rows, length=None, inner=None, dtype=None, value=PAD_ID):
+    """Rows of any lengths (lists or arrays shaped `(steps, ...)`) -> one
+    array `(rows, length, ...)`, right-padded with `value`. `length`
+    defaults to the longest row (at least 1), `inner` (sizes of the trailing
+    axes, None for the largest) likewise; rows are cut where they are
+    longer. Integer rows become int32. The one place rows are padded for a
+    model."""
+    rows = [np.asarray(row) for row in rows]
+    if not rows:
+        raise ValueError("pad_rows needs at least one row.")
+    width = length or max([1] + [len(row) for row in rows])
+    inner = inner or (None,) * (rows[0].ndim - 1)
+    inner = tuple(size or max(row.shape[k + 1] for row in rows) for k, size in enumerate(inner))
+    if dtype is None:  # ids (any integer type, or no values at all) become int32, as models take them
+        dtype = next((row.dtype for row in rows if row.size), np.dtype("int32"))
+        dtype = np.dtype("int32") if np.issubdtype(dtype, np.integer) else dtype
+    out = np.full((len(rows), width) + inner, value, dtype)
+    for index, row in enumerate(rows):
+        row = row[tuple(slice(0, size) for size in (width,) + inner)]
+        out[(index, *[slice(0, size) for size in row.shape])] = row
+    return out
+
+
+def in_length_order(function, rows, batch_size):
+    """`function(padded_batch)` over `rows` taken shortest first in batches
+    of `batch_size` (so a batch wastes little on padding); returns one
+    output per row, in the input order. `function` returns a sequence with
+    one entry per batch row (ids, labels, strings)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    order = np.argsort([len(row) for row in rows], kind="stable")
+    results = [None] * len(rows)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        for index, output in zip(chunk, function(pad_rows([rows[i] for i in chunk]))):
+            results[index] = output
+    return results
+
+
 def padded_fraction(batches, pad_id=PAD_ID):
     """Fraction of token positions that are padding, over one pass of a
     batched dataset (read from each element's first tensor)."""

@@ -58,6 +58,20 @@ DATASETS = {
 }
 
 
+# Class names for the datasets whose files hold codes (the built-in
+# sentiment data is named `sentiment`).
+LABEL_NAMES = {
+    "sst2": {"0": "negative", "1": "positive"},
+    "sentiment": {"0": "negative", "1": "positive"},
+    "imdb": {"neg": "negative", "pos": "positive"},
+}
+
+
+def label_names(dataset, labels):
+    """Readable names of `labels` (as the dataset's files write them)."""
+    return [LABEL_NAMES.get(dataset, {}).get(label, label) for label in labels]
+
+
 def dataset_folder(name, root=None):
     """Where `name` lives: `root/name`, else `$RNNZOO_DATA/name`, else the
     download cache."""

@@ -60,6 +60,35 @@ def _from_path(path, load_path, seed):
     return _complete(splits, seed)
 
 
+def load_split(data, split, *, builtin, load_path, names=(), root=None, download=False, **options):
+    """One split's examples, to score a finished model on: `"builtin"` or a
+    dataset name gives that split; a file gives all its examples; a folder
+    gives its entry named for `split` (`test.tsv`, `aclImdb/test/`), or, if
+    no entry is named for any split, what `load_path(folder)` reads."""
+    if data == "builtin":
+        return load_builtin(builtin, split)
+    if data in DATASETS and not os.path.exists(data):
+        if data not in names:
+            raise ValueError(f"--data {data}: that dataset does not fit this task; use one of "
+                             f"{', '.join(names) or 'none'}, 'builtin' or a path.")
+        found = [name for name in _SPLIT_NAMES.get(split, (split,)) if name in DATASETS[data]]
+        if not found:
+            raise ValueError(f"--data {data} has no {split} split (it has {', '.join(DATASETS[data])}); "
+                             "pass a file instead.")
+        return load_dataset(data, found[0], root=root, download=download, **options)
+    if os.path.isfile(data):
+        return load_path(data)
+    if not os.path.isdir(data):
+        raise FileNotFoundError(f"--data {data}: no such file or folder, and not a known dataset name "
+                                f"(known: builtin, {', '.join(sorted(DATASETS))}).")
+    entries = {_split_of(e): e for e in sorted(os.listdir(data), reverse=True) if not e.startswith(".")}
+    if split in entries:
+        return load_path(os.path.join(data, entries[split]))
+    if any(key is not None for key in entries):
+        raise ValueError(f"--data {data}: no file or folder named for the {split} split.")
+    return load_path(data)
+
+
 def load_splits(data, *, builtin, load_path, names=(), root=None, download=False, seed=0,
                 **options):
     """`{"train": [...], "validation": [...], "test": [...]}`.

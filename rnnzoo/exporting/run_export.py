@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from rnnzoo.data.batching import pad_rows
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.exporter import SIGNATURE, export
 
@@ -28,19 +29,9 @@ def stack(examples, length=None, word_length=None):
     """Unbatched input dicts -> one batch, right-padded with 0 to the
     longest example, or to `length` (and `word_length` characters per word)
     when given; longer inputs are cut there."""
-    batch = {}
-    for name in examples[0]:
-        values = [np.asarray(e[name]) for e in examples]
-        shape = [len(values), length or max(v.shape[0] for v in values)]
-        shape += [max(v.shape[k] for v in values) for k in range(1, values[0].ndim)]
-        if name == "characters" and word_length:
-            shape[2] = word_length
-        out = np.zeros(shape, values[0].dtype)
-        for row, value in enumerate(values):
-            value = value[tuple(slice(0, size) for size in shape[1:])]
-            out[(row, *[slice(0, size) for size in value.shape])] = value
-        batch[name] = out
-    return batch
+    return {name: pad_rows([e[name] for e in examples], length,
+                           inner=(word_length,) if name == "characters" and word_length else None)
+            for name in examples[0]}
 
 
 def _tflite_outputs(content, examples, length, word_length, output):

@@ -59,16 +59,16 @@ def ids_to_text(encoder, ids, postprocess=None):
 def rows_to_text(encoder, rows, postprocess=None):
     """Generated id rows of any lengths (NumPy or lists) -> Python strings,
     through the same graph ops as `ids_to_text` (so they match a SavedModel)."""
-    import numpy as np
+    from rnnzoo.data.batching import pad_rows
 
-    ids = np.zeros((len(rows), max([1] + [len(r) for r in rows])), "int32")
-    for i, row in enumerate(rows):
-        ids[i, :len(row)] = row
+    ids = pad_rows(rows, dtype="int32")
     return [t.decode("utf-8") for t in ids_to_text(encoder, ids, postprocess).numpy()]
 
 
 def load_signature(folder):
     """The `serving_default` signature of a SavedModel folder."""
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops the graphs use)
+
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: no SavedModel folder here.")
     return tf.saved_model.load(folder).signatures[SIGNATURE]

@@ -3,6 +3,8 @@ recipe's run folder (`saved_models/<recipe>/<run>/`) after training."""
 
 import os
 
+import numpy as np
+
 from rnnzoo.data.reading import read_json
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.training.runs import RunFolder
@@ -39,33 +41,58 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
     return folder, report
 
 
-def predict_texts(run_dir, texts):
-    """Run the run's text-in SavedModel on `texts`; returns one dict of
-    NumPy values per text (padding past a sentence's length removed)."""
-    import tensorflow_text  # noqa: F401  (registers the tokenizer ops the graph uses)
+def _signature_input(signature):
+    """`(name, tf.TensorSpec)` of a one-input serving signature."""
+    (name, spec), = signature.structured_input_signature[1].items()
+    return name, spec
+
+
+def predict_run_folder(run_dir, inputs):
+    """Run the run's SavedModel on raw inputs, read as its signature takes
+    them: texts (`text`), image files (`image`: decoded, converted to the
+    model's colour mode and resized to its size) or WAV files (`waveform`:
+    mixed down to mono and resampled to the model's rate). Returns one dict
+    of NumPy values per input (padding past a sentence's length removed)."""
+    import tensorflow as tf
+
+    from rnnzoo.data.formats import load_image
 
     signature = load_signature(_require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
                                         "pass the run folder of a finished recipe run."))
-    import tensorflow as tf
+    name, spec = _signature_input(signature)
+    if name == "image":
+        height, width, channels = spec.shape[1:]
+        batch = np.stack([load_image(path, (height, width), channels=channels) for path in inputs])
+        batches = [signature(image=tf.constant(batch))]
+    elif name == "waveform":
+        from rnnzoo.tasks.speech import read_waveform
 
-    outputs = {k: v.numpy() for k, v in signature(text=tf.constant(list(texts))).items()}
+        batches = [{k: v[None] for k, v in signature(waveform=tf.constant(read_waveform(path))).items()}
+                   for path in inputs]
+    elif name == "text":
+        batches = [signature(text=tf.constant(list(inputs)))]
+    else:
+        raise ValueError(f"{run_dir}: the SavedModel takes {name!r}, which predict cannot read.")
     results = []
-    for row in range(len(texts)):
-        result = {k: v[row] for k, v in outputs.items()}
-        if "lengths" in result:
-            length = int(result.pop("lengths"))
-            result = {k: v[:length] for k, v in result.items()}
-        results.append(result)
+    for outputs in batches:
+        outputs = {k: np.asarray(v) for k, v in outputs.items()}
+        for row in range(len(next(iter(outputs.values())))):
+            result = {k: v[row] for k, v in outputs.items()}
+            if "lengths" in result:
+                length = int(result.pop("lengths"))
+                result = {k: v[:length] for k, v in result.items()}
+            results.append(result)
     return results
 
 
 def format_prediction(text, result):
     """One line: `label (p=0.97)  text`, `word/TAG word/TAG ...`, or
-    `translation  text`."""
+    `output  input` for generated text (translation, caption, transcript)."""
     if "label" in result:
         return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
-    if "translation" in result:
-        return f"{result['translation'].decode()}\t{text}"
+    for key in ("translation", "caption", "transcript"):
+        if key in result:
+            return f"{result[key].decode()}\t{text}"
     if "tags" in result:
         return " ".join(f"{word}/{tag.decode()}" for word, tag in zip(text.split(), result["tags"]))
     return f"{text}\t" + ", ".join(f"{k}={v.tolist()}" for k, v in result.items())

@@ -12,6 +12,8 @@ import keras
 
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
+from rnnzoo.exporting.model_card import write_model_card
+from rnnzoo.exporting.run_export import export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import fit
@@ -100,8 +102,6 @@ def export_tflite(run, args, model, examples, metric, **options):
     scored with `metric` on (up to 500) validation `examples`; int8 is
     calibrated on `calibration_examples` (training examples). See
     `rnnzoo.exporting.run_export.export_tflite_variants`."""
-    from rnnzoo.exporting.run_export import export_tflite_variants
-
     summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(args.export_quantize),
                                      max_examples=EXPORT_CHECKED, **options)
     for name, entry in summary.items():
@@ -125,8 +125,6 @@ def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_met
     if state["history"]:
         plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
     if card is not None:
-        from rnnzoo.exporting.model_card import write_model_card
-
         write_model_card(run.path, dataset=dataset, metrics=metrics, config=vars(args), **card)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"test ({num_examples} examples): {headline}")
