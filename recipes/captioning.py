@@ -249,8 +249,15 @@ def main(argv=None):
     if raw["test"].ndim == 4:
         serving = export_serving(run, model, encoder, image_shape, features, raw["test"], captions["beam"],
                                  **decoding)
+    card = None
+    if serving is not None:
+        card = {"title": f"Image captioner: {os.path.basename(run.path)}", "metric_name": "bleu_4",
+                "description": f"{args.image_encoder} image encoder and a {args.cell.upper()} decoder with "
+                               f"{args.attention} attention; beam search (beam {args.beam_size}).",
+                "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
+                "text_example": None, "input_kind": "image"}
     recipe.finish(run, args, model, metrics, state, dataset=args.data if args.data != "builtin" else args.builtin,
-                  num_examples=len(references), extra={"serving_check": serving, "decoding": decoding})
+                  num_examples=len(references), extra={"serving_check": serving, "decoding": decoding}, card=card)
     return metrics
 
 

@@ -25,11 +25,13 @@ import keras
 import numpy as np
 
 import rnnzoo
-from rnnzoo import decoding
-from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID, formats
+from rnnzoo.data import formats
 from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.tasks import recipe
+from rnnzoo.tasks.language_model import generate, serving_function
 from rnnzoo.training import recipe_parser
+from rnnzoo.utils.saving import save_model
 
 NAMED_DATASETS = ("tinyshakespeare",)
 TRAIN_FRACTION = 0.9
@@ -135,27 +137,17 @@ def evaluate_perplexity(model, windows):
     return float(np.exp(loss)), float(loss)
 
 
-def generate(model, encoder, prompt, *, length, temperature, top_k, seed, level):
-    """Sample `length` tokens after `prompt` (text) with the stateless
-    streaming model (one compiled loop); returns the text generated."""
-    step = model.stateless_copy().streaming_model()
-    state_names = [name for name in step.input if name.startswith("state_")]
-    units = model.get_config()["units"]
+def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
+    """The prompt-in SavedModel, checked against the Python sampler's text."""
+    import tensorflow as tf
 
-    def step_fn(tokens, state, context):
-        outputs = step({"tokens": tokens, **state})
-        return outputs["logits"], {name: outputs[name] for name in state}
-
-    prompt_ids = encode_text(encoder, prompt, level)
-    if prompt_ids.size == 0:
-        raise ValueError(f"--prompt {prompt!r} has no token in the vocabulary.")
-    state = {name: keras.ops.zeros((1, units)) for name in state_names}
-    # Only real tokens: padding, start and end never occur in the streams; <unk> does at word level.
-    forbidden = (PAD_ID, START_ID, END_ID) + ((UNK_ID,) if level == "character" else ())
-    ids = decoding.sample(step_fn, state, {}, prompt_ids[None, :], max_length=length, temperature=temperature,
-                          top_k=top_k, seed=seed, forbidden=forbidden)
-    tokens = encoder.vocabulary.to_tokens(np.asarray(keras.ops.convert_to_numpy(ids))[0])
-    return ("" if level == "character" else " ").join(tokens)
+    spec = tf.TensorSpec([], tf.string, name="prompt")
+    folder = export_text_model(run.file("saved_model"), serving_function(serving_model, encoder, **sampling),
+                               track=[serving_model, encoder.vocabulary.tf_table()], input_signature=(spec,))
+    served = load_signature(folder)(prompt=tf.constant(prompt))["continuation"].numpy().decode("utf-8")
+    check = {"examples": 1, "agreement": float(served == expected)}
+    print(f"SavedModel (prompt in, text out): {folder}; same sample as the Python sampler: {served == expected}")
+    return check
 
 
 def main(argv=None):
@@ -186,16 +178,22 @@ def main(argv=None):
     perplexity, loss = evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
     prompt = args.prompt or splits["test"][0][:40]
-    sample = generate(model, encoder, prompt, length=args.generate, temperature=args.temperature,
-                      top_k=args.top_k, seed=args.seed, level=args.level)
+    serving_model = model.stateless_copy()
+    save_model(serving_model, run.file("serving.keras"))
+    sampling = {"length": args.generate, "temperature": args.temperature, "top_k": args.top_k, "seed": args.seed,
+                "level": args.level}
+    sample = generate(serving_model, encoder, prompt, **sampling)
     print(f"prompt: {prompt!r}\nsample (temperature {args.temperature}, top-k {args.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
-    serving = model.stateless_copy()
-    from rnnzoo.utils.saving import save_model
-
-    save_model(serving, run.file("serving.keras"))
+    serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
+    card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
+            "description": f"Stateful {args.cell.upper()} {args.level}-level language model; the SavedModel "
+                           f"samples {args.generate} tokens after a prompt (temperature {args.temperature}, "
+                           f"top-k {args.top_k or 'all'}, seed {args.seed}).",
+            "split_sizes": {k: len(v[0]) for k, v in splits.items()}, "serving_check": serving,
+            "text_example": prompt, "input_kind": "prompt"}
     recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=int(windows["test"][1].size),
-                  extra={"sample": {"prompt": prompt, "text": sample}})
+                  extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving}, card=card)
     return metrics
 
 

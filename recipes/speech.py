@@ -8,7 +8,9 @@ python -m recipes.speech --data fsdd --data-root ../shared/data   # Free Spoken 
 python -m recipes.speech --data path/to/recordings  # `{digit}_{speaker}_{index}.wav` files
 ```
 Each example is a string of 2 to 5 single-digit recordings joined with
-short random silences ("four one seven"). FSDD's official split holds
+short random silences ("four one seven"). The run's SavedModel takes one
+clip's samples at 8 kHz (`waveform`) and returns its `transcript`; `rnnzoo
+predict RUN clip.wav` reads WAV files at any rate, stereo too. FSDD's official split holds
 recordings with index 0-4 out for test; test strings are made only from
 those, so no test recording is heard in training; validation strings come
 from a seeded 10% of the training recordings.
@@ -26,11 +28,12 @@ from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.builtin.images import DIGIT_WORDS
 from rnnzoo.data.examples import random_split
+from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
+from rnnzoo.tasks.speech import SAMPLE_RATE, read_waveform, serving_function, words
 from rnnzoo.training import recipe_parser
 
-SAMPLE_RATE = 8000
 STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
 
 
@@ -67,12 +70,7 @@ def load_clips(args):
 
 
 def _samples(clip):
-    if isinstance(clip.path, str):
-        samples, rate = formats.read_wav(clip.path)
-        if rate != SAMPLE_RATE:
-            raise ValueError(f"{clip.path}: sample rate {rate}, expected {SAMPLE_RATE} Hz.")
-        return samples
-    return np.asarray(clip.path, "float32")
+    return read_waveform(clip.path) if isinstance(clip.path, str) else np.asarray(clip.path, "float32")
 
 
 def digit_strings(clips, count, rng, min_digits, max_digits):
@@ -109,14 +107,25 @@ def _dataset(feature_rows, label_rows):
     return tf.data.Dataset.from_tensor_slices((frames, labels)).map(dense)
 
 
-def words(label_ids):
-    return " ".join(DIGIT_WORDS[i - 1] for i in label_ids)
-
-
 def transcribe(model, feature_rows, beam_width=None, batch_size=64):
     """Digit words per example, decoded in batches of similar length."""
     return in_length_order(lambda batch: [words(labels) for labels in model.ctc_decode(batch, beam_width=beam_width)],
                            feature_rows, batch_size)
+
+
+def export_serving(run, model, args, waveforms, expected):
+    """The waveform-in SavedModel, checked against the Python decoder's transcripts."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None], tf.float32, name="waveform")
+    folder = export_text_model(run.file("saved_model"), serving_function(model, args.mel_bins), track=[model],
+                               input_signature=(spec,))
+    serve = load_signature(folder)
+    served = [serve(waveform=tf.constant(w))["transcript"].numpy().decode() for w in waveforms]
+    check = {"examples": len(waveforms), "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
+    print(f"SavedModel (waveform in, transcript out): {folder}; same transcript as the Python decoder for "
+          f"{check['agreement']:.1%} of {len(waveforms)} test strings")
+    return check
 
 
 def main(argv=None):
@@ -156,9 +165,16 @@ def main(argv=None):
         if name == "beam":
             for reference, hypothesis in list(zip(references, hypotheses))[:5]:
                 print(f"  reference: {reference}\n  output:    {hypothesis}\n")
+        if name == "greedy":
+            serving = export_serving(run, model, args, [w for w, _ in strings["test"][:64]], hypotheses[:64])
     metrics["wer"] = metrics["wer_beam"]
+    card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
+            "description": f"Log-mel features, a convolutional front end and a {args.cell.upper()} stack "
+                           "trained with CTC; the SavedModel decodes by best path.",
+            "split_sizes": {k: len(v) for k, v in strings.items()}, "serving_check": serving,
+            "text_example": None, "input_kind": "waveform"}
     recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(references),
-                  extra={"clips": {k: len(v) for k, v in clips.items()}})
+                  extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving}, card=card)
     return metrics
 
 

@@ -175,7 +175,8 @@ def sample(step_fn, state, context, prompt, *, max_length, temperature=1.0, top_
            forbidden=(PAD_ID,)):
     """Sampling from a prompt in one `while_loop` (language models).
 
-    The prompt `(batch, prompt_length)` int32 ids (at least one) is fed
+    The prompt `(batch, prompt_length)` int32 ids (at least one; the length
+    may be unknown when traced on TensorFlow) is fed
     first, then `max_length` tokens are drawn from `softmax(logits /
     temperature)`, restricted to the `top_k` most likely (0: all). The
     `forbidden` ids (padding, by default) are never drawn. The draw is the Gumbel-max trick on noise drawn up front
@@ -189,8 +190,10 @@ def sample(step_fn, state, context, prompt, *, max_length, temperature=1.0, top_
         raise ValueError(f"`top_k` must be an integer >= 0, got {top_k!r}.")
     prompt = ops.cast(ops.convert_to_tensor(prompt), "int32")
     prompt_length = prompt.shape[1]
-    if prompt_length is None or prompt_length < 1:
+    if prompt_length is not None and prompt_length < 1:
         raise ValueError(f"the prompt must hold at least one token per row, got shape {prompt.shape}.")
+    if prompt_length is None:  # traced with a free length (a SavedModel taking a prompt string)
+        prompt_length = ops.shape(prompt)[1]
     total = prompt_length + max_length
     batch = ops.shape(prompt)[0]
     tokens = ops.concatenate([prompt, ops.zeros((batch, max_length), "int32")], axis=1)

@@ -367,6 +367,13 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     np.testing.assert_allclose(served.get_layer("logits").get_weights()[0],
                                saved.get_layer("logits").get_weights()[0])
 
+    # The prompt-in SavedModel samples what the Python sampler sampled; `rnnzoo predict` prints prompt + sample.
+    assert report["extra"]["serving_check"]["agreement"] == 1.0
+    assert _signature(folder)(prompt=np.array("the king ", dtype=object))["continuation"].numpy().decode() == sample
+    cli.main(["predict", folder, "the king "])
+    assert capsys.readouterr().out.splitlines()[-1] == "the king " + sample
+    assert "prompt=tf.constant('the king ')" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+
 
 def test_language_model_windows_continue_each_stream():
     from recipes import language_model
@@ -392,7 +399,7 @@ for row in serve(image=tf.constant(np.load(sys.argv[2])))["caption"].numpy():
 """
 
 
-def test_captioning_smoke_run_serves_captions_from_images(tmp_path):
+def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
     from recipes import captioning
 
     metrics = captioning.main(["--smoke", "--epochs", "1", "--units", "8", "--embedding-dim", "8",
@@ -418,8 +425,26 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:5] == expected
 
+    # `rnnzoo predict` reads image files in another colour mode (and size) than the model's.
+    import tensorflow as tf
 
-def test_speech_smoke_run_reports_wer(tmp_path):
+    pixels = np.round(images[0] * 255).astype("uint8")  # (height, width, 1)
+    (tmp_path / "gray.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (tmp_path / "rgb.png").write_bytes(tf.io.encode_png(np.repeat(pixels, 3, axis=-1)).numpy())
+    big = np.repeat(np.repeat(np.repeat(pixels, 3, axis=-1), 2, axis=0), 2, axis=1)
+    (tmp_path / "big.png").write_bytes(tf.io.encode_png(big).numpy())
+    served = _signature(folder)(image=tf.constant(pixels[None] / 255, tf.float32))["caption"].numpy()[0].decode()
+    capsys.readouterr()
+    cli.main(["predict", folder, str(tmp_path / "gray.png"), str(tmp_path / "rgb.png"), str(tmp_path / "big.png")])
+    printed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [caption for caption, _ in printed[:2]] == [served, served]
+    assert printed[2][1] == str(tmp_path / "big.png")
+    with pytest.raises(SystemExit, match="images.npy: not a readable image"):
+        cli.main(["predict", folder, str(tmp_path / "images.npy")])
+    assert "image.png" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+
+
+def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     from recipes import speech
 
     metrics = speech.main(["--smoke", "--epochs", "1", "--units", "8", "--layers", "1", "--conv-filters", "8",
@@ -428,6 +453,45 @@ def test_speech_smoke_run_reports_wer(tmp_path):
     assert metrics["wer_greedy"] >= 0 and metrics["wer"] == metrics["wer_beam"]
     folder = _run_folder(tmp_path, "speech")
     assert os.path.exists(os.path.join(folder, "model.keras"))
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["extra"]["serving_check"]["agreement"] == 1.0  # the SavedModel decodes as the Python decoder
+    assert "waveform=tf.constant(samples)" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+
+    # `rnnzoo predict` on WAV files: 8 kHz mono as served; 16 kHz stereo is mixed down and resampled.
+    samples, _ = speech.digit_strings(speech.load_builtin("spoken_digits", "test", size=5), 1,
+                                      np.random.default_rng(1), 2, 3)[0]
+    pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
+    _write_wav(tmp_path / "mono.wav", pcm[:, None], 8000)
+    _write_wav(tmp_path / "stereo.wav", np.repeat(np.repeat(pcm, 2)[:, None], 2, axis=1), 16000)
+    expected = _signature(folder)(waveform=pcm.astype("float32") / 32768)["transcript"].numpy().decode()
+    cli.main(["predict", folder, str(tmp_path / "mono.wav"), str(tmp_path / "stereo.wav")])
+    printed = [line.split("\t") for line in capsys.readouterr().out.splitlines()[-2:]]
+    assert printed[0] == [expected, str(tmp_path / "mono.wav")] and printed[1][1] == str(tmp_path / "stereo.wav")
+    (tmp_path / "notes.wav").write_text("not audio", encoding="utf-8")
+    with pytest.raises(SystemExit, match="notes.wav: not a wav file"):
+        cli.main(["predict", folder, str(tmp_path / "notes.wav")])
+
+
+def _write_wav(path, frames, rate):
+    import wave
+
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(frames.shape[1])
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(frames.astype("<i2").tobytes())
+
+
+def test_waveforms_at_another_rate_are_resampled(tmp_path):
+    from rnnzoo.tasks.speech import read_waveform
+
+    rate = 16000
+    tone = np.sin(2 * np.pi * 440 * np.arange(rate) / rate)  # one second of A4
+    _write_wav(tmp_path / "tone.wav", np.round(np.stack([tone, tone], 1) * 16000), rate)
+    samples = read_waveform(str(tmp_path / "tone.wav"))
+    assert samples.shape == (8000,) and samples.dtype == np.float32
+    spectrum = np.abs(np.fft.rfft(samples))
+    assert np.argmax(spectrum) == 440  # 1 Hz bins over one second
 
 
 def test_speech_strings_join_recordings_of_their_own_split():

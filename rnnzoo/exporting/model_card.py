@@ -22,8 +22,20 @@ def _size(size):
     return f"{size / 1024:,.0f} KB"
 
 
+# How each kind of SavedModel input is fed: (the card's name for it, the
+# signature's argument, what follows it on the line, the predict argument).
+SERVING_INPUTS = {
+    "text": ("text in", "text=tf.constant([{example!r}])", "", "{example!r}"),
+    "image": ("image in", "image=tf.constant(pixels)", "  # float32 (batch, height, width, channels) in [0, 1]",
+              "image.png"),
+    "prompt": ("prompt in", "prompt=tf.constant({example!r})", "", "{example!r}"),
+    "waveform": ("waveform in", "waveform=tf.constant(samples)", "  # float32 samples of one clip at 8 kHz",
+                 "clip.wav"),
+}
+
+
 def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, metric_name,
-               text_example, tflite=None, tflite_inputs=None):
+               text_example, tflite=None, tflite_inputs=None, input_kind="text"):
     """The card's Markdown.
 
     Args:
@@ -34,14 +46,20 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         tflite: `export_tflite_variants`' summary (None: no TFLite files).
         metric_name: the validation metric scored on each TFLite file.
         tflite_inputs: how to make the TFLite inputs from text (Markdown).
-        text_example: an input for the usage snippets.
+        text_example: an input for the usage snippets (text inputs).
+        input_kind: what the SavedModel takes: "text", "prompt", "image" or
+            "waveform".
     """
+    if input_kind not in SERVING_INPUTS:
+        raise ValueError(f"input_kind must be one of {sorted(SERVING_INPUTS)}, got {input_kind!r}.")
+    serving_name, serving_call, serving_comment, predict_argument = (
+        part.format(example=text_example) for part in SERVING_INPUTS[input_kind])
     rows = [(k, _number(v)) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if "max_abs_diff" in serving_check:
         parity = f"{serving_check['max_abs_diff']:.2g} on {serving_check['examples']} test examples"
     else:
         parity = f"same text for {serving_check['agreement']:.1%} of {serving_check['examples']} test examples"
-    exports = [("SavedModel (`saved_model/`, text in)", "-", parity, "-", "-")]
+    exports = [(f"SavedModel (`saved_model/`, {serving_name})", "-", parity, "-", "-")]
     tflite = tflite or {}
     for name, entry in tflite.items():
         if not isinstance(entry, dict):
@@ -87,16 +105,16 @@ outputs).{tflite_check}
 
 ## Use it
 
-SavedModel, text in (needs TensorFlow and tensorflow-text, not rnnzoo):
+SavedModel, {serving_name} (needs TensorFlow and tensorflow-text, not rnnzoo):
 
 ```python
 import tensorflow as tf
 import tensorflow_text  # registers the tokenizer ops
 serve = tf.saved_model.load("{{RUN}}/saved_model").signatures["serving_default"]
-print(serve(text=tf.constant([{text_example!r}])))
+print(serve({serving_call})){serving_comment}
 ```
 
-From the command line: `rnnzoo predict {{RUN}} {text_example!r}`.
+From the command line: `rnnzoo predict {{RUN}} {predict_argument}`.
 {tflite_use}
 Keras (for fine-tuning): `import rnnzoo, keras; keras.saving.load_model("{{RUN}}/model.keras")`.
 

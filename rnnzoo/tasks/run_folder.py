@@ -69,6 +69,8 @@ def predict_run_folder(run_dir, inputs):
 
         batches = [{k: v[None] for k, v in signature(waveform=tf.constant(read_waveform(path))).items()}
                    for path in inputs]
+    elif name == "prompt":
+        batches = [{k: v[None] for k, v in signature(prompt=tf.constant(prompt)).items()} for prompt in inputs]
     elif name == "text":
         batches = [signature(text=tf.constant(list(inputs)))]
     else:
@@ -90,6 +92,8 @@ def format_prediction(text, result):
     `output  input` for generated text (translation, caption, transcript)."""
     if "label" in result:
         return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+    if "continuation" in result:
+        return result["text"].decode()
     for key in ("translation", "caption", "transcript"):
         if key in result:
             return f"{result[key].decode()}\t{text}"

@@ -37,7 +37,8 @@ def load_image(path, image_size=None, channels=3):
     try:
         image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
     except tf.errors.InvalidArgumentError as error:
-        raise DataFormatError(path, None, f"not a readable image ({error.message.splitlines()[0]}).") from None
+        reason = error.message.splitlines()[0].split("}}")[-1].split("[Op:")[0].strip()  # TensorFlow's, less its op
+        raise DataFormatError(path, None, f"not a readable image ({reason}).") from None
     except UnicodeDecodeError:  # TensorFlow's message quoted bytes that are not UTF-8
         raise DataFormatError(path, None, "not a readable image (broken data).") from None
     image = tf.image.convert_image_dtype(image, tf.float32)
