@@ -26,6 +26,7 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.data import formats
+from rnnzoo.data.datasets import text_prefix
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.tasks import recipe
@@ -50,30 +51,6 @@ def build_parser():
     group.add_argument("--temperature", type=float, default=0.8)
     group.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
     return parser
-
-
-def _text_splits(text):
-    cut = int(len(text) * TRAIN_FRACTION)
-    return {"train": [text[:cut]], "validation": [text[cut:]], "test": [text[cut:]]}
-
-
-def load_path(path):
-    return formats.load_text(path)
-
-
-def load_data(args):
-    """`{"train", "validation", "test"}` -> one text each."""
-    from rnnzoo.data.builtin import load_builtin
-    from rnnzoo.data.datasets import load_dataset
-
-    if args.data == "builtin":
-        return {split: [load_builtin("characters", split)] for split in ("train", "validation", "test")}
-    if args.data in NAMED_DATASETS and not os.path.exists(args.data):
-        return _text_splits(load_dataset(args.data, "all", root=args.data_root, download=args.download))
-    if not os.path.isfile(args.data):
-        raise FileNotFoundError(f"--data {args.data}: no such text file, and not one of builtin, "
-                                f"{', '.join(NAMED_DATASETS)}.")
-    return _text_splits(load_path(args.data))
 
 
 def _vocabulary(run, args, text):
@@ -154,8 +131,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.bidirectional:
         raise SystemExit("a language model reads left to right: drop --bidirectional")
-    splits, run = recipe.start("language_model", args, builtin="characters", load_path=load_path,
-                               splits=load_data(args))
+    splits, run = recipe.start("language_model", args, builtin="characters", load_path=formats.load_text,
+                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION))
     encoder = _vocabulary(run, args, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():

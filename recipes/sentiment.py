@@ -24,7 +24,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.metrics import classification_report, plot_confusion_matrix
 from rnnzoo.tasks import recipe
-from rnnzoo.tasks.text_classification import DATASETS, load_labels, load_path, save_labels, serving_function
+from rnnzoo.tasks.text_classification import DATASETS, TextClassifier, load_labels, load_path, save_labels
 from rnnzoo.topologies.blocks import POOLING
 from rnnzoo.training import recipe_parser
 
@@ -64,18 +64,11 @@ def _encode(encoder, labels, examples):
     return ids, labels.lookup([e.label for e in examples])
 
 
-def _predict(model, encoder, batches):
-    logits = model.predict(batches, verbose=0)
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def export_serving(run, model, encoder, names, test_texts, test_probabilities):
+def export_serving(run, classifier, test_texts, test_probabilities):
     """Write the text-in SavedModel and check it against the Keras model."""
-    from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+    from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 
-    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, names),
-                               track=[model, encoder.vocabulary.tf_table()])
+    folder = classifier.export(run.file("saved_model"))
     count = min(len(test_texts), MAX_SERVING_CHECK)
     outputs = serve_in_batches(load_signature(folder), test_texts[:count])
     served = np.concatenate([o["probabilities"] for o in outputs])
@@ -138,12 +131,13 @@ def main(argv=None):
         monitor="val_accuracy", mode="max",
     )
 
-    test_ids, test_labels = data["test"]
-    probabilities = _predict(model, encoder, recipe.ordered_batches(ragged_dataset(test_ids), args))
+    classifier = TextClassifier(encoder, labels, model, names)
+    test_texts, test_labels = [e.text for e in splits["test"]], data["test"][1]
+    probabilities = classifier.predict_probabilities(test_texts, batch_size=args.batch_size)
     metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
                                     label_names=names)
     plot_confusion_matrix(metrics["confusion_matrix"], names, run.file("confusion_matrix.png"))
-    serving = export_serving(run, model, encoder, names, [e.text for e in splits["test"]], probabilities)
+    serving = export_serving(run, classifier, test_texts, probabilities)
     tflite = export_tflite(run, args, model, data)
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",

@@ -25,9 +25,9 @@ import rnnzoo
 from rnnzoo.data import formats
 from rnnzoo.data.audio_features import log_mel_spectrogram
 from rnnzoo.data.batching import in_length_order
-from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.builtin.images import DIGIT_WORDS
-from rnnzoo.data.examples import random_split
+from rnnzoo.data.datasets import fsdd_split
+from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
@@ -53,20 +53,8 @@ def build_parser():
 
 def load_clips(args):
     """`{"train", "validation", "test"}` -> `AudioClip`s (arrays for built-in data, wav paths for FSDD)."""
-    if args.data == "builtin":
-        return {split: load_builtin("spoken_digits", split) for split in ("train", "validation", "test")}
-    if args.data == "fsdd" and not os.path.exists(args.data):
-        from rnnzoo.data.datasets import dataset_folder
-
-        folder = dataset_folder("fsdd", args.data_root)
-        if folder is None:
-            raise SystemExit(f"--data fsdd: not found under --data-root {args.data_root!r} or $RNNZOO_DATA.")
-        args_folder = os.path.join(folder, "recordings")
-    else:
-        args_folder = args.data
-    train, test = formats.split_fsdd(formats.list_audio_clips(args_folder))
-    train, validation = random_split(train, 0.1, seed=args.seed)
-    return {"train": train, "validation": validation, "test": test}
+    return load_splits(args.data, builtin="spoken_digits", load_path=formats.list_audio_clips, names=("fsdd",),
+                       root=args.data_root, download=args.download, seed=args.seed, split_path=fsdd_split)
 
 
 def _samples(clip):

@@ -24,7 +24,6 @@ import numpy as np
 import rnnzoo
 from rnnzoo.data import END_ID, START_ID, UNK_ID
 from rnnzoo.data.batching import ragged_dataset
-from rnnzoo.data.examples import random_split
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.metrics import plot_attention, sacrebleu_score
 from rnnzoo.tasks import recipe
@@ -33,7 +32,6 @@ from rnnzoo.training import recipe_parser
 from rnnzoo.training.schedules import SCHEDULES, ScheduledSamplingSchedule
 
 NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
-TATOEBA_HELD_OUT = 0.05  # no official split: 5% test, 5% validation, seeded
 
 
 def build_parser():
@@ -56,19 +54,6 @@ def build_parser():
     group.add_argument("--length-penalty", type=float, default=0.6, help="GNMT alpha (0: raw log-probability)")
     group.add_argument("--examples", type=int, default=5, help="test translations to print")
     return parser
-
-
-def load_data(args):
-    """Splits of `TextPair`s. Tatoeba has no official split: a seeded 5%
-    is held out for test and 5% for validation."""
-    if args.data == "tatoeba_eng_fra":
-        from rnnzoo.data.datasets import load_dataset
-
-        pairs = load_dataset("tatoeba_eng_fra", "all", root=args.data_root, download=args.download)
-        rest, test = random_split(pairs, TATOEBA_HELD_OUT, seed=args.seed)
-        train, validation = random_split(rest, TATOEBA_HELD_OUT / (1 - TATOEBA_HELD_OUT), seed=args.seed)
-        return {"train": train, "validation": validation, "test": test}
-    return None
 
 
 def _vocabularies(run, args, train):
@@ -136,7 +121,7 @@ def main(argv=None):
     if args.data == "multi30k":
         data_options = {"source_language": args.source_language, "target_language": args.target_language}
     splits, run = recipe.start("translation", args, builtin="translation", load_path=load_path,
-                               names=NAMED_DATASETS, splits=load_data(args), **data_options)
+                               names=NAMED_DATASETS, **data_options)
     encoders = _vocabularies(run, args, splits["train"])
     source_encoder, target_encoder = encoders
     data = {split: _encode(encoders, pairs) for split, pairs in splits.items()}

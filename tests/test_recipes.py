@@ -14,6 +14,7 @@ import pytest
 
 from recipes import sentiment, tagging, translation
 from rnnzoo import cli
+from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
 
@@ -458,7 +459,7 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     assert "waveform=tf.constant(samples)" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
     # `rnnzoo predict` on WAV files: 8 kHz mono as served; 16 kHz stereo is mixed down and resampled.
-    samples, _ = speech.digit_strings(speech.load_builtin("spoken_digits", "test", size=5), 1,
+    samples, _ = speech.digit_strings(load_builtin("spoken_digits", "test", size=5), 1,
                                       np.random.default_rng(1), 2, 3)[0]
     pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
     _write_wav(tmp_path / "mono.wav", pcm[:, None], 8000)
@@ -497,7 +498,7 @@ def test_waveforms_at_another_rate_are_resampled(tmp_path):
 def test_speech_strings_join_recordings_of_their_own_split():
     from recipes import speech
 
-    clips = speech.load_builtin("spoken_digits", "test", size=20)
+    clips = load_builtin("spoken_digits", "test", size=20)
     strings = speech.digit_strings(clips, 10, np.random.default_rng(0), 2, 5)
     for samples, labels in strings:
         assert 2 <= len(labels) <= 5 and all(1 <= label <= 10 for label in labels)

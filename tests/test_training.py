@@ -181,8 +181,8 @@ def test_one_split_to_score_on_is_a_whole_file_or_the_entry_named_for_it(tmp_pat
     _write(tmp_path / "notest" / "a.train", "1 a\n" * 20)
     with pytest.raises(ValueError, match="no file or folder named for the test split"):
         load_split(str(tmp_path / "notest"), "test", builtin="sentiment", load_path=_load_lines)
-    with pytest.raises(ValueError, match="tinyshakespeare has no test split"):
-        load_split("tinyshakespeare", "test", builtin="sentiment", load_path=_load_lines, names=("tinyshakespeare",))
+    with pytest.raises(ValueError, match="split must be one of train, validation, test"):
+        load_split(path, "dev", builtin="sentiment", load_path=_load_lines)
 
 
 def test_unknown_data_is_a_clear_error(tmp_path):

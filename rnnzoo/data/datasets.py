@@ -9,10 +9,12 @@ train = load_dataset("ud_english_ewt", "train", root="../shared/data")
 """
 
 import os
+import typing
 
 from rnnzoo.data import formats
 from rnnzoo.data.downloads import SOURCES, cache_dir
 from rnnzoo.data.downloads import download as fetch
+from rnnzoo.data.examples import random_split
 
 
 def _parallel(prefix, source_language="en", target_language="de"):
@@ -39,37 +41,74 @@ def _fsdd(split):
     return load
 
 
+def held_out(fraction):
+    """Split policy for a dataset with no official split: a seeded
+    `fraction` of the examples is held out for test, as many for validation."""
+    def split(examples, seed):
+        rest, test = random_split(examples, fraction, seed=seed)
+        train, validation = random_split(rest, fraction / (1 - fraction), seed=seed)
+        return {"train": train, "validation": validation, "test": test}
+    return split
+
+
+def text_prefix(fraction):
+    """Split policy for one long text (character language models): the
+    first `fraction` of its characters train, the rest validates and tests."""
+    def split(text, seed):
+        cut = int(len(text) * fraction)
+        return {"train": [text[:cut]], "validation": [text[cut:]], "test": [text[cut:]]}
+    return split
+
+
+def fsdd_split(clips, seed):
+    """Split policy for recordings named like FSDD's: the official split
+    (recordings 0-4 test), and a seeded 10% of the rest validates."""
+    train, test = formats.split_fsdd(clips)
+    train, validation = random_split(train, 0.1, seed=seed)
+    return {"train": train, "validation": validation, "test": test}
+
+
+class Dataset(typing.NamedTuple):
+    """A named dataset: its split files (split name -> `loader(folder,
+    **options)`), what the loaders return, how to split it when it has no
+    official validation or test split (`policy(examples, seed)`; None: 10%
+    of train validates, see `sources.load_splits`), and class names for
+    label codes. Where it downloads from (with checksums) is `SOURCES`."""
+
+    splits: dict
+    example_type: str
+    policy: typing.Callable = None
+    label_names: dict = None
+
+
 DATASETS = {
-    "ud_english_ewt": {s: _file(formats.load_conllu, f"en_ewt-ud-{s}.conllu") for s in ("train", "dev", "test")},
-    "wnut17": {
-        "train": _file(formats.load_bio, "wnut17train.conll"),
-        "dev": _file(formats.load_bio, "emerging.dev.conll"),
-        "test": _file(formats.load_bio, "emerging.test.annotated"),
-    },
-    "sst2": {s: _file(formats.load_labeled_lines, f"stsa.binary.{s}") for s in ("train", "dev", "test")},
-    "multi30k": {"train": _parallel("train"), "val": _parallel("val"),
-                 "test_2016_flickr": _parallel("test_2016_flickr")},
-    # No official split: recipes hold out a seeded 5% (`random_split`).
-    "tatoeba_eng_fra": {"all": _file(formats.load_tsv_pairs, "fra.txt")},
-    # Usual split: first 90% of the characters train, last 10% validate.
-    "tinyshakespeare": {"all": _file(formats.load_text, "input.txt")},
-    "fsdd": {"train": _fsdd("train"), "test": _fsdd("test")},
-    "imdb": {s: _imdb(s) for s in ("train", "test")},
+    "ud_english_ewt": Dataset({s: _file(formats.load_conllu, f"en_ewt-ud-{s}.conllu")
+                               for s in ("train", "dev", "test")}, "TaggedSentence"),
+    "wnut17": Dataset({"train": _file(formats.load_bio, "wnut17train.conll"),
+                       "dev": _file(formats.load_bio, "emerging.dev.conll"),
+                       "test": _file(formats.load_bio, "emerging.test.annotated")}, "TaggedSentence"),
+    "sst2": Dataset({s: _file(formats.load_labeled_lines, f"stsa.binary.{s}") for s in ("train", "dev", "test")},
+                    "LabeledText", label_names={"0": "negative", "1": "positive"}),
+    "imdb": Dataset({s: _imdb(s) for s in ("train", "test")}, "LabeledText",
+                    label_names={"neg": "negative", "pos": "positive"}),
+    "multi30k": Dataset({"train": _parallel("train"), "val": _parallel("val"),
+                         "test_2016_flickr": _parallel("test_2016_flickr")}, "TextPair"),
+    # No official split: a seeded 5% for test and 5% for validation.
+    "tatoeba_eng_fra": Dataset({"all": _file(formats.load_tsv_pairs, "fra.txt")}, "TextPair", held_out(0.05)),
+    # The usual split: the first 90% of the characters train, the last 10% validate and test.
+    "tinyshakespeare": Dataset({"all": _file(formats.load_text, "input.txt")}, "str", text_prefix(0.9)),
+    # The official split holds recordings 0-4 of each speaker and digit out for test.
+    "fsdd": Dataset({"train": _fsdd("train"), "test": _fsdd("test")}, "AudioClip"),
 }
 
-
-# Class names for the datasets whose files hold codes (the built-in
-# sentiment data is named `sentiment`).
-LABEL_NAMES = {
-    "sst2": {"0": "negative", "1": "positive"},
-    "sentiment": {"0": "negative", "1": "positive"},
-    "imdb": {"neg": "negative", "pos": "positive"},
-}
+# Class names of the built-in data whose labels are codes.
+BUILTIN_LABEL_NAMES = {"sentiment": {"0": "negative", "1": "positive"}}
 
 
 def label_names(dataset, labels):
     """Readable names of `labels` (as the dataset's files write them)."""
-    return [LABEL_NAMES.get(dataset, {}).get(label, label) for label in labels]
+    names = DATASETS[dataset].label_names if dataset in DATASETS else BUILTIN_LABEL_NAMES.get(dataset)
+    return [(names or {}).get(label, label) for label in labels]
 
 
 def dataset_folder(name, root=None):
@@ -85,8 +124,8 @@ def load_dataset(name, split, root=None, download=False, **options):
     """Examples of one split of a named dataset (see `DATASETS`)."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASETS)}.")
-    if split not in DATASETS[name]:
-        raise ValueError(f"{name} has splits {sorted(DATASETS[name])}, not {split!r}.")
+    if split not in DATASETS[name].splits:
+        raise ValueError(f"{name} has splits {sorted(DATASETS[name].splits)}, not {split!r}.")
     folder = dataset_folder(name, root)
     if folder is None:
         if not download:
@@ -94,4 +133,4 @@ def load_dataset(name, split, root=None, download=False, **options):
             raise FileNotFoundError(f"dataset {name!r} not found under root={root!r}, $RNNZOO_DATA or "
                                     f"{cache_dir()}; point root at the folder holding {name}/{hint}.")
         folder = fetch(name)
-    return DATASETS[name][split](folder, **options)
+    return DATASETS[name].splits[split](folder, **options)

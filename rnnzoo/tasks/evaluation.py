@@ -46,7 +46,8 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
         os.path.join(run_dir, "config.json")) else {}
     examples = load_split(data, split, builtin=task.builtin_name(config),
                           load_path=lambda path: task.load_path(path, encoding=encoding, **task.file_options(config)),
-                          names=task.DATASETS, root=root, download=download, **task.dataset_options(data, config))
+                          names=task.DATASETS, root=root, download=download, seed=config.get("seed", 0),
+                          **task.dataset_options(data, config))
     if not examples:
         raise ValueError(f"--data {data}: holds no examples.")
     metrics = task.evaluate_run(run_dir, examples, config)

@@ -112,3 +112,117 @@ def evaluate_run(run_dir, examples, config):
                                     label_names=names)
     metrics["unknown_token_rate"] = unknown_token_rate(TextEncoder.load(os.path.join(run_dir, TOKENS)), texts)
     return metrics
+
+
+class TextClassifier:
+    """A text classifier that takes raw strings and answers with label names:
+    a `TextEncoder`, the labels and a `many_to_one` model, saved together as a
+    folder that `rnnzoo predict` and `rnnzoo evaluate` read like a recipe run.
+
+    ```python
+    classifier = TextClassifier.from_examples(texts, labels, units=64, bidirectional=True)
+    classifier.fit(texts, labels, validation_data=(val_texts, val_labels), epochs=3)
+    classifier.predict(["A gripping, funny film."])   # [("positive", 0.93)]
+    classifier.save("my_classifier")                  # model.keras, tokens/, labels, saved_model/
+    ```
+    """
+
+    def __init__(self, encoder, labels, model, names=None):
+        self.encoder, self.labels, self.model = encoder, labels, model
+        self.names = list(names or labels.tokens)
+        if len(self.names) != len(labels):
+            raise ValueError(f"{len(self.names)} names for {len(labels)} labels.")
+
+    @classmethod
+    def from_examples(cls, texts, labels, *, names=None, tokenizer="word", min_frequency=1, max_vocabulary=20000,
+                      **model_options):
+        """Learn the vocabulary and the label set from training examples and
+        build the model (`rnnzoo.build_model("many_to_one", **model_options)`,
+        compiled). `names`: a dict of label -> name to print (`{"1": "positive"}`)."""
+        from rnnzoo.topologies import build_model
+
+        encoder = TextEncoder.adapt(texts, tokenizer=tokenizer, min_frequency=min_frequency, max_size=max_vocabulary)
+        labels = Vocabulary(sorted({str(label) for label in labels}), reserved=())
+        model = build_model("many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), **model_options)
+        return cls(encoder, labels, model, [(names or {}).get(label, label) for label in labels.tokens])
+
+    def token_ids(self, texts):
+        """Raw strings -> id lists (a text with no token reads as one <unk>)."""
+        return [row or [UNK_ID] for row in self.encoder.encode_to_lists(texts)]
+
+    def label_ids(self, labels):
+        """Labels (as the data writes them, or their names) -> ids."""
+        by_label = {**{name: i for i, name in enumerate(self.names)}, **self.labels.index}
+        unknown = sorted({str(label) for label in labels} - set(by_label))
+        if unknown:
+            raise ValueError(f"labels {unknown} are not among {self.labels.tokens} (names {self.names}).")
+        return [by_label[str(label)] for label in labels]
+
+    def dataset(self, texts, labels=None, *, batch_size=32, shuffle=False, seed=0):
+        """Batches of right-padded ids (and label ids), bucketed by length."""
+        from rnnzoo.data.batching import batch_dataset, ragged_dataset
+
+        columns = [self.token_ids(texts)] + ([self.label_ids(labels)] if labels is not None else [])
+        return batch_dataset(ragged_dataset(*columns), batch_size,
+                             shuffle_buffer=len(columns[0]) if shuffle else None, seed=seed)
+
+    def fit(self, texts, labels, *, validation_data=None, epochs=1, batch_size=32, seed=0, **fit_options):
+        """`model.fit` on raw texts and labels; returns the Keras `History`."""
+        validation = None if validation_data is None else self.dataset(*validation_data, batch_size=batch_size)
+        fit_options.setdefault("shuffle", False)  # the dataset is shuffled, with `seed`
+        return self.model.fit(self.dataset(texts, labels, batch_size=batch_size, shuffle=True, seed=seed),
+                              validation_data=validation, epochs=epochs, **fit_options)
+
+    def predict_probabilities(self, texts, batch_size=64):
+        """`(texts, classes)` probabilities, in the order of `self.names`."""
+        from keras import ops
+
+        from rnnzoo.data.batching import in_length_order
+
+        def probabilities(batch):
+            return np.asarray(ops.convert_to_numpy(ops.softmax(self.model.predict_on_batch(batch))))
+
+        return np.stack(in_length_order(probabilities, self.token_ids(texts), batch_size))
+
+    def predict(self, texts, batch_size=64):
+        """`[(name, probability), ...]`: the most likely label of each text."""
+        probabilities = self.predict_probabilities(texts, batch_size)
+        return [(self.names[i], float(row[i])) for row, i in zip(probabilities, probabilities.argmax(-1))]
+
+    def evaluate(self, texts, labels, batch_size=64):
+        """The classification report (accuracy, P/R/F1 per class and
+        averaged, confusion matrix) and the `<unk>` rate of `texts`."""
+        predicted = self.predict_probabilities(texts, batch_size).argmax(-1)
+        report = classification_report(self.label_ids(labels), predicted, labels=range(len(self.labels)),
+                                       label_names=self.names)
+        return {**report, "unknown_token_rate": unknown_token_rate(self.encoder, texts)}
+
+    def export(self, folder):
+        """A SavedModel mapping raw strings (`text`) to `label` names,
+        `label_id` and `probabilities`, needing TensorFlow and
+        tensorflow-text only."""
+        from rnnzoo.exporting.text_serving import export_text_model
+
+        return export_text_model(folder, serving_function(self.model, self.encoder, self.names),
+                                 track=[self.model, self.encoder.vocabulary.tf_table()])
+
+    def save(self, folder):
+        """`model.keras`, `tokens/`, `labels.txt`, `label_names.txt` and the
+        SavedModel (`saved_model/`), each written atomically."""
+        from rnnzoo.utils.saving import save_model
+
+        os.makedirs(folder, exist_ok=True)
+        save_model(self.model, os.path.join(folder, "model.keras"))
+        self.encoder.save(os.path.join(folder, TOKENS))
+        save_labels(folder, self.labels, self.names)
+        self.export(os.path.join(folder, "saved_model"))
+        return folder
+
+    @classmethod
+    def load(cls, folder):
+        """A classifier saved by `save` or by the sentiment recipe."""
+        from rnnzoo.utils.saving import load_model
+
+        labels, names = load_labels(folder)
+        return cls(TextEncoder.load(os.path.join(folder, TOKENS)), labels,
+                   load_model(os.path.join(folder, "model.keras")), names)

@@ -1,0 +1,58 @@
+"""The task objects: raw strings in, label names out, saved as a folder that
+`rnnzoo predict` and `rnnzoo evaluate` read like a recipe run."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rnnzoo import cli
+from rnnzoo.data import load_builtin
+from rnnzoo.tasks import TextClassifier
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    train = load_builtin("sentiment", "train")[:300]
+    texts, labels = [e.text for e in train], [e.label for e in train]
+    model = TextClassifier.from_examples(texts, labels, names={"0": "negative", "1": "positive"}, units=4,
+                                         embedding_dim=4, num_layers=1)
+    history = model.fit(texts, labels, epochs=3, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    return model
+
+
+def test_text_classifier_answers_raw_text_with_label_names(classifier):
+    texts = ["The film wasn't good.", "the film was n't good .", "", "zzz qqq"]
+    answers = classifier.predict(texts)
+    assert [name for name, _ in answers] == [classifier.names[i]
+                                             for i in classifier.predict_probabilities(texts).argmax(-1)]
+    assert all(name in ("negative", "positive") and 0.5 <= p <= 1 for name, p in answers)
+    np.testing.assert_allclose(*classifier.predict_probabilities(texts[:2]), atol=1e-6)  # raw == tokenized
+    report = classifier.evaluate(["a fine film", "dull"], ["1", "negative"])  # labels by code or by name
+    assert set(report["per_class"]) == {"negative", "positive"} and 0 <= report["accuracy"] <= 1
+    tokens = sum(classifier.encoder.encode_to_lists(["a fine film", "dull"]), [])
+    assert report["unknown_token_rate"] == pytest.approx(tokens.count(1) / len(tokens)) and 1 in tokens
+    with pytest.raises(ValueError, match=r"labels \['maybe'\] are not among"):
+        classifier.evaluate(["a fine film"], ["maybe"])
+
+
+def test_text_classifier_folder_loads_serves_and_is_scored_like_a_run(classifier, tmp_path, capsys):
+    folder = classifier.save(str(tmp_path / "classifier"))
+    texts = ["The plot was clever (really)!", "boring, dull... awful", ""]
+    expected = classifier.predict_probabilities(texts)
+    np.testing.assert_allclose(TextClassifier.load(folder).predict_probabilities(texts), expected, atol=1e-6)
+    serve = tf.saved_model.load(os.path.join(folder, "saved_model")).signatures["serving_default"]
+    served = serve(text=tf.constant(texts))
+    np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)
+    assert [s.decode() for s in served["label"].numpy()] == [name for name, _ in classifier.predict(texts)]
+
+    cli.main(["predict", folder, texts[0]])
+    assert capsys.readouterr().out.startswith(classifier.predict(texts[:1])[0][0] + " (p=")
+    (tmp_path / "reviews.tsv").write_text("a clever film\t1\nawful\t0\n", encoding="utf-8")
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "reviews.tsv")])
+    report = json.load(open(os.path.join(folder, "evaluations", "reviews.tsv-test", "metrics.json")))
+    expected_accuracy = classifier.evaluate(["a clever film", "awful"], ["1", "0"])["accuracy"]
+    assert report["num_examples"] == 2 and report["metrics"]["accuracy"] == pytest.approx(expected_accuracy)
