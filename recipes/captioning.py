@@ -37,7 +37,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.metrics import corpus_bleu, plot_caption_grid, wer
 from rnnzoo.tasks import recipe
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 
 BUILTINS = ("digit_strips", "shapes")
 DECODE_BATCH = 256
@@ -76,15 +76,15 @@ def build_parser():
     return parser
 
 
-def _load_path(args):
+def _load_path(config):
     def load(path):
-        if args.images is None:
+        if config.images is None:
             raise SystemExit(f"--data {path}: give --images, the folder the captions file's images are in.")
-        return formats.load_captions(path, args.images)
+        return formats.load_captions(path, config.images)
     return load
 
 
-def _pixels(args, examples):
+def _pixels(config, examples):
     """`(n, ...)` float32 inputs: built-in arrays, image files resized to
     `--image-size`, or `.npy` feature vectors."""
     first = examples[0].image
@@ -92,21 +92,21 @@ def _pixels(args, examples):
         return np.stack([e.image for e in examples]).astype("float32")
     if first.endswith(".npy"):
         return np.stack([np.load(e.image, allow_pickle=False).reshape(-1) for e in examples]).astype("float32")
-    return np.stack([formats.load_image(e.image, tuple(args.image_size)) for e in examples]).astype("float32")
+    return np.stack([formats.load_image(e.image, tuple(config.image_size)) for e in examples]).astype("float32")
 
 
-def backbone(args, image_shape):
+def backbone(config, image_shape):
     """A frozen `keras.applications` model: image in [0, 1] -> pooled features."""
-    name, value_range = BACKBONES[args.image_encoder]
+    name, value_range = BACKBONES[config.image_encoder]
     base = getattr(keras.applications, name)(include_top=False, pooling="avg", input_shape=tuple(image_shape),
-                                            weights=None if args.weights == "none" else args.weights)
+                                            weights=None if config.weights == "none" else config.weights)
     base.trainable = False
     image = keras.Input(tuple(image_shape), name="image")
     scaled = image
     if value_range is not None:
         low, high = value_range
         scaled = keras.layers.Rescaling(high - low, offset=low, name="backbone_range")(image)
-    return keras.Model(image, base(scaled), name=f"{args.image_encoder}_features")
+    return keras.Model(image, base(scaled), name=f"{config.image_encoder}_features")
 
 
 def _vocabulary(run, train):
@@ -188,53 +188,55 @@ def export_serving(run, model, encoder, image_shape, features, test_images, expe
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.bidirectional:
+    config = parse_config(build_parser(), argv)
+    if config.bidirectional:
         raise SystemExit("a caption decoder generates left to right: drop --bidirectional")
     splits = None
-    if args.data == "builtin" and args.builtin_size:
-        splits = {split: load_builtin(args.builtin, split, **({"size": args.builtin_size} if split == "train" else {}))
+    if config.data == "builtin" and config.builtin_size:
+        sizes = {"train": {"size": config.builtin_size}}
+        splits = {split: load_builtin(config.builtin, split, **sizes.get(split, {}))
                   for split in ("train", "validation", "test")}
-    splits, run = recipe.start("captioning", args, builtin=args.builtin, load_path=_load_path(args), splits=splits)
+    splits, run = recipe.start("captioning", config, builtin=config.builtin, load_path=_load_path(config),
+                               splits=splits)
     encoder = _vocabulary(run, splits["train"])
-    raw = {split: _pixels(args, examples) for split, examples in splits.items()}
+    raw = {split: _pixels(config, examples) for split, examples in splits.items()}
     image_shape = raw["train"].shape[1:]
     inputs, features = raw, None
-    if args.image_encoder != "cnn":
+    if config.image_encoder != "cnn":
         if len(image_shape) != 3:
-            raise SystemExit(f"--image-encoder {args.image_encoder} needs images, got inputs of shape {image_shape}.")
-        features = backbone(args, image_shape)
+            raise SystemExit(f"--image-encoder {config.image_encoder} needs images, got inputs of shape {image_shape}.")
+        features = backbone(config, image_shape)
         inputs = {split: features.predict(x, batch_size=64, verbose=0) for split, x in inputs.items()}
-        print(f"{args.image_encoder} features: {inputs['train'].shape[1]} per image")
+        print(f"{config.image_encoder} features: {inputs['train'].shape[1]} per image")
     key = "image" if inputs["train"].ndim == 4 else "features"
-    augmentation = {k: v for k, v in zip(("translation", "zoom", "rotation"), args.augment) if v}
-    model_options = dict(image_shape=list(image_shape), cnn_filters=list(args.cnn_filters),
-                         attention=None if args.attention == "none" else args.attention,
+    augmentation = {k: v for k, v in zip(("translation", "zoom", "rotation"), config.augment) if v}
+    model_options = dict(image_shape=list(image_shape), cnn_filters=list(config.cnn_filters),
+                         attention=None if config.attention == "none" else config.attention,
                          image_augmentation=augmentation or None)
     if key == "features":
         model_options = dict(input_dim=int(inputs["train"].shape[1]))
 
-    with recipe.distribution(args).scope():
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "one_to_many", vocab_size=encoder.vocab_size, cell=args.cell, units=args.units,
-            num_layers=args.num_layers, dropout=args.dropout, embedding_dim=args.embedding_dim,
+            "one_to_many", vocab_size=encoder.vocab_size, cell=config.cell, units=config.units,
+            num_layers=config.num_layers, dropout=config.dropout, embedding_dim=config.embedding_dim,
             compile=False, **model_options,
         )
-        recipe.compile_model(model, args)
+        recipe.compile_model(model, config)
     train_set = _dataset(inputs["train"], encoder, splits["train"], key)
     lengths = [len(ids) + 1 for ids in encoder.encode_to_lists(c for e in splits["train"] for c in e.captions)]
     model, state = recipe.train(
-        model, recipe.epoch_batches(train_set, args, lengths),
-        recipe.ordered_batches(_dataset(inputs["validation"], encoder, splits["validation"], key), args), run, args,
+        model, recipe.epoch_batches(train_set, config, lengths),
+        recipe.ordered_batches(_dataset(inputs["validation"], encoder, splits["validation"], key), config), run, config,
         monitor="val_loss", mode="min",
     )
 
     max_length = max(lengths) + 5
     references = [e.captions for e in splits["test"]]
     metrics, captions = {}, {}
-    for name, beam_size in (("greedy", 1), ("beam", args.beam_size)):
+    for name, beam_size in (("greedy", 1), ("beam", config.beam_size)):
         rows = caption_ids(model, inputs["test"], max_length=max_length, beam_size=beam_size,
-                           length_penalty=args.length_penalty)
+                           length_penalty=config.length_penalty)
         captions[name] = to_text(encoder, rows)
         metrics.update({f"{k}_{name}" if name == "greedy" else k: v
                         for k, v in score(references, captions[name]).items()})
@@ -244,7 +246,7 @@ def main(argv=None):
     if raw["test"].ndim == 4:  # images, not precomputed features
         plot_caption_grid(raw["test"][:shown], captions["beam"][:shown], [r[0] for r in references[:shown]],
                           run.file("captions.png"))
-    decoding = {"max_length": max_length, "beam_size": args.beam_size, "length_penalty": args.length_penalty}
+    decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = None
     if raw["test"].ndim == 4:
         serving = export_serving(run, model, encoder, image_shape, features, raw["test"], captions["beam"],
@@ -252,11 +254,12 @@ def main(argv=None):
     card = None
     if serving is not None:
         card = {"title": f"Image captioner: {os.path.basename(run.path)}", "metric_name": "bleu_4",
-                "description": f"{args.image_encoder} image encoder and a {args.cell.upper()} decoder with "
-                               f"{args.attention} attention; beam search (beam {args.beam_size}).",
+                "description": f"{config.image_encoder} image encoder and a {config.cell.upper()} decoder with "
+                               f"{config.attention} attention; beam search (beam {config.beam_size}).",
                 "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
                 "text_example": None, "input_kind": "image"}
-    recipe.finish(run, args, model, metrics, state, dataset=args.data if args.data != "builtin" else args.builtin,
+    dataset = config.data if config.data != "builtin" else config.builtin
+    recipe.finish(run, config, model, metrics, state, dataset=dataset,
                   num_examples=len(references), extra={"serving_check": serving, "decoding": decoding}, card=card)
     return metrics
 

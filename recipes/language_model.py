@@ -31,7 +31,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.language_model import generate, serving_function
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 from rnnzoo.utils.saving import save_model
 
 NAMED_DATASETS = ("tinyshakespeare",)
@@ -53,15 +53,15 @@ def build_parser():
     return parser
 
 
-def _vocabulary(run, args, text):
+def _vocabulary(run, config, text):
     folder = run.file("tokens")
     if os.path.isdir(folder):
         return TextEncoder.load(folder)
-    if args.level == "character":
+    if config.level == "character":
         encoder = TextEncoder.adapt([text], tokenizer="character")
     else:
         encoder = TextEncoder.adapt(text.splitlines(), tokenizer="word", lowercase=False, normalization=None,
-                                    max_size=args.vocab_size)
+                                    max_size=config.vocab_size)
     encoder.save(folder)
     return encoder
 
@@ -100,7 +100,7 @@ class ResetStates(keras.callbacks.Callback):
     """Zero a stateful model's states when an epoch, a validation pass or an
     evaluation starts (and after it, so training resumes from zeros)."""
 
-    def _reset(self, *args, **kwargs):
+    def _reset(self, *config, **kwargs):
         self.model.reset_states()
 
     on_epoch_begin = on_test_begin = on_test_end = on_predict_begin = _reset
@@ -128,48 +128,48 @@ def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.bidirectional:
+    config = parse_config(build_parser(), argv)
+    if config.bidirectional:
         raise SystemExit("a language model reads left to right: drop --bidirectional")
-    splits, run = recipe.start("language_model", args, builtin="characters", load_path=formats.load_text,
+    splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
                                names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION))
-    encoder = _vocabulary(run, args, splits["train"][0])
+    encoder = _vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
-        ids = encode_text(encoder, text, args.level)
-        windows[split] = stream_windows(ids, args.batch_size, args.sequence_length)
-        print(f"{split}: {len(ids):,} tokens -> {windows[split][0].shape[0]} batches of {args.batch_size} "
-              f"streams x {args.sequence_length}")
-    print(f"vocabulary: {encoder.vocab_size} ({args.level}s)")
+        ids = encode_text(encoder, text, config.level)
+        windows[split] = stream_windows(ids, config.batch_size, config.sequence_length)
+        print(f"{split}: {len(ids):,} tokens -> {windows[split][0].shape[0]} batches of {config.batch_size} "
+              f"streams x {config.sequence_length}")
+    print(f"vocabulary: {encoder.vocab_size} ({config.level}s)")
 
-    with recipe.distribution(args).scope():
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=args.cell,
-            units=args.units, num_layers=args.num_layers, bidirectional=False, dropout=args.dropout,
-            embedding_dim=args.embedding_dim, stateful=True, batch_size=args.batch_size, compile=False,
+            "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=config.cell,
+            units=config.units, num_layers=config.num_layers, bidirectional=False, dropout=config.dropout,
+            embedding_dim=config.embedding_dim, stateful=True, batch_size=config.batch_size, compile=False,
         )
-        recipe.compile_model(model, args)
+        recipe.compile_model(model, config)
     model, state = recipe.train(model, lambda epoch: _batches(windows["train"]), _batches(windows["validation"]),
-                                run, args, monitor="val_loss", mode="min", callbacks=[ResetStates()])
+                                run, config, monitor="val_loss", mode="min", callbacks=[ResetStates()])
 
     perplexity, loss = evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
-    prompt = args.prompt or splits["test"][0][:40]
+    prompt = config.prompt or splits["test"][0][:40]
     serving_model = model.stateless_copy()
     save_model(serving_model, run.file("serving.keras"))
-    sampling = {"length": args.generate, "temperature": args.temperature, "top_k": args.top_k, "seed": args.seed,
-                "level": args.level}
+    sampling = {"length": config.generate, "temperature": config.temperature, "top_k": config.top_k,
+                "seed": config.seed, "level": config.level}
     sample = generate(serving_model, encoder, prompt, **sampling)
-    print(f"prompt: {prompt!r}\nsample (temperature {args.temperature}, top-k {args.top_k or 'all'}):\n"
+    print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
     serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
-            "description": f"Stateful {args.cell.upper()} {args.level}-level language model; the SavedModel "
-                           f"samples {args.generate} tokens after a prompt (temperature {args.temperature}, "
-                           f"top-k {args.top_k or 'all'}, seed {args.seed}).",
+            "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "
+                           f"samples {config.generate} tokens after a prompt (temperature {config.temperature}, "
+                           f"top-k {config.top_k or 'all'}, seed {config.seed}).",
             "split_sizes": {k: len(v[0]) for k, v in splits.items()}, "serving_check": serving,
             "text_example": prompt, "input_kind": "prompt"}
-    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=int(windows["test"][1].size),
+    recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=int(windows["test"][1].size),
                   extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving}, card=card)
     return metrics
 

@@ -11,6 +11,7 @@ default signature maps raw strings (`text`) to `label`, `label_id` and
 `probabilities`.
 """
 
+import dataclasses
 import os
 import sys
 
@@ -26,7 +27,7 @@ from rnnzoo.metrics import classification_report, plot_confusion_matrix
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.text_classification import DATASETS, TextClassifier, load_labels, load_path, save_labels
 from rnnzoo.topologies.blocks import POOLING
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 
 MAX_SERVING_CHECK = 512
 
@@ -45,15 +46,15 @@ def build_parser():
     return parser
 
 
-def _vocabularies(run, args, train):
+def _vocabularies(run, config, train):
     """Tokens, labels and label names: read back when resuming, so ids match."""
     tokens_dir = run.file("tokens")
     if os.path.isdir(tokens_dir):
         return (TextEncoder.load(tokens_dir), *load_labels(run.path))
-    encoder = TextEncoder.adapt([e.text for e in train], tokenizer=args.tokenizer,
-                                min_frequency=args.min_frequency, max_size=args.vocab_size)
+    encoder = TextEncoder.adapt([e.text for e in train], tokenizer=config.tokenizer,
+                                min_frequency=config.min_frequency, max_size=config.vocab_size)
     labels = Vocabulary(sorted({e.label for e in train}), reserved=())
-    names = label_names("sentiment" if args.data == "builtin" else args.data, labels.tokens)
+    names = label_names("sentiment" if config.data == "builtin" else config.data, labels.tokens)
     encoder.save(tokens_dir)
     save_labels(run.path, labels, names)
     return encoder, labels, names
@@ -85,7 +86,7 @@ look each token up in `tokens/vocabulary.txt` (line number = id; 1 `<unk>` for u
 The output `logits` `(1, classes)` is in the order of `labels.txt`."""
 
 
-def export_tflite(run, args, model, data):
+def export_tflite(run, config, model, data):
     """TFLite files scored by validation accuracy, int8 calibrated on
     training texts (the input length is fixed to the longest training text
     only for int8, which needs it)."""
@@ -98,55 +99,55 @@ def export_tflite(run, args, model, data):
         return [{"tokens": np.asarray(row, "int32")} for row in rows]
 
     longest = max(len(row) for row in data["train"][0])
-    return recipe.export_tflite(run, args, model, examples(ids), accuracy,
+    return recipe.export_tflite(run, config, model, examples(ids), accuracy,
                                 calibration_examples=examples(data["train"][0][:100]),
-                                sequence_length=longest if "int8" in args.export_quantize else None)
+                                sequence_length=longest if "int8" in config.export_quantize else None)
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    splits, run = recipe.start("sentiment", args, builtin="sentiment", load_path=load_path,
+    config = parse_config(build_parser(), argv)
+    splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=load_path,
                                names=DATASETS)
-    encoder, labels, names = _vocabularies(run, args, splits["train"])
+    encoder, labels, names = _vocabularies(run, config, splits["train"])
     vectors = None
-    if args.embeddings:
-        vectors, found = formats.load_word_vectors(args.embeddings, encoder.vocabulary, seed=args.seed)
-        args.embedding_dim = vectors.shape[1]
-        print(f"pretrained vectors: {found} of {encoder.vocab_size} vocabulary words found in {args.embeddings}")
+    if config.embeddings:
+        vectors, found = formats.load_word_vectors(config.embeddings, encoder.vocabulary, seed=config.seed)
+        config = dataclasses.replace(config, embedding_dim=vectors.shape[1])
+        print(f"pretrained vectors: {found} of {encoder.vocab_size} vocabulary words found in {config.embeddings}")
 
     data = {split: _encode(encoder, labels, examples) for split, examples in splits.items()}
     train_set = ragged_dataset(*data["train"])
-    with recipe.distribution(args).scope():
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=args.cell,
-            units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
-            dropout=args.dropout, embedding_dim=args.embedding_dim, pooling=args.pooling, compile=False,
+            "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=config.cell,
+            units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
+            dropout=config.dropout, embedding_dim=config.embedding_dim, pooling=config.pooling, compile=False,
         )
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)
-        recipe.compile_model(model, args)
+        recipe.compile_model(model, config)
     model, state = recipe.train(
-        model, recipe.epoch_batches(train_set, args, [len(ids) for ids in data["train"][0]]),
-        recipe.ordered_batches(ragged_dataset(*data["validation"]), args), run, args,
+        model, recipe.epoch_batches(train_set, config, [len(ids) for ids in data["train"][0]]),
+        recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
         monitor="val_accuracy", mode="max",
     )
 
     classifier = TextClassifier(encoder, labels, model, names)
     test_texts, test_labels = [e.text for e in splits["test"]], data["test"][1]
-    probabilities = classifier.predict_probabilities(test_texts, batch_size=args.batch_size)
+    probabilities = classifier.predict_probabilities(test_texts, batch_size=config.batch_size)
     metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
                                     label_names=names)
     plot_confusion_matrix(metrics["confusion_matrix"], names, run.file("confusion_matrix.png"))
     serving = export_serving(run, classifier, test_texts, probabilities)
-    tflite = export_tflite(run, args, model, data)
+    tflite = export_tflite(run, config, model, data)
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
-            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} many-to-one "
-                           f"classifier over {args.tokenizer} tokens, labels {names}.",
+            "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "
+                           f"classifier over {config.tokenizer} tokens, labels {names}.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": "accuracy", "text_example": splits["test"][0].text,
             "tflite_inputs": TFLITE_INPUTS}
-    recipe.finish(run, args, model, headline, state, dataset=args.data, num_examples=len(test_labels),
+    recipe.finish(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels),
                   curve_metric="accuracy", extra={"serving_check": serving, "tflite": tflite}, card=card)
     return headline
 

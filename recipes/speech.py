@@ -32,7 +32,7 @@ from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.speech import SAMPLE_RATE, read_waveform, serving_function, words
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 
 STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
 
@@ -51,10 +51,10 @@ def build_parser():
     return parser
 
 
-def load_clips(args):
+def load_clips(config):
     """`{"train", "validation", "test"}` -> `AudioClip`s (arrays for built-in data, wav paths for FSDD)."""
-    return load_splits(args.data, builtin="spoken_digits", load_path=formats.list_audio_clips, names=("fsdd",),
-                       root=args.data_root, download=args.download, seed=args.seed, split_path=fsdd_split)
+    return load_splits(config.data, builtin="spoken_digits", load_path=formats.list_audio_clips, names=("fsdd",),
+                       root=config.data_root, download=config.download, seed=config.seed, split_path=fsdd_split)
 
 
 def _samples(clip):
@@ -101,12 +101,12 @@ def transcribe(model, feature_rows, beam_width=None, batch_size=64):
                            feature_rows, batch_size)
 
 
-def export_serving(run, model, args, waveforms, expected):
+def export_serving(run, model, config, waveforms, expected):
     """The waveform-in SavedModel, checked against the Python decoder's transcripts."""
     import tensorflow as tf
 
     spec = tf.TensorSpec([None], tf.float32, name="waveform")
-    folder = export_text_model(run.file("saved_model"), serving_function(model, args.mel_bins), track=[model],
+    folder = export_text_model(run.file("saved_model"), serving_function(model, config.mel_bins), track=[model],
                                input_signature=(spec,))
     serve = load_signature(folder)
     served = [serve(waveform=tf.constant(w))["transcript"].numpy().decode() for w in waveforms]
@@ -117,36 +117,36 @@ def export_serving(run, model, args, waveforms, expected):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if not 1 <= args.min_digits <= args.max_digits:
-        raise SystemExit(f"need 1 <= --min-digits <= --max-digits, got {args.min_digits}, {args.max_digits}")
-    clips = load_clips(args)
-    counts = {**STRING_COUNTS, "train": min(args.strings, args.max_examples or args.strings)}
-    if args.smoke:
+    config = parse_config(build_parser(), argv)
+    if not 1 <= config.min_digits <= config.max_digits:
+        raise SystemExit(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
+    clips = load_clips(config)
+    counts = {**STRING_COUNTS, "train": min(config.strings, config.max_examples or config.strings)}
+    if config.smoke:
         counts = {split: 64 for split in counts}
-    strings, rng = {}, np.random.default_rng(args.seed)
+    strings, rng = {}, np.random.default_rng(config.seed)
     for split in ("train", "validation", "test"):
-        strings[split] = digit_strings(clips[split], counts[split], rng, args.min_digits, args.max_digits)
-    _, run = recipe.start("speech", args, builtin=None, load_path=None,
+        strings[split] = digit_strings(clips[split], counts[split], rng, config.min_digits, config.max_digits)
+    _, run = recipe.start("speech", config, builtin=None, load_path=None,
                           splits={split: [s[1] for s in rows] for split, rows in strings.items()})
     print("clips: " + ", ".join(f"{k} {len(v)}" for k, v in clips.items()))
-    data = {split: (features(rows, args.mel_bins), [labels for _, labels in rows]) for split, rows in strings.items()}
+    data = {split: (features(rows, config.mel_bins), [labels for _, labels in rows]) for split, rows in strings.items()}
 
-    with recipe.distribution(args).scope():
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "many_to_many", input_dim=args.mel_bins, num_classes=len(DIGIT_WORDS) + 1, output_layer="ctc",
-            conv_filters=list(args.conv_filters) or None, cell=args.cell, units=args.units,
-            num_layers=args.num_layers, bidirectional=args.bidirectional, dropout=args.dropout, compile=False,
+            "many_to_many", input_dim=config.mel_bins, num_classes=len(DIGIT_WORDS) + 1, output_layer="ctc",
+            conv_filters=list(config.conv_filters) or None, cell=config.cell, units=config.units,
+            num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout, compile=False,
         )
-        recipe.compile_model(model, args)
+        recipe.compile_model(model, config)
     lengths = [len(f) for f in data["train"][0]]
-    model, state = recipe.train(model, recipe.epoch_batches(_dataset(*data["train"]), args, lengths),
-                                recipe.ordered_batches(_dataset(*data["validation"]), args), run, args,
+    model, state = recipe.train(model, recipe.epoch_batches(_dataset(*data["train"]), config, lengths),
+                                recipe.ordered_batches(_dataset(*data["validation"]), config), run, config,
                                 monitor="val_loss", mode="min")
 
     references = [words(labels) for labels in data["test"][1]]
     metrics = {}
-    for name, beam in (("greedy", None), ("beam", args.beam_width)):
+    for name, beam in (("greedy", None), ("beam", config.beam_width)):
         hypotheses = transcribe(model, data["test"][0], beam_width=beam)
         metrics[f"wer_{name}"] = wer(references, hypotheses)
         metrics[f"string_accuracy_{name}"] = float(np.mean([h == r for h, r in zip(hypotheses, references)]))
@@ -154,14 +154,14 @@ def main(argv=None):
             for reference, hypothesis in list(zip(references, hypotheses))[:5]:
                 print(f"  reference: {reference}\n  output:    {hypothesis}\n")
         if name == "greedy":
-            serving = export_serving(run, model, args, [w for w, _ in strings["test"][:64]], hypotheses[:64])
+            serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], hypotheses[:64])
     metrics["wer"] = metrics["wer_beam"]
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
-            "description": f"Log-mel features, a convolutional front end and a {args.cell.upper()} stack "
+            "description": f"Log-mel features, a convolutional front end and a {config.cell.upper()} stack "
                            "trained with CTC; the SavedModel decodes by best path.",
             "split_sizes": {k: len(v) for k, v in strings.items()}, "serving_check": serving,
             "text_example": None, "input_kind": "waveform"}
-    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(references),
+    recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(references),
                   extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving}, card=card)
     return metrics
 

@@ -15,6 +15,7 @@ string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -27,7 +28,7 @@ from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.metrics import classification_report, plot_per_class_f1
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.tagging import TAG_PADDING, TAGS, WordEncoder, load_path, score, served_text, serving_function
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 
 NAMED_DATASETS = {"pos": ("ud_english_ewt",), "ner": ("wnut17",)}
 MAX_SERVING_CHECK = 512
@@ -52,12 +53,12 @@ def build_parser():
     return parser
 
 
-def _vocabularies(run, args, splits):
+def _vocabularies(run, config, splits):
     if os.path.exists(run.file(WordEncoder.FILE)):
         return WordEncoder.load(run.path), Vocabulary.load(run.file(TAGS), reserved=TAG_PADDING)
-    encoder = WordEncoder.adapt(splits["train"], lowercase=args.lowercase, min_frequency=args.min_frequency,
-                                max_size=args.vocab_size, max_word_length=args.max_word_length,
-                                characters=bool(args.char_dim))
+    encoder = WordEncoder.adapt(splits["train"], lowercase=config.lowercase, min_frequency=config.min_frequency,
+                                max_size=config.vocab_size, max_word_length=config.max_word_length,
+                                characters=bool(config.char_dim))
     # The tag set is the annotation scheme's: read it from every split.
     tags = Vocabulary(list(TAG_PADDING) + sorted({t for s in splits.values() for e in s for t in e.tags}),
                       reserved=TAG_PADDING)
@@ -130,7 +131,7 @@ Viterbi and the CRF's transition weights (`model.keras`, layer `crf`), or use th
 decodes in its graph."""
 
 
-def export_tflite(run, args, model, encoder, tags, splits):
+def export_tflite(run, config, model, encoder, tags, splits):
     """TFLite files scored on validation sentences with the task's metric.
     A character encoder and int8 need fixed lengths: the longest training
     sentence, and `--max-word-length` characters."""
@@ -140,7 +141,7 @@ def export_tflite(run, args, model, encoder, tags, splits):
         for index, ids in enumerate(word_ids):
             example = {"tokens": np.asarray(ids, "int32")}
             if chars is not None:
-                example["characters"] = np.zeros((len(ids), args.max_word_length), "int32")
+                example["characters"] = np.zeros((len(ids), config.max_word_length), "int32")
                 for position, word in enumerate(chars[index]):
                     example["characters"][position, : len(word)] = word
             examples.append(example)
@@ -159,53 +160,53 @@ def export_tflite(run, args, model, encoder, tags, splits):
         decoded = np.asarray(model.decode(logits, mask))
         # Words past a fixed length were cut, so nothing was predicted for them: for POS they get the
         # padding tag (always wrong), for NER "O" (no entity; the padding tag is no BIO tag at all).
-        filler = tags.index.get("O", PAD_ID) if args.task == "ner" else PAD_ID
+        filler = tags.index.get("O", PAD_ID) if config.task == "ner" else PAD_ID
         predicted = [row[:length].tolist() + [filler] * max(0, length - width) for row, length in zip(decoded, lengths)]
-        scores = _score(args.task, tags, sentences[: len(outputs)], predicted)
-        return scores[0]["f1"] if args.task == "ner" else scores["accuracy"]
+        scores = _score(config.task, tags, sentences[: len(outputs)], predicted)
+        return scores[0]["f1"] if config.task == "ner" else scores["accuracy"]
 
     characters = encoder.characters is not None
-    fixed = characters or "int8" in args.export_quantize
+    fixed = characters or "int8" in config.export_quantize
     longest = max(len(s.words) for s in splits["train"])
-    return recipe.export_tflite(run, args, model, examples, metric, sequence_length=longest if fixed else None,
+    return recipe.export_tflite(run, config, model, examples, metric, sequence_length=longest if fixed else None,
                                 calibration_examples=model_inputs(splits["train"][:100]),
-                                word_length=args.max_word_length if characters else None)
+                                word_length=config.max_word_length if characters else None)
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.output_layer == "auto":
-        args.output_layer = "crf" if args.task == "ner" else "softmax"
-    splits, run = recipe.start("tagging", args, builtin=args.task, load_path=lambda p: load_path(p, args.tag),
-                               names=NAMED_DATASETS[args.task],
-                               **({"tag": args.tag} if args.data == "ud_english_ewt" else {}))
-    encoder, tags = _vocabularies(run, args, splits)
+    config = parse_config(build_parser(), argv)
+    if config.output_layer == "auto":
+        config = dataclasses.replace(config, output_layer="crf" if config.task == "ner" else "softmax")
+    splits, run = recipe.start("tagging", config, builtin=config.task, load_path=lambda p: load_path(p, config.tag),
+                               names=NAMED_DATASETS[config.task],
+                               **({"tag": config.tag} if config.data == "ud_english_ewt" else {}))
+    encoder, tags = _vocabularies(run, config, splits)
     datasets = {split: _dataset(encoder, tags, sentences) for split, sentences in splits.items()}
-    ner = args.task == "ner"
-    with recipe.distribution(args).scope():
+    ner = config.task == "ner"
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=args.cell,
-            units=args.units, num_layers=args.num_layers, bidirectional=args.bidirectional,
-            dropout=args.dropout, embedding_dim=args.embedding_dim,
+            "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=config.cell,
+            units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
+            dropout=config.dropout, embedding_dim=config.embedding_dim,
             char_vocab_size=len(encoder.characters) if encoder.characters else None,
-            char_embedding_dim=args.char_dim or 25, char_units=args.char_units,
-            output_layer=args.output_layer, tag_names=tags.tokens,
-            crf_constraints="bio" if ner and args.output_layer == "crf" else None, compile=False,
+            char_embedding_dim=config.char_dim or 25, char_units=config.char_units,
+            output_layer=config.output_layer, tag_names=tags.tokens,
+            crf_constraints="bio" if ner and config.output_layer == "crf" else None, compile=False,
         )
-        recipe.compile_model(model, args)
-    validation = recipe.ordered_batches(datasets["validation"][0], args)
+        recipe.compile_model(model, config)
+    validation = recipe.ordered_batches(datasets["validation"][0], config)
     monitor = "val_f1" if ner else "val_accuracy"
 
     def validate(model):
-        scores = _score(args.task, tags, splits["validation"], predict(model, validation)[0])
+        scores = _score(config.task, tags, splits["validation"], predict(model, validation)[0])
         return {f"val_{k}": v for k, v in (scores[0] if ner else scores).items()}
 
     model, state = recipe.train(
-        model, recipe.epoch_batches(datasets["train"][0], args, [len(w) for w in datasets["train"][1]]),
-        validation, run, args, monitor=monitor, mode="max", validate=validate,
+        model, recipe.epoch_batches(datasets["train"][0], config, [len(w) for w in datasets["train"][1]]),
+        validation, run, config, monitor=monitor, mode="max", validate=validate,
     )
 
-    predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], args))
+    predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], config))
     if ner:
         metrics, spans = _score("ner", tags, splits["test"], predicted)
         metrics["per_type"] = spans["per_type"]
@@ -218,18 +219,18 @@ def main(argv=None):
         metrics["per_tag"] = report["per_class"]
         plot_per_class_f1(report["per_class"], run.file("per_tag_f1.png"))
     serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
-    tflite = export_tflite(run, args, model, encoder, tags, splits)
+    tflite = export_tflite(run, config, model, encoder, tags, splits)
     metric_name = "f1" if ner else "accuracy"
-    card = {"title": f"{args.task.upper()} tagger: {os.path.basename(run.path)}",
-            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} tagger "
+    card = {"title": f"{config.task.upper()} tagger: {os.path.basename(run.path)}",
+            "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} tagger "
                            f"({'with' if encoder.characters else 'without'} a character encoder) with a "
-                           f"{args.output_layer} output layer over {len(tags) - 1} tags.",
+                           f"{config.output_layer} output layer over {len(tags) - 1} tags.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": metric_name, "text_example": " ".join(splits["test"][0].words),
-            "tflite_inputs": TFLITE_INPUTS + (TFLITE_CRF if args.output_layer == "crf" else "")}
-    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(splits["test"]),
+            "tflite_inputs": TFLITE_INPUTS + (TFLITE_CRF if config.output_layer == "crf" else "")}
+    recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]),
                   curve_metric=None, card=card,
-                  extra={"serving_check": serving, "output_layer": args.output_layer, "tflite": tflite})
+                  extra={"serving_check": serving, "output_layer": config.output_layer, "tflite": tflite})
     return metrics
 
 

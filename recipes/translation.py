@@ -28,7 +28,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.metrics import plot_attention, sacrebleu_score
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.translation import DECODE_BATCH, load_path, serving_function, to_text, translate_ids
-from rnnzoo.training import recipe_parser
+from rnnzoo.training import parse_config, recipe_parser
 from rnnzoo.training.schedules import SCHEDULES, ScheduledSamplingSchedule
 
 NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
@@ -56,7 +56,7 @@ def build_parser():
     return parser
 
 
-def _vocabularies(run, args, train):
+def _vocabularies(run, config, train):
     """Source and target `TextEncoder`s, read back when resuming."""
     encoders = {}
     for side in ("source", "target"):
@@ -65,9 +65,9 @@ def _vocabularies(run, args, train):
             encoders[side] = TextEncoder.load(folder)
             continue
         texts = [getattr(pair, side) for pair in train]
-        options = {"vocab_size": args.vocab_size} if args.tokenizer == "wordpiece" else {}
-        encoders[side] = TextEncoder.adapt(texts, tokenizer=args.tokenizer, max_size=args.vocab_size,
-                                           lowercase=args.lowercase, **options)
+        options = {"vocab_size": config.vocab_size} if config.tokenizer == "wordpiece" else {}
+        encoders[side] = TextEncoder.adapt(texts, tokenizer=config.tokenizer, max_size=config.vocab_size,
+                                           lowercase=config.lowercase, **options)
         encoders[side].save(folder)
     return encoders["source"], encoders["target"]
 
@@ -116,53 +116,54 @@ def plot_example_attention(run, model, encoders, source_ids, output_ids):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    config = parse_config(build_parser(), argv)
     data_options = {}
-    if args.data == "multi30k":
-        data_options = {"source_language": args.source_language, "target_language": args.target_language}
-    splits, run = recipe.start("translation", args, builtin="translation", load_path=load_path,
+    if config.data == "multi30k":
+        data_options = {"source_language": config.source_language, "target_language": config.target_language}
+    splits, run = recipe.start("translation", config, builtin="translation", load_path=load_path,
                                names=NAMED_DATASETS, **data_options)
-    encoders = _vocabularies(run, args, splits["train"])
+    encoders = _vocabularies(run, config, splits["train"])
     source_encoder, target_encoder = encoders
     data = {split: _encode(encoders, pairs) for split, pairs in splits.items()}
     train_sources, train_targets = data["train"]
     keep = [i for i, (s, t) in enumerate(zip(train_sources, train_targets))
-            if len(s) <= args.max_train_length and len(t) + 1 <= args.max_train_length]
+            if len(s) <= config.max_train_length and len(t) + 1 <= config.max_train_length]
     if len(keep) < len(train_sources):
-        print(f"training pairs longer than {args.max_train_length} tokens dropped: {len(train_sources) - len(keep)}")
+        print(f"training pairs longer than {config.max_train_length} tokens dropped: {len(train_sources) - len(keep)}")
     train_sources = [train_sources[i] for i in keep]
     train_targets = [train_targets[i] for i in keep]
     print(f"vocabularies: source {source_encoder.vocab_size}, target {target_encoder.vocab_size} "
-          f"({args.tokenizer})")
+          f"({config.tokenizer})")
 
-    with recipe.distribution(args).scope():
+    with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "encoder_decoder", source_vocab_size=source_encoder.vocab_size,
-            target_vocab_size=target_encoder.vocab_size, cell=args.cell, units=args.units,
-            num_layers=args.num_layers, bidirectional=args.bidirectional, dropout=args.dropout,
-            embedding_dim=args.embedding_dim, attention=None if args.attention == "none" else args.attention,
-            scheduled_sampling=args.scheduled_sampling != "none", compile=False,
+            target_vocab_size=target_encoder.vocab_size, cell=config.cell, units=config.units,
+            num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout,
+            embedding_dim=config.embedding_dim, attention=None if config.attention == "none" else config.attention,
+            scheduled_sampling=config.scheduled_sampling != "none", compile=False,
         )
-        recipe.compile_model(model, args)
+        recipe.compile_model(model, config)
     callbacks = []
-    if args.scheduled_sampling != "none":
-        callbacks.append(ScheduledSamplingSchedule(args.scheduled_sampling, args.epochs, args.sampling_max))
+    if config.scheduled_sampling != "none":
+        callbacks.append(ScheduledSamplingSchedule(config.scheduled_sampling, config.epochs, config.sampling_max))
     model, state = recipe.train(
-        model, recipe.epoch_batches(_dataset(train_sources, train_targets), args, [len(t) + 1 for t in train_targets]),
-        recipe.ordered_batches(_dataset(*data["validation"]), args), run, args,
+        model,
+        recipe.epoch_batches(_dataset(train_sources, train_targets), config, [len(t) + 1 for t in train_targets]),
+        recipe.ordered_batches(_dataset(*data["validation"]), config), run, config,
         monitor="val_loss", mode="min", callbacks=callbacks,
     )
 
     test_sources, test_targets = data["test"]
-    test_loss = model.evaluate(recipe.ordered_batches(_dataset(test_sources, test_targets), args), verbose=0,
+    test_loss = model.evaluate(recipe.ordered_batches(_dataset(test_sources, test_targets), config), verbose=0,
                                return_dict=True)["loss"]
     max_length = int(max(len(t) for t in train_targets) * 1.5) + 5
     references = [pair.target for pair in splits["test"]]
     metrics, outputs = {"perplexity": float(np.exp(test_loss))}, {}
-    for name, beam_size in (("greedy", 1), ("beam", args.beam_size)):
+    for name, beam_size in (("greedy", 1), ("beam", config.beam_size)):
         started = time.perf_counter()
         outputs[name] = translate_ids(model, test_sources, max_length=max_length, beam_size=beam_size,
-                                      length_penalty=args.length_penalty)
+                                      length_penalty=config.length_penalty)
         seconds = time.perf_counter() - started
         hypotheses = to_text(target_encoder, outputs[name])
         metrics[f"bleu_{name}"] = sacrebleu_score(hypotheses, references)
@@ -170,19 +171,19 @@ def main(argv=None):
         if name == "beam":
             translations = hypotheses
     metrics["bleu"] = metrics["bleu_beam"]
-    for pair, translation in list(zip(splits["test"], translations))[: args.examples]:
+    for pair, translation in list(zip(splits["test"], translations))[: config.examples]:
         print(f"  source:    {pair.source}\n  reference: {pair.target}\n  output:    {translation}\n")
-    if args.attention != "none":
+    if config.attention != "none":
         plot_example_attention(run, model, encoders, test_sources[0], _strip(outputs["beam"][0]))
-    decoding = {"max_length": max_length, "beam_size": args.beam_size, "length_penalty": args.length_penalty}
+    decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
     card = {"title": f"Translator: {os.path.basename(run.path)}",
-            "description": f"{'Bidirectional ' if args.bidirectional else ''}{args.cell.upper()} encoder-decoder "
-                           f"with {args.attention} attention over {args.tokenizer} tokens; beam search "
-                           f"(beam {args.beam_size}, length penalty {args.length_penalty}).",
+            "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} encoder-decoder "
+                           f"with {config.attention} attention over {config.tokenizer} tokens; beam search "
+                           f"(beam {config.beam_size}, length penalty {config.length_penalty}).",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
             "metric_name": "bleu", "text_example": splits["test"][0].source}
-    recipe.finish(run, args, model, metrics, state, dataset=args.data, num_examples=len(test_sources),
+    recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources),
                   extra={"serving_check": serving, "decoding": decoding}, card=card)
     return metrics
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo.topologies.many_to_many import ctc_decode_logits
+from rnnzoo.layers.heads import ctc_decode_logits
 
 
 def _hand_built_logits(frames):

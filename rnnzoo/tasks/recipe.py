@@ -17,6 +17,7 @@ from rnnzoo.exporting.run_export import export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import fit
+from rnnzoo.training.options import config_options
 from rnnzoo.training.runs import RunFolder
 
 SMOKE_STEPS = 2
@@ -24,7 +25,7 @@ SMOKE_EXAMPLES = 64
 EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 
-def start(recipe, args, *, builtin, load_path, names=(), splits=None, **data_options):
+def start(recipe, config, *, builtin, load_path, names=(), splits=None, **data_options):
     """Seed everything (and turn on TensorFlow op determinism unless
     `--no-deterministic`), read the splits (unless the recipe gives
     `splits`) and open the run folder; returns `(splits, run)`. With
@@ -33,44 +34,45 @@ def start(recipe, args, *, builtin, load_path, names=(), splits=None, **data_opt
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
     folder to a scratch folder that is removed at exit."""
-    setup = distribution(args)
+    setup = distribution(config)
     if setup.name != "none":
         print(f"distribution: {setup.name}, {setup.num_replicas} replicas" + ("" if setup.is_chief else
               " (not the chief: this worker's files go to a scratch folder)"))
+    options = config_options(config)
     if not setup.is_chief:
-        args.output = tempfile.mkdtemp(prefix="rnnzoo-worker-")
-        atexit.register(shutil.rmtree, args.output, ignore_errors=True)
-    keras.utils.set_random_seed(args.seed)
-    if getattr(args, "deterministic", False) and keras.backend.backend() == "tensorflow":
+        options["output"] = tempfile.mkdtemp(prefix="rnnzoo-worker-")
+        atexit.register(shutil.rmtree, options["output"], ignore_errors=True)
+    keras.utils.set_random_seed(config.seed)
+    if getattr(config, "deterministic", False) and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    splits = splits or load_splits(args.data, builtin=builtin, load_path=load_path, names=names,
-                         root=args.data_root, download=args.download, seed=args.seed, **data_options)
-    if args.max_examples:
-        splits["train"] = splits["train"][: args.max_examples]
-    if args.smoke:
+    splits = splits or load_splits(config.data, builtin=builtin, load_path=load_path, names=names,
+                         root=config.data_root, download=config.download, seed=config.seed, **data_options)
+    if config.max_examples:
+        splits["train"] = splits["train"][: config.max_examples]
+    if config.smoke:
         splits = {k: v if k == "train" else v[:SMOKE_EXAMPLES] for k, v in splits.items()}
-    run = RunFolder.create(recipe, vars(args))
+    run = RunFolder.create(recipe, options)
     print(f"run folder: {run.path}")
     print("examples: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     return splits, run
 
 
-def distribution(args):
+def distribution(config):
     """The process's `training.distribution.Distribution` for `--distribute`:
     build and compile the model in its `scope()`."""
-    return get_distribution(getattr(args, "distribute", "none"), getattr(args, "cpu_devices", None))
+    return get_distribution(getattr(config, "distribute", "none"), getattr(config, "cpu_devices", None))
 
 
-def compile_model(model, args, **kwargs):
+def compile_model(model, config, **kwargs):
     """The model's own loss and metrics, Adam with the run's learning rate
     and gradient clipping."""
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm), **kwargs)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm), **kwargs)
     return model
 
 
-def epoch_batches(dataset, args, lengths):
+def epoch_batches(dataset, config, lengths):
     """`epoch -> batches`: shuffled with `(seed, epoch)` and bucketed by
     length, so each epoch's order is fixed by the seed (a resumed or a
     distributed run sees the same order)."""
@@ -78,31 +80,31 @@ def epoch_batches(dataset, args, lengths):
     count = len(lengths)
 
     def batches(epoch):
-        return batch_dataset(dataset, args.batch_size, boundaries=boundaries, shuffle_buffer=count,
-                             seed=args.seed * 1000 + epoch, reshuffle=False)
+        return batch_dataset(dataset, config.batch_size, boundaries=boundaries, shuffle_buffer=count,
+                             seed=config.seed * 1000 + epoch, reshuffle=False)
 
     return batches
 
 
-def ordered_batches(dataset, args):
+def ordered_batches(dataset, config):
     """Batches in example order (for prediction and validation)."""
-    return batch_dataset(dataset, args.batch_size, boundaries=None)
+    return batch_dataset(dataset, config.batch_size, boundaries=None)
 
 
-def train(model, train_batches, validation_batches, run, args, **kwargs):
+def train(model, train_batches, validation_batches, run, config, **kwargs):
     """`loop.fit` with the run's options (two steps per epoch with --smoke)."""
-    steps = SMOKE_STEPS if args.smoke else None
-    return fit(model, train_batches, validation_batches, run, epochs=args.epochs, patience=args.patience,
-               seed=args.seed, steps_per_epoch=steps, validation_steps=steps, verbose=args.verbose,
-               distribution=distribution(args), lr_decay=getattr(args, "lr_decay", 1.0), **kwargs)
+    steps = SMOKE_STEPS if config.smoke else None
+    return fit(model, train_batches, validation_batches, run, epochs=config.epochs, patience=config.patience,
+               seed=config.seed, steps_per_epoch=steps, validation_steps=steps, verbose=config.verbose,
+               distribution=distribution(config), lr_decay=getattr(config, "lr_decay", 1.0), **kwargs)
 
 
-def export_tflite(run, args, model, examples, metric, **options):
+def export_tflite(run, config, model, examples, metric, **options):
     """Float and `--export-quantize` TFLite files in the run folder, each
     scored with `metric` on (up to 500) validation `examples`; int8 is
     calibrated on `calibration_examples` (training examples). See
     `rnnzoo.exporting.run_export.export_tflite_variants`."""
-    summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(args.export_quantize),
+    summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(config.export_quantize),
                                      max_examples=EXPORT_CHECKED, **options)
     for name, entry in summary.items():
         if isinstance(entry, dict):
@@ -113,19 +115,19 @@ def export_tflite(run, args, model, examples, metric, **options):
     return summary
 
 
-def finish(run, args, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None):
+def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None):
     """Write `metrics.json`, the training curves and the model card
     (`README.md`, from the `card` fields; see `exporting.model_card`);
     print the headline."""
     extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
              "best_validation": state["best"], "stopped_early": state["stopped_early"], **(extra or {})}
     report = write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
-                          num_examples=num_examples, model=model, config=vars(args),
+                          num_examples=num_examples, model=model, config=config_options(config),
                           training_time=state["seconds"], extra=extra)
     if state["history"]:
         plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
     if card is not None:
-        write_model_card(run.path, dataset=dataset, metrics=metrics, config=vars(args), **card)
+        write_model_card(run.path, dataset=dataset, metrics=metrics, config=config_options(config), **card)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"test ({num_examples} examples): {headline}")
     print(f"saved in {os.path.abspath(run.path)}")

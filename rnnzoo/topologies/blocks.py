@@ -6,7 +6,6 @@ import keras
 
 from rnnzoo.cells import get_cell
 from rnnzoo.layers import CharacterEncoder, ConvFrontEnd, SequencePooling
-from rnnzoo.metrics import MaskedAccuracy
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 TASKS = ("classification", "regression")
@@ -177,20 +176,6 @@ def check_head(*, task, num_classes, num_outputs, output_activation):
         return num_classes
     check_positive_int("num_outputs", num_outputs)
     return num_outputs
-
-
-def default_loss(task, output_activation, ignore_class=None):
-    if task == "regression":
-        return keras.losses.MeanSquaredError()
-    return keras.losses.SparseCategoricalCrossentropy(
-        from_logits=output_activation is None, ignore_class=ignore_class
-    )
-
-
-def default_metrics(task, ignore_class=None):
-    if task == "regression":
-        return [keras.metrics.MeanAbsoluteError(name="mae")]
-    return [MaskedAccuracy(ignore_class=ignore_class, name="accuracy")]
 
 
 # --- Encoder with an output head (many_to_one, many_to_many) -----------------

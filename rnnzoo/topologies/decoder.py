@@ -10,12 +10,11 @@ import keras
 
 from rnnzoo.cells import get_cell
 from rnnzoo.data import END_ID, START_ID
+from rnnzoo.layers.heads import default_loss, default_metrics
 from rnnzoo.topologies.base import RNNModel
 from rnnzoo.topologies.blocks import (
     check_choice,
     check_positive_int,
-    default_loss,
-    default_metrics,
     make_recurrent_stack,
     run_recurrent_stack,
 )

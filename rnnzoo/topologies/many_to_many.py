@@ -5,57 +5,11 @@ from keras import ops
 from rnnzoo.cells import get_cell
 from rnnzoo.data import PAD_ID
 from rnnzoo.layers import CRF
+from rnnzoo.layers.heads import HEADS, CRFHead, CTCHead, SoftmaxHead, replica_share
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
-from rnnzoo.topologies.blocks import (
-    check_choice,
-    check_head,
-    default_loss,
-    default_metrics,
-    encoder_with_head,
-)
+from rnnzoo.topologies.blocks import check_choice, check_head, encoder_with_head
 
-OUTPUT_LAYERS = ("softmax", "crf", "ctc")
-
-
-def _replica_context():
-    """The `tf.distribute` replica context when training on several replicas."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        context = tf.distribute.get_replica_context()
-        if context is not None and context.num_replicas_in_sync > 1:
-            return context
-    return None
-
-
-def _token_mean(total, count):
-    """`total / count` over the global batch. Under `tf.distribute` each
-    replica holds a slice of the batch and gradients are summed over
-    replicas, so each replica divides its sum by the token count of all
-    replicas; the sum over replicas is then exactly the single-device mean."""
-    context = _replica_context()
-    if context is not None:
-        count = context.all_reduce("sum", count)
-    return total / ops.maximum(count, 1.0)
-
-
-def _replica_share(loss):
-    """A loss every replica computes whole (e.g. weight penalties) counts once."""
-    context = _replica_context()
-    return loss if context is None else loss / context.num_replicas_in_sync
-
-
-def ctc_decode_logits(logits, lengths, beam_width=None):
-    """`(batch, time, classes)` CTC logits (blank 0) and the real lengths ->
-    a list of label-id lists: best path when `beam_width` is None, else
-    beam search (`keras.ops.ctc_decode`)."""
-    strategy = "greedy" if beam_width is None else "beam_search"
-    options = {} if beam_width is None else {"beam_width": int(beam_width)}
-    decoded, _ = ops.ctc_decode(ops.convert_to_tensor(logits), ops.convert_to_tensor(lengths, "int32"),
-                                strategy=strategy, mask_index=PAD_ID, **options)
-    best = np.asarray(ops.convert_to_numpy(decoded))[0]
-    return [[int(i) for i in row if i > 0] for row in best]  # -1 and the blank pad the rows
-
+OUTPUT_LAYERS = HEADS
 
 class _CellStep(keras.layers.Layer):
     """One step of a recurrent layer's cell, with its weights: `(inputs,
@@ -204,16 +158,21 @@ class ManyToMany(RNNModel):
     def crf(self):
         return self.get_layer("crf") if self._rnnzoo_config["output_layer"] == "crf" else None
 
+    @property
+    def head(self):
+        """The output head (`rnnzoo.layers.heads`): loss, decoding, probabilities."""
+        if getattr(self, "_head", None) is None:
+            config = self._rnnzoo_config
+            kind = config["output_layer"]
+            self._head = (CRFHead(self.crf) if kind == "crf" else CTCHead() if kind == "ctc"
+                          else SoftmaxHead(config["output_activation"], config["ignore_class"]))
+        return self._head
+
     def default_loss(self):
-        config = self._rnnzoo_config
-        if config["output_layer"] in ("crf", "ctc"):
-            return None  # `compute_loss` adds the CRF or CTC negative log-likelihood
-        return default_loss("classification", config["output_activation"], config["ignore_class"])
+        return self.head.default_loss()
 
     def default_metrics(self):
-        if self._rnnzoo_config["output_layer"] == "ctc":
-            return []  # per-step accuracy means nothing against unaligned labels
-        return default_metrics("classification", self._rnnzoo_config["ignore_class"])
+        return self.head.default_metrics()
 
     def input_lengths(self, x):
         """Real steps per example: tokens other than 0, or feature vectors
@@ -225,45 +184,22 @@ class ManyToMany(RNNModel):
         return ops.sum(ops.cast(real, "int32"), axis=-1)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self._rnnzoo_config["output_layer"] == "ctc":
-            label_lengths = ops.sum(ops.cast(ops.not_equal(y, PAD_ID), "int32"), axis=-1)
-            nll = ops.ctc_loss(ops.cast(y, "int32"), y_pred, label_lengths, self.input_lengths(x),
-                               mask_index=PAD_ID)
-            if sample_weight is not None:
-                nll = nll * ops.cast(ops.reshape(sample_weight, ops.shape(nll)), nll.dtype)
-            batch = ops.cast(ops.shape(nll)[0], nll.dtype)
-            loss = _token_mean(ops.sum(nll), batch)  # mean per sequence, over the global batch
-            if self.losses:
-                loss = loss + _replica_share(ops.sum(ops.stack(self.losses)))
-            return loss
-        if self.crf is None:
+        loss = self.head.compute_loss(self, x, y, y_pred, sample_weight)
+        if loss is None:  # the compiled loss
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        mask = ops.not_equal(y, PAD_ID)
-        nll = self.crf.negative_log_likelihood(y_pred, y, mask)
-        if sample_weight is not None:
-            nll = nll * ops.cast(ops.reshape(sample_weight, ops.shape(nll)), nll.dtype)
-        loss = _token_mean(ops.sum(nll), ops.sum(ops.cast(mask, nll.dtype)))
         if self.losses:
-            loss = loss + _replica_share(ops.sum(ops.stack(self.losses)))
+            loss = loss + replica_share(ops.sum(ops.stack(self.losses)))
         return loss
 
     def decode(self, logits, mask):
         """Tag ids `(batch, time)` from the model's logits and a `(batch,
         time)` padding mask: Viterbi with a CRF, else the arg max over every
         label but `ignore_class` (the padding label is never predicted)."""
-        if self.crf is not None:
-            return self.crf.viterbi_decode(logits, mask)
-        ignored = self._rnnzoo_config["ignore_class"]
-        if ignored is not None and self._rnnzoo_config["output_layer"] == "softmax":  # padding is never a prediction
-            logits = ops.where(ops.arange(ops.shape(logits)[-1]) == ignored, float("-inf"), logits)
-        return ops.cast(ops.argmax(logits, axis=-1), "int32") * ops.cast(mask, "int32")
+        return self.head.decode(logits, mask)
 
     def tag_probabilities(self, logits, mask):
         """Per-step tag probabilities: CRF marginals, else the softmax."""
-        if self.crf is not None:
-            return self.crf.marginals(logits, mask)
-        probabilities = logits if self._rnnzoo_config["output_activation"] else ops.softmax(logits, axis=-1)
-        return probabilities * ops.cast(mask, probabilities.dtype)[..., None]
+        return self.head.probabilities(logits, mask)
 
     def ctc_decode(self, x, beam_width=None, batch_size=64):
         """Label sequences of a CTC model: a list (one per example) of lists
@@ -272,8 +208,7 @@ class ManyToMany(RNNModel):
         if self._rnnzoo_config["output_layer"] != "ctc":
             raise ValueError("ctc_decode needs output_layer='ctc'.")
         logits = self.predict(x, batch_size=batch_size, verbose=0)
-        lengths = ops.convert_to_numpy(self.input_lengths(x))
-        return ctc_decode_logits(logits, lengths, beam_width)
+        return self.head.decode_sequences(logits, ops.convert_to_numpy(self.input_lengths(x)), beam_width)
 
     def predict_tags(self, x, batch_size=64):
         """Tag ids `(batch, time)` as a NumPy array, 0 at padding."""

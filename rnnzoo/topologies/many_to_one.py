@@ -1,10 +1,9 @@
 import keras
 
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
+from rnnzoo.layers.heads import default_loss, default_metrics
 from rnnzoo.topologies.blocks import (
     check_head,
-    default_loss,
-    default_metrics,
     encoder_with_head,
 )
 

@@ -1,7 +1,11 @@
 """Command-line options shared by every recipe (`python -m recipes.NAME
---help`). A recipe adds its own options to the parser this returns."""
+--help`). A recipe adds its own options to the parser this returns, and
+`parse_config` turns the command line into the run's configuration: a
+frozen dataclass with one field per option, which is all the library sees
+(`dataclasses.replace(config, ...)` derives a changed one)."""
 
 import argparse
+import dataclasses
 
 from rnnzoo.cells import list_cells
 from rnnzoo.training.distribution import CHOICES as DISTRIBUTE_CHOICES
@@ -96,3 +100,21 @@ def recipe_parser(prog, description, **defaults):
                              "(int8 fixes the input length to the longest training example)")
     parser.set_defaults(**defaults)
     return parser
+
+
+def parse_config(parser, argv=None):
+    """Parse `argv` with `parser` into a frozen dataclass (`RecipeConfig`)
+    whose fields are the options, typed by their parsed values. Bad options
+    exit with argparse's usage message (status 2)."""
+    values = vars(parser.parse_args(argv))
+    fields = [(name, type(value) if value is not None else object) for name, value in values.items()]
+    config_class = dataclasses.make_dataclass("RecipeConfig", fields, frozen=True)
+    config_class.__doc__ = f"The options of `{parser.prog}`."
+    return config_class(**values)
+
+
+def config_options(config):
+    """The configuration as a plain dict (run folders, reports, cards)."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"expected a recipe configuration dataclass (parse_config), got {type(config).__name__}.")
+    return dataclasses.asdict(config)
