@@ -19,10 +19,11 @@ import time
 import keras
 import numpy as np
 
-from recipes import translation
 from rnnzoo.data import END_ID, START_ID
 from rnnzoo.data.builtin import load_builtin
+from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import PAD_ID
+from rnnzoo.tasks import translation
 from rnnzoo.utils.saving import load_model
 
 
@@ -60,7 +61,7 @@ def main(argv=None):
 
     if args.run_dir:
         model = load_model(os.path.join(args.run_dir, "model.keras"))
-        source_encoder = translation.TextEncoder.load(os.path.join(args.run_dir, "source"))
+        source_encoder = TextEncoder.load(os.path.join(args.run_dir, "source"))
         with open(os.path.join(args.run_dir, "config.json"), encoding="utf-8") as file:
             data = json.load(file).get("data", "builtin")
     else:
@@ -72,8 +73,8 @@ def main(argv=None):
     else:
         pairs = load_builtin("translation", "test")
     if model is None:
-        source_encoder = translation.TextEncoder.adapt([p.source for p in load_builtin("translation", "train")])
-        target_encoder = translation.TextEncoder.adapt([p.target for p in load_builtin("translation", "train")])
+        source_encoder = TextEncoder.adapt([p.source for p in load_builtin("translation", "train")])
+        target_encoder = TextEncoder.adapt([p.target for p in load_builtin("translation", "train")])
         import rnnzoo
 
         model = rnnzoo.build_model("encoder_decoder", source_vocab_size=source_encoder.vocab_size,

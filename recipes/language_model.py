@@ -21,16 +21,22 @@ reported perplexity is on that last 10%.
 import os
 import sys
 
-import keras
 import numpy as np
 
 import rnnzoo
 from rnnzoo.data import formats
 from rnnzoo.data.datasets import text_prefix
-from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.tasks import recipe
-from rnnzoo.tasks.language_model import generate, serving_function
+from rnnzoo.tasks.language_model import (
+    ResetStates,
+    encode_text,
+    evaluate_perplexity,
+    export_serving,
+    generate,
+    language_model_vocabulary,
+    stream_windows,
+    window_batches,
+)
 from rnnzoo.training import parse_config, recipe_parser
 from rnnzoo.utils.saving import save_model
 
@@ -53,87 +59,13 @@ def build_parser():
     return parser
 
 
-def _vocabulary(run, config, text):
-    folder = run.file("tokens")
-    if os.path.isdir(folder):
-        return TextEncoder.load(folder)
-    if config.level == "character":
-        encoder = TextEncoder.adapt([text], tokenizer="character")
-    else:
-        encoder = TextEncoder.adapt(text.splitlines(), tokenizer="word", lowercase=False, normalization=None,
-                                    max_size=config.vocab_size)
-    encoder.save(folder)
-    return encoder
-
-
-def encode_text(encoder, text, level):
-    if level == "character":
-        return np.asarray(encoder.encode_to_lists([text])[0], "int32")
-    lines = encoder.encode_to_lists(text.splitlines())
-    return np.asarray([i for line in lines for i in line], "int32")
-
-
-def stream_windows(ids, streams, window):
-    """Truncated-BPTT batches: `(inputs, targets)` of shape `(batches,
-    streams, window)`. Stream `s` is the `s`-th contiguous slice of the
-    text, batch `b` its `b`-th window; the targets are the inputs shifted by
-    one token. The tail that does not fill a window is dropped."""
-    length = (len(ids) - 1) // streams
-    batches = length // window
-    if batches < 1:
-        raise ValueError(f"the text ({len(ids)} tokens) is too short for {streams} streams of windows of "
-                         f"{window} tokens; lower --batch-size or --sequence-length.")
-    usable = batches * window
-    inputs = ids[: streams * length].reshape(streams, length)[:, :usable]
-    targets = ids[1: streams * length + 1].reshape(streams, length)[:, :usable]
-    split = lambda a: a.reshape(streams, batches, window).transpose(1, 0, 2)  # noqa: E731
-    return split(inputs), split(targets)
-
-
-def _batches(windows):
-    import tensorflow as tf
-
-    return tf.data.Dataset.from_tensor_slices(windows)  # in order: consecutive windows continue each stream
-
-
-class ResetStates(keras.callbacks.Callback):
-    """Zero a stateful model's states when an epoch, a validation pass or an
-    evaluation starts (and after it, so training resumes from zeros)."""
-
-    def _reset(self, *config, **kwargs):
-        self.model.reset_states()
-
-    on_epoch_begin = on_test_begin = on_test_end = on_predict_begin = _reset
-
-
-def evaluate_perplexity(model, windows):
-    """Perplexity over consecutive windows, with states carried across them."""
-    model.reset_states()
-    loss = model.evaluate(_batches(windows), verbose=0, return_dict=True)["loss"]
-    model.reset_states()
-    return float(np.exp(loss)), float(loss)
-
-
-def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
-    """The prompt-in SavedModel, checked against the Python sampler's text."""
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([], tf.string, name="prompt")
-    folder = export_text_model(run.file("saved_model"), serving_function(serving_model, encoder, **sampling),
-                               track=[serving_model, encoder.vocabulary.tf_table()], input_signature=(spec,))
-    served = load_signature(folder)(prompt=tf.constant(prompt))["continuation"].numpy().decode("utf-8")
-    check = {"examples": 1, "agreement": float(served == expected)}
-    print(f"SavedModel (prompt in, text out): {folder}; same sample as the Python sampler: {served == expected}")
-    return check
-
-
 def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
         raise SystemExit("a language model reads left to right: drop --bidirectional")
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
                                names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION))
-    encoder = _vocabulary(run, config, splits["train"][0])
+    encoder = language_model_vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
         ids = encode_text(encoder, text, config.level)
@@ -149,8 +81,9 @@ def main(argv=None):
             embedding_dim=config.embedding_dim, stateful=True, batch_size=config.batch_size, compile=False,
         )
         recipe.compile_model(model, config)
-    model, state = recipe.train(model, lambda epoch: _batches(windows["train"]), _batches(windows["validation"]),
-                                run, config, monitor="val_loss", mode="min", callbacks=[ResetStates()])
+    model, state = recipe.train(model, lambda epoch: window_batches(windows["train"]),
+                                window_batches(windows["validation"]), run, config, monitor="val_loss", mode="min",
+                                callbacks=[ResetStates()])
 
     perplexity, loss = evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}

@@ -23,15 +23,12 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.data import formats
-from rnnzoo.data.audio_features import log_mel_spectrogram
-from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin.images import DIGIT_WORDS
 from rnnzoo.data.datasets import fsdd_split
 from rnnzoo.data.sources import load_splits
-from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
-from rnnzoo.tasks.speech import SAMPLE_RATE, read_waveform, serving_function, words
+from rnnzoo.tasks.speech import ctc_dataset, digit_strings, export_serving, features, transcribe, words
 from rnnzoo.training import parse_config, recipe_parser
 
 STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
@@ -55,65 +52,6 @@ def load_clips(config):
     """`{"train", "validation", "test"}` -> `AudioClip`s (arrays for built-in data, wav paths for FSDD)."""
     return load_splits(config.data, builtin="spoken_digits", load_path=formats.list_audio_clips, names=("fsdd",),
                        root=config.data_root, download=config.download, seed=config.seed, split_path=fsdd_split)
-
-
-def _samples(clip):
-    return read_waveform(clip.path) if isinstance(clip.path, str) else np.asarray(clip.path, "float32")
-
-
-def digit_strings(clips, count, rng, min_digits, max_digits):
-    """`count` (waveform, label ids) pairs: 2-5 random clips joined by
-    50-250 ms silences (with the clips' own noise floor), labels 1-10 for
-    the digits 0-9 (0 is the CTC blank)."""
-    audio = [_samples(c) for c in clips]
-    labels = [int(c.label) for c in clips]
-    strings = []
-    for _ in range(count):
-        chosen = rng.integers(len(clips), size=rng.integers(min_digits, max_digits + 1))
-        pieces = []
-        for index in chosen:
-            pieces.append(0.003 * rng.standard_normal(int(rng.uniform(0.05, 0.25) * SAMPLE_RATE)))
-            pieces.append(audio[index])
-        pieces.append(0.003 * rng.standard_normal(int(0.05 * SAMPLE_RATE)))
-        strings.append((np.concatenate(pieces).astype("float32"), [labels[i] + 1 for i in chosen]))
-    return strings
-
-
-def features(strings, mel_bins):
-    return [log_mel_spectrogram(samples, SAMPLE_RATE, mel_bins).numpy() for samples, _ in strings]
-
-
-def _dataset(feature_rows, label_rows):
-    """`(frames, mel_bins)` features and label ids per example, unpadded."""
-    import tensorflow as tf
-
-    frames = tf.RaggedTensor.from_row_lengths(np.concatenate(feature_rows), [len(f) for f in feature_rows])
-    labels = tf.ragged.constant(label_rows, dtype=tf.int32)
-    def dense(*element):
-        return tuple(e.to_tensor() if isinstance(e, tf.RaggedTensor) else e for e in element)
-
-    return tf.data.Dataset.from_tensor_slices((frames, labels)).map(dense)
-
-
-def transcribe(model, feature_rows, beam_width=None, batch_size=64):
-    """Digit words per example, decoded in batches of similar length."""
-    return in_length_order(lambda batch: [words(labels) for labels in model.ctc_decode(batch, beam_width=beam_width)],
-                           feature_rows, batch_size)
-
-
-def export_serving(run, model, config, waveforms, expected):
-    """The waveform-in SavedModel, checked against the Python decoder's transcripts."""
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([None], tf.float32, name="waveform")
-    folder = export_text_model(run.file("saved_model"), serving_function(model, config.mel_bins), track=[model],
-                               input_signature=(spec,))
-    serve = load_signature(folder)
-    served = [serve(waveform=tf.constant(w))["transcript"].numpy().decode() for w in waveforms]
-    check = {"examples": len(waveforms), "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
-    print(f"SavedModel (waveform in, transcript out): {folder}; same transcript as the Python decoder for "
-          f"{check['agreement']:.1%} of {len(waveforms)} test strings")
-    return check
 
 
 def main(argv=None):
@@ -140,8 +78,8 @@ def main(argv=None):
         )
         recipe.compile_model(model, config)
     lengths = [len(f) for f in data["train"][0]]
-    model, state = recipe.train(model, recipe.epoch_batches(_dataset(*data["train"]), config, lengths),
-                                recipe.ordered_batches(_dataset(*data["validation"]), config), run, config,
+    model, state = recipe.train(model, recipe.epoch_batches(ctc_dataset(*data["train"]), config, lengths),
+                                recipe.ordered_batches(ctc_dataset(*data["validation"]), config), run, config,
                                 monitor="val_loss", mode="min")
 
     references = [words(labels) for labels in data["test"][1]]

@@ -16,6 +16,10 @@ from recipes import sentiment, tagging, translation
 from rnnzoo import cli
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.examples import TaggedSentence
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.data.vocabulary import Vocabulary
+from rnnzoo.tasks import speech as speech_task
+from rnnzoo.tasks import tagging as tagging_task
 from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +55,7 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
 
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
     assert model.get_layer("embedding").embeddings.shape[1] == 4  # from the vectors file
-    encoder = sentiment.TextEncoder.load(os.path.join(folder, "tokens"))
+    encoder = TextEncoder.load(os.path.join(folder, "tokens"))
     texts = ["the film was good", "the plot was not very clever but the cast was great", "", "zzz unknown"]
     served = _signature(folder)(text=np.array(texts, dtype=object))
     ids = [row or [1] for row in encoder.encode_to_lists(texts)]
@@ -151,16 +155,16 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     assert report["extra"]["output_layer"] == "crf"
 
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
-    encoder = tagging.WordEncoder.load(folder)
-    tags = tagging.Vocabulary.load(os.path.join(folder, "tags.txt"), reserved=("<pad>",))
+    encoder = tagging_task.WordEncoder.load(folder)
+    tags = Vocabulary.load(os.path.join(folder, "tags.txt"), reserved=("<pad>",))
     sentences = ["paris hilton saw the washington post .", "Lima", "", "the stone wall fell slowly today ."]
     served = _signature(folder)(text=np.array(sentences, dtype=object))
     lengths = served["lengths"].numpy().tolist()
     assert lengths == [len(s.split()) for s in sentences]
     examples = [TaggedSentence(s.split(), ["O"] * len(s.split())) for s in sentences if s]
-    batches = tagging.recipe.ordered_batches(tagging._dataset(encoder, tags, examples)[0],
+    batches = tagging_task.recipe.ordered_batches(tagging_task.tagged_dataset(encoder, tags, examples)[0],
                                              type("Args", (), {"batch_size": 8})())
-    expected, _ = tagging.predict(model, batches)
+    expected, _ = tagging_task.predict(model, batches)
     served_tags = [[t.decode() for t in row[:n]] for row, n in zip(served["tags"].numpy(), lengths) if n]
     assert served_tags == [tags.to_tokens(row) for row in expected]
     assert served["tags"].numpy()[2].tolist() == [b""] * served["tags"].shape[1]
@@ -197,7 +201,7 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     cli.main(["evaluate", folder, "--data", str(bio)])
     report = json.load(open(os.path.join(folder, "evaluations", "new.bio-test", "metrics.json")))
     predicted = [served_tags[0], served_tags[1]]
-    expected_scores = tagging.score("ner", [tags for _, tags in gold], predicted)[0]
+    expected_scores = tagging_task.score("ner", [tags for _, tags in gold], predicted)[0]
     assert report["metrics"]["f1"] == pytest.approx(expected_scores["f1"])
     assert report["metrics"]["token_accuracy"] == pytest.approx(expected_scores["token_accuracy"])
 
@@ -301,7 +305,7 @@ def test_recipe_reports_bad_data_clearly(tmp_path):
 def test_word_encoder_config_is_validated(tmp_path, config, message):
     (tmp_path / "word_encoder.json").write_text(config, encoding="utf-8")
     with pytest.raises(ValueError, match=f"word_encoder.json: {message}"):
-        tagging.WordEncoder.load(str(tmp_path))
+        tagging_task.WordEncoder.load(str(tmp_path))
 
 
 FRESH_TRANSLATE = """
@@ -331,8 +335,8 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
 
     # The SavedModel, in a process that never imports rnnzoo, translates as the Python decoder does.
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
-    encoders = (translation.TextEncoder.load(os.path.join(folder, "source")),
-                translation.TextEncoder.load(os.path.join(folder, "target")))
+    encoders = (TextEncoder.load(os.path.join(folder, "source")),
+                TextEncoder.load(os.path.join(folder, "target")))
     texts = ["the big dogs see a small cat near the house .", "a bird likes the tree .", "", "zzz"]
     sources = [row or [1] for row in encoders[0].encode_to_lists(texts)]
     decoding = report["extra"]["decoding"]
@@ -377,16 +381,16 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
 
 
 def test_language_model_windows_continue_each_stream():
-    from recipes import language_model
+    from rnnzoo.tasks import language_model as lm_task
 
     ids = np.arange(1, 42, dtype="int32")  # 41 tokens: 2 streams of 20 (+1 target), windows of 6
-    inputs, targets = language_model.stream_windows(ids, streams=2, window=6)
+    inputs, targets = lm_task.stream_windows(ids, streams=2, window=6)
     assert inputs.shape == targets.shape == (3, 2, 6)
     np.testing.assert_array_equal(inputs[:, 0].reshape(-1), np.arange(1, 19))    # stream 0, in order
     np.testing.assert_array_equal(inputs[:, 1].reshape(-1), np.arange(21, 39))   # stream 1
     np.testing.assert_array_equal(targets, inputs + 1)
     with pytest.raises(ValueError, match="too short"):
-        language_model.stream_windows(ids[:5], streams=2, window=6)
+        lm_task.stream_windows(ids[:5], streams=2, window=6)
 
 
 FRESH_CAPTION = """
@@ -415,7 +419,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
     assert report["extra"]["serving_check"]["agreement"] == 1.0
 
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
-    encoder = captioning.TextEncoder.load(os.path.join(folder, "tokens"))
+    encoder = TextEncoder.load(os.path.join(folder, "tokens"))
     images = np.stack([e.image for e in captioning.load_builtin("digit_strips", "test", size=5)])
     decoding = report["extra"]["decoding"]
     expected = captioning.to_text(encoder, captioning.caption_ids(model, images, **decoding))
@@ -459,7 +463,7 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     assert "waveform=tf.constant(samples)" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
     # `rnnzoo predict` on WAV files: 8 kHz mono as served; 16 kHz stereo is mixed down and resampled.
-    samples, _ = speech.digit_strings(load_builtin("spoken_digits", "test", size=5), 1,
+    samples, _ = speech_task.digit_strings(load_builtin("spoken_digits", "test", size=5), 1,
                                       np.random.default_rng(1), 2, 3)[0]
     pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
     _write_wav(tmp_path / "mono.wav", pcm[:, None], 8000)
@@ -496,12 +500,10 @@ def test_waveforms_at_another_rate_are_resampled(tmp_path):
 
 
 def test_speech_strings_join_recordings_of_their_own_split():
-    from recipes import speech
-
     clips = load_builtin("spoken_digits", "test", size=20)
-    strings = speech.digit_strings(clips, 10, np.random.default_rng(0), 2, 5)
+    strings = speech_task.digit_strings(clips, 10, np.random.default_rng(0), 2, 5)
     for samples, labels in strings:
         assert 2 <= len(labels) <= 5 and all(1 <= label <= 10 for label in labels)
         shortest = min(len(c.path) for c in clips)
         assert len(samples) >= len(labels) * shortest
-    assert speech.words([1, 10, 5]) == "zero nine four"
+    assert speech_task.words([1, 10, 5]) == "zero nine four"

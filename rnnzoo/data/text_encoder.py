@@ -44,6 +44,16 @@ class TextEncoder:
             token_lists.extend([t.decode("utf-8") for t in row] for row in tokens)
         return cls(tokenizer, Vocabulary.build(token_lists, min_frequency, max_size))
 
+    @classmethod
+    def resume_or_adapt(cls, folder, texts, **options):
+        """The encoder saved in `folder` (a resumed run keeps its ids), else
+        one adapted on `texts` (`adapt(texts, **options)`) and saved there."""
+        if os.path.isdir(folder):
+            return cls.load(folder)
+        encoder = cls.adapt(texts, **options)
+        encoder.save(folder)
+        return encoder
+
     @property
     def vocab_size(self):
         return len(self.vocabulary)

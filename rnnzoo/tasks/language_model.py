@@ -6,12 +6,14 @@ A run folder holds `tokens/` (the `TextEncoder`), `serving.keras` (the
 stateless copy of the stateful model) and `saved_model/`.
 """
 
+import keras
 import numpy as np
 from keras import ops
 
 from rnnzoo import decoding
 from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID
-from rnnzoo.exporting.text_serving import ids_to_text, rows_to_text
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
 
 
 def forbidden_ids(level):
@@ -67,3 +69,75 @@ def serving_function(serving_model, encoder, **options):
                 "continuation": ids_to_text(encoder, drawn)[0]}
 
     return serve
+
+
+def language_model_vocabulary(run, config, text):
+    """Characters, or words as written (case and normalization kept), of the
+    training text; read back when resuming, so ids match."""
+    if config.level == "character":
+        return TextEncoder.resume_or_adapt(run.file("tokens"), [text], tokenizer="character")
+    return TextEncoder.resume_or_adapt(run.file("tokens"), text.splitlines(), tokenizer="word", lowercase=False,
+                                       normalization=None, max_size=config.vocab_size)
+
+
+def encode_text(encoder, text, level):
+    """A whole text as one id array (word level: line by line)."""
+    if level == "character":
+        return np.asarray(encoder.encode_to_lists([text])[0], "int32")
+    lines = encoder.encode_to_lists(text.splitlines())
+    return np.asarray([i for line in lines for i in line], "int32")
+
+
+def stream_windows(ids, streams, window):
+    """Truncated-BPTT batches: `(inputs, targets)` of shape `(batches,
+    streams, window)`. Stream `s` is the `s`-th contiguous slice of the
+    text, batch `b` its `b`-th window; the targets are the inputs shifted by
+    one token. The tail that does not fill a window is dropped."""
+    length = (len(ids) - 1) // streams
+    batches = length // window
+    if batches < 1:
+        raise ValueError(f"the text ({len(ids)} tokens) is too short for {streams} streams of windows of "
+                         f"{window} tokens; lower --batch-size or --sequence-length.")
+    usable = batches * window
+    inputs = ids[: streams * length].reshape(streams, length)[:, :usable]
+    targets = ids[1: streams * length + 1].reshape(streams, length)[:, :usable]
+    split = lambda a: a.reshape(streams, batches, window).transpose(1, 0, 2)  # noqa: E731
+    return split(inputs), split(targets)
+
+
+def window_batches(windows):
+    """Consecutive windows, in order: each continues every stream."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(windows)
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Zero a stateful model's states when an epoch, a validation pass or an
+    evaluation starts (and after it, so training resumes from zeros)."""
+
+    def _reset(self, *config, **kwargs):
+        self.model.reset_states()
+
+    on_epoch_begin = on_test_begin = on_test_end = on_predict_begin = _reset
+
+
+def evaluate_perplexity(model, windows):
+    """Perplexity over consecutive windows, with states carried across them."""
+    model.reset_states()
+    loss = model.evaluate(window_batches(windows), verbose=0, return_dict=True)["loss"]
+    model.reset_states()
+    return float(np.exp(loss)), float(loss)
+
+
+def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
+    """The prompt-in SavedModel, checked against the Python sampler's text."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([], tf.string, name="prompt")
+    folder = export_text_model(run.file("saved_model"), serving_function(serving_model, encoder, **sampling),
+                               track=[serving_model, encoder.vocabulary.tf_table()], input_signature=(spec,))
+    served = load_signature(folder)(prompt=tf.constant(prompt))["continuation"].numpy().decode("utf-8")
+    check = {"examples": 1, "agreement": float(served == expected)}
+    print(f"SavedModel (prompt in, text out): {folder}; same sample as the Python sampler: {served == expected}")
+    return check

@@ -14,14 +14,17 @@ import numpy as np
 from rnnzoo.data import PAD_ID, formats
 from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.vocabulary import Vocabulary
-from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
-from rnnzoo.metrics import span_f1, token_accuracy
+from rnnzoo.data.batching import pad_rows, ragged_dataset
+from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+from rnnzoo.metrics import classification_report, span_f1, token_accuracy
+from rnnzoo.tasks import recipe
 from rnnzoo.utils.files import write_json
 
 RECIPE = "tagging"
 DATASETS = ("ud_english_ewt", "wnut17")
 TAGS = "tags.txt"
 TAG_PADDING = ("<pad>",)
+MAX_SERVING_CHECK = 512
 
 
 def load_path(path, tag="upos", encoding="utf-8"):
@@ -182,3 +185,138 @@ def evaluate_run(run_dir, examples, config):
         return score("pos", [e.tags for e in examples], found)
     metrics, spans = score("ner", [e.tags for e in examples], found)
     return {**metrics, "per_type": spans["per_type"]}
+
+
+
+def tagging_vocabularies(run, config, splits):
+    """The `WordEncoder` and the tag vocabulary (read back when resuming, so ids match)."""
+    if os.path.exists(run.file(WordEncoder.FILE)):
+        return WordEncoder.load(run.path), Vocabulary.load(run.file(TAGS), reserved=TAG_PADDING)
+    encoder = WordEncoder.adapt(splits["train"], lowercase=config.lowercase, min_frequency=config.min_frequency,
+                                max_size=config.vocab_size, max_word_length=config.max_word_length,
+                                characters=bool(config.char_dim))
+    # The tag set is the annotation scheme's: read it from every split.
+    tags = Vocabulary(list(TAG_PADDING) + sorted({t for s in splits.values() for e in s for t in e.tags}),
+                      reserved=TAG_PADDING)
+    encoder.save(run.path)
+    tags.save(run.file(TAGS))
+    return encoder, tags
+
+
+def tagged_dataset(encoder, tags, sentences):
+    """`(dataset of (inputs, tag ids), word ids)` of `TaggedSentence`s."""
+    word_ids, chars = encoder.encode(sentences)
+    tag_ids = [tags.lookup(s.tags) for s in sentences]
+    if chars is None:
+        return ragged_dataset(word_ids, tag_ids), word_ids
+    return ragged_dataset(word_ids, chars, tag_ids).map(lambda w, c, t: ({"tokens": w, "characters": c}, t)), \
+        word_ids
+
+
+def _tokens(inputs):
+    return inputs["tokens"] if isinstance(inputs, dict) else inputs
+
+
+def predict(model, batches):
+    """Per sentence: tag ids (a list) and tag probabilities `(words, tags)`."""
+    tag_ids, probabilities = [], []
+    for inputs, _ in batches:
+        mask = _tokens(inputs).numpy() != PAD_ID
+        # Under a tf.distribute strategy, Keras 3.15's `predict_on_batch`
+        # runs the whole batch on every replica and returns them all
+        # stacked; the first `batch` rows are the answer either way.
+        logits = model.predict_on_batch(inputs)[: len(mask)]
+        decoded = np.asarray(model.decode(logits, mask))
+        batch_probabilities = np.asarray(model.tag_probabilities(logits, mask))
+        for row, row_probabilities, length in zip(decoded, batch_probabilities, mask.sum(axis=1)):
+            tag_ids.append(row[:length].tolist())
+            probabilities.append(row_probabilities[:length])
+    return tag_ids, probabilities
+
+
+def score_ids(task, tags, sentences, predicted_ids):
+    """`score` of predicted tag ids against the sentences' tags."""
+    return score(task, [s.tags for s in sentences], [tags.to_tokens(ids) for ids in predicted_ids])
+
+
+def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabilities):
+    """The text-in SavedModel, checked against the Keras model's tags and probabilities."""
+    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, tags),
+                               track=[model, *encoder.tables()])
+    # Sentences whose words hold no spaces reach the SavedModel as the Keras model saw them.
+    chosen = [i for i, s in enumerate(sentences) if not any(" " in w or not w.strip() for w in s.words)]
+    chosen = chosen[:MAX_SERVING_CHECK]
+    outputs = serve_in_batches(load_signature(folder), [served_text(sentences[i].words) for i in chosen])
+    served = [(row[:n].tolist(), p[:n]) for o in outputs
+              for row, p, n in zip(o["tag_ids"], o["probabilities"], o["lengths"])]
+    # Tags can differ only at near-ties (float rounding differs with batch shapes).
+    agreement = float(np.mean([ids == predicted_ids[i] for (ids, _), i in zip(served, chosen)])) if chosen else None
+    difference = max((float(np.max(np.abs(p - probabilities[i]))) for (_, p), i in zip(served, chosen)
+                      if len(p)), default=0.0)
+    print(f"SavedModel (text in): {folder}; max |p - p_keras| {difference:.2e}, same tags as Keras for "
+          f"{agreement:.1%} of {len(chosen)} test sentences")
+    return {"examples": len(chosen), "sentence_agreement": agreement, "max_abs_diff": difference}
+
+
+TFLITE_INPUTS = """`tokens`: int32 `(1, words)` word ids from `words.txt` (line number = id, 1 `<unk>`; lowercased
+first when `word_encoder.json` says so), right-padded with 0 to the fixed length shown above (longer
+sentences are cut there). With a character encoder, `characters`: int32 `(1, words, chars)` ids
+from `characters.txt` of each word's first characters, right-padded with 0. The output `(1, words,
+tags)` holds per-word tag scores in the order of `tags.txt`."""
+
+
+TFLITE_CRF = """ They are the CRF's emissions: decode them with
+Viterbi and the CRF's transition weights (`model.keras`, layer `crf`), or use the SavedModel, which
+decodes in its graph."""
+
+
+def export_tflite(run, config, model, encoder, tags, splits):
+    """TFLite files scored on validation sentences with the task's metric.
+    A character encoder and int8 need fixed lengths: the longest training
+    sentence, and `--max-word-length` characters."""
+    def model_inputs(sentences):
+        word_ids, chars = encoder.encode(sentences)
+        examples = []
+        for index, ids in enumerate(word_ids):
+            example = {"tokens": np.asarray(ids, "int32")}
+            if chars is not None:
+                example["characters"] = pad_rows(chars[index], config.max_word_length) if ids else \
+                    np.zeros((0, config.max_word_length), "int32")
+            examples.append(example)
+        return examples
+
+    sentences = splits["validation"]
+    examples = model_inputs(sentences)
+
+    def metric(outputs):
+        lengths = np.array([len(e["tokens"]) for e in examples[: len(outputs)]])
+        logits = pad_rows(outputs)
+        width = logits.shape[1]
+        mask = np.arange(width)[None, :] < np.minimum(lengths, [o.shape[0] for o in outputs])[:, None]
+        decoded = np.asarray(model.decode(logits, mask))
+        # Words past a fixed length were cut, so nothing was predicted for them: for POS they get the
+        # padding tag (always wrong), for NER "O" (no entity; the padding tag is no BIO tag at all).
+        filler = tags.index.get("O", PAD_ID) if config.task == "ner" else PAD_ID
+        predicted = [row[:length].tolist() + [filler] * max(0, length - width)
+                     for row, length in zip(decoded, lengths)]
+        scores = score_ids(config.task, tags, sentences[: len(outputs)], predicted)
+        return scores[0]["f1"] if config.task == "ner" else scores["accuracy"]
+
+    characters = encoder.characters is not None
+    fixed = characters or "int8" in config.export_quantize
+    longest = max(len(s.words) for s in splits["train"])
+    return recipe.export_tflite(run, config, model, examples, metric, sequence_length=longest if fixed else None,
+                                calibration_examples=model_inputs(splits["train"][:100]),
+                                word_length=config.max_word_length if characters else None)
+
+
+def test_metrics(task, tags, sentences, predicted):
+    """Test scores: span F1 (with per-type scores) for NER; token accuracy
+    (with per-tag scores) for POS. Returns `(metrics, per-class scores)`."""
+    if task == "ner":
+        metrics, spans = score_ids("ner", tags, sentences, predicted)
+        return {**metrics, "per_type": spans["per_type"]}, spans["per_type"]
+    flat_true = [t for s in sentences for t in tags.lookup(s.tags)]
+    report = classification_report(flat_true, [t for row in predicted for t in row], labels=range(1, len(tags)),
+                                   label_names=tags.tokens[1:])
+    return {**score_ids("pos", tags, sentences, predicted), "per_tag": report["per_class"]}, report["per_class"]

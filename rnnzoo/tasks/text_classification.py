@@ -12,11 +12,13 @@ import os
 import numpy as np
 
 from rnnzoo.data import UNK_ID, formats
+from rnnzoo.data.datasets import label_names
 from rnnzoo.data.reading import read_lines
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report
+from rnnzoo.tasks import recipe
 from rnnzoo.utils.files import write_text
 
 RECIPE = "sentiment"
@@ -24,6 +26,7 @@ DATASETS = ("sst2", "imdb")
 TOKENS = "tokens"
 LABELS = "labels.txt"
 LABEL_NAMES = "label_names.txt"
+MAX_SERVING_CHECK = 512
 
 
 def load_path(path, encoding="utf-8"):
@@ -226,3 +229,59 @@ class TextClassifier:
         labels, names = load_labels(folder)
         return cls(TextEncoder.load(os.path.join(folder, TOKENS)), labels,
                    load_model(os.path.join(folder, "model.keras")), names)
+
+
+
+def classifier_vocabularies(run, config, train):
+    """Tokens, labels and label names: read back when resuming, so ids match."""
+    if os.path.exists(run.file(LABELS)):
+        return (TextEncoder.load(run.file(TOKENS)), *load_labels(run.path))
+    encoder = TextEncoder.resume_or_adapt(run.file(TOKENS), [e.text for e in train], tokenizer=config.tokenizer,
+                                          min_frequency=config.min_frequency, max_size=config.vocab_size)
+    labels = Vocabulary(sorted({e.label for e in train}), reserved=())
+    names = label_names("sentiment" if config.data == "builtin" else config.data, labels.tokens)
+    save_labels(run.path, labels, names)
+    return encoder, labels, names
+
+
+def encode_examples(encoder, labels, examples):
+    """`(id lists, label ids)` of `LabeledText`s; an empty text reads as <unk>."""
+    ids = [row or [UNK_ID] for row in encoder.encode_to_lists(e.text for e in examples)]
+    return ids, labels.lookup([e.label for e in examples])
+
+
+def export_serving(run, classifier, test_texts, test_probabilities):
+    """Write the text-in SavedModel and check it against the Keras model."""
+    folder = classifier.export(run.file("saved_model"))
+    count = min(len(test_texts), MAX_SERVING_CHECK)
+    outputs = serve_in_batches(load_signature(folder), test_texts[:count])
+    served = np.concatenate([o["probabilities"] for o in outputs])
+    expected = test_probabilities[:count]
+    check = {"examples": count, "max_abs_diff": float(np.max(np.abs(served - expected))),
+             "label_agreement": float(np.mean(served.argmax(-1) == expected.argmax(-1)))}
+    print(f"SavedModel (text in): {folder}; max |p - p_keras| {check['max_abs_diff']:.2e} "
+          f"on {count} test texts")
+    return check
+
+
+TFLITE_INPUTS = """`tokens`: int32 `(1, length)` token ids: tokenize the text as `tokens/tokenizer.json` says and
+look each token up in `tokens/vocabulary.txt` (line number = id; 1 `<unk>` for unknown tokens).
+The output `logits` `(1, classes)` is in the order of `labels.txt`."""
+
+
+def export_tflite(run, config, model, data):
+    """TFLite files scored by validation accuracy, int8 calibrated on
+    training texts (the input length is fixed to the longest training text
+    only for int8, which needs it)."""
+    ids, labels = data["validation"]
+
+    def accuracy(outputs):
+        return float(np.mean(np.argmax(outputs, axis=-1) == np.asarray(labels[: len(outputs)])))
+
+    def examples(rows):
+        return [{"tokens": np.asarray(row, "int32")} for row in rows]
+
+    longest = max(len(row) for row in data["train"][0])
+    return recipe.export_tflite(run, config, model, examples(ids), accuracy,
+                                calibration_examples=examples(data["train"][0][:100]),
+                                sequence_length=longest if "int8" in config.export_quantize else None)

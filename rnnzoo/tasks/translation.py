@@ -8,11 +8,21 @@ A run folder holds `source/` and `target/` (the `TextEncoder`s) and
 
 import os
 
-from rnnzoo.data import UNK_ID, formats
-from rnnzoo.data.batching import in_length_order
+import keras
+import numpy as np
+
+from rnnzoo.data import END_ID, START_ID, UNK_ID, formats
+from rnnzoo.data.batching import in_length_order, ragged_dataset
+from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
-from rnnzoo.exporting.text_serving import ids_to_text, load_signature, rows_to_text, serve_in_batches
-from rnnzoo.metrics import sacrebleu_score
+from rnnzoo.exporting.text_serving import (
+    export_text_model,
+    ids_to_text,
+    load_signature,
+    rows_to_text,
+    serve_in_batches,
+)
+from rnnzoo.metrics import plot_attention, sacrebleu_score
 
 RECIPE = "translation"
 DATASETS = ("multi30k", "tatoeba_eng_fra")
@@ -91,3 +101,69 @@ def evaluate_run(run_dir, examples, config):
     outputs = serve_in_batches(signature, [pair.source for pair in examples], batch_size=DECODE_BATCH)
     hypotheses = [t.decode("utf-8") for o in outputs for t in o["translation"]]
     return {"bleu": sacrebleu_score(hypotheses, [pair.target for pair in examples])}
+
+
+def translation_vocabularies(run, config, train):
+    """Source and target `TextEncoder`s, read back when resuming (so ids match)."""
+    options = {"vocab_size": config.vocab_size} if config.tokenizer == "wordpiece" else {}
+    return tuple(TextEncoder.resume_or_adapt(run.file(side), [getattr(pair, side) for pair in train],
+                                             tokenizer=config.tokenizer, max_size=config.vocab_size,
+                                             lowercase=config.lowercase, **options)
+                 for side in ("source", "target"))
+
+
+def encode_pairs(encoders, pairs):
+    """`(source id lists, target id lists)`; an empty source reads as <unk>."""
+    source_encoder, target_encoder = encoders
+    sources = [row or [UNK_ID] for row in source_encoder.encode_to_lists(p.source for p in pairs)]
+    targets = target_encoder.encode_to_lists(p.target for p in pairs)
+    return sources, targets
+
+
+def drop_long_pairs(sources, targets, max_length):
+    """The pairs whose source and target (with its end token) fit in
+    `max_length` tokens; says how many were dropped."""
+    keep = [i for i, (s, t) in enumerate(zip(sources, targets)) if len(s) <= max_length and len(t) + 1 <= max_length]
+    if len(keep) < len(sources):
+        print(f"training pairs longer than {max_length} tokens dropped: {len(sources) - len(keep)}")
+    return [sources[i] for i in keep], [targets[i] for i in keep]
+
+
+def teacher_forcing_dataset(sources, targets):
+    """Teacher forcing: decoder input = START + target, labels = target + END."""
+    dataset = ragged_dataset(sources, [[START_ID] + t for t in targets], [t + [END_ID] for t in targets])
+    return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
+
+
+def export_serving(run, model, encoders, texts, expected, **decoding):
+    """Write the string-to-string SavedModel and check it against the Python decoder's translations."""
+    source_encoder, target_encoder = encoders
+    folder = export_text_model(run.file("saved_model"),
+                               serving_function(model, source_encoder, target_encoder, **decoding),
+                               track=[model, source_encoder.vocabulary.tf_table()])
+    count = min(len(texts), 256)
+    outputs = serve_in_batches(load_signature(folder), texts[:count], batch_size=DECODE_BATCH)
+    served = [t.decode("utf-8") for o in outputs for t in o["translation"]]
+    check = {"examples": count, "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
+    print(f"SavedModel (text in, text out): {folder}; same translation as the Python decoder for "
+          f"{check['agreement']:.1%} of {count} test sentences")
+    return check
+
+
+def plot_example_attention(run, model, encoders, source_ids, output_ids):
+    """Attention heatmap of the first test sentence's translation."""
+    source_encoder, target_encoder = encoders
+    encoder, step = model.inference_models()
+    encoded = encoder(np.array([source_ids], "int32"))
+    decoder_tokens = keras.ops.convert_to_tensor([[START_ID] + list(output_ids)], "int32")
+    outputs = step({"decoder_tokens": decoder_tokens, **encoded})
+    weights = np.asarray(outputs["attention"])[0]
+    return plot_attention(weights, source_encoder.vocabulary.to_tokens(source_ids),
+                          target_encoder.vocabulary.to_tokens(list(output_ids) + [END_ID]),
+                          run.file("attention.png"))
+
+
+def strip_end(ids):
+    """Generated ids up to the end token (or without padding)."""
+    ids = [int(i) for i in ids]
+    return ids[: ids.index(END_ID)] if END_ID in ids else [i for i in ids if i]

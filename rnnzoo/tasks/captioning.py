@@ -1,0 +1,141 @@
+"""Image captioning (the captioning recipe): images from files or built-in
+arrays, an optional frozen `keras.applications` backbone, caption vocabulary
+and teacher-forcing datasets, decoding in batches, BLEU / WER scoring, and
+the SavedModel that maps an image batch to captions (beam search in the
+graph).
+
+A run folder holds `tokens/` (the caption `TextEncoder`) and `saved_model/`.
+"""
+
+import keras
+import numpy as np
+
+from rnnzoo.data import END_ID, START_ID, formats
+from rnnzoo.data.batching import in_length_order, ragged_dataset
+from rnnzoo.data.text_encoder import TextEncoder
+from rnnzoo.decoding import decode, decoding_function
+from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
+from rnnzoo.metrics import corpus_bleu, wer
+DECODE_BATCH = 256
+BACKBONES = {  # keras.applications name -> (constructor, preprocessing input range)
+    "mobilenet_v3_small": ("MobileNetV3Small", (0.0, 255.0)),
+    "mobilenet_v2": ("MobileNetV2", (-1.0, 1.0)),
+    "efficientnet_b0": ("EfficientNetB0", (0.0, 255.0)),
+    "resnet50": ("ResNet50", None),
+}
+
+
+def load_pixels(config, examples):
+    """`(n, ...)` float32 inputs: built-in arrays, image files resized to
+    `--image-size`, or `.npy` feature vectors."""
+    first = examples[0].image
+    if not isinstance(first, str):
+        return np.stack([e.image for e in examples]).astype("float32")
+    if first.endswith(".npy"):
+        return np.stack([np.load(e.image, allow_pickle=False).reshape(-1) for e in examples]).astype("float32")
+    return np.stack([formats.load_image(e.image, tuple(config.image_size)) for e in examples]).astype("float32")
+
+
+def backbone(config, image_shape):
+    """A frozen `keras.applications` model: image in [0, 1] -> pooled features."""
+    name, value_range = BACKBONES[config.image_encoder]
+    base = getattr(keras.applications, name)(include_top=False, pooling="avg", input_shape=tuple(image_shape),
+                                            weights=None if config.weights == "none" else config.weights)
+    base.trainable = False
+    image = keras.Input(tuple(image_shape), name="image")
+    scaled = image
+    if value_range is not None:
+        low, high = value_range
+        scaled = keras.layers.Rescaling(high - low, offset=low, name="backbone_range")(image)
+    return keras.Model(image, base(scaled), name=f"{config.image_encoder}_features")
+
+
+def image_encoder(config, raw):
+    """`(inputs, features, model_options)` for `--image-encoder`: the raw
+    images and the CNN options for `cnn`; for a backbone, its pooled
+    features of every split (`features` is the frozen model, to serve raw
+    images); precomputed feature vectors as they are."""
+    image_shape = raw["train"].shape[1:]
+    if config.image_encoder != "cnn":
+        if len(image_shape) != 3:
+            raise ValueError(f"--image-encoder {config.image_encoder} needs images, got inputs of shape "
+                             f"{image_shape}.")
+        features = backbone(config, image_shape)
+        inputs = {split: features.predict(x, batch_size=64, verbose=0) for split, x in raw.items()}
+        print(f"{config.image_encoder} features: {inputs['train'].shape[1]} per image")
+        return inputs, features, {"input_dim": int(inputs["train"].shape[1])}
+    if len(image_shape) == 1:  # precomputed feature vectors
+        return raw, None, {"input_dim": int(image_shape[0])}
+    augmentation = {k: v for k, v in zip(("translation", "zoom", "rotation"), config.augment) if v}
+    return raw, None, {"image_shape": list(image_shape), "cnn_filters": list(config.cnn_filters),
+                       "attention": None if config.attention == "none" else config.attention,
+                       "image_augmentation": augmentation or None}
+
+
+def caption_vocabulary(run, train):
+    """The caption `TextEncoder` (read back when resuming, so ids match)."""
+    return TextEncoder.resume_or_adapt(run.file("tokens"), [c for e in train for c in e.captions], tokenizer="word")
+
+
+def caption_dataset(inputs, encoder, examples, key):
+    """One training example per (image, caption); teacher forcing."""
+    rows, captions = [], []
+    for index, example in enumerate(examples):
+        for caption in example.captions:
+            rows.append(index)
+            captions.append(caption)
+    ids = encoder.encode_to_lists(captions)
+    images = inputs[np.asarray(rows)]
+    import tensorflow as tf
+
+    tokens = ragged_dataset([[START_ID] + i for i in ids], [i + [END_ID] for i in ids])
+    pixels = tf.data.Dataset.from_tensor_slices(images)
+    return tf.data.Dataset.zip((pixels, tokens)).map(lambda x, t: ({key: x, "decoder_tokens": t[0]}, t[1]))
+
+
+def caption_ids(model, inputs, *, max_length, beam_size, length_penalty):
+    return in_length_order(lambda batch: decode(model, batch, max_length=max_length, beam_size=beam_size,
+                                                length_penalty=length_penalty), inputs, DECODE_BATCH)
+
+
+def to_text(encoder, rows):
+    """Generated id rows -> captions (Python strings)."""
+    return rows_to_text(encoder, rows)
+
+
+def score(references, hypotheses):
+    """BLEU-1..4 against all references, WER against the first one."""
+    split_references = [[r.lower().split() for r in refs] for refs in references]
+    split_hypotheses = [h.split() for h in hypotheses]
+    scores = {f"bleu_{n}": corpus_bleu(split_references, split_hypotheses, max_order=n) for n in range(1, 5)}
+    scores["wer"] = wer([refs[0].lower() for refs in references], hypotheses)
+    return scores
+
+
+def serving_function(model, encoder, features=None, *, max_length, beam_size, length_penalty):
+    """`image` batch -> `caption` strings and `token_ids`, one graph."""
+    run = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
+
+    def serve(image):
+        ids = run(image if features is None else features(image))
+        return {"caption": ids_to_text(encoder, ids), "token_ids": ids}
+
+    return serve
+
+
+def export_serving(run, model, encoder, image_shape, features, test_images, expected, **decoding):
+    """The image-in SavedModel, checked against the Python decoder's captions."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, *image_shape], tf.float32, name="image")
+    track = [model] + ([features] if features is not None else [])
+    folder = export_text_model(run.file("saved_model"),
+                               serving_function(model, encoder, features, **decoding), track=track,
+                               input_signature=(spec,))
+    count = min(len(test_images), 256)
+    served = load_signature(folder)(image=tf.constant(test_images[:count]))["caption"].numpy()
+    served = [c.decode("utf-8") for c in served]
+    check = {"examples": count, "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
+    print(f"SavedModel (image in, caption out): {folder}; same caption as the Python decoder for "
+          f"{check['agreement']:.1%} of {count} test images")
+    return check
