@@ -86,6 +86,8 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
         raise SystemExit("a caption decoder generates left to right: drop --bidirectional")
+
+    # Data: captioned images (or feature vectors), the caption vocabulary, the image encoder's inputs.
     splits = None
     if config.data == "builtin" and config.builtin_size:
         sizes = {"train": {"size": config.builtin_size}}
@@ -98,6 +100,7 @@ def main(argv=None):
     inputs, features, model_options = image_encoder(config, raw)
     key = "image" if inputs["train"].ndim == 4 else "features"
 
+    # Model: the image encoder starts (and with attention, is read by) a recurrent caption decoder.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "one_to_many", vocab_size=encoder.vocab_size, cell=config.cell, units=config.units,
@@ -105,12 +108,15 @@ def main(argv=None):
             compile=False, **model_options,
         )
         recipe.compile_model(model, config)
+
+    # Training: teacher forcing on every (image, caption) pair, the best epoch by validation loss.
     datasets = {split: caption_dataset(inputs[split], encoder, splits[split], key) for split in ("train", "validation")}
     lengths = [len(ids) + 1 for ids in encoder.encode_to_lists(c for e in splits["train"] for c in e.captions)]
     model, state = recipe.train(model, recipe.epoch_batches(datasets["train"], config, lengths),
                                 recipe.ordered_batches(datasets["validation"], config), run, config,
                                 monitor="val_loss", mode="min")
 
+    # Evaluation: BLEU-1..4 against all references and WER, greedy and beam search.
     max_length = max(lengths) + 5
     references = [e.captions for e in splits["test"]]
     metrics, captions = {}, {}
@@ -122,6 +128,8 @@ def main(argv=None):
                         for k, v in score(references, captions[name]).items()})
     for example, caption in list(zip(splits["test"], captions["beam"]))[:5]:
         print(f"  reference: {example.captions[0]}\n  output:    {caption}\n")
+
+    # Export: a SavedModel taking an image batch (beam search in the graph), checked; a caption grid.
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = card = None
     if raw["test"].ndim == 4:  # images, not precomputed features

@@ -63,6 +63,8 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
         raise SystemExit("a language model reads left to right: drop --bidirectional")
+
+    # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
                                names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION))
     encoder = language_model_vocabulary(run, config, splits["train"][0])
@@ -74,6 +76,7 @@ def main(argv=None):
               f"streams x {config.sequence_length}")
     print(f"vocabulary: {encoder.vocab_size} ({config.level}s)")
 
+    # Model: a stateful recurrent stack over a fixed batch of streams.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=config.cell,
@@ -81,10 +84,13 @@ def main(argv=None):
             embedding_dim=config.embedding_dim, stateful=True, batch_size=config.batch_size, compile=False,
         )
         recipe.compile_model(model, config)
+
+    # Training: states carry across consecutive windows and reset every epoch.
     model, state = recipe.train(model, lambda epoch: window_batches(windows["train"]),
                                 window_batches(windows["validation"]), run, config, monitor="val_loss", mode="min",
                                 callbacks=[ResetStates()])
 
+    # Evaluation: perplexity on the held-out text, then a sample from a prompt.
     perplexity, loss = evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
     prompt = config.prompt or splits["test"][0][:40]
@@ -95,6 +101,8 @@ def main(argv=None):
     sample = generate(serving_model, encoder, prompt, **sampling)
     print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
+
+    # Export: a SavedModel that samples from a prompt string, checked against the sample above.
     serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "

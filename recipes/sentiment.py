@@ -15,7 +15,6 @@ import dataclasses
 import os
 import sys
 
-
 import rnnzoo
 from rnnzoo.data import formats
 from rnnzoo.data.batching import ragged_dataset
@@ -34,6 +33,7 @@ from rnnzoo.tasks.text_classification import (
 from rnnzoo.topologies.blocks import POOLING
 from rnnzoo.training import parse_config, recipe_parser
 
+
 def build_parser():
     parser = recipe_parser("python -m recipes.sentiment", "Train a sentiment classifier.",
                            units=128, embedding_dim=128, epochs=8, batch_size=32)
@@ -50,6 +50,7 @@ def build_parser():
 
 def main(argv=None):
     config = parse_config(build_parser(), argv)
+    # Data: the splits, a vocabulary of the training texts, label names, token ids.
     splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=load_path,
                                names=DATASETS)
     encoder, labels, names = classifier_vocabularies(run, config, splits["train"])
@@ -61,6 +62,8 @@ def main(argv=None):
 
     data = {split: encode_examples(encoder, labels, examples) for split, examples in splits.items()}
     train_set = ragged_dataset(*data["train"])
+
+    # Model: embeddings, a recurrent stack and a classifier, compiled with Adam.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=config.cell,
@@ -70,18 +73,23 @@ def main(argv=None):
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)
         recipe.compile_model(model, config)
+
+    # Training: the best epoch by validation accuracy, resumable, early stopping.
     model, state = recipe.train(
         model, recipe.epoch_batches(train_set, config, [len(ids) for ids in data["train"][0]]),
         recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
         monitor="val_accuracy", mode="max",
     )
 
+    # Evaluation on the test texts, as raw strings, through the task model.
     classifier = TextClassifier(encoder, labels, model, names)
     test_texts, test_labels = [e.text for e in splits["test"]], data["test"][1]
     probabilities = classifier.predict_probabilities(test_texts, batch_size=config.batch_size)
     metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
                                     label_names=names)
     plot_confusion_matrix(metrics["confusion_matrix"], names, run.file("confusion_matrix.png"))
+
+    # Export: a SavedModel taking raw strings and TFLite files, each checked; the report and model card.
     serving = export_serving(run, classifier, test_texts, probabilities)
     tflite = export_tflite(run, config, model, data)
     headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}

@@ -58,6 +58,8 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if not 1 <= config.min_digits <= config.max_digits:
         raise SystemExit(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
+
+    # Data: recordings joined into digit strings per split, log-mel features, label ids.
     clips = load_clips(config)
     counts = {**STRING_COUNTS, "train": min(config.strings, config.max_examples or config.strings)}
     if config.smoke:
@@ -70,6 +72,7 @@ def main(argv=None):
     print("clips: " + ", ".join(f"{k} {len(v)}" for k, v in clips.items()))
     data = {split: (features(rows, config.mel_bins), [labels for _, labels in rows]) for split, rows in strings.items()}
 
+    # Model: a convolutional front end and a recurrent stack, trained with the CTC loss.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", input_dim=config.mel_bins, num_classes=len(DIGIT_WORDS) + 1, output_layer="ctc",
@@ -77,23 +80,26 @@ def main(argv=None):
             num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout, compile=False,
         )
         recipe.compile_model(model, config)
+
+    # Training: the best epoch by validation loss.
     lengths = [len(f) for f in data["train"][0]]
     model, state = recipe.train(model, recipe.epoch_batches(ctc_dataset(*data["train"]), config, lengths),
                                 recipe.ordered_batches(ctc_dataset(*data["validation"]), config), run, config,
                                 monitor="val_loss", mode="min")
 
+    # Evaluation: WER and whole-string accuracy of best-path and beam-search transcripts.
     references = [words(labels) for labels in data["test"][1]]
-    metrics = {}
+    metrics, transcripts = {}, {}
     for name, beam in (("greedy", None), ("beam", config.beam_width)):
-        hypotheses = transcribe(model, data["test"][0], beam_width=beam)
-        metrics[f"wer_{name}"] = wer(references, hypotheses)
-        metrics[f"string_accuracy_{name}"] = float(np.mean([h == r for h, r in zip(hypotheses, references)]))
-        if name == "beam":
-            for reference, hypothesis in list(zip(references, hypotheses))[:5]:
-                print(f"  reference: {reference}\n  output:    {hypothesis}\n")
-        if name == "greedy":
-            serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], hypotheses[:64])
+        transcripts[name] = transcribe(model, data["test"][0], beam_width=beam)
+        metrics[f"wer_{name}"] = wer(references, transcripts[name])
+        metrics[f"string_accuracy_{name}"] = float(np.mean([h == r for h, r in zip(transcripts[name], references)]))
     metrics["wer"] = metrics["wer_beam"]
+    for reference, hypothesis in list(zip(references, transcripts["beam"]))[:5]:
+        print(f"  reference: {reference}\n  output:    {hypothesis}\n")
+
+    # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
+    serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], transcripts["greedy"][:64])
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
             "description": f"Log-mel features, a convolutional front end and a {config.cell.upper()} stack "
                            "trained with CTC; the SavedModel decodes by best path.",

@@ -19,7 +19,6 @@ import dataclasses
 import os
 import sys
 
-
 import rnnzoo
 from rnnzoo.metrics import plot_per_class_f1
 from rnnzoo.tasks import recipe
@@ -63,12 +62,16 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.output_layer == "auto":
         config = dataclasses.replace(config, output_layer="crf" if config.task == "ner" else "softmax")
+
+    # Data: tagged sentences, word and character vocabularies, the tag set.
     splits, run = recipe.start("tagging", config, builtin=config.task, load_path=lambda p: load_path(p, config.tag),
                                names=NAMED_DATASETS[config.task],
                                **({"tag": config.tag} if config.data == "ud_english_ewt" else {}))
     encoder, tags = tagging_vocabularies(run, config, splits)
     datasets = {split: tagged_dataset(encoder, tags, sentences) for split, sentences in splits.items()}
     ner = config.task == "ner"
+
+    # Model: word embeddings + a character encoder, a BiLSTM, a softmax or CRF head.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=config.cell,
@@ -80,6 +83,8 @@ def main(argv=None):
             crf_constraints="bio" if ner and config.output_layer == "crf" else None, compile=False,
         )
         recipe.compile_model(model, config)
+
+    # Training: scored each epoch on validation by decoding (span F1 for NER, accuracy for POS).
     validation = recipe.ordered_batches(datasets["validation"][0], config)
     monitor = "val_f1" if ner else "val_accuracy"
 
@@ -92,9 +97,12 @@ def main(argv=None):
         validation, run, config, monitor=monitor, mode="max", validate=validate,
     )
 
+    # Evaluation on the test sentences.
     predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], config))
     metrics, per_class = test_metrics(config.task, tags, splits["test"], predicted)
     plot_per_class_f1(per_class, run.file("per_type_f1.png" if ner else "per_tag_f1.png"))
+
+    # Export: a SavedModel taking sentences and TFLite files, each checked; the report and model card.
     serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
     tflite = export_tflite(run, config, model, encoder, tags, splits)
     metric_name = "f1" if ner else "accuracy"

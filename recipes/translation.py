@@ -66,6 +66,7 @@ def build_parser():
 
 def main(argv=None):
     config = parse_config(build_parser(), argv)
+    # Data: sentence pairs, a vocabulary per language, token ids; overlong training pairs dropped.
     splits, run = recipe.start("translation", config, builtin="translation", load_path=load_path,
                                names=NAMED_DATASETS, **dataset_options(config.data, config_options(config)))
     source_encoder, target_encoder = encoders = translation_vocabularies(run, config, splits["train"])
@@ -74,6 +75,7 @@ def main(argv=None):
     print(f"vocabularies: source {source_encoder.vocab_size}, target {target_encoder.vocab_size} "
           f"({config.tokenizer})")
 
+    # Model: an encoder, a decoder with attention, compiled for teacher forcing.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "encoder_decoder", source_vocab_size=source_encoder.vocab_size,
@@ -83,6 +85,8 @@ def main(argv=None):
             scheduled_sampling=config.scheduled_sampling != "none", compile=False,
         )
         recipe.compile_model(model, config)
+
+    # Training: teacher forcing (optionally scheduled sampling), the best epoch by validation loss.
     callbacks = []
     if config.scheduled_sampling != "none":
         callbacks.append(ScheduledSamplingSchedule(config.scheduled_sampling, config.epochs, config.sampling_max))
@@ -94,6 +98,7 @@ def main(argv=None):
         monitor="val_loss", mode="min", callbacks=callbacks,
     )
 
+    # Evaluation: perplexity, then sacreBLEU of greedy and beam-search translations.
     test_sources = data["test"][0]
     test_loss = model.evaluate(recipe.ordered_batches(datasets["test"], config), verbose=0, return_dict=True)["loss"]
     max_length = int(max(len(t) for t in train_targets) * 1.5) + 5
@@ -114,6 +119,8 @@ def main(argv=None):
         print(f"  source:    {pair.source}\n  reference: {pair.target}\n  output:    {translation}\n")
     if config.attention != "none":
         plot_example_attention(run, model, encoders, test_sources[0], strip_end(outputs["beam"][0]))
+
+    # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
     card = {"title": f"Translator: {os.path.basename(run.path)}",

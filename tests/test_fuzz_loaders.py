@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recipes.tagging import WordEncoder
+from rnnzoo.tasks.tagging import WordEncoder
 from rnnzoo.data import RESERVED_TOKENS, Vocabulary, formats
 from rnnzoo.data.reading import read_json
 from rnnzoo.data.text_encoder import TextEncoder

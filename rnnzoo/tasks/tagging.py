@@ -187,7 +187,6 @@ def evaluate_run(run_dir, examples, config):
     return {**metrics, "per_type": spans["per_type"]}
 
 
-
 def tagging_vocabularies(run, config, splits):
     """The `WordEncoder` and the tag vocabulary (read back when resuming, so ids match)."""
     if os.path.exists(run.file(WordEncoder.FILE)):

@@ -231,7 +231,6 @@ class TextClassifier:
                    load_model(os.path.join(folder, "model.keras")), names)
 
 
-
 def classifier_vocabularies(run, config, train):
     """Tokens, labels and label names: read back when resuming, so ids match."""
     if os.path.exists(run.file(LABELS)):
