@@ -16,11 +16,9 @@ attention reads its feature map), a `keras.applications` backbone (frozen;
 its pooled features start the decoder), or precomputed features: when the
 captions file names `.npy` files, each holds one image's feature vector.
 
-Reports BLEU-1..4 (corpus, nltk) and WER against the first reference, for
-greedy and beam decoding; writes a grid of test images with predicted and
-reference captions (`captions.png`); saves a SavedModel whose default
-signature maps an image batch (`image`, float32 in [0, 1]) to `caption`
-strings.
+Reports BLEU-1..4 (corpus, nltk) and WER against the first reference, greedy
+and beam; draws test images with their captions (`captions.png`); saves a
+SavedModel mapping an image batch (`image`, float32 in [0, 1]) to `caption`.
 """
 
 import os

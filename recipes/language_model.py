@@ -32,6 +32,7 @@ from rnnzoo.tasks.language_model import (
     encode_text,
     evaluate_perplexity,
     export_serving,
+    export_streaming_tflite,
     generate,
     language_model_vocabulary,
     stream_windows,
@@ -104,14 +105,17 @@ def main(argv=None):
 
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
     serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
+    tflite = export_streaming_tflite(run, serving_model)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "
                            f"samples {config.generate} tokens after a prompt (temperature {config.temperature}, "
-                           f"top-k {config.top_k or 'all'}, seed {config.seed}).",
+                           f"top-k {config.top_k or 'all'}, seed {config.seed}); `tflite/model.tflite` is the "
+                           "one-step model (token and states in, logits and new states out) for on-device sampling.",
             "split_sizes": {k: len(v[0]) for k, v in splits.items()}, "serving_check": serving,
             "text_example": prompt, "input_kind": "prompt"}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=int(windows["test"][1].size),
-                  extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving}, card=card)
+                  extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving, "tflite": tflite},
+                  card=card)
     return metrics
 
 

@@ -28,7 +28,16 @@ from rnnzoo.data.datasets import fsdd_split
 from rnnzoo.data.sources import load_splits
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
-from rnnzoo.tasks.speech import ctc_dataset, digit_strings, export_serving, features, transcribe, words
+from rnnzoo.tasks.speech import (
+    TFLITE_INPUTS,
+    ctc_dataset,
+    digit_strings,
+    export_serving,
+    export_tflite,
+    features,
+    transcribe,
+    words,
+)
 from rnnzoo.training import parse_config, recipe_parser
 
 STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
@@ -100,13 +109,16 @@ def main(argv=None):
 
     # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
     serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], transcripts["greedy"][:64])
+    validation_features, validation_labels = data["validation"]
+    tflite = export_tflite(run, config, model, validation_features, [words(ids) for ids in validation_labels])
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
             "description": f"Log-mel features, a convolutional front end and a {config.cell.upper()} stack "
                            "trained with CTC; the SavedModel decodes by best path.",
-            "split_sizes": {k: len(v) for k, v in strings.items()}, "serving_check": serving,
-            "text_example": None, "input_kind": "waveform"}
+            "split_sizes": {k: len(v) for k, v in strings.items()}, "serving_check": serving, "tflite": tflite,
+            "text_example": None, "input_kind": "waveform", "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(references),
-                  extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving}, card=card)
+                  extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving, "tflite": tflite},
+                  card=card)
     return metrics
 
 

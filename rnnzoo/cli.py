@@ -72,7 +72,8 @@ def _evaluate(args):
     from rnnzoo.tasks.evaluation import evaluate_run_folder
 
     path, metrics = evaluate_run_folder(args.run_dir, args.data, split=args.split, root=args.data_root,
-                                        download=args.download, encoding=args.encoding, output=args.output)
+                                        download=args.download, encoding=args.encoding, images=args.images,
+                                        output=args.output)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"{args.data} ({args.split}): {headline}")
     print(f"report: {path}")
@@ -107,14 +108,14 @@ def main(argv=None):
     evaluate_parser = commands.add_parser(
         "evaluate", help="score a finished run on a file or dataset with its task's metric",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    evaluate_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>) of sentiment, "
-                                 "tagging or translation")
+    evaluate_parser.add_argument("run_dir", help="a finished recipe run folder (saved_models/<recipe>/<run>)")
     evaluate_parser.add_argument("--data", required=True,
                                  help="a file (or folder) in the task's formats, a dataset name, or 'builtin'")
     evaluate_parser.add_argument("--split", default="test", help="which split of a dataset or split folder")
     evaluate_parser.add_argument("--data-root", default=None, help="folder holding named datasets")
     evaluate_parser.add_argument("--download", action="store_true", help="fetch a named dataset if missing")
     evaluate_parser.add_argument("--encoding", default="utf-8", help="text encoding of the data files")
+    evaluate_parser.add_argument("--images", default=None, help="captioning: the folder of the captions file's images")
     evaluate_parser.add_argument("--output", default=None,
                                  help="report path (default: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
     args, rest = parser.parse_known_args(argv)

@@ -379,6 +379,21 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     assert capsys.readouterr().out.splitlines()[-1] == "the king " + sample
     assert "prompt=tf.constant('the king ')" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
+    # `rnnzoo evaluate` on a text file: its perplexity read as one stream, which equals the stateless
+    # model's over the whole text at once.
+    text = "the king is dead , long live the king"  # 41 characters: 2 windows of 20
+    (tmp_path / "king.txt").write_text(text, encoding="utf-8")
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "king.txt")])
+    report = json.load(open(os.path.join(folder, "evaluations", "king.txt-test", "metrics.json")))
+    encoder = TextEncoder.load(os.path.join(folder, "tokens"))
+    ids = np.array(encoder.encode_to_lists([text])[0], "int32")
+    shifted = served.predict(ids[None, :-1], verbose=0)[0].astype("float64")
+    shifted -= shifted.max(-1, keepdims=True)
+    log_probabilities = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    expected_loss = -np.mean(log_probabilities[np.arange(len(ids) - 1), ids[1:]])
+    assert report["metrics"]["tokens"] == 40
+    assert report["metrics"]["loss"] == pytest.approx(expected_loss, rel=1e-4)
+
 
 def test_language_model_windows_continue_each_stream():
     from rnnzoo.tasks import language_model as lm_task
@@ -448,6 +463,19 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
         cli.main(["predict", folder, str(tmp_path / "images.npy")])
     assert "image.png" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
+    # `rnnzoo evaluate` on a captions file and its images: BLEU and WER of the SavedModel's captions.
+    (tmp_path / "photos").mkdir()
+    for name in ("gray.png", "rgb.png"):
+        os.replace(tmp_path / name, tmp_path / "photos" / name)
+    (tmp_path / "captions.txt").write_text("gray.png#0\tsix nine two\nrgb.png#0\tfour one\nrgb.png#1\tfour\n",
+                                           encoding="utf-8")
+    with pytest.raises(SystemExit, match="give --images"):
+        cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt")])
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt"), "--images", str(tmp_path / "photos")])
+    report = json.load(open(os.path.join(folder, "evaluations", "captions.txt-test", "metrics.json")))
+    expected_scores = captioning.score([["six nine two"], ["four one", "four"]], [served, served])
+    assert report["num_examples"] == 2 and report["metrics"] == pytest.approx(expected_scores)
+
 
 def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     from recipes import speech
@@ -475,6 +503,21 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     (tmp_path / "notes.wav").write_text("not audio", encoding="utf-8")
     with pytest.raises(SystemExit, match="notes.wav: not a wav file"):
         cli.main(["predict", folder, str(tmp_path / "notes.wav")])
+
+    # `rnnzoo evaluate` on a folder of FSDD-style recordings: each transcript against the digit in its name.
+    (tmp_path / "recordings").mkdir()
+    clips = load_builtin("spoken_digits", "test", size=3)
+    for index, clip in enumerate(clips):
+        _write_wav(tmp_path / "recordings" / f"{clip.label}_test_{index}.wav",
+                   np.round(np.clip(clip.path, -1, 1) * 32767)[:, None], 8000)
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "recordings")])
+    report = json.load(open(os.path.join(folder, "evaluations", "recordings-test", "metrics.json")))
+    serve = _signature(folder)
+    transcripts = [serve(waveform=(np.round(np.clip(c.path, -1, 1) * 32767) / 32768).astype("float32"))["transcript"]
+                   .numpy().decode() for c in clips]
+    references = [speech_task.words([int(c.label) + 1]) for c in clips]
+    assert report["num_examples"] == 3
+    assert report["metrics"]["accuracy"] == pytest.approx(np.mean([t == r for t, r in zip(transcripts, references)]))
 
 
 def _write_wav(path, frames, rate):

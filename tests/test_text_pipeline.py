@@ -50,6 +50,16 @@ def test_raw_text_and_treebank_tokenized_text_give_the_same_tokens(kind):
     assert tokens == ["is", "n't", "it", "(", "really", ")", "good", "?", "i", "ca", "n't", "say", "."]
 
 
+@pytest.mark.parametrize("kind", ["word", "wordpiece", "character"])
+def test_every_tokenizer_config_round_trips(kind):
+    tokenizer = data.get_tokenizer(kind)
+    if kind == "wordpiece":
+        tokenizer.train(TEXTS * 5)
+    restored = data.tokenizers.tokenizer_from_config(tokenizer.get_config())
+    assert restored.get_config() == tokenizer.get_config()
+    assert _strings(restored.tokenize(TEXTS)) == _strings(tokenizer.tokenize(TEXTS))
+
+
 def test_tokenizer_saved_before_standardization_keeps_splitting_on_whitespace():
     old = data.tokenizers.tokenizer_from_config({"kind": "word", "lowercase": True, "normalization": "NFKC",
                                                  "split": "whitespace"})

@@ -98,7 +98,7 @@ def load_split(data, split, *, builtin, load_path, names=(), root=None, download
                              "pass a file instead.")
         return load_dataset(data, found[0], root=root, download=download, **options)
     if os.path.isfile(data):
-        return load_path(data)
+        return _listed(load_path(data))
     if not os.path.isdir(data):
         raise FileNotFoundError(f"--data {data}: no such file or folder, and not a known dataset name "
                                 f"(known: builtin, {', '.join(sorted(DATASETS))}).")

@@ -138,7 +138,9 @@ class CharacterTokenizer(Tokenizer):
     kind = "character"
     separator = ""
 
-    def __init__(self, lowercase=False, normalization=None):
+    def __init__(self, lowercase=False, normalization=None, standardize=None):
+        if standardize is not None:
+            raise ValueError("a character tokenizer keeps every character: standardize must be None.")
         super().__init__(lowercase, normalization)
 
     def split(self, texts):

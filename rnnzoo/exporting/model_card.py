@@ -79,7 +79,7 @@ TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):
 ```python
 from ai_edge_litert.interpreter import Interpreter  # or tf.lite.Interpreter
 runner = Interpreter(model_path="{{RUN}}/tflite/model.tflite").get_signature_runner()
-outputs = runner(**inputs)  # inputs: a dict of int32 arrays, as below
+outputs = runner(**inputs)  # inputs: a dict of arrays, as below
 ```
 
 {tflite_inputs}

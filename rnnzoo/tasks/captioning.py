@@ -16,6 +16,8 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
 from rnnzoo.metrics import corpus_bleu, wer
+RECIPE = "captioning"
+DATASETS = ()
 DECODE_BATCH = 256
 BACKBONES = {  # keras.applications name -> (constructor, preprocessing input range)
     "mobilenet_v3_small": ("MobileNetV3Small", (0.0, 255.0)),
@@ -139,3 +141,50 @@ def export_serving(run, model, encoder, image_shape, features, test_images, expe
     print(f"SavedModel (image in, caption out): {folder}; same caption as the Python decoder for "
           f"{check['agreement']:.1%} of {count} test images")
     return check
+
+
+def builtin_name(config):
+    return config.get("builtin", "digit_strips")
+
+
+def load_path(path, encoding="utf-8", images=None):
+    """A captions file (Flickr8k's `image#k<TAB>caption`) and its image folder."""
+    if images is None:
+        raise ValueError(f"--data {path}: give --images, the folder the captions file's images are in.")
+    return formats.load_captions(path, images, encoding=encoding)
+
+
+def file_options(config):
+    return {}
+
+
+def dataset_options(data, config):
+    return {}
+
+
+def is_run(run_dir):
+    return False  # told apart by run.json
+
+
+def evaluate_run(run_dir, examples, config):
+    """Caption each image with the run's SavedModel (files are decoded,
+    converted to its colour mode and resized to its size) and score BLEU-1..4
+    against all references and WER against the first."""
+    import os
+
+    import tensorflow as tf
+
+    serve = load_signature(os.path.join(run_dir, "saved_model"))
+    (spec,) = serve.structured_input_signature[1].values()
+    height, width, channels = spec.shape[1:]
+
+    def pixels(example):
+        if isinstance(example.image, str):
+            return formats.load_image(example.image, (height, width), channels=channels)
+        return np.asarray(example.image, "float32")
+
+    hypotheses = []
+    for start in range(0, len(examples), DECODE_BATCH):
+        batch = np.stack([pixels(e) for e in examples[start:start + DECODE_BATCH]])
+        hypotheses += [c.decode("utf-8") for c in serve(image=tf.constant(batch))["caption"].numpy()]
+    return score([e.captions for e in examples], hypotheses)

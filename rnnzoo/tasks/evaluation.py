@@ -6,7 +6,9 @@ run's SavedModel, so what is scored is what serves raw input.
 path, metrics = evaluate_run_folder("saved_models/sentiment/RUN", "reviews.tsv")
 ```
 The report goes to `RUN_DIR/evaluations/<data>-<split>/metrics.json` (or
-`output`); nothing else in the run folder is written.
+`output`); nothing else in the run folder is written. Text classification,
+tagging, translation, captioning and speech runs are scored through their
+SavedModel (what serves raw input); a language model by its perplexity.
 """
 
 import os
@@ -15,37 +17,44 @@ import re
 from rnnzoo.data.reading import read_json
 from rnnzoo.data.sources import load_split
 from rnnzoo.metrics import write_report
-from rnnzoo.tasks import tagging, text_classification, translation
+from rnnzoo.tasks import captioning, language_model, speech, tagging, text_classification, translation
+from rnnzoo.training.runs import RunFolder
 
-# The tasks whose runs can be scored on a file, each a module with `RECIPE`,
-# `DATASETS`, `is_run`, `builtin_name`, `load_path`, `file_options`,
-# `dataset_options` and `evaluate_run`.
-TASKS = (tagging, text_classification, translation)
+# Every task's module, with `RECIPE`, `DATASETS`, `is_run` (recognises a run
+# folder made before `run.json` named its recipe), `builtin_name`,
+# `load_path`, `file_options`, `dataset_options` and `evaluate_run`.
+TASKS = (tagging, text_classification, translation, captioning, speech, language_model)
 
 
 def task_of(run_dir):
-    """The task module of a run folder, recognised by the files it holds."""
+    """The task module of a run folder: the recipe its `run.json` names, or
+    (older folders) the one whose files it holds."""
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"{run_dir}: no such run folder.")
-    for task in TASKS:
-        if task.is_run(run_dir):
-            if not os.path.isdir(os.path.join(run_dir, "saved_model")):
-                raise FileNotFoundError(f"{run_dir}: no saved_model/ here; the run has not finished.")
-            return task
-    raise ValueError(f"{run_dir}: not a run folder of {', '.join(t.RECIPE for t in TASKS)} "
-                     "(those are the runs that can be scored on a file).")
+    recipe = RunFolder(run_dir).recipe
+    found = [task for task in TASKS if (task.RECIPE == recipe if recipe else task.is_run(run_dir))]
+    if not found:
+        raise ValueError(f"{run_dir}: not a run folder of {', '.join(t.RECIPE for t in TASKS)}.")
+    if not os.path.exists(os.path.join(run_dir, "model.keras")):
+        raise FileNotFoundError(f"{run_dir}: no model.keras here; the run has not finished.")
+    return found[0]
 
 
 def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=False, encoding="utf-8",
-                        output=None):
+                        images=None, output=None):
     """Read `data` (a path, a dataset name or "builtin"; a named dataset's
     `split`), score the run on it and write the report. Returns
     `(report path, metrics)`."""
     task = task_of(run_dir)
     config = read_json(os.path.join(run_dir, "config.json")) if os.path.exists(
         os.path.join(run_dir, "config.json")) else {}
+    file_options = task.file_options(config)
+    if images is not None:
+        if task is not captioning:
+            raise ValueError("--images is for captioning runs (the folder a captions file's images are in).")
+        file_options["images"] = images
     examples = load_split(data, split, builtin=task.builtin_name(config),
-                          load_path=lambda path: task.load_path(path, encoding=encoding, **task.file_options(config)),
+                          load_path=lambda path: task.load_path(path, encoding=encoding, **file_options),
                           names=task.DATASETS, root=root, download=download, seed=config.get("seed", 0),
                           **task.dataset_options(data, config))
     if not examples:
@@ -54,6 +63,7 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(str(data))))
     path = output or os.path.join(run_dir, "evaluations", f"{name}-{split}", "metrics.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    scored = "serving.keras" if task is language_model else "saved_model (raw input)"
     write_report(path, metrics, dataset=str(data), split=split, num_examples=len(examples), config=config,
-                 extra={"run": os.path.abspath(run_dir), "scored": "saved_model (raw input)"})
+                 extra={"run": os.path.abspath(run_dir), "scored": scored})
     return path, metrics

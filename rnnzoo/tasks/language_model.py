@@ -16,6 +16,10 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
 
 
+RECIPE = "language_model"
+DATASETS = ("tinyshakespeare",)
+
+
 def forbidden_ids(level):
     """Ids never sampled: padding, start and end never occur in the training
     streams; <unk> does at word level only."""
@@ -141,3 +145,67 @@ def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
     check = {"examples": 1, "agreement": float(served == expected)}
     print(f"SavedModel (prompt in, text out): {folder}; same sample as the Python sampler: {served == expected}")
     return check
+
+
+def export_streaming_tflite(run, serving_model):
+    """`tflite/`: the one-step model (`tokens` `(1, 1)` and the states
+    `state_{layer}_{k}` in; `logits` and the new states out), builtin ops
+    only, checked by stepping whole sequences against the full model. A
+    device carries the states from one call to the next."""
+    from rnnzoo.exporting import export
+
+    report = export(serving_model, run.file("tflite"), format="tflite", streaming=True)
+    summary = {"size_bytes": report["size_bytes"], "parity_max_abs_diff": report["parity"]["max_abs_diff"],
+               "stream_max_abs_diff": report["stream_parity"]["max_abs_diff"], "inputs": report["inputs"],
+               "non_builtin_ops": report["non_builtin_ops"]}
+    print(f"TFLite (one step, states in and out): {summary['size_bytes'] / 1024:,.0f} KB, stepped through "
+          f"sequences: max |diff| {summary['stream_max_abs_diff']:.2e}")
+    return summary
+
+
+def builtin_name(config):
+    return "characters"
+
+
+def load_path(path, encoding="utf-8"):
+    """A plain text file."""
+    from rnnzoo.data.formats import load_text
+
+    return [load_text(path, encoding=encoding)]
+
+
+def file_options(config):
+    return {}
+
+
+def dataset_options(data, config):
+    return {}
+
+
+def is_run(run_dir):
+    return False  # told apart by run.json
+
+
+def evaluate_run(run_dir, examples, config):
+    """Perplexity of the run's model on the texts, read as one stream each
+    (states carried from window to window, as in training)."""
+    import os
+
+    from rnnzoo.utils.saving import load_model
+
+    encoder = TextEncoder.load(os.path.join(run_dir, "tokens"))
+    serving_model = load_model(os.path.join(run_dir, "serving.keras"))
+    streaming = type(serving_model).from_config({**serving_model.get_config(), "stateful": True, "batch_size": 1})
+    streaming.set_weights(serving_model.get_weights())
+    total_loss = total_tokens = 0.0
+    for text in examples:
+        ids = encode_text(encoder, text, config.get("level", "character"))
+        if len(ids) < 2:
+            raise ValueError(f"a text of {len(ids)} tokens has nothing to predict; give a longer text.")
+        windows = stream_windows(ids, 1, min(config.get("sequence_length", 100), len(ids) - 1))
+        _, loss = evaluate_perplexity(streaming, windows)
+        total_loss += loss * windows[1].size
+        total_tokens += windows[1].size
+    loss = total_loss / total_tokens
+    return {"perplexity": float(np.exp(loss)), "loss": float(loss), "bits_per_token": float(loss / np.log(2)),
+            "tokens": int(total_tokens)}

@@ -12,11 +12,15 @@ import numpy as np
 from rnnzoo.data.audio_features import log_mel_spectrogram
 from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin.images import DIGIT_WORDS
-from rnnzoo.data.formats import read_wav
+from rnnzoo.data.formats import list_audio_clips, read_wav
 from rnnzoo.exporting.text_serving import export_text_model, load_signature
+from rnnzoo.layers.heads import ctc_decode_logits
+from rnnzoo.metrics import wer
+from rnnzoo.tasks import recipe
 
+RECIPE = "speech"
+DATASETS = ("fsdd",)
 SAMPLE_RATE = 8000
-WAVEFORM = "waveform"
 
 
 def words(label_ids):
@@ -119,3 +123,59 @@ def export_serving(run, model, config, waveforms, expected):
     print(f"SavedModel (waveform in, transcript out): {folder}; same transcript as the Python decoder for "
           f"{check['agreement']:.1%} of {len(waveforms)} test strings")
     return check
+
+
+TFLITE_INPUTS = """`features`: float32 `(1, frames, mel_bins)` log-mel features of one clip at 8 kHz
+(`rnnzoo.data.audio_features.log_mel_spectrogram`). The output `(1, frames, 11)` holds CTC logits
+(class 0 the blank, 1-10 the digits 0-9): decode them by best path (arg max, merge repeats, drop blanks)."""
+
+
+def export_tflite(run, config, model, feature_rows, references):
+    """TFLite files of the CTC model (features in, logits out), scored by
+    best-path WER on validation strings (int8 fixes the length to the
+    longest of them)."""
+    def word_error_rate(outputs):
+        hypotheses = [words(ctc_decode_logits(o[None], [len(o)])[0]) for o in outputs]
+        return wer(references[: len(outputs)], hypotheses)
+
+    examples = [{"features": np.asarray(f, "float32")} for f in feature_rows]
+    longest = max(len(f) for f in feature_rows)
+    return recipe.export_tflite(run, config, model, examples, word_error_rate,
+                                sequence_length=longest if "int8" in config.export_quantize else None)
+
+
+def builtin_name(config):
+    return "spoken_digits"
+
+
+def load_path(path, encoding="utf-8"):
+    """A folder of `{digit}_{speaker}_{index}.wav` recordings (FSDD's layout)."""
+    return list_audio_clips(path)
+
+
+def file_options(config):
+    return {}
+
+
+def dataset_options(data, config):
+    return {}
+
+
+def is_run(run_dir):
+    return False  # told apart by run.json: its files are those of any run
+
+
+def evaluate_run(run_dir, examples, config):
+    """Transcribe each recording with the run's SavedModel and score it
+    against the digit its name gives: word error rate (substitutions,
+    insertions, deletions over all recordings) and the fraction transcribed
+    exactly."""
+    import os
+
+    import tensorflow as tf
+
+    serve = load_signature(os.path.join(run_dir, "saved_model"))
+    hypotheses = [serve(waveform=tf.constant(clip_samples(clip)))["transcript"].numpy().decode() for clip in examples]
+    references = [words([int(clip.label) + 1]) for clip in examples]
+    return {"wer": wer(references, hypotheses),
+            "accuracy": float(np.mean([h == r for h, r in zip(hypotheses, references)]))}

@@ -18,6 +18,7 @@ from rnnzoo.utils.files import write_json
 NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "download", "data_root", "export_quantize",
                         "distribute", "cpu_devices", "deterministic")
 CONFIG_FILE = "config.json"
+RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged)
 STATE_FILE = "state.json"
 STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, type(None)),
               "wait": int, "history": dict, "finished": bool, "stopped_early": bool,
@@ -65,6 +66,8 @@ class RunFolder:
                                  "pass --run NAME for a new run or --restart to replace it.")
         else:
             write_json(run.file(CONFIG_FILE), wanted)
+        if not os.path.exists(run.file(RUN_FILE)):
+            write_json(run.file(RUN_FILE), {"recipe": recipe})
         return run
 
     def file(self, *parts):
@@ -82,6 +85,14 @@ class RunFolder:
 
     def read_json(self, name):
         return read_json(self.file(name))
+
+    @property
+    def recipe(self):
+        """The recipe that made this folder (None for folders made before `run.json`)."""
+        if not os.path.exists(self.file(RUN_FILE)):
+            return None
+        found = self.read_json(RUN_FILE)
+        return found.get("recipe") if isinstance(found, dict) else None
 
     def load_state(self):
         """The training state (epoch, best score, history, ...) or None."""
