@@ -175,9 +175,10 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     np.testing.assert_allclose(probabilities[0, :lengths[0]].sum(-1), 1.0, atol=1e-5)
 
     capsys.readouterr()
-    cli.main(["predict", folder, sentences[0]])
-    printed = capsys.readouterr().out.split()
-    assert printed == [f"{w}/{t}" for w, t in zip(sentences[0].split(), served_tags[0])]
+    cli.main(["predict", folder, sentences[0], "paris hilton saw the washington post."])
+    tokenized, raw = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert tokenized == [f"{w}/{t}" for w, t in zip(sentences[0].split(), served_tags[0])]
+    assert raw == tokenized  # raw text: the final period is split off and tagged as in the tokenized sentence
     report = json.load(open(os.path.join(folder, "metrics.json")))["extra"]["tflite"]
     longest = report["tflite"]["inputs"]["tokens"][1]  # characters fix the length
     assert report["tflite"]["inputs"]["characters"] == [1, longest, 20]

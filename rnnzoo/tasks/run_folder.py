@@ -52,14 +52,19 @@ def predict_run_folder(run_dir, inputs):
     them: texts (`text`), image files (`image`: decoded, converted to the
     model's colour mode and resized to its size) or WAV files (`waveform`:
     mixed down to mono and resampled to the model's rate). Returns one dict
-    of NumPy values per input (padding past a sentence's length removed)."""
+    of NumPy values per input (padding past a sentence's length removed). A
+    tagging run reads raw sentences: punctuation and clitics are split off
+    first ("isn't it?" is tagged as `is n't it ?`), and `words` says which
+    tokens were tagged."""
     import tensorflow as tf
 
     from rnnzoo.data.formats import load_image
+    from rnnzoo.data.tokenizers import split_punctuation
 
     signature = load_signature(_require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
                                         "pass the run folder of a finished recipe run."))
     name, spec = _signature_input(signature)
+    words = None
     if name == "image":
         height, width, channels = spec.shape[1:]
         batch = np.stack([load_image(path, (height, width), channels=channels) for path in inputs])
@@ -71,6 +76,11 @@ def predict_run_folder(run_dir, inputs):
                    for path in inputs]
     elif name == "prompt":
         batches = [{k: v[None] for k, v in signature(prompt=tf.constant(prompt)).items()} for prompt in inputs]
+    elif name == "text" and os.path.exists(os.path.join(run_dir, "tags.txt")):
+        # Raw sentences: punctuation and clitics split off as the Treebank does, then tagged word by word.
+        split = tf.strings.split(split_punctuation(list(inputs))).to_list()
+        words = [[w.decode("utf-8") for w in row] for row in split]
+        batches = [signature(text=tf.constant([" ".join(row) for row in words]))]
     elif name == "text":
         batches = [signature(text=tf.constant(list(inputs)))]
     else:
@@ -84,6 +94,8 @@ def predict_run_folder(run_dir, inputs):
                 length = int(result.pop("lengths"))
                 result = {k: v[:length] for k, v in result.items()}
             results.append(result)
+    for result, row in zip(results, words or ()):
+        result["words"] = row
     return results
 
 
@@ -98,5 +110,6 @@ def format_prediction(text, result):
         if key in result:
             return f"{result[key].decode()}\t{text}"
     if "tags" in result:
-        return " ".join(f"{word}/{tag.decode()}" for word, tag in zip(text.split(), result["tags"]))
+        words = result["words"] if "words" in result else text.split()
+        return " ".join(f"{word}/{tag.decode()}" for word, tag in zip(words, result["tags"]))
     return f"{text}\t" + ", ".join(f"{k}={v.tolist()}" for k, v in result.items())
