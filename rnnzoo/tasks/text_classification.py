@@ -233,11 +233,13 @@ class TextClassifier:
 
 def classifier_vocabularies(run, config, train):
     """Tokens, labels and label names: read back when resuming, so ids match."""
-    if os.path.exists(run.file(LABELS)):
-        return (TextEncoder.load(run.file(TOKENS)), *load_labels(run.path))
     encoder = TextEncoder.resume_or_adapt(run.file(TOKENS), [e.text for e in train], tokenizer=config.tokenizer,
                                           min_frequency=config.min_frequency, max_size=config.vocab_size)
-    labels = Vocabulary(sorted({e.label for e in train}), reserved=())
+    if os.path.exists(run.file(LABEL_NAMES)):
+        return (encoder, *load_labels(run.path))
+    # A new run, or one made before label names were saved: name its labels now.
+    labels = (Vocabulary.load(run.file(LABELS), reserved=()) if os.path.exists(run.file(LABELS))
+              else Vocabulary(sorted({e.label for e in train}), reserved=()))
     names = label_names("sentiment" if config.data == "builtin" else config.data, labels.tokens)
     save_labels(run.path, labels, names)
     return encoder, labels, names
