@@ -16,6 +16,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
 from rnnzoo.metrics import corpus_bleu, wer
+from rnnzoo.tasks import Evaluation
 RECIPE = "captioning"
 DATASETS = ()
 DECODE_BATCH = 256
@@ -143,9 +144,6 @@ def export_serving(run, model, encoder, image_shape, features, test_images, expe
     return check
 
 
-def builtin_name(config):
-    return config.get("builtin", "digit_strips")
-
 
 def load_path(path, encoding="utf-8", images=None):
     """A captions file (Flickr8k's `image#k<TAB>caption`) and its image folder."""
@@ -154,16 +152,7 @@ def load_path(path, encoding="utf-8", images=None):
     return formats.load_captions(path, images, encoding=encoding)
 
 
-def file_options(config):
-    return {}
 
-
-def dataset_options(data, config):
-    return {}
-
-
-def is_run(run_dir):
-    return False  # told apart by run.json
 
 
 def evaluate_run(run_dir, examples, config):
@@ -188,3 +177,7 @@ def evaluate_run(run_dir, examples, config):
         batch = np.stack([pixels(e) for e in examples[start:start + DECODE_BATCH]])
         hypotheses += [c.decode("utf-8") for c in serve(image=tf.constant(batch))["caption"].numpy()]
     return score([e.captions for e in examples], hypotheses)
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: config.get("builtin", "digit_strips"), load_path,
+                        evaluate_run)

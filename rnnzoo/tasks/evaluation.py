@@ -20,21 +20,21 @@ from rnnzoo.metrics import write_report
 from rnnzoo.tasks import captioning, language_model, speech, tagging, text_classification, translation
 from rnnzoo.training.runs import RunFolder
 
-# Every task's module, with `RECIPE`, `DATASETS`, `is_run` (recognises a run
-# folder made before `run.json` named its recipe), `builtin_name`,
-# `load_path`, `file_options`, `dataset_options` and `evaluate_run`.
-TASKS = (tagging, text_classification, translation, captioning, speech, language_model)
+# Every task's `Evaluation` (see `rnnzoo.tasks.Evaluation`).
+TASKS = tuple(module.EVALUATION for module in (tagging, text_classification, translation, captioning, speech,
+                                                 language_model))
 
 
 def task_of(run_dir):
-    """The task module of a run folder: the recipe its `run.json` names, or
-    (older folders) the one whose files it holds."""
+    """The `Evaluation` of a run folder's task: the recipe its `run.json`
+    names, or (folders made before) the one whose files it holds."""
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"{run_dir}: no such run folder.")
     recipe = RunFolder(run_dir).recipe
-    found = [task for task in TASKS if (task.RECIPE == recipe if recipe else task.is_run(run_dir))]
+    found = [task for task in TASKS
+             if (task.recipe == recipe if recipe else task.is_run is not None and task.is_run(run_dir))]
     if not found:
-        raise ValueError(f"{run_dir}: not a run folder of {', '.join(t.RECIPE for t in TASKS)}.")
+        raise ValueError(f"{run_dir}: not a run folder of {', '.join(t.recipe for t in TASKS)}.")
     if not os.path.exists(os.path.join(run_dir, "model.keras")):
         raise FileNotFoundError(f"{run_dir}: no model.keras here; the run has not finished.")
     return found[0]
@@ -50,20 +50,20 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
         os.path.join(run_dir, "config.json")) else {}
     file_options = task.file_options(config)
     if images is not None:
-        if task is not captioning:
+        if task is not captioning.EVALUATION:
             raise ValueError("--images is for captioning runs (the folder a captions file's images are in).")
         file_options["images"] = images
-    examples = load_split(data, split, builtin=task.builtin_name(config),
+    examples = load_split(data, split, builtin=task.builtin(config),
                           load_path=lambda path: task.load_path(path, encoding=encoding, **file_options),
-                          names=task.DATASETS, root=root, download=download, seed=config.get("seed", 0),
+                          names=task.datasets, root=root, download=download, seed=config.get("seed", 0),
                           **task.dataset_options(data, config))
     if not examples:
         raise ValueError(f"--data {data}: holds no examples.")
-    metrics = task.evaluate_run(run_dir, examples, config)
+    metrics = task.evaluate(run_dir, examples, config)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(str(data))))
     path = output or os.path.join(run_dir, "evaluations", f"{name}-{split}", "metrics.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    scored = "serving.keras" if task is language_model else "saved_model (raw input)"
+    scored = "serving.keras" if task is language_model.EVALUATION else "saved_model (raw input)"
     write_report(path, metrics, dataset=str(data), split=split, num_examples=len(examples), config=config,
                  extra={"run": os.path.abspath(run_dir), "scored": scored})
     return path, metrics

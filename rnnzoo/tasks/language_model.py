@@ -14,6 +14,7 @@ from rnnzoo import decoding
 from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
+from rnnzoo.tasks import Evaluation
 
 
 RECIPE = "language_model"
@@ -163,9 +164,6 @@ def export_streaming_tflite(run, serving_model):
     return summary
 
 
-def builtin_name(config):
-    return "characters"
-
 
 def load_path(path, encoding="utf-8"):
     """A plain text file."""
@@ -174,16 +172,7 @@ def load_path(path, encoding="utf-8"):
     return [load_text(path, encoding=encoding)]
 
 
-def file_options(config):
-    return {}
 
-
-def dataset_options(data, config):
-    return {}
-
-
-def is_run(run_dir):
-    return False  # told apart by run.json
 
 
 def evaluate_run(run_dir, examples, config):
@@ -209,3 +198,6 @@ def evaluate_run(run_dir, examples, config):
     loss = total_loss / total_tokens
     return {"perplexity": float(np.exp(loss)), "loss": float(loss), "bits_per_token": float(loss / np.log(2)),
             "tokens": int(total_tokens)}
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "characters", load_path, evaluate_run)

@@ -16,7 +16,7 @@ from rnnzoo.data.formats import list_audio_clips, read_wav
 from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.layers.heads import ctc_decode_logits
 from rnnzoo.metrics import wer
-from rnnzoo.tasks import recipe
+from rnnzoo.tasks import Evaluation, recipe
 
 RECIPE = "speech"
 DATASETS = ("fsdd",)
@@ -144,25 +144,13 @@ def export_tflite(run, config, model, feature_rows, references):
                                 sequence_length=longest if "int8" in config.export_quantize else None)
 
 
-def builtin_name(config):
-    return "spoken_digits"
-
 
 def load_path(path, encoding="utf-8"):
     """A folder of `{digit}_{speaker}_{index}.wav` recordings (FSDD's layout)."""
     return list_audio_clips(path)
 
 
-def file_options(config):
-    return {}
 
-
-def dataset_options(data, config):
-    return {}
-
-
-def is_run(run_dir):
-    return False  # told apart by run.json: its files are those of any run
 
 
 def evaluate_run(run_dir, examples, config):
@@ -179,3 +167,6 @@ def evaluate_run(run_dir, examples, config):
     references = [words([int(clip.label) + 1]) for clip in examples]
     return {"wer": wer(references, hypotheses),
             "accuracy": float(np.mean([h == r for h, r in zip(hypotheses, references)]))}
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "spoken_digits", load_path, evaluate_run)

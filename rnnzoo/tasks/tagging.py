@@ -12,12 +12,12 @@ import os
 import numpy as np
 
 from rnnzoo.data import PAD_ID, formats
+from rnnzoo.data.batching import pad_rows, ragged_dataset
 from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.vocabulary import Vocabulary
-from rnnzoo.data.batching import pad_rows, ragged_dataset
 from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report, span_f1, token_accuracy
-from rnnzoo.tasks import recipe
+from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.utils.files import write_json
 
 RECIPE = "tagging"
@@ -33,9 +33,6 @@ def load_path(path, tag="upos", encoding="utf-8"):
         return formats.load_conllu(path, tag=tag, encoding=encoding)
     return formats.load_bio(path, encoding=encoding)
 
-
-def builtin_name(config):
-    return config.get("task", "pos")
 
 
 def file_options(config):
@@ -319,3 +316,7 @@ def test_metrics(task, tags, sentences, predicted):
     report = classification_report(flat_true, [t for row in predicted for t in row], labels=range(1, len(tags)),
                                    label_names=tags.tokens[1:])
     return {**score_ids("pos", tags, sentences, predicted), "per_tag": report["per_class"]}, report["per_class"]
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: config.get("task", "pos"), load_path, evaluate_run,
+                        file_options=file_options, dataset_options=dataset_options, is_run=is_run)

@@ -18,7 +18,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report
-from rnnzoo.tasks import recipe
+from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.utils.files import write_text
 
 RECIPE = "sentiment"
@@ -39,16 +39,7 @@ def load_path(path, encoding="utf-8"):
     return formats.load_labeled_lines(path, "tab_label_last" if "\t" in first else "label_first", encoding=encoding)
 
 
-def builtin_name(config):
-    return "sentiment"
 
-
-def file_options(config):
-    return {}
-
-
-def dataset_options(data, config):
-    return {}
 
 
 def is_run(run_dir):
@@ -286,3 +277,6 @@ def export_tflite(run, config, model, data):
     return recipe.export_tflite(run, config, model, examples(ids), accuracy,
                                 calibration_examples=examples(data["train"][0][:100]),
                                 sequence_length=longest if "int8" in config.export_quantize else None)
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "sentiment", load_path, evaluate_run, is_run=is_run)

@@ -23,6 +23,7 @@ from rnnzoo.exporting.text_serving import (
     serve_in_batches,
 )
 from rnnzoo.metrics import plot_attention, sacrebleu_score
+from rnnzoo.tasks import Evaluation
 
 RECIPE = "translation"
 DATASETS = ("multi30k", "tatoeba_eng_fra")
@@ -36,12 +37,6 @@ def load_path(path, encoding="utf-8"):
     return formats.load_tsv_pairs(path, encoding=encoding)
 
 
-def builtin_name(config):
-    return "translation"
-
-
-def file_options(config):
-    return {}
 
 
 def dataset_options(data, config):
@@ -167,3 +162,7 @@ def strip_end(ids):
     """Generated ids up to the end token (or without padding)."""
     ids = [int(i) for i in ids]
     return ids[: ids.index(END_ID)] if END_ID in ids else [i for i in ids if i]
+
+
+EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "translation", load_path, evaluate_run,
+                        dataset_options=dataset_options, is_run=is_run)
