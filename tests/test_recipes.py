@@ -356,6 +356,9 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
     cli.main(["evaluate", folder, "--data", str(tmp_path / "pairs.tsv")])
     report = json.load(open(os.path.join(folder, "evaluations", "pairs.tsv-test", "metrics.json")))
     assert report["metrics"]["bleu"] == pytest.approx(translation.sacrebleu_score(expected[:2], references))
+    capsys.readouterr()
+    cli.main(["predict", folder, *texts[:2]])
+    assert capsys.readouterr().out.splitlines() == [f"{e}\t{t}" for e, t in zip(expected, texts[:2])]
 
 
 def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsys):

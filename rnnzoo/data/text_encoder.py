@@ -4,11 +4,10 @@ model (`tokenizer.json` + `vocabulary.txt`)."""
 
 import os
 
-import numpy as np
 import tensorflow as tf
 
 from rnnzoo.data.reading import DataFormatError, read_json
-from rnnzoo.data.special_tokens import END_ID, PAD_ID, START_ID
+from rnnzoo.data.special_tokens import END_ID, PAD_ID
 from rnnzoo.data.tokenizers import get_tokenizer, tokenizer_from_config
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.utils.files import write_json
@@ -68,19 +67,24 @@ class TextEncoder:
     def encode_to_lists(self, texts):
         return [row for row in self.encode(list(texts)).to_list()]
 
-    def decode(self, ids):
-        """Batch of id sequences (NumPy or lists) -> strings. Stops at the end
-        id; padding and the start id are dropped."""
-        texts = []
-        for row in ids:
-            row = [int(i) for i in np.asarray(row).tolist()]
-            if END_ID in row:
-                row = row[: row.index(END_ID)]
-            row = [i for i in row if i not in (PAD_ID, START_ID)]
-            tokens = tf.ragged.constant([self.vocabulary.to_tokens(row)], dtype=tf.string, ragged_rank=1) \
-                if row else tf.ragged.constant([[]], dtype=tf.string)
-            texts.append(self.tokenizer.detokenize(tokens)[0].numpy().decode("utf-8"))
-        return texts
+    def ids_to_text(self, ids):
+        """`(batch, steps)` ids -> strings, in graph ops (a SavedModel uses
+        it): each row stops at its first end or padding id, the one stop
+        rule of generated text, and its tokens are joined by the tokenizer's
+        `detokenize`."""
+        ids = tf.convert_to_tensor(ids, tf.int32)
+        stop = tf.logical_or(tf.equal(ids, END_ID), tf.equal(ids, PAD_ID))
+        stop = tf.concat([stop, tf.ones_like(stop[:, :1])], axis=1)  # a row with no end stops at its last id
+        lengths = tf.argmax(tf.cast(stop, tf.int32), axis=1, output_type=tf.int32)
+        tokens = self.vocabulary.tf_to_tokens(tf.RaggedTensor.from_tensor(ids, lengths=lengths))
+        return self.tokenizer.detokenize(tokens)
+
+    def decode(self, rows):
+        """Id rows of any lengths (NumPy or lists) -> Python strings, by
+        `ids_to_text` (so they match a SavedModel's output)."""
+        from rnnzoo.data.batching import pad_rows
+
+        return [text.decode("utf-8") for text in self.ids_to_text(pad_rows(rows, dtype="int32")).numpy()]
 
     def save(self, folder):
         os.makedirs(folder, exist_ok=True)

@@ -40,31 +40,6 @@ def export_text_model(folder, serve, track=(), input_signature=(TEXT_SPEC,)):
     return folder
 
 
-def ids_to_text(encoder, ids, postprocess=None):
-    """`(batch, steps)` generated ids -> strings with `encoder` (a
-    `TextEncoder`), in graph ops: each row stops at its first end or padding
-    id, the tokens are joined by the tokenizer's `detokenize`, then
-    `postprocess(strings)` if given."""
-    from rnnzoo.data import END_ID, PAD_ID
-
-    ids = tf.convert_to_tensor(ids, tf.int32)
-    stop = tf.logical_or(tf.equal(ids, END_ID), tf.equal(ids, PAD_ID))
-    stop = tf.concat([stop, tf.ones_like(stop[:, :1])], axis=1)  # a row with no end stops at its last id
-    lengths = tf.argmax(tf.cast(stop, tf.int32), axis=1, output_type=tf.int32)
-    tokens = encoder.vocabulary.tf_to_tokens(tf.RaggedTensor.from_tensor(ids, lengths=lengths))
-    text = encoder.tokenizer.detokenize(tokens)
-    return text if postprocess is None else postprocess(text)
-
-
-def rows_to_text(encoder, rows, postprocess=None):
-    """Generated id rows of any lengths (NumPy or lists) -> Python strings,
-    through the same graph ops as `ids_to_text` (so they match a SavedModel)."""
-    from rnnzoo.data.batching import pad_rows
-
-    ids = pad_rows(rows, dtype="int32")
-    return [t.decode("utf-8") for t in ids_to_text(encoder, ids, postprocess).numpy()]
-
-
 def load_signature(folder):
     """The `serving_default` signature of a SavedModel folder."""
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops the graphs use)

@@ -14,7 +14,7 @@ from rnnzoo.data import END_ID, START_ID, formats
 from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
-from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
+from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.metrics import corpus_bleu, wer
 from rnnzoo.tasks import Evaluation
 RECIPE = "captioning"
@@ -103,7 +103,7 @@ def caption_ids(model, inputs, *, max_length, beam_size, length_penalty):
 
 def to_text(encoder, rows):
     """Generated id rows -> captions (Python strings)."""
-    return rows_to_text(encoder, rows)
+    return encoder.decode(rows)
 
 
 def score(references, hypotheses):
@@ -121,7 +121,7 @@ def serving_function(model, encoder, features=None, *, max_length, beam_size, le
 
     def serve(image):
         ids = run(image if features is None else features(image))
-        return {"caption": ids_to_text(encoder, ids), "token_ids": ids}
+        return {"caption": encoder.ids_to_text(ids), "token_ids": ids}
 
     return serve
 

@@ -13,7 +13,7 @@ from keras import ops
 from rnnzoo import decoding
 from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.exporting.text_serving import export_text_model, ids_to_text, load_signature, rows_to_text
+from rnnzoo.exporting.text_serving import export_text_model, load_signature
 from rnnzoo.tasks import Evaluation
 
 
@@ -54,7 +54,7 @@ def generate(serving_model, encoder, prompt, **options):
     if not prompt_ids:
         raise ValueError(f"the prompt {prompt!r} holds no token.")
     ids = sampler(serving_model, **options)(np.array([prompt_ids], "int32"))
-    return rows_to_text(encoder, np.asarray(ops.convert_to_numpy(ids)))[0]
+    return encoder.decode(np.asarray(ops.convert_to_numpy(ids)))[0]
 
 
 def serving_function(serving_model, encoder, **options):
@@ -70,8 +70,8 @@ def serving_function(serving_model, encoder, **options):
         ids = encoder.encode(prompt)
         ids = tf.cond(tf.size(ids) > 0, lambda: ids, lambda: tf.constant([UNK_ID], tf.int32))[None]
         drawn = run(ids)
-        return {"text": ids_to_text(encoder, tf.concat([ids, drawn], axis=1))[0],
-                "continuation": ids_to_text(encoder, drawn)[0]}
+        return {"text": encoder.ids_to_text(tf.concat([ids, drawn], axis=1))[0],
+                "continuation": encoder.ids_to_text(drawn)[0]}
 
     return serve
 

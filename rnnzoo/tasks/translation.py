@@ -17,9 +17,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.exporting.text_serving import (
     export_text_model,
-    ids_to_text,
     load_signature,
-    rows_to_text,
     serve_in_batches,
 )
 from rnnzoo.metrics import plot_attention, sacrebleu_score
@@ -60,7 +58,7 @@ def close_punctuation(text):
 
 def to_text(target_encoder, id_rows):
     """Generated id rows -> translations (Python strings)."""
-    return rows_to_text(target_encoder, id_rows, postprocess=close_punctuation)
+    return [text.decode("utf-8") for text in close_punctuation(target_encoder.decode(id_rows)).numpy()]
 
 
 def translate_ids(model, sources, *, max_length, beam_size, length_penalty):
@@ -83,7 +81,7 @@ def serving_function(model, source_encoder, target_encoder, *, max_length, beam_
         first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])  # an empty text reads as <unk>
         ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
         output = run(ids)
-        return {"translation": ids_to_text(target_encoder, output, postprocess=close_punctuation),
+        return {"translation": close_punctuation(target_encoder.ids_to_text(output)),
                 "token_ids": output}
 
     return serve
