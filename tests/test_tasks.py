@@ -56,3 +56,19 @@ def test_text_classifier_folder_loads_serves_and_is_scored_like_a_run(classifier
     report = json.load(open(os.path.join(folder, "evaluations", "reviews.tsv-test", "metrics.json")))
     expected_accuracy = classifier.evaluate(["a clever film", "awful"], ["1", "0"])["accuracy"]
     assert report["num_examples"] == 2 and report["metrics"]["accuracy"] == pytest.approx(expected_accuracy)
+
+
+def test_captioning_saved_models_fit_images_of_any_size_and_colour_mode():
+    from rnnzoo.tasks.captioning import fit_images
+
+    rng = np.random.default_rng(0)
+    gray = rng.random((2, 4, 6, 1)).astype("float32")
+    np.testing.assert_array_equal(fit_images(gray, (4, 6, 1)), gray)  # already fits: unchanged
+    rgb = np.repeat(gray, 3, axis=-1)
+    np.testing.assert_array_equal(fit_images(gray, (4, 6, 3)), rgb)  # gray -> RGB
+    rgba = np.concatenate([rgb, np.ones_like(gray)], axis=-1)
+    np.testing.assert_array_equal(fit_images(rgba, (4, 6, 3)), rgb)  # alpha dropped
+    np.testing.assert_allclose(fit_images(rgb, (4, 6, 1)), gray, atol=1e-3)  # RGB -> luminance
+    twice = np.repeat(np.repeat(rgb, 2, axis=1), 2, axis=2)  # (8, 12): each pixel doubled
+    np.testing.assert_allclose(fit_images(twice, (4, 6, 3)), rgb, atol=1e-6)  # resized back exactly
+    assert fit_images(rng.random((1, 5, 7, 3)).astype("float32"), (4, 6, 3)).shape == (1, 4, 6, 3)

@@ -115,11 +115,32 @@ def score(references, hypotheses):
     return scores
 
 
-def serving_function(model, encoder, features=None, *, max_length, beam_size, length_penalty):
-    """`image` batch -> `caption` strings and `token_ids`, one graph."""
+def fit_images(images, image_shape):
+    """Float images `(batch, height, width, channels)` in [0, 1] of any size
+    and with 1 (gray), 3 (RGB) or 4 (RGBA) channels -> the model's
+    `image_shape`: colour mode converted, then resized (bilinear), in graph ops."""
+    import tensorflow as tf
+
+    height, width, channels = image_shape
+    images = tf.convert_to_tensor(images, tf.float32)
+    found = tf.shape(images)[-1]
+    if channels == 1:
+        images = tf.cond(found == 1, lambda: images[..., :1], lambda: tf.image.rgb_to_grayscale(images[..., :3]))
+    else:
+        images = tf.cond(found == 1, lambda: tf.image.grayscale_to_rgb(images[..., :1]), lambda: images[..., :3])
+    size = tf.shape(images)[1:3]
+    same = tf.logical_and(tf.equal(size[0], height), tf.equal(size[1], width))
+    images = tf.cond(same, lambda: images, lambda: tf.image.resize(images, (height, width)))
+    return tf.ensure_shape(images, [None, height, width, channels])
+
+
+def serving_function(model, encoder, features=None, *, image_shape, max_length, beam_size, length_penalty):
+    """`image` batch of any size and colour mode -> `caption` strings and
+    `token_ids`, one graph: fit the images to `image_shape`, encode, beam search, detokenize."""
     run = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
 
     def serve(image):
+        image = fit_images(image, image_shape)
         ids = run(image if features is None else features(image))
         return {"caption": encoder.ids_to_text(ids), "token_ids": ids}
 
@@ -130,11 +151,11 @@ def export_serving(run, model, encoder, image_shape, features, test_images, expe
     """The image-in SavedModel, checked against the Python decoder's captions."""
     import tensorflow as tf
 
-    spec = tf.TensorSpec([None, *image_shape], tf.float32, name="image")
+    spec = tf.TensorSpec([None, None, None, None], tf.float32, name="image")
     track = [model] + ([features] if features is not None else [])
     folder = export_text_model(run.file("saved_model"),
-                               serving_function(model, encoder, features, **decoding), track=track,
-                               input_signature=(spec,))
+                               serving_function(model, encoder, features, image_shape=tuple(image_shape), **decoding),
+                               track=track, input_signature=(spec,))
     count = min(len(test_images), 256)
     served = load_signature(folder)(image=tf.constant(test_images[:count]))["caption"].numpy()
     served = [c.decode("utf-8") for c in served]
@@ -161,22 +182,31 @@ def evaluate_run(run_dir, examples, config):
     against all references and WER against the first."""
     import os
 
+    serve = load_signature(os.path.join(run_dir, "saved_model"))
+    return score([e.captions for e in examples], caption_images(serve, [e.image for e in examples]))
+
+
+def caption_images(serve, images):
+    """Captions from an image-in SavedModel signature of `images`: arrays
+    (served in batches) or image files (decoded as RGB, one at a time; the
+    graph fits them to the model; a SavedModel made before it did gets
+    them fitted here)."""
     import tensorflow as tf
 
-    serve = load_signature(os.path.join(run_dir, "saved_model"))
     (spec,) = serve.structured_input_signature[1].values()
-    height, width, channels = spec.shape[1:]
-
-    def pixels(example):
-        if isinstance(example.image, str):
-            return formats.load_image(example.image, (height, width), channels=channels)
-        return np.asarray(example.image, "float32")
-
-    hypotheses = []
-    for start in range(0, len(examples), DECODE_BATCH):
-        batch = np.stack([pixels(e) for e in examples[start:start + DECODE_BATCH]])
-        hypotheses += [c.decode("utf-8") for c in serve(image=tf.constant(batch))["caption"].numpy()]
-    return score([e.captions for e in examples], hypotheses)
+    fixed = spec.shape[1:] if spec.shape[1] is not None else None
+    captions = [None] * len(images)
+    arrays = [i for i, image in enumerate(images) if not isinstance(image, str)]
+    for start in range(0, len(arrays), DECODE_BATCH):
+        chunk = arrays[start:start + DECODE_BATCH]
+        batch = tf.constant(np.stack([np.asarray(images[i], "float32") for i in chunk]))
+        for index, caption in zip(chunk, serve(image=batch)["caption"].numpy()):
+            captions[index] = caption.decode("utf-8")
+    for index, image in enumerate(images):
+        if isinstance(image, str):
+            pixels = formats.load_image(image, fixed[:2], channels=fixed[2]) if fixed else formats.load_image(image)
+            captions[index] = serve(image=tf.constant(pixels[None]))["caption"].numpy()[0].decode("utf-8")
+    return captions
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: config.get("builtin", "digit_strips"), load_path,

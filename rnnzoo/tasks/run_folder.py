@@ -41,10 +41,10 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
     return folder, report
 
 
-def _signature_input(signature):
-    """`(name, tf.TensorSpec)` of a one-input serving signature."""
-    (name, spec), = signature.structured_input_signature[1].items()
-    return name, spec
+def _input_name(signature):
+    """The name of a one-input serving signature's input."""
+    (name,) = signature.structured_input_signature[1]
+    return name
 
 
 def predict_run_folder(run_dir, inputs):
@@ -58,17 +58,16 @@ def predict_run_folder(run_dir, inputs):
     tokens were tagged."""
     import tensorflow as tf
 
-    from rnnzoo.data.formats import load_image
     from rnnzoo.data.tokenizers import split_punctuation
 
     signature = load_signature(_require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
                                         "pass the run folder of a finished recipe run."))
-    name, spec = _signature_input(signature)
+    name = _input_name(signature)
     words = None
     if name == "image":
-        height, width, channels = spec.shape[1:]
-        batch = np.stack([load_image(path, (height, width), channels=channels) for path in inputs])
-        batches = [signature(image=tf.constant(batch))]
+        from rnnzoo.tasks.captioning import caption_images
+
+        batches = [{"caption": np.array([c.encode("utf-8") for c in caption_images(signature, list(inputs))])}]
     elif name == "waveform":
         from rnnzoo.tasks.speech import read_waveform
 
