@@ -16,9 +16,8 @@ attention reads its feature map), a `keras.applications` backbone (frozen;
 its pooled features start the decoder), or precomputed features: when the
 captions file names `.npy` files, each holds one image's feature vector.
 
-Reports BLEU-1..4 (corpus, nltk) and WER against the first reference, greedy
-and beam; draws test images with their captions (`captions.png`); saves a
-SavedModel mapping an image batch (`image`, float32 in [0, 1]) to `caption`.
+Reports BLEU-1..4 and WER, greedy and beam; draws captioned test images;
+exports a SavedModel (images in, captions out) and TFLite encoder + step.
 """
 
 import os
@@ -127,8 +126,9 @@ def main(argv=None):
     for example, caption in list(zip(splits["test"], captions["beam"]))[:5]:
         print(f"  reference: {example.captions[0]}\n  output:    {caption}\n")
 
-    # Export: a SavedModel taking an image batch (beam search in the graph), checked; a caption grid.
+    # Export: a SavedModel taking images (beam search in the graph) and TFLite encoder + decoder step, checked.
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
+    tflite = recipe.export_generator_tflite(run, model, inputs["test"][:8], max_length=max_length)
     serving = card = None
     if raw["test"].ndim == 4:  # images, not precomputed features
         plot_caption_grid(raw["test"][:12], captions["beam"][:12], [r[0] for r in references[:12]],
@@ -139,10 +139,10 @@ def main(argv=None):
                 "description": f"{config.image_encoder} image encoder and a {config.cell.upper()} decoder with "
                                f"{config.attention} attention; beam search (beam {config.beam_size}).",
                 "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
-                "text_example": None, "input_kind": "image"}
+                "text_example": None, "input_kind": "image", "tflite_generator": tflite}
     dataset = config.data if config.data != "builtin" else config.builtin
-    recipe.finish(run, config, model, metrics, state, dataset=dataset,
-                  num_examples=len(references), extra={"serving_check": serving, "decoding": decoding}, card=card)
+    recipe.finish(run, config, model, metrics, state, dataset=dataset, num_examples=len(references),
+                  extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card)
     return metrics
 
 

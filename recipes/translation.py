@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 import rnnzoo
+from rnnzoo.data.batching import pad_rows
 from rnnzoo.metrics import sacrebleu_score
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.translation import (
@@ -123,14 +124,15 @@ def main(argv=None):
     # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
+    tflite = recipe.export_generator_tflite(run, model, pad_rows(test_sources[:8]), max_length=max_length)
     card = {"title": f"Translator: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} encoder-decoder "
                            f"with {config.attention} attention over {config.tokenizer} tokens; beam search "
                            f"(beam {config.beam_size}, length penalty {config.length_penalty}).",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
-            "metric_name": "bleu", "text_example": splits["test"][0].source}
+            "metric_name": "bleu", "text_example": splits["test"][0].source, "tflite_generator": tflite}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources),
-                  extra={"serving_check": serving, "decoding": decoding}, card=card)
+                  extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card)
     return metrics
 
 

@@ -333,6 +333,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
     report = json.load(open(os.path.join(folder, "metrics.json")))
     assert {"bleu", "bleu_greedy", "bleu_beam", "perplexity"} <= set(report["metrics"])
     assert report["extra"]["serving_check"]["agreement"] == 1.0
+    _check_generator_tflite(folder, report)
 
     # The SavedModel, in a process that never imports rnnzoo, translates as the Python decoder does.
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
@@ -376,6 +377,9 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     np.testing.assert_allclose(served.get_layer("logits").get_weights()[0],
                                saved.get_layer("logits").get_weights()[0])
 
+    # The one-step TFLite model, stepped through sequences, matches the full model.
+    assert report["extra"]["tflite"]["stream_max_abs_diff"] < 1e-4 and report["extra"]["tflite"]["non_builtin_ops"] == []
+    assert os.path.exists(os.path.join(folder, "tflite", "model.tflite"))
     # The prompt-in SavedModel samples what the Python sampler sampled; `rnnzoo predict` prints prompt + sample.
     assert report["extra"]["serving_check"]["agreement"] == 1.0
     assert _signature(folder)(prompt=np.array("the king ", dtype=object))["continuation"].numpy().decode() == sample
@@ -397,6 +401,16 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     expected_loss = -np.mean(log_probabilities[np.arange(len(ids) - 1), ids[1:]])
     assert report["metrics"]["tokens"] == 40
     assert report["metrics"]["loss"] == pytest.approx(expected_loss, rel=1e-4)
+
+
+def _check_generator_tflite(folder, report):
+    """A generator's run exports its encoder and one-step decoder as builtin-only TFLite files that, stepped by
+    a greedy loop, decode what Keras decodes."""
+    tflite = report["extra"]["tflite"]
+    assert tflite["decode_agreement"] == 1.0 and tflite["non_builtin_ops"] == [] and tflite["examples"] == 8
+    for part in ("encoder", "step"):
+        assert os.path.exists(os.path.join(folder, "tflite", part, "model.tflite")), part
+    assert "tflite/step/model.tflite" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
 
 def test_language_model_windows_continue_each_stream():
@@ -436,6 +450,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
         assert os.path.exists(os.path.join(folder, name)), name
     report = json.load(open(os.path.join(folder, "metrics.json")))
     assert report["extra"]["serving_check"]["agreement"] == 1.0
+    _check_generator_tflite(folder, report)
 
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
     encoder = TextEncoder.load(os.path.join(folder, "tokens"))
@@ -492,6 +507,9 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     assert os.path.exists(os.path.join(folder, "model.keras"))
     report = json.load(open(os.path.join(folder, "metrics.json")))
     assert report["extra"]["serving_check"]["agreement"] == 1.0  # the SavedModel decodes as the Python decoder
+    tflite = report["extra"]["tflite"]  # the CTC model as TFLite, scored by WER on validation strings
+    assert tflite["tflite"]["parity_max_abs_diff"] < 1e-4 and tflite["tflite_dynamic"]["non_builtin_ops"] == []
+    assert tflite["tflite"]["metric"] == pytest.approx(tflite["keras_metric"])
     assert "waveform=tf.constant(samples)" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
     # `rnnzoo predict` on WAV files: 8 kHz mono as served; 16 kHz stereo is mixed down and resampled.

@@ -58,7 +58,10 @@ def _keras_outputs(model, inputs, specs):
 
 
 def _max_abs_diff(expected, found):
-    return max(float(np.max(np.abs(expected[name] - found[name]))) for name in expected)
+    """The largest absolute difference over every output (booleans, such as
+    a padding mask, count 1 where they differ)."""
+    return max(float(np.max(np.abs(np.asarray(expected[name], "float64") - np.asarray(found[name], "float64"))))
+               for name in expected)
 
 
 def _check_inputs(model, inputs, batch_size, sequence_length, word_length, config=None):

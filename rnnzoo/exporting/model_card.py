@@ -35,7 +35,7 @@ SERVING_INPUTS = {
 
 
 def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, metric_name,
-               text_example, tflite=None, tflite_inputs=None, input_kind="text"):
+               text_example, tflite=None, tflite_inputs=None, input_kind="text", tflite_generator=None):
     """The card's Markdown.
 
     Args:
@@ -49,6 +49,8 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         text_example: an input for the usage snippets (text inputs).
         input_kind: what the SavedModel takes: "text", "prompt", "image" or
             "waveform".
+        tflite_generator: `tasks.recipe.export_generator_tflite`'s summary
+            (an encoder and a one-step decoder).
     """
     if input_kind not in SERVING_INPUTS:
         raise ValueError(f"input_kind must be one of {sorted(SERVING_INPUTS)}, got {input_kind!r}.")
@@ -67,6 +69,11 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         exports.append((f"TFLite `{name}/model.tflite` ({entry['quantize'] or 'float32'})", _size(entry["size_bytes"]),
                         f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
                         f"{entry['metric_delta']:+.4f}"))
+    if tflite_generator is not None:
+        exports.append(("TFLite `tflite/encoder/model.tflite` + `tflite/step/model.tflite` (float32)",
+                        _size(tflite_generator["size_bytes"]), f"{tflite_generator['parity_max_abs_diff']:.2g}",
+                        f"greedy output as Keras: {tflite_generator['decode_agreement']:.0%} of "
+                        f"{tflite_generator['examples']}", "-"))
     first = next((entry for entry in tflite.values() if isinstance(entry, dict)), None)
     tflite_check = tflite_use = ""
     if first is not None:

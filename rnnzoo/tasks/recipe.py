@@ -13,6 +13,7 @@ import keras
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
+from rnnzoo.exporting.generator import export_generator
 from rnnzoo.exporting.run_export import export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
@@ -112,6 +113,21 @@ def export_tflite(run, config, model, examples, metric, **options):
                   f"max |diff| {entry['parity_max_abs_diff']:.2e}, "
                   f"validation {entry['metric']:.4f} ({entry['metric_delta']:+.4f} vs Keras on "
                   f"{summary['examples']} examples)")
+    return summary
+
+
+def export_generator_tflite(run, model, encoder_inputs, *, max_length):
+    """`tflite/encoder/` and `tflite/step/` of a sequence generator, checked
+    by greedy decoding `encoder_inputs` with them (see
+    `rnnzoo.exporting.generator`)."""
+    report = export_generator(model, run.file("tflite"), encoder_inputs, max_length=max_length)
+    summary = {"size_bytes": report["size_bytes"], "examples": report["examples"],
+               "decode_agreement": report["decode_agreement"],
+               "parity_max_abs_diff": max(report[part]["parity"]["max_abs_diff"] for part in ("encoder", "step")),
+               "inputs": {part: report[part]["inputs"] for part in ("encoder", "step")},
+               "non_builtin_ops": report["encoder"]["non_builtin_ops"] + report["step"]["non_builtin_ops"]}
+    print(f"TFLite encoder + one-step decoder: {summary['size_bytes'] / 1024:,.0f} KB, same greedy output as Keras "
+          f"for {summary['decode_agreement']:.0%} of {summary['examples']} test examples")
     return summary
 
 
