@@ -378,7 +378,8 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
                                saved.get_layer("logits").get_weights()[0])
 
     # The one-step TFLite model, stepped through sequences, matches the full model.
-    assert report["extra"]["tflite"]["stream_max_abs_diff"] < 1e-4 and report["extra"]["tflite"]["non_builtin_ops"] == []
+    tflite = report["extra"]["tflite"]
+    assert tflite["stream_max_abs_diff"] < 1e-4 and tflite["non_builtin_ops"] == []
     assert os.path.exists(os.path.join(folder, "tflite", "model.tflite"))
     # The prompt-in SavedModel samples what the Python sampler sampled; `rnnzoo predict` prints prompt + sample.
     assert report["extra"]["serving_check"]["agreement"] == 1.0
