@@ -19,35 +19,17 @@ import time
 import keras
 import numpy as np
 
-from rnnzoo.data import END_ID, START_ID
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.decoding import PAD_ID
+from rnnzoo.exporting.generator import greedy_decode_by_steps, until_end
 from rnnzoo.tasks import translation
 from rnnzoo.utils.saving import load_model
 
 
 def keras_io_decode(encoder, step, source_ids, max_length):
     """One sentence: `predict` the encoder, then `predict` one step per token."""
-    encoded = encoder.predict(np.array([source_ids], "int32"), verbose=0)
-    state = {k: v for k, v in encoded.items() if k.startswith("state_")}
-    context = {k: v for k, v in encoded.items() if not k.startswith("state_")}
-    token, output = START_ID, []
-    for _ in range(max_length):
-        result = step.predict({"decoder_tokens": np.array([[token]], "int32"), **state, **context}, verbose=0)
-        logits = result["logits"][0, -1]
-        logits[PAD_ID] = -np.inf
-        token = int(logits.argmax())
-        output.append(token)
-        if token == END_ID:
-            break
-        state = {k: result[k] for k in state}
-    return output
-
-
-def _strip(ids):
-    ids = [int(i) for i in ids]
-    return ids[: ids.index(END_ID) + 1] if END_ID in ids else [i for i in ids if i != PAD_ID]
+    return greedy_decode_by_steps(lambda x: encoder.predict(x, verbose=0), lambda x: step.predict(x, verbose=0),
+                                  np.array([source_ids], "int32"), max_length=max_length)
 
 
 def main(argv=None):
@@ -97,7 +79,7 @@ def main(argv=None):
                                             length_penalty=0.6)
         rates[name] = len(sources) / (time.perf_counter() - started)
         if beam == 1:
-            same = np.mean([_strip(a) == _strip(b) for a, b in zip(outputs, slow)])
+            same = np.mean([until_end(a) == until_end(b) for a, b in zip(outputs, slow)])
     keras.backend.clear_session()
     print(f"model: {args.run_dir or 'untrained, built-in vocabularies'}; {len(sources)} sentences "
           f"({args.slow_sentences} for the keras-io decode), max length {max_length}, batches of "

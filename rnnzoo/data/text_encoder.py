@@ -7,7 +7,7 @@ import os
 import tensorflow as tf
 
 from rnnzoo.data.reading import DataFormatError, read_json
-from rnnzoo.data.special_tokens import END_ID, PAD_ID
+from rnnzoo.data.special_tokens import END_ID, PAD_ID, UNK_ID
 from rnnzoo.data.tokenizers import get_tokenizer, tokenizer_from_config
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.utils.files import write_json
@@ -66,6 +66,19 @@ class TextEncoder:
 
     def encode_to_lists(self, texts):
         return [row for row in self.encode(list(texts)).to_list()]
+
+    def model_inputs(self, texts):
+        """A batch of strings -> right-padded ids `(batch, width >= 1)` for a
+        model, in graph ops: a text with no tokens reads as one <unk> (as
+        `model_rows` writes it in Python)."""
+        ragged = self.encode(texts)
+        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])  # one padding column keeps the width >= 1
+        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])
+        return tf.concat([first[:, None], ids[:, 1:]], axis=1)
+
+    def model_rows(self, texts):
+        """Strings -> id lists for a model; a text with no tokens reads as one <unk>."""
+        return [row or [UNK_ID] for row in self.encode_to_lists(texts)]
 
     def ids_to_text(self, ids):
         """`(batch, steps)` ids -> strings, in graph ops (a SavedModel uses

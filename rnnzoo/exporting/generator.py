@@ -8,7 +8,7 @@ files that a device runs in its own loop:
 - `step/model.tflite`: one decoder step: `decoder_tokens` `(1, 1)`, the
   states and the encoder's outputs -> `logits` and the new states.
 
-`tflite_greedy_decode` is that loop, written out; the export checks it
+`greedy_decode_by_steps` is that loop, written out; the export checks it
 against `rnnzoo.decoding.decode` on real inputs.
 
 ```python
@@ -27,18 +27,19 @@ from rnnzoo.exporting import tflite
 from rnnzoo.exporting.exporter import SIGNATURE, export, load_tflite
 
 
-def tflite_greedy_decode(encoder_runner, step_runner, encoder_input, *, max_length, input_name):
-    """Greedy decoding of one example (`encoder_input` shaped `(1, ...)`)
-    with the two files' signature runners (`inputs dict -> outputs dict`, as
-    `tflite.signature_runner` makes them); the ids generated, up to and
+def greedy_decode_by_steps(encode, step, encoder_input, *, max_length):
+    """Greedy decoding of one example as a device runs the two files: call
+    `encode(encoder_input)` once and `step(inputs)` per token, each returning
+    a dict of arrays (TFLite signature runners, or keras-io's `predict` of
+    `model.inference_models()`); returns the ids generated, up to and
     including the end token. Padding is never emitted, as in `decoding`."""
-    encoded = encoder_runner({input_name: encoder_input})
+    encoded = encode(encoder_input)
     state = {k: v for k, v in encoded.items() if k.startswith("state_")}
     context = {k: v for k, v in encoded.items() if not k.startswith("state_")}
     token, ids = START_ID, []
     for _ in range(max_length):
-        outputs = step_runner({"decoder_tokens": np.array([[token]], "int32"), **state, **context})
-        logits = outputs["logits"][0, -1].copy()
+        outputs = step({"decoder_tokens": np.array([[token]], "int32"), **state, **context})
+        logits = np.array(outputs["logits"][0, -1])
         logits[PAD_ID] = -np.inf
         token = int(np.argmax(logits))
         ids.append(token)
@@ -48,7 +49,8 @@ def tflite_greedy_decode(encoder_runner, step_runner, encoder_input, *, max_leng
     return ids
 
 
-def _until_end(row):
+def until_end(row):
+    """Generated ids up to and including the end token (or without padding)."""
     row = [int(i) for i in row]
     return row[: row.index(END_ID) + 1] if END_ID in row else [i for i in row if i != PAD_ID]
 
@@ -70,11 +72,11 @@ def export_generator(model, folder, encoder_inputs, *, max_length):
         "step": export(step, os.path.join(folder, "step"), format="tflite",
                        inputs={**encoded, "decoder_tokens": start}),
     }
-    runners = [tflite.signature_runner(load_tflite(os.path.join(folder, part)), SIGNATURE)
-               for part in ("encoder", "step")]
+    encode_runner, step_runner = [tflite.signature_runner(load_tflite(os.path.join(folder, part)), SIGNATURE)
+                                  for part in ("encoder", "step")]
     expected = decoding.decode(model, encoder_inputs, max_length=max_length)
-    found = [tflite_greedy_decode(*runners, example[None], max_length=max_length, input_name=input_name)
-             for example in encoder_inputs]
-    agreement = float(np.mean([_until_end(a) == b for a, b in zip(expected, found)]))
+    found = [greedy_decode_by_steps(lambda x: encode_runner({input_name: x}), step_runner, example[None],
+                                    max_length=max_length) for example in encoder_inputs]
+    agreement = float(np.mean([until_end(a) == b for a, b in zip(expected, found)]))
     return {**reports, "size_bytes": sum(r["size_bytes"] for r in reports.values()),
             "decode_agreement": agreement, "examples": len(found)}

@@ -165,15 +165,11 @@ def export_serving(run, model, encoder, image_shape, features, test_images, expe
     return check
 
 
-
 def load_path(path, encoding="utf-8", images=None):
     """A captions file (Flickr8k's `image#k<TAB>caption`) and its image folder."""
     if images is None:
         raise ValueError(f"--data {path}: give --images, the folder the captions file's images are in.")
     return formats.load_captions(path, images, encoding=encoding)
-
-
-
 
 
 def evaluate_run(run_dir, examples, config):

@@ -164,15 +164,11 @@ def export_streaming_tflite(run, serving_model):
     return summary
 
 
-
 def load_path(path, encoding="utf-8"):
     """A plain text file."""
     from rnnzoo.data.formats import load_text
 
     return [load_text(path, encoding=encoding)]
-
-
-
 
 
 def evaluate_run(run_dir, examples, config):

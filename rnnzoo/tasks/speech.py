@@ -144,13 +144,9 @@ def export_tflite(run, config, model, feature_rows, references):
                                 sequence_length=longest if "int8" in config.export_quantize else None)
 
 
-
 def load_path(path, encoding="utf-8"):
     """A folder of `{digit}_{speaker}_{index}.wav` recordings (FSDD's layout)."""
     return list_audio_clips(path)
-
-
-
 
 
 def evaluate_run(run_dir, examples, config):

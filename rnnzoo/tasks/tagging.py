@@ -34,7 +34,6 @@ def load_path(path, tag="upos", encoding="utf-8"):
     return formats.load_bio(path, encoding=encoding)
 
 
-
 def file_options(config):
     """`load_path` options of a run (`--tag`: which CoNLL-U column)."""
     return {"tag": config.get("tag", "upos")}

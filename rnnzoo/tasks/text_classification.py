@@ -39,9 +39,6 @@ def load_path(path, encoding="utf-8"):
     return formats.load_labeled_lines(path, "tab_label_last" if "\t" in first else "label_first", encoding=encoding)
 
 
-
-
-
 def is_run(run_dir):
     return os.path.exists(os.path.join(run_dir, LABELS)) and os.path.isdir(os.path.join(run_dir, TOKENS))
 
@@ -62,6 +59,16 @@ def load_labels(run_dir):
     return labels, names
 
 
+def label_ids(labels, names, found):
+    """Labels as a file writes them, or their names -> ids; any other label
+    is refused, naming it."""
+    by_label = {**{name: i for i, name in enumerate(names)}, **labels.index}
+    unknown = sorted({str(label) for label in found} - set(by_label))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among {labels.tokens} (names {names}).")
+    return [by_label[str(label)] for label in found]
+
+
 def serving_function(model, encoder, names):
     """`text` (raw strings) -> `label` (names), `label_id`, `probabilities`,
     in one graph: standardize, tokenize, look up, classify."""
@@ -70,13 +77,7 @@ def serving_function(model, encoder, names):
     names = tf.constant(list(names))
 
     def serve(text):
-        ragged = encoder.encode(text)
-        # One extra padding column keeps the width >= 1; a text with no
-        # tokens reads as one <unk>, as in training.
-        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])
-        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])
-        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
-        probabilities = tf.nn.softmax(model(ids, training=False), axis=-1)
+        probabilities = tf.nn.softmax(model(encoder.model_inputs(text), training=False), axis=-1)
         label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         return {"label": tf.gather(names, label_id), "label_id": label_id, "probabilities": probabilities}
 
@@ -95,15 +96,11 @@ def evaluate_run(run_dir, examples, config):
     classification report (accuracy, P/R/F1, confusion matrix) and the
     `<unk>` rate of the texts."""
     labels, names = load_labels(run_dir)
-    by_label = {**{name: i for i, name in enumerate(names)}, **labels.index}
-    unknown = sorted({e.label for e in examples} - set(by_label))
-    if unknown:
-        raise ValueError(f"labels {unknown} are not among this run's labels {labels.tokens} (names {names}).")
     texts = [e.text for e in examples]
     outputs = serve_in_batches(load_signature(os.path.join(run_dir, "saved_model")), texts)
     predicted = np.concatenate([o["label_id"] for o in outputs])
-    metrics = classification_report([by_label[e.label] for e in examples], predicted, labels=range(len(labels)),
-                                    label_names=names)
+    metrics = classification_report(label_ids(labels, names, [e.label for e in examples]), predicted,
+                                    labels=range(len(labels)), label_names=names)
     metrics["unknown_token_rate"] = unknown_token_rate(TextEncoder.load(os.path.join(run_dir, TOKENS)), texts)
     return metrics
 
@@ -142,15 +139,11 @@ class TextClassifier:
 
     def token_ids(self, texts):
         """Raw strings -> id lists (a text with no token reads as one <unk>)."""
-        return [row or [UNK_ID] for row in self.encoder.encode_to_lists(texts)]
+        return self.encoder.model_rows(texts)
 
     def label_ids(self, labels):
         """Labels (as the data writes them, or their names) -> ids."""
-        by_label = {**{name: i for i, name in enumerate(self.names)}, **self.labels.index}
-        unknown = sorted({str(label) for label in labels} - set(by_label))
-        if unknown:
-            raise ValueError(f"labels {unknown} are not among {self.labels.tokens} (names {self.names}).")
-        return [by_label[str(label)] for label in labels]
+        return label_ids(self.labels, self.names, labels)
 
     def dataset(self, texts, labels=None, *, batch_size=32, shuffle=False, seed=0):
         """Batches of right-padded ids (and label ids), bucketed by length."""
@@ -238,7 +231,7 @@ def classifier_vocabularies(run, config, train):
 
 def encode_examples(encoder, labels, examples):
     """`(id lists, label ids)` of `LabeledText`s; an empty text reads as <unk>."""
-    ids = [row or [UNK_ID] for row in encoder.encode_to_lists(e.text for e in examples)]
+    ids = encoder.model_rows(e.text for e in examples)
     return ids, labels.lookup([e.label for e in examples])
 
 

@@ -11,7 +11,7 @@ import os
 import keras
 import numpy as np
 
-from rnnzoo.data import END_ID, START_ID, UNK_ID, formats
+from rnnzoo.data import END_ID, START_ID, formats
 from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
@@ -33,8 +33,6 @@ def load_path(path, encoding="utf-8"):
     """`source<TAB>target` lines: one file (split 80/10/10 with the seed) or a
     folder of files named for their split (`train.tsv`, `dev.tsv`, `test.tsv`)."""
     return formats.load_tsv_pairs(path, encoding=encoding)
-
-
 
 
 def dataset_options(data, config):
@@ -71,18 +69,11 @@ def translate_ids(model, sources, *, max_length, beam_size, length_penalty):
 def serving_function(model, source_encoder, target_encoder, *, max_length, beam_size, length_penalty):
     """`text` (source strings) -> `translation` strings and `token_ids`, all
     in one graph: standardize, tokenize, look up, beam search, detokenize."""
-    import tensorflow as tf
-
     run = decoding_function(model, max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
 
     def serve(text):
-        ragged = source_encoder.encode(text)
-        ids = tf.pad(ragged.to_tensor(), [[0, 0], [0, 1]])  # width >= 1
-        first = tf.where(tf.equal(ragged.row_lengths(), 0), UNK_ID, ids[:, 0])  # an empty text reads as <unk>
-        ids = tf.concat([first[:, None], ids[:, 1:]], axis=1)
-        output = run(ids)
-        return {"translation": close_punctuation(target_encoder.ids_to_text(output)),
-                "token_ids": output}
+        output = run(source_encoder.model_inputs(text))
+        return {"translation": close_punctuation(target_encoder.ids_to_text(output)), "token_ids": output}
 
     return serve
 
@@ -108,7 +99,7 @@ def translation_vocabularies(run, config, train):
 def encode_pairs(encoders, pairs):
     """`(source id lists, target id lists)`; an empty source reads as <unk>."""
     source_encoder, target_encoder = encoders
-    sources = [row or [UNK_ID] for row in source_encoder.encode_to_lists(p.source for p in pairs)]
+    sources = source_encoder.model_rows(p.source for p in pairs)
     targets = target_encoder.encode_to_lists(p.target for p in pairs)
     return sources, targets
 
