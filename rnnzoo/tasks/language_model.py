@@ -172,8 +172,10 @@ def load_path(path, encoding="utf-8"):
 
 
 def evaluate_run(run_dir, examples, config):
-    """Perplexity of the run's model on the texts, read as one stream each
-    (states carried from window to window, as in training)."""
+    """Perplexity of the run's model on the texts, each read as one stream
+    in windows of the run's `--sequence-length` with the state carried from
+    window to window (as in training); every token after the first is
+    scored, the last partial window too."""
     import os
 
     from rnnzoo.utils.saving import load_model
@@ -182,15 +184,20 @@ def evaluate_run(run_dir, examples, config):
     serving_model = load_model(os.path.join(run_dir, "serving.keras"))
     streaming = type(serving_model).from_config({**serving_model.get_config(), "stateful": True, "batch_size": 1})
     streaming.set_weights(serving_model.get_weights())
+    window = config.get("sequence_length", 100)
     total_loss = total_tokens = 0.0
     for text in examples:
         ids = encode_text(encoder, text, config.get("level", "character"))
         if len(ids) < 2:
             raise ValueError(f"a text of {len(ids)} tokens has nothing to predict; give a longer text.")
-        windows = stream_windows(ids, 1, min(config.get("sequence_length", 100), len(ids) - 1))
-        _, loss = evaluate_perplexity(streaming, windows)
-        total_loss += loss * windows[1].size
-        total_tokens += windows[1].size
+        streaming.reset_states()
+        for start in range(0, len(ids) - 1, window):
+            targets = ids[start + 1:start + 1 + window]
+            logits = np.asarray(streaming.predict_on_batch(ids[None, start:start + len(targets)]))[0]
+            shifted = logits.astype("float64") - logits.max(-1, keepdims=True)
+            log_probabilities = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+            total_loss -= log_probabilities[np.arange(len(targets)), targets].sum()
+            total_tokens += len(targets)
     loss = total_loss / total_tokens
     return {"perplexity": float(np.exp(loss)), "loss": float(loss), "bits_per_token": float(loss / np.log(2)),
             "tokens": int(total_tokens)}
