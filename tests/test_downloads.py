@@ -74,7 +74,31 @@ def test_sources_are_pinned_and_checksummed():
 def test_missing_dataset_error_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.delenv("RNNZOO_DATA", raising=False)
     monkeypatch.setenv("RNNZOO_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(FileNotFoundError, match="dataset 'sst2' not found .* download=True"):
+    message = r"dataset 'sst2' not found \(looked in .*sst2.*--download \(download=True\)"
+    with pytest.raises(FileNotFoundError, match=message):
         data.load_dataset("sst2", "train", root=str(tmp_path))
     with pytest.raises(ValueError, match="has splits"):
         data.load_dataset("sst2", "validation", root=str(tmp_path))
+
+
+def test_a_failed_download_leaves_no_dataset_folder_and_a_retry_completes(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RNNZOO_CACHE", str(cache))
+    monkeypatch.delenv("RNNZOO_DATA", raising=False)
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("one")
+    remotes = [RemoteFile(_url(first), "a.txt", hashlib.sha256(b"one").hexdigest()),
+               RemoteFile(_url(second), "b.txt", hashlib.sha256(b"two").hexdigest())]
+    monkeypatch.setitem(downloads.SOURCES, "tinyshakespeare", remotes)
+    with pytest.raises(downloads.DownloadError, match="could not download file://.*b.txt"):
+        downloads.download("tinyshakespeare")  # the second file is missing: as with no network
+    assert not os.path.exists(cache / "tinyshakespeare")
+    assert data.datasets.dataset_folder("tinyshakespeare") is None
+    os.makedirs(cache / "tinyshakespeare")  # an empty folder, as older versions left after a failure
+    assert data.datasets.dataset_folder("tinyshakespeare") is None
+    with pytest.raises(FileNotFoundError, match=f"looked in .*{cache / 'tinyshakespeare'}.* --download"):
+        data.load_dataset("tinyshakespeare", "all")
+    second.write_text("two")
+    folder = downloads.download("tinyshakespeare")
+    assert sorted(os.listdir(folder)) == ["a.txt", "b.txt"] and sorted(os.listdir(cache)) == ["tinyshakespeare"]
+    assert data.datasets.dataset_folder("tinyshakespeare") == folder

@@ -12,7 +12,7 @@ import os
 import typing
 
 from rnnzoo.data import formats
-from rnnzoo.data.downloads import SOURCES, cache_dir
+from rnnzoo.data.downloads import SOURCES, cache_dir, is_complete
 from rnnzoo.data.downloads import download as fetch
 from rnnzoo.data.examples import random_split
 
@@ -113,11 +113,18 @@ def label_names(dataset, labels):
 
 def dataset_folder(name, root=None):
     """Where `name` lives: `root/name`, else `$RNNZOO_DATA/name`, else the
-    download cache."""
-    for base in (root, os.environ.get("RNNZOO_DATA"), cache_dir()):
+    download cache (only a complete download counts there)."""
+    for base in (root, os.environ.get("RNNZOO_DATA")):
         if base and os.path.isdir(os.path.join(base, name)):
             return os.path.join(base, name)
-    return None
+    cached = os.path.join(cache_dir(), name)
+    return cached if name in SOURCES and is_complete(name, cached) else None
+
+
+def searched_places(name, root=None):
+    """Where `dataset_folder` looks for `name`, for error messages."""
+    bases = [root, os.environ.get("RNNZOO_DATA"), cache_dir()]
+    return ", ".join(os.path.join(base, name) for base in bases if base)
 
 
 def load_dataset(name, split, root=None, download=False, **options):
@@ -129,8 +136,8 @@ def load_dataset(name, split, root=None, download=False, **options):
     folder = dataset_folder(name, root)
     if folder is None:
         if not download:
-            hint = " or pass download=True" if name in SOURCES else ""
-            raise FileNotFoundError(f"dataset {name!r} not found under root={root!r}, $RNNZOO_DATA or "
-                                    f"{cache_dir()}; point root at the folder holding {name}/{hint}.")
+            hint = ", or pass --download (download=True) to fetch it" if name in SOURCES else ""
+            raise FileNotFoundError(f"dataset {name!r} not found (looked in {searched_places(name, root)}); "
+                                    f"point --data-root (root=) at the folder holding {name}/{hint}.")
         folder = fetch(name)
     return DATASETS[name].splits[split](folder, **options)

@@ -3,6 +3,14 @@ commit or release and checked with SHA-256. Files land in a cache folder
 (`~/.cache/rnnzoo`, or `$RNNZOO_CACHE`) with the same layout the loaders and
 `load_dataset` read, so a downloaded set and a local copy load the same way.
 
+A dataset is fetched into `<cache>/<name>.partial/` (files that passed their
+checksum stay there, so a retry resumes) and renamed to `<cache>/<name>/` only
+when every file is there and verified, so a failed or interrupted download
+never leaves a folder that looks like the dataset. Every request has a
+timeout. (`keras.utils.get_file` checks one file's hash; these sets need a
+checksum of decompressed text and of whole extracted folders, and several
+files per set, so the fetching stays ours.)
+
 Tests exercise `fetch_file` on local `file://` URLs; nothing downloads in CI.
 Tatoeba is not here: manythings.org asks people not to fetch its files by
 script; download `fra-eng.zip` by hand and pass `fra.txt` to `load_tsv_pairs`.
@@ -18,7 +26,13 @@ import typing
 import urllib.request
 import zipfile
 
-from rnnzoo.utils.files import atomic_write
+from rnnzoo.utils.files import atomic_write, replace_folder
+
+TIMEOUT_SECONDS = 60  # for the connection and for each read
+
+
+class DownloadError(OSError):
+    """A download failed (no network, a bad URL); nothing was kept."""
 
 
 class RemoteFile(typing.NamedTuple):
@@ -136,8 +150,12 @@ def fetch_file(remote, folder):
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as scratch:
         downloaded = os.path.join(scratch, "download")
-        with urllib.request.urlopen(remote.url) as response, open(downloaded, "wb") as out:
-            shutil.copyfileobj(response, out)
+        try:
+            with urllib.request.urlopen(remote.url, timeout=TIMEOUT_SECONDS) as response, \
+                    open(downloaded, "wb") as out:
+                shutil.copyfileobj(response, out)
+        except OSError as error:  # URLError, timeouts, connection resets
+            raise DownloadError(f"could not download {remote.url}: {getattr(error, 'reason', error)}.") from None
         if remote.archive_sha256 and file_sha256(downloaded) != remote.archive_sha256:
             raise _checksum_error(remote.url, remote.archive_sha256, file_sha256(downloaded))
         kind, _, member = (remote.unpack or "").partition(":")
@@ -168,11 +186,21 @@ def fetch_file(remote, folder):
     return target
 
 
+def is_complete(name, folder):
+    """Whether `folder` holds every file of dataset `name`'s download."""
+    return os.path.isdir(folder) and all(os.path.exists(os.path.join(folder, r.path)) for r in SOURCES[name])
+
+
 def download(name, cache=None):
-    """Fetch a dataset into `<cache>/<name>/` and return that folder."""
+    """Fetch a dataset into `<cache>/<name>/` (see the module) and return
+    that folder; a complete copy there is used as it is."""
     if name not in SOURCES:
         raise ValueError(f"no download for {name!r}; available: {sorted(SOURCES)}.")
     folder = os.path.join(cache_dir(cache), name)
+    if is_complete(name, folder):
+        return folder
+    partial = folder + ".partial"
     for remote in SOURCES[name]:
-        fetch_file(remote, folder)
+        fetch_file(remote, partial)
+    replace_folder(partial, folder)  # an incomplete folder left by an older version goes
     return folder
