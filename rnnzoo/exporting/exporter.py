@@ -19,7 +19,7 @@ from rnnzoo.exporting import tflite
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
 from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
-from rnnzoo.utils.files import replace_folder, write_json
+from rnnzoo.utils.files import apply_umask, replace_folder, write_json
 
 FORMATS = ("saved_model", "tflite")
 SIGNATURE = "serving_default"
@@ -155,7 +155,7 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         word_length = word_length or np.asarray(inputs["characters"]).shape[2]
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
+    scratch = apply_umask(tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent))
     try:
         report = {"format": format, "quantize": quantize, "signature": SIGNATURE,
                   "model": type(whole).__name__, "streaming": bool(streaming)}

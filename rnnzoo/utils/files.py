@@ -1,5 +1,7 @@
 """Atomic writes: a crash mid-save never leaves a half-written file, and the
-previous version stays readable until the new one is complete."""
+previous version stays readable until the new one is complete. What is
+written gets the user's umask, like any other program's files (the
+temporary files it starts as are private)."""
 
 import contextlib
 import json
@@ -27,12 +29,23 @@ def atomic_write(path):
     # Keep the extension: Keras picks the file format from it.
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{ext}", dir=folder)
     os.close(fd)
+    apply_umask(tmp)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def apply_umask(path):
+    """Give a file or folder made private by `tempfile` (0600 / 0700) the
+    mode that `open` or `mkdir` would have given it: 0666 / 0777 less the
+    umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
+    return path
 
 
 def write_text(path, text, encoding="utf-8"):
