@@ -9,6 +9,7 @@ rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
 ```
 """
 
+import rnnzoo.utils.quiet  # noqa: F401  (first: TensorFlow loads without its C++ start-up lines)
 from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
 from rnnzoo.cells import list_cells, register_cell
 from rnnzoo.decoding import greedy_decode
