@@ -20,11 +20,10 @@ Reports BLEU-1..4 and WER, greedy and beam; draws captioned test images;
 exports a SavedModel (images in, captions out) and TFLite encoder + step.
 """
 
+import functools
 import os
-import sys
 
 import rnnzoo
-from rnnzoo.data import formats
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.metrics import plot_caption_grid
 from rnnzoo.tasks import recipe
@@ -35,6 +34,7 @@ from rnnzoo.tasks.captioning import (
     caption_vocabulary,
     export_serving,
     image_encoder,
+    load_path,
     load_pixels,
     score,
     to_text,
@@ -55,34 +55,27 @@ def build_parser():
     group.add_argument("--images", default=None, help="image (or .npy feature) folder of a captions file")
     group.add_argument("--image-size", type=int, nargs=2, default=(64, 64), metavar=("HEIGHT", "WIDTH"),
                        help="images from files are resized to this")
-    group.add_argument("--image-encoder", choices=("cnn",) + tuple(BACKBONES), default="cnn")
+    group.add_argument("--image-encoder", choices=("cnn",) + tuple(BACKBONES), default="cnn",
+                       help="a CNN trained from scratch, or a frozen keras.applications backbone")
     group.add_argument("--weights", choices=("imagenet", "none"), default="imagenet",
                        help="backbone weights (imagenet downloads them once into ~/.keras)")
-    group.add_argument("--cnn-filters", type=int, nargs="+", default=(32, 64, 128))
+    group.add_argument("--cnn-filters", type=int, nargs="+", default=(32, 64, 128), help="filters per CNN block")
     group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
                        help="attention over the CNN feature map (cnn encoder only)")
     group.add_argument("--augment", type=float, nargs=3, default=(0.0, 0.0, 0.0),
                        metavar=("TRANSLATION", "ZOOM", "ROTATION"),
-                       help="random image translation, zoom and rotation while training (cnn encoder), "
-                            "e.g. 0.05 0.1 0.02; off by default: on the built-in digit strips it lowered "
-                            "validation accuracy")
-    group.add_argument("--beam-size", type=int, default=3)
-    group.add_argument("--length-penalty", type=float, default=0.0)
+                       help="random translation, zoom and rotation in training (cnn encoder), e.g. 0.05 0.1 0.02")
+    group.add_argument("--beam-size", type=int, default=3, help="beam search width (1: greedy)")
+    group.add_argument("--length-penalty", type=float, default=0.0, help="GNMT alpha (0: raw log-probability)")
     return parser
 
 
-def _load_path(config):
-    def load(path):
-        if config.images is None:
-            raise SystemExit(f"--data {path}: give --images, the folder the captions file's images are in.")
-        return formats.load_captions(path, config.images)
-    return load
 
 
 def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
-        raise SystemExit("a caption decoder generates left to right: drop --bidirectional")
+        raise ValueError("a caption decoder generates left to right: drop --bidirectional")
 
     # Data: captioned images (or feature vectors), the caption vocabulary, the image encoder's inputs.
     splits = None
@@ -90,8 +83,8 @@ def main(argv=None):
         sizes = {"train": {"size": config.builtin_size}}
         splits = {split: load_builtin(config.builtin, split, **sizes.get(split, {}))
                   for split in ("train", "validation", "test")}
-    splits, run = recipe.start("captioning", config, builtin=config.builtin, load_path=_load_path(config),
-                               splits=splits)
+    splits, run = recipe.start("captioning", config, builtin=config.builtin, splits=splits,
+                               load_path=functools.partial(load_path, images=config.images))
     encoder = caption_vocabulary(run, splits["train"])
     raw = {split: load_pixels(config, examples) for split, examples in splits.items()}
     inputs, features, model_options = image_encoder(config, raw)
@@ -147,4 +140,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

@@ -19,7 +19,6 @@ reported perplexity is on that last 10%.
 """
 
 import os
-import sys
 
 import numpy as np
 
@@ -50,12 +49,13 @@ def build_parser():
                            units=256, embedding_dim=64, num_layers=2, bidirectional=False, dropout=0.2,
                            epochs=10, batch_size=64, learning_rate=2e-3, patience=3)
     group = parser.add_argument_group("language model")
-    group.add_argument("--level", choices=("character", "word"), default="character")
+    group.add_argument("--level", choices=("character", "word"), default="character",
+                       help="model characters or words")
     group.add_argument("--sequence-length", type=int, default=100, help="truncated BPTT window (tokens)")
     group.add_argument("--vocab-size", type=int, default=20000, help="word level: largest vocabulary")
     group.add_argument("--prompt", default=None, help="text to continue (default: the validation text's start)")
     group.add_argument("--generate", type=int, default=300, help="tokens to sample after the prompt")
-    group.add_argument("--temperature", type=float, default=0.8)
+    group.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (lower: safer)")
     group.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
     return parser
 
@@ -63,11 +63,11 @@ def build_parser():
 def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
-        raise SystemExit("a language model reads left to right: drop --bidirectional")
+        raise ValueError("a language model reads left to right: drop --bidirectional")
 
     # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
-                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION))
+                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts")
     encoder = language_model_vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
@@ -115,9 +115,9 @@ def main(argv=None):
             "text_example": prompt, "input_kind": "prompt"}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=int(windows["test"][1].size),
                   extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving, "tflite": tflite},
-                  card=card)
+                  card=card, unit="predicted tokens")
     return metrics
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

@@ -13,7 +13,6 @@ default signature maps raw strings (`text`) to `label`, `label_id` and
 
 import dataclasses
 import os
-import sys
 
 import rnnzoo
 from rnnzoo.data import formats
@@ -38,7 +37,8 @@ def build_parser():
     parser = recipe_parser("python -m recipes.sentiment", "Train a sentiment classifier.",
                            units=128, embedding_dim=128, epochs=8, batch_size=32)
     group = parser.add_argument_group("sentiment")
-    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="word")
+    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="word",
+                       help="words (punctuation split off) or WordPiece subwords")
     group.add_argument("--vocab-size", type=int, default=20000, help="largest vocabulary (reserved ids included)")
     group.add_argument("--min-frequency", type=int, default=1, help="rarer tokens become <unk>")
     group.add_argument("--embeddings", default=None,
@@ -105,4 +105,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

@@ -17,7 +17,6 @@ from a seeded 10% of the training recordings.
 """
 
 import os
-import sys
 
 import numpy as np
 
@@ -48,12 +47,13 @@ def build_parser():
                            units=128, num_layers=2, epochs=30, batch_size=32, dropout=0.2,
                            learning_rate=2e-3, patience=5)
     group = parser.add_argument_group("speech")
-    group.add_argument("--mel-bins", type=int, default=40)
-    group.add_argument("--conv-filters", type=int, nargs="*", default=(64, 64))
-    group.add_argument("--min-digits", type=int, default=2)
-    group.add_argument("--max-digits", type=int, default=5)
+    group.add_argument("--mel-bins", type=int, default=40, help="log-mel features per 10 ms frame")
+    group.add_argument("--conv-filters", type=int, nargs="*", default=(64, 64),
+                       help="filters of each 1-D convolution before the recurrent layers (none: no front end)")
+    group.add_argument("--min-digits", type=int, default=2, help="fewest digits in a generated string")
+    group.add_argument("--max-digits", type=int, default=5, help="most digits in a generated string")
     group.add_argument("--strings", type=int, default=STRING_COUNTS["train"], help="training strings")
-    group.add_argument("--beam-width", type=int, default=10)
+    group.add_argument("--beam-width", type=int, default=10, help="CTC beam search width")
     return parser
 
 
@@ -66,7 +66,7 @@ def load_clips(config):
 def main(argv=None):
     config = parse_config(build_parser(), argv)
     if not 1 <= config.min_digits <= config.max_digits:
-        raise SystemExit(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
+        raise ValueError(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
 
     # Data: recordings joined into digit strings per split, log-mel features, label ids.
     clips = load_clips(config)
@@ -77,7 +77,7 @@ def main(argv=None):
     for split in ("train", "validation", "test"):
         strings[split] = digit_strings(clips[split], counts[split], rng, config.min_digits, config.max_digits)
     _, run = recipe.start("speech", config, builtin=None, load_path=None,
-                          splits={split: [s[1] for s in rows] for split, rows in strings.items()})
+                          splits={split: [s[1] for s in rows] for split, rows in strings.items()}, unit="digit strings")
     print("clips: " + ", ".join(f"{k} {len(v)}" for k, v in clips.items()))
     data = {split: (features(rows, config.mel_bins), [labels for _, labels in rows]) for split, rows in strings.items()}
 
@@ -118,9 +118,9 @@ def main(argv=None):
             "text_example": None, "input_kind": "waveform", "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(references),
                   extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving, "tflite": tflite},
-                  card=card)
+                  card=card, unit="digit strings")
     return metrics
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

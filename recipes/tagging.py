@@ -16,8 +16,8 @@ string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
 
 import argparse
 import dataclasses
+import functools
 import os
-import sys
 
 import rnnzoo
 from rnnzoo.metrics import plot_per_class_f1
@@ -43,14 +43,15 @@ def build_parser():
     parser = recipe_parser("python -m recipes.tagging", "Train a POS or NER tagger.",
                            units=128, embedding_dim=100, epochs=10, batch_size=32, dropout=0.5)
     group = parser.add_argument_group("tagging")
-    group.add_argument("--task", choices=("pos", "ner"), default="pos")
+    group.add_argument("--task", choices=("pos", "ner"), default="pos",
+                       help="part-of-speech tags (token accuracy) or BIO entities (span F1)")
     group.add_argument("--output-layer", choices=("auto", "softmax", "crf"), default="auto",
                        help="auto: CRF for NER (with BIO constraints), softmax for POS")
     group.add_argument("--tag", choices=("upos", "xpos"), default="upos", help="CoNLL-U column to predict")
     group.add_argument("--char-dim", type=int, default=25, help="character embedding size (0: no characters)")
-    group.add_argument("--char-units", type=int, default=25)
+    group.add_argument("--char-units", type=int, default=25, help="units of the character encoder's BiLSTM")
     group.add_argument("--max-word-length", type=int, default=20, help="characters read per word")
-    group.add_argument("--vocab-size", type=int, default=30000)
+    group.add_argument("--vocab-size", type=int, default=30000, help="largest word vocabulary (reserved ids included)")
     group.add_argument("--min-frequency", type=int, default=2,
                        help="rarer training words become <unk> (their characters still count)")
     group.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=True,
@@ -64,8 +65,8 @@ def main(argv=None):
         config = dataclasses.replace(config, output_layer="crf" if config.task == "ner" else "softmax")
 
     # Data: tagged sentences, word and character vocabularies, the tag set.
-    splits, run = recipe.start("tagging", config, builtin=config.task, load_path=lambda p: load_path(p, config.tag),
-                               names=NAMED_DATASETS[config.task],
+    splits, run = recipe.start("tagging", config, builtin=config.task, names=NAMED_DATASETS[config.task],
+                               load_path=functools.partial(load_path, tag=config.tag),
                                **({"tag": config.tag} if config.data == "ud_english_ewt" else {}))
     encoder, tags = tagging_vocabularies(run, config, splits)
     datasets = {split: tagged_dataset(encoder, tags, sentences) for split, sentences in splits.items()}
@@ -120,4 +121,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

@@ -15,7 +15,6 @@ tokenization, beam search and detokenization in the graph.
 """
 
 import os
-import sys
 import time
 
 import numpy as np
@@ -47,10 +46,12 @@ def build_parser():
     parser = recipe_parser("python -m recipes.translation", "Train an attention encoder-decoder translator.",
                            units=256, embedding_dim=256, epochs=15, batch_size=64, dropout=0.3, patience=3)
     group = parser.add_argument_group("translation")
-    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="wordpiece")
+    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="wordpiece",
+                       help="words (punctuation split off) or WordPiece subwords, per language")
     group.add_argument("--vocab-size", type=int, default=8000, help="largest vocabulary per language")
     group.add_argument("--lowercase", action="store_true", help="lowercase both languages (default: keep case)")
-    group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong")
+    group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
+                       help="attention over the encoder's outputs")
     group.add_argument("--source-language", default="en", help="multi30k: source file suffix")
     group.add_argument("--target-language", default="de", help="multi30k: target file suffix")
     group.add_argument("--scheduled-sampling", choices=("none",) + SCHEDULES, default="none",
@@ -59,7 +60,7 @@ def build_parser():
                        help="the largest scheduled-sampling probability (reached at the last epoch)")
     group.add_argument("--max-train-length", type=int, default=64,
                        help="drop training pairs with more tokens than this on either side")
-    group.add_argument("--beam-size", type=int, default=5)
+    group.add_argument("--beam-size", type=int, default=5, help="beam search width (1: greedy)")
     group.add_argument("--length-penalty", type=float, default=0.6, help="GNMT alpha (0: raw log-probability)")
     group.add_argument("--examples", type=int, default=5, help="test translations to print")
     return parser
@@ -104,7 +105,7 @@ def main(argv=None):
     test_loss = model.evaluate(recipe.ordered_batches(datasets["test"], config), verbose=0, return_dict=True)["loss"]
     max_length = int(max(len(t) for t in train_targets) * 1.5) + 5
     references = [pair.target for pair in splits["test"]]
-    metrics, outputs = {"perplexity": float(np.exp(test_loss))}, {}
+    metrics, outputs, speed = {"perplexity": float(np.exp(test_loss))}, {}, {}
     for name, beam_size in (("greedy", 1), ("beam", config.beam_size)):
         started = time.perf_counter()
         outputs[name] = translate_ids(model, test_sources, max_length=max_length, beam_size=beam_size,
@@ -112,7 +113,7 @@ def main(argv=None):
         seconds = time.perf_counter() - started
         hypotheses = to_text(target_encoder, outputs[name])
         metrics[f"bleu_{name}"] = sacrebleu_score(hypotheses, references)
-        metrics[f"{name}_sentences_per_second"] = len(test_sources) / seconds
+        speed[f"{name}_sentences_per_second"] = len(test_sources) / seconds
         if name == "beam":
             translations = hypotheses
     metrics["bleu"] = metrics["bleu_beam"]
@@ -132,9 +133,9 @@ def main(argv=None):
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
             "metric_name": "bleu", "text_example": splits["test"][0].source, "tflite_generator": tflite}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources),
-                  extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card)
+                  extra={"serving_check": serving, "decoding": decoding, "speed": speed, "tflite": tflite}, card=card)
     return metrics
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    recipe.command(main)

@@ -11,17 +11,25 @@ def _list(args):
     from rnnzoo.cells.registry import get_cell
     from rnnzoo.topologies import get_model_entry
 
-    print("models (topology: description):")
-    for name in rnnzoo.list_models(args.pattern):
-        entry = get_model_entry(name)
-        kind = entry.topology if entry.is_variant else "topology"
-        print(f"  {name:<26} {kind:<16} {entry.description}")
-    print("cells:")
-    for name in rnnzoo.list_cells():
-        print(f"  {name:<26} {get_cell(name).description}")
-    print("recipes (rnnzoo run NAME --help):")
-    for name, description in _recipes().items():
-        print(f"  {name:<26} {description}")
+    import fnmatch
+
+    models = rnnzoo.list_models(args.pattern)
+    cells = rnnzoo.list_cells(args.pattern)
+    recipes = {name: text for name, text in _recipes().items() if fnmatch.fnmatchcase(name, args.pattern)}
+    if models:
+        print("models (topology: description):")
+        for name in models:
+            entry = get_model_entry(name)
+            kind = entry.topology if entry.is_variant else "topology"
+            print(f"  {name:<26} {kind:<16} {entry.description}")
+    if cells:
+        print("cells:")
+        for name in cells:
+            print(f"  {name:<26} {get_cell(name).description}")
+    if recipes:
+        _print_recipes(recipes)
+    if not (models or cells or recipes):
+        print(f"nothing registered matches {args.pattern!r}")
 
 
 def _recipes():
@@ -30,13 +38,27 @@ def _recipes():
     return RECIPES
 
 
+def _print_recipes(recipes):
+    print("recipes (rnnzoo run NAME --help):")
+    for name, description in recipes.items():
+        print(f"  {name:<26} {description}")
+
+
 def _run(name, rest):
     import importlib
 
+    from rnnzoo.tasks import recipe as recipe_steps
+    from rnnzoo.training import options
+
     recipes = _recipes()
+    if name is None or name in ("-h", "--help"):
+        print("usage: rnnzoo run RECIPE [options]   (rnnzoo run RECIPE --help lists the options)")
+        _print_recipes(recipes)
+        return 0 if name is not None or {"-h", "--help"} & set(rest) else 2
     if name not in recipes:
-        raise SystemExit(f"rnnzoo run: unknown recipe {name!r}; available: {', '.join(recipes)}.")
-    importlib.import_module(f"recipes.{name}").main(rest)
+        recipe_steps.fail(f"rnnzoo run: error: unknown recipe {name!r}; available: {', '.join(recipes)}.")
+    options.INVOKED_AS = "rnnzoo run"  # usage lines read `rnnzoo run NAME`
+    recipe_steps.command(importlib.import_module(f"recipes.{name}").main, rest)
     return 0
 
 
@@ -62,7 +84,7 @@ def _predict(args):
 
     texts = args.inputs or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
-        raise SystemExit("rnnzoo predict: give inputs as arguments or one per line on standard input.")
+        raise ValueError("give inputs as arguments or one per line on standard input.")
     for text, result in zip(texts, predict_run_folder(args.run_dir, texts)):
         print(format_prediction(text, result))
     return 0
@@ -80,34 +102,50 @@ def _evaluate(args):
     return 0
 
 
+def _as_flags(message):
+    """Library messages name Python arguments; on the command line they are flags."""
+    for argument in ("sequence_length", "word_length"):
+        message = message.replace(f"`{argument}`", argument).replace(argument, "--" + argument.replace("_", "-"))
+    return message
+
+
 def main(argv=None):
+    from rnnzoo.training.options import HelpFormatter
+
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="rnnzoo", description="Recurrent networks for Keras 3.")
     commands = parser.add_subparsers(dest="command", required=True)
-    list_parser = commands.add_parser("list", help="registered models and cells")
+    list_parser = commands.add_parser("list", help="registered models, cells and recipes",
+                                      formatter_class=HelpFormatter)
     list_parser.add_argument("pattern", nargs="?", default="*", help="shell-style filter")
     commands.add_parser("demo", help="train one model per topology on toy data", add_help=False)
     run_parser = commands.add_parser("run", help="run a recipe (rnnzoo run sentiment --help)", add_help=False)
-    run_parser.add_argument("recipe", help="recipe name (see rnnzoo list)")
-    export_parser = commands.add_parser("export", help="export a run's model (SavedModel or TFLite)")
+    run_parser.add_argument("recipe", nargs="?", help="recipe name (see rnnzoo list)")
+    export_parser = commands.add_parser("export", help="export a run's model (SavedModel or TFLite)",
+                                        formatter_class=HelpFormatter)
     export_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
-    export_parser.add_argument("--format", choices=("saved_model", "tflite"), default="tflite")
-    export_parser.add_argument("--quantize", choices=("dynamic", "float16", "int8"), default=None)
+    export_parser.add_argument("--format", choices=("saved_model", "tflite"), default="tflite",
+                               help="a SavedModel (dynamic shapes) or a builtin-only TFLite file (batch 1)")
+    export_parser.add_argument("--quantize", choices=("dynamic", "float16", "int8"), default=None,
+                               help="TFLite only: int8 weights, float16 weights, or int8 weights and activations "
+                                    "(needs --sequence-length)")
     export_parser.add_argument("--sequence-length", type=int, default=None,
                                help="fixed input length (TFLite; needed for int8 and character encoders)")
     export_parser.add_argument("--word-length", type=int, default=None,
                                help="characters per word (default: the run's word_encoder.json)")
     export_parser.add_argument("--streaming", action="store_true",
                                help="the one-step model with states in and out (unidirectional taggers)")
-    export_parser.add_argument("--output", default=None, help="default: RUN_DIR/export/<format>[_<quantize>]")
-    predict_parser = commands.add_parser("predict", help="run a finished run's SavedModel on raw inputs")
+    export_parser.add_argument("--output", default=None,
+                               help="where to write (unset: RUN_DIR/export/<format>[_<quantize>])")
+    predict_parser = commands.add_parser("predict", help="run a finished run's SavedModel on raw inputs",
+                                         formatter_class=HelpFormatter)
     predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
     predict_parser.add_argument("inputs", nargs="*",
-                                help="texts (sentiment, translation; for tagging, space-separated words), image "
-                                     "files (captioning) or WAV files (speech); default: lines of standard input")
+                                help="texts (sentiment, tagging, translation), prompts (language model), image "
+                                     "files (captioning) or WAV files (speech); none given: lines of standard input")
     evaluate_parser = commands.add_parser(
         "evaluate", help="score a finished run on a file or dataset with its task's metric",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     evaluate_parser.add_argument("run_dir", help="a finished recipe run folder (saved_models/<recipe>/<run>)")
     evaluate_parser.add_argument("--data", required=True,
                                  help="a file (or folder) in the task's formats, a dataset name, or 'builtin'")
@@ -117,7 +155,7 @@ def main(argv=None):
     evaluate_parser.add_argument("--encoding", default="utf-8", help="text encoding of the data files")
     evaluate_parser.add_argument("--images", default=None, help="captioning: the folder of the captions file's images")
     evaluate_parser.add_argument("--output", default=None,
-                                 help="report path (default: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
+                                 help="report path (unset: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return _run(args.recipe, rest)
@@ -131,8 +169,10 @@ def main(argv=None):
         command = {"export": _export, "predict": _predict, "evaluate": _evaluate}[args.command]
         try:
             return command(args)
-        except (ValueError, FileNotFoundError) as error:
-            raise SystemExit(f"rnnzoo {args.command}: {error}") from None
+        except (ValueError, OSError) as error:
+            from rnnzoo.tasks.recipe import fail
+
+            fail(f"rnnzoo {args.command}: error: {_as_flags(str(error))}")
     return _list(args)
 
 

@@ -92,6 +92,7 @@ def run(cell="lstm", units=64, epochs=10, train_size=3000, test_size=500, seed=0
     results = {}
     for topology, kwargs in DEMO_MODELS.items():
         start = time.time()
+        print(f"{topology:<16} training on {train_size} examples ...", end="\r", flush=True)
         x_train, y_train, _ = make_task(topology, train_size, rng)
         x_test, y_test, references = make_task(topology, test_size, rng)
         model = build_model(topology, cell=cell, units=units, embedding_dim=32, **kwargs)

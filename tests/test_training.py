@@ -240,7 +240,7 @@ def test_a_broken_model_file_is_named(tmp_path):
 
     bad = tmp_path / "model.keras"
     bad.write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="model.keras: not a loadable .keras model"):
+    with pytest.raises(ValueError, match="model.keras: the file is damaged: not a complete .keras archive"):
         load_model(bad)
     with pytest.raises(FileNotFoundError, match="missing.keras: no such model file"):
         load_model(tmp_path / "missing.keras")
@@ -259,3 +259,21 @@ def test_resumed_dropout_masks_match_the_uninterrupted_run(tmp_path):
     np.testing.assert_array_equal(model(x, training=True), loaded(x, training=True))
     reseed(loaded, 13)
     assert not np.allclose(model(x, training=True), loaded(x, training=True))
+
+
+def test_a_damaged_checkpoint_is_named_and_restart_is_offered(tmp_path):
+    from rnnzoo.training.loop import new_state
+    from rnnzoo.utils.saving import DamagedModelError, load_model, save_model
+
+    model = rnnzoo.build_model("many_to_one", vocab_size=11, num_classes=2, units=4, embedding_dim=4)
+    run = RunFolder.create("demo", _options(tmp_path))
+    save_model(model, run.checkpoint_path)
+    with open(run.checkpoint_path, "rb") as f:
+        complete = f.read()
+    with open(run.checkpoint_path, "wb") as f:
+        f.write(complete[: len(complete) // 2])  # cut short, as by a crash mid-copy or a full disk
+    run.save_state({**new_state(), "epoch": 1})
+    with pytest.raises(DamagedModelError, match="last.keras: the file is damaged"):
+        load_model(run.checkpoint_path)
+    with pytest.raises(TrainingError, match=r"cannot resume: .*last.keras: the file is damaged.*--restart"):
+        fit(model, lambda epoch: None, None, run, epochs=2, patience=1, verbose=0)

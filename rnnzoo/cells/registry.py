@@ -107,7 +107,5 @@ def unknown_name_message(kind, name, known):
     """The error text for an unknown registry name, with close matches."""
     close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return (
-        f"Unknown {kind} {name!r}.{hint} "
-        f"Registered {kind}s: {', '.join(sorted(known))}."
-    )
+    plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    return f"Unknown {kind} {name!r}.{hint} Registered {plural}: {', '.join(sorted(known))}."

@@ -79,7 +79,8 @@ def plot_confusion_matrix(matrix, labels, path, normalize=True):
     size = max(4.0, 0.45 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     image = ax.imshow(shown, cmap="Blues", vmin=0)
-    fig.colorbar(image, ax=ax, fraction=0.046)
+    colorbar = fig.colorbar(image, ax=ax, fraction=0.046)
+    colorbar.set_label("fraction of the true label's examples" if normalize else "examples")
     ax.set_xticks(range(len(labels)), labels, rotation=90)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
@@ -104,7 +105,8 @@ def plot_attention(weights, source_tokens, target_tokens, path):
         return None
     fig, ax = plt.subplots(figsize=(max(4, 0.4 * len(source_tokens) + 2),
                                     max(3, 0.4 * len(target_tokens) + 1.5)))
-    ax.imshow(weights, cmap="viridis", vmin=0, aspect="auto")
+    image = ax.imshow(weights, cmap="viridis", vmin=0, aspect="auto")
+    fig.colorbar(image, ax=ax, fraction=0.046).set_label("attention weight")
     ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=90)
     ax.set_yticks(range(len(target_tokens)), target_tokens)
     ax.set_xlabel("source")

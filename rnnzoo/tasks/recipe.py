@@ -4,8 +4,10 @@
 says what is task-specific: how text becomes ids, the model, the metric."""
 
 import atexit
+import functools
 import os
 import shutil
+import sys
 import tempfile
 
 import keras
@@ -17,7 +19,7 @@ from rnnzoo.exporting.generator import export_generator
 from rnnzoo.exporting.run_export import export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
-from rnnzoo.training.loop import fit
+from rnnzoo.training.loop import TrainingError, fit
 from rnnzoo.training.options import config_options
 from rnnzoo.training.runs import RunFolder
 
@@ -26,7 +28,48 @@ SMOKE_EXAMPLES = 64
 EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
 
 
-def start(recipe, config, *, builtin, load_path, names=(), splits=None, **data_options):
+# What a user's input can cause: a bad option, file or dataset (ValueError and
+# DataFormatError), a missing file or a failed download (OSError), a damaged
+# checkpoint or a loss gone non-finite (TrainingError). Anything else is a bug.
+USER_ERRORS = (ValueError, OSError, TrainingError)
+
+
+class CommandError(SystemExit):
+    """A user's error, already printed as one line: the process exits with
+    status 2. `str()` is the line (for callers and tests)."""
+
+    def __init__(self, message):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+def fail(message):
+    """Print `message` as the one line of a user's error and exit with status 2."""
+    print(message, file=sys.stderr)
+    raise CommandError(message)
+
+
+def command(main, argv=None):
+    """Run a recipe's `main(argv)` as a command: a user's error prints one
+    line, `error: ...`, and exits with status 2 (`--debug` shows the
+    traceback instead); Ctrl-C says how to go on."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume after the last finished epoch "
+              "(--restart starts over).", file=sys.stderr)
+        raise SystemExit(130) from None
+    except USER_ERRORS as error:
+        if "--debug" in argv:
+            raise
+        fail(f"error: {error} (--debug shows the traceback)")
+
+
+def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="examples", **data_options):
     """Seed everything (and turn on TensorFlow op determinism unless
     `--no-deterministic`), read the splits (unless the recipe gives
     `splits`) and open the run folder; returns `(splits, run)`. With
@@ -48,6 +91,8 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, **data_o
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+    if load_path is not None and getattr(config, "encoding", "utf-8") != "utf-8":
+        load_path = functools.partial(load_path, encoding=config.encoding)
     splits = splits or load_splits(config.data, builtin=builtin, load_path=load_path, names=names,
                          root=config.data_root, download=config.download, seed=config.seed, **data_options)
     if config.max_examples:
@@ -56,7 +101,7 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, **data_o
         splits = {k: v if k == "train" else v[:SMOKE_EXAMPLES] for k, v in splits.items()}
     run = RunFolder.create(recipe, options)
     print(f"run folder: {run.path}")
-    print("examples: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    print(f"{unit}: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     return splits, run
 
 
@@ -109,10 +154,10 @@ def export_tflite(run, config, model, examples, metric, **options):
                                      max_examples=EXPORT_CHECKED, **options)
     for name, entry in summary.items():
         if isinstance(entry, dict):
+            delta = entry["metric_delta"] if abs(entry["metric_delta"]) >= 5e-5 else 0.0  # never "-0.0000"
             print(f"TFLite {name}: {entry['size_bytes'] / 1024:,.0f} KB, "
                   f"max |diff| {entry['parity_max_abs_diff']:.2e}, "
-                  f"validation {entry['metric']:.4f} ({entry['metric_delta']:+.4f} vs Keras on "
-                  f"{summary['examples']} examples)")
+                  f"validation {entry['metric']:.4f} ({delta:+.4f} vs Keras on {summary['examples']} examples)")
     return summary
 
 
@@ -131,7 +176,8 @@ def export_generator_tflite(run, model, encoder_inputs, *, max_length):
     return summary
 
 
-def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None):
+def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None,
+           unit="examples"):
     """Write `metrics.json`, the training curves and the model card
     (`README.md`, from the `card` fields; see `exporting.model_card`);
     print the headline."""
@@ -145,6 +191,6 @@ def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_m
     if card is not None:
         write_model_card(run.path, dataset=dataset, metrics=metrics, config=config_options(config), **card)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
-    print(f"test ({num_examples} examples): {headline}")
+    print(f"test ({num_examples} {unit}): {headline}")
     print(f"saved in {os.path.abspath(run.path)}")
     return report

@@ -22,7 +22,7 @@ import warnings
 import keras
 import numpy as np
 
-from rnnzoo.utils.saving import load_model, save_model
+from rnnzoo.utils.saving import DamagedModelError, load_model, save_model
 
 # Fault injection for tests: SIGKILL this process after saving epoch N, or
 # in the middle of an epoch, after training step S of epoch E ("E:S").
@@ -108,7 +108,11 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
     if state is not None and state["epoch"] > 0:
         log(f"{run.path}: resuming after epoch {state['epoch']} from {run.checkpoint_path}")
         with distribution.scope() if distribution is not None else contextlib.nullcontext():
-            model = load_model(run.checkpoint_path)
+            try:
+                model = load_model(run.checkpoint_path)
+            except DamagedModelError as error:
+                raise TrainingError(f"cannot resume: {error} Pass --restart to train from scratch (the best "
+                                    f"model so far, {run.model_path}, is kept until then).") from None
     else:
         state = new_state()
     if distribution is not None:
@@ -152,7 +156,7 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         run.save_state(state)  # last, so the state never points at a missing checkpoint
         if os.environ.get(KILL_AFTER_EPOCH) == str(epoch + 1):
             os.kill(os.getpid(), signal.SIGKILL)
-        if state["wait"] >= patience:
+        if state["wait"] >= patience and epoch + 1 < epochs:  # after the last epoch, nothing is stopped early
             log(f"early stopping: no better {monitor} for {patience} epochs (best {state['best']:.4f} "
                 f"at epoch {state['best_epoch']})")
             state["stopped_early"] = True

@@ -39,34 +39,56 @@ def _decay(text):
     return value
 
 
+# How recipes are being run: `rnnzoo run` sets "rnnzoo run" (usage lines then
+# read `rnnzoo run sentiment`, not `python -m recipes.sentiment`).
+INVOKED_AS = None
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, except where there is
+    none to show (None, or an off switch)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def recipe_parser(prog, description, **defaults):
     """An `argparse.ArgumentParser` with the shared options; `defaults`
     override their default values (e.g. `units=256`)."""
-    parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    if INVOKED_AS:
+        prog = f"{INVOKED_AS} {prog.rsplit('.', 1)[-1]}"
+    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=HelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument("--data", default="builtin",
                       help="'builtin' (generated, no download), a dataset name, or a path to files in a "
                            "standard format")
     data.add_argument("--data-root", default=None,
-                      help="folder holding named datasets (default: $RNNZOO_DATA, then the download cache)")
-    data.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
+                      help="folder holding named datasets (unset: $RNNZOO_DATA, then the download cache)")
+    data.add_argument("--download", action="store_true",
                       help="download a named dataset (checksummed, into the cache) when it is not found locally")
     data.add_argument("--max-examples", type=_positive_int, default=None,
                       help="use at most this many training examples")
+    data.add_argument("--encoding", default="utf-8", help="text encoding of --data files (e.g. latin-1)")
 
     model = parser.add_argument_group("model")
-    model.add_argument("--cell", default="lstm", choices=list_cells())
-    model.add_argument("--units", type=_positive_int, default=128)
-    model.add_argument("--layers", type=_positive_int, default=1, dest="num_layers")
-    model.add_argument("--embedding-dim", type=_positive_int, default=128)
-    model.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True)
-    model.add_argument("--dropout", type=_rate, default=0.3)
+    model.add_argument("--cell", default="lstm", choices=list_cells(), metavar="CELL",
+                       help=f"recurrent cell: {', '.join(list_cells())}")
+    model.add_argument("--units", type=_positive_int, default=128, help="units of each recurrent layer")
+    model.add_argument("--layers", type=_positive_int, default=1, dest="num_layers",
+                       help="stacked recurrent layers")
+    model.add_argument("--embedding-dim", type=_positive_int, default=128, help="size of the token embeddings")
+    model.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True,
+                       help="read the input both ways (encoders and taggers)")
+    model.add_argument("--dropout", type=_rate, default=0.3,
+                       help="input dropout of each recurrent layer and before the output layer")
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=_positive_int, default=10)
-    training.add_argument("--batch-size", type=_positive_int, default=32)
-    training.add_argument("--learning-rate", type=_positive_float, default=1e-3)
+    training.add_argument("--epochs", type=_positive_int, default=10, help="the most epochs to train")
+    training.add_argument("--batch-size", type=_positive_int, default=32,
+                          help="examples per batch (the global batch with --distribute)")
+    training.add_argument("--learning-rate", type=_positive_float, default=1e-3, help="Adam's learning rate")
     training.add_argument("--clipnorm", type=_positive_float, default=1.0,
                           help="clip gradients to this global norm")
     training.add_argument("--patience", type=_positive_int, default=3,
@@ -74,7 +96,8 @@ def recipe_parser(prog, description, **defaults):
     training.add_argument("--lr-decay", type=_decay, default=1.0,
                           help="multiply the learning rate by this after each epoch without a better validation "
                                "score (1: never)")
-    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--seed", type=int, default=0,
+                          help="seeds the data split, shuffling, initial weights and dropout")
     training.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=True,
                           help="TensorFlow op determinism: the same seed and data give the same metrics "
                                "(on GPU some kernels are slower; --no-deterministic trades that for speed)")
@@ -87,6 +110,7 @@ def recipe_parser(prog, description, **defaults):
                           help="split the CPU into this many logical devices (to try --distribute without GPUs)")
     training.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                           help="Keras progress: 0 silent, 1 progress bar, 2 one line per epoch")
+    training.add_argument("--debug", action="store_true", help="show the traceback of an error, not one line")
 
     output = parser.add_argument_group("output")
     output.add_argument("--output", default="saved_models", help="where run folders go")

@@ -15,8 +15,9 @@ from rnnzoo.utils.files import write_json
 # Options that do not change what is trained.
 # The distribution is one of them: the same global batch trains the same model
 # on one device or several, and a run may resume on other hardware.
-NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "download", "data_root", "export_quantize",
-                        "distribute", "cpu_devices", "deterministic")
+# The encoding is one of them: it only says how to read the same data (and runs made before it existed resume).
+NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "debug", "download", "data_root", "export_quantize",
+                        "distribute", "cpu_devices", "deterministic", "encoding")
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged)
 STATE_FILE = "state.json"

@@ -5,6 +5,7 @@ with a message that names it. Nothing in rnnzoo loads with
 `safe_mode=False`; a user who trusts a file can do that with Keras."""
 
 import os
+import zipfile
 
 import keras
 
@@ -13,6 +14,11 @@ from rnnzoo.utils.files import atomic_write
 
 class UnsafeModelError(ValueError):
     """A `.keras` file holds arbitrary Python code and was not loaded."""
+
+
+class DamagedModelError(ValueError):
+    """A `.keras` file is there but is not a complete archive (cut short by a
+    crash or a full disk)."""
 
 
 def save_model(model, path):
@@ -29,6 +35,10 @@ def load_model(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such model file.")
+    if not zipfile.is_zipfile(path):  # Keras would call it "not found"
+        raise DamagedModelError(f"{path}: the file is damaged: not a complete .keras archive "
+                                f"({os.path.getsize(path):,} bytes); it may have been cut short by a crash or a "
+                                "full disk.")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except ValueError as error:
