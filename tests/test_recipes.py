@@ -20,6 +20,7 @@ from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks import speech as speech_task
+from rnnzoo.tasks.recipe import SMOKE_EXPORT_CHECKED
 from rnnzoo.tasks import tagging as tagging_task
 from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
 
@@ -133,7 +134,7 @@ def _check_tflite_exports(folder, metric, model, ids):
     from rnnzoo.exporting import load_tflite, run
 
     report = json.load(open(os.path.join(folder, "metrics.json")))["extra"]["tflite"]
-    assert report["examples"] == 64
+    assert report["examples"] == SMOKE_EXPORT_CHECKED  # validation examples scored (--smoke)
     for name in ("tflite", "tflite_dynamic"):
         entry = report[name]
         assert entry["non_builtin_ops"] == [] and entry["size_bytes"] > 0

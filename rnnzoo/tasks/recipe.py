@@ -25,7 +25,8 @@ from rnnzoo.training.runs import RunFolder
 
 SMOKE_STEPS = 2
 SMOKE_EXAMPLES = 64
-EXPORT_CHECKED = 500  # validation examples scored on each TFLite file
+EXPORT_CHECKED = 500  # validation examples scored on each TFLite file (16 with --smoke: a TFLite WHILE loop is slow)
+SMOKE_EXPORT_CHECKED = 16
 
 
 # What a user's input can cause: a bad option, file or dataset (ValueError and
@@ -151,7 +152,7 @@ def export_tflite(run, config, model, examples, metric, **options):
     calibrated on `calibration_examples` (training examples). See
     `rnnzoo.exporting.run_export.export_tflite_variants`."""
     summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(config.export_quantize),
-                                     max_examples=EXPORT_CHECKED, **options)
+                                     max_examples=SMOKE_EXPORT_CHECKED if config.smoke else EXPORT_CHECKED, **options)
     for name, entry in summary.items():
         if isinstance(entry, dict):
             delta = entry["metric_delta"] if abs(entry["metric_delta"]) >= 5e-5 else 0.0  # never "-0.0000"
