@@ -46,7 +46,7 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "pretrained vectors: 3 of" in out and "test (64 examples): accuracy" in out
     folder = _run_folder(tmp_path / "out", "sentiment")
-    for name in ("model.keras", "checkpoints/last.keras", "labels.txt", "tokens/vocabulary.txt",
+    for name in ("model.keras", "checkpoints/latest.weights.h5", "history.csv", "labels.txt", "tokens/vocabulary.txt",
                  "tokens/tokenizer.json", "metrics.json", "config.json", "state.json",
                  "saved_model/saved_model.pb"):
         assert os.path.exists(os.path.join(folder, name)), name

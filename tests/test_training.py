@@ -112,7 +112,7 @@ def test_lr_decay_halves_the_rate_after_each_epoch_without_improvement_and_survi
     state = run.load_state()
     state["finished"] = False
     run.save_state(state)
-    fit(None, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=4, patience=5, monitor="val_score",
+    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=4, patience=5, monitor="val_score",
         mode="max", verbose=0, validate=validate, log=lambda m: None, lr_decay=0.5)
     assert rates[3] == pytest.approx(initial / 2)  # decayed after epoch 3, kept in the checkpoint
 
@@ -130,14 +130,19 @@ def _one_unfinished_epoch(tmp_path, seed):
 
 def test_fit_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path):
     run, x, y = _one_unfinished_epoch(tmp_path, seed=2)
-    model = keras.saving.load_model(run.checkpoint_path)
-    bad = model.get_layer("embedding").embeddings
-    bad.assign(np.full(bad.shape, np.nan, "float32"))
-    model.save(run.checkpoint_path)
+    backup = open(run.checkpoint_path, "rb").read()
+    model = _model()
+
+    def poison(epoch, logs=None):  # epoch 2's weights go non-finite, as with too high a learning rate
+        bad = model.get_layer("embedding").embeddings
+        bad.assign(np.full(bad.shape, np.nan, "float32"))
+
     with pytest.raises(TrainingError, match="loss is nan.*last good checkpoint \\(epoch 1\\)"):
-        fit(model, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3, verbose=0,
-            log=lambda m: None)
-    assert run.load_state()["epoch"] == 1
+        fit(model, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=3, patience=3, verbose=0,
+            log=lambda m: None, callbacks=[keras.callbacks.LambdaCallback(on_epoch_begin=poison)])
+    assert run.load_state()["epoch"] == 1 and not run.load_state()["finished"]
+    assert open(run.checkpoint_path, "rb").read() == backup  # TerminateOnNaN stopped it; nothing was backed up
+    assert np.isfinite(keras.saving.load_model(run.model_path).get_layer("embedding").embeddings.numpy()).all()
 
 
 def _write(path, text):
@@ -227,12 +232,6 @@ def test_a_model_carrying_code_is_refused_everywhere_rnnzoo_loads(tmp_path):
     # `rnnzoo export RUN_DIR` loads the run's model.keras: it exits with one clear line.
     with pytest.raises(SystemExit, match=r"^rnnzoo export: .*model.keras: refused to load"):
         cli.main(["export", str(tmp_path)])
-    # Resuming a run whose checkpoint was swapped for one with code.
-    run, x, y = _one_unfinished_epoch(tmp_path, seed=3)
-    _lambda_model(run.checkpoint_path)
-    with pytest.raises(UnsafeModelError, match="last.keras: refused to load"):
-        fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3, verbose=0,
-            log=lambda m: None)
 
 
 def test_a_broken_model_file_is_named(tmp_path):
@@ -262,18 +261,79 @@ def test_resumed_dropout_masks_match_the_uninterrupted_run(tmp_path):
 
 
 def test_a_damaged_checkpoint_is_named_and_restart_is_offered(tmp_path):
-    from rnnzoo.training.loop import new_state
-    from rnnzoo.utils.saving import DamagedModelError, load_model, save_model
+    from rnnzoo.utils.saving import DamagedModelError, load_model
 
-    model = rnnzoo.build_model("many_to_one", vocab_size=11, num_classes=2, units=4, embedding_dim=4)
-    run = RunFolder.create("demo", _options(tmp_path))
-    save_model(model, run.checkpoint_path)
+    run, x, y = _one_unfinished_epoch(tmp_path, seed=3)
     with open(run.checkpoint_path, "rb") as f:
         complete = f.read()
     with open(run.checkpoint_path, "wb") as f:
-        f.write(complete[: len(complete) // 2])  # cut short, as by a crash mid-copy or a full disk
-    run.save_state({**new_state(), "epoch": 1})
-    with pytest.raises(DamagedModelError, match="last.keras: the file is damaged"):
-        load_model(run.checkpoint_path)
-    with pytest.raises(TrainingError, match=r"cannot resume: .*last.keras: the file is damaged.*--restart"):
-        fit(model, lambda epoch: None, None, run, epochs=2, patience=1, verbose=0)
+        f.write(complete[: len(complete) // 2])  # cut short, as by a full disk
+    with pytest.raises(TrainingError, match=r"cannot resume: .*latest.weights.h5: the checkpoint is damaged.*restart"):
+        fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=1, verbose=0,
+            log=lambda m: None)
+    with open(run.model_path, "wb") as f:
+        f.write(b"PK")
+    with pytest.raises(DamagedModelError, match="model.keras: the file is damaged"):
+        load_model(run.model_path)
+
+
+def test_one_fit_shows_epoch_k_of_n_and_step_totals(tmp_path, capsys):
+    """One `fit(epochs=N)`: the bar says `Epoch 2/3` and counts steps against
+    a known total, also for batches whose number tf.data cannot tell."""
+    x, y = _data(np.random.default_rng(5))
+    run = RunFolder.create("demo", _options(tmp_path))
+
+    def unknown_length(epoch):  # filter() hides the cardinality, as bucketing does
+        return _dataset(x, y, epoch).filter(lambda *_: True)
+
+    _, state = fit(_model(), unknown_length, _dataset(x, y), run, epochs=3, patience=5, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/3" in out and "Epoch 2/3" in out and "Epoch 3/3" in out and "Epoch 2/2" not in out
+    assert "4/4" in out and "Unknown" not in out  # 64 examples in batches of 16
+    with open(run.file("history.csv")) as f:
+        rows = f.read().splitlines()
+    assert rows[0].split(",")[0] == "epoch" and len(rows) == 4
+    np.testing.assert_allclose([float(r.split(",")[rows[0].split(",").index("loss")]) for r in rows[1:]],
+                               state["history"]["loss"], rtol=1e-5)
+
+
+def test_resumed_early_stopping_remembers_the_patience_used(tmp_path):
+    """Two epochs without improvement before a crash count toward patience
+    after it: Keras' EarlyStopping would otherwise start counting again."""
+    x, y = _data(np.random.default_rng(6))
+    run = RunFolder.create("demo", _options(tmp_path))
+    scores = iter([0.9, 0.7, 0.6, 0.5, 0.4])
+    args = dict(monitor="val_score", mode="max", verbose=0, patience=3, log=lambda m: None,
+                validate=lambda m: {"val_score": next(scores)})
+    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=3, **args)
+    state = run.load_state()
+    assert state["wait"] == 2
+    state["finished"] = False
+    run.save_state(state)
+    _, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=6, **args)
+    assert state["stopped_early"] and state["epoch"] == 4 and state["best_epoch"] == 1
+    with open(run.file("history.csv")) as f:
+        assert len(f.read().splitlines()) == 5
+
+
+def test_a_run_begun_with_a_keras_checkpoint_resumes(tmp_path):
+    """Runs begun before the backup was Keras' weights file kept
+    `checkpoints/last.keras`; they resume from it."""
+    from rnnzoo.utils.saving import save_model
+
+    x, y = _data(np.random.default_rng(7))
+    run = RunFolder.create("demo", _options(tmp_path))
+    old = _model()
+    old.fit(_dataset(x, y), epochs=1, verbose=0)
+    old.optimizer.learning_rate.assign(0.0)  # so epoch 2 changes nothing
+    save_model(old, run.file("checkpoints", "last.keras"))
+    save_model(old, run.model_path)
+    from rnnzoo.training.loop import new_state
+
+    run.save_state({**new_state(), "epoch": 1, "best": 10.0, "best_epoch": 1, "history": {"loss": [1.0]}})
+    messages = []
+    model, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3,
+                       verbose=0, log=messages.append)
+    assert "resuming after epoch 1" in messages[0] and state["epoch"] == 2
+    for a, b in zip(model.get_weights(), old.get_weights()):
+        np.testing.assert_allclose(a, b)

@@ -44,7 +44,7 @@ def plot_training_curves(history, path, metric=None):
     if not history or "loss" not in history:
         raise ValueError("history has no 'loss': pass what model.fit() returned.")
     if metric is None:
-        candidates = [k for k in history if k != "loss" and not k.startswith("val_")]
+        candidates = [k for k in history if k not in ("loss", "learning_rate") and not k.startswith("val_")]
         metric = candidates[0] if candidates else None
     elif metric not in history:
         raise ValueError(f"metric {metric!r} is not in history (has {sorted(history)}).")

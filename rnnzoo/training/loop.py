@@ -1,27 +1,43 @@
-"""The epoch loop every recipe trains with: Keras `fit` one epoch at a time,
-then in plain Python: an optional extra validation score, a checkpoint of the
-last epoch (model and optimizer), the best model so far, early stopping, and
-a state file that lets the same command resume after a crash.
+"""The training loop every recipe uses: one Keras `fit(epochs=N)` with
+Keras' own callbacks, and a state file that lets the same command resume
+after a crash.
 
-Each epoch reseeds Keras' random generators (the global one and each
-layer's) and asks for its own shuffled dataset with `seed + epoch`, so a
-resumed run sees the same batches and dropout masks as one that never
-stopped. A crash in the middle of an epoch
-loses only that epoch's steps: the run resumes from the last checkpoint and
-trains the epoch again, the same way, so it ends where an uninterrupted run
-ends.
+- `BackupAndRestore` keeps the last finished epoch (weights and optimizer,
+  `checkpoints/latest.weights.h5`) and resumes from it;
+- `ModelCheckpoint(save_best_only=True)` keeps the best model by the
+  validation score (`model.keras`);
+- `EarlyStopping` stops after `patience` epochs without improvement (it
+  does not restore weights: the best model is `model.keras`, loaded at the
+  end, which a resumed run still has, where `restore_best_weights` keeps
+  them in memory only);
+- `ReduceLROnPlateau` is `--lr-decay`;
+- `TerminateOnNaN` stops at a non-finite loss;
+- `CSVLogger` writes `history.csv`.
+
+Ours are only what those lack: `ValidationScores` adds a score that needs
+decoding (span F1, BLEU) to the epoch's logs; `EpochSeeds` reseeds every
+random generator at the start of each epoch; `RunState` writes `state.json`
+(history, best score, patience used) and restores the callbacks' counters
+when a run resumes.
+
+Each epoch has its own batches, `train_data(epoch)` (shuffled with a seed
+that includes the epoch), and its own seeds, so a resumed run sees the same
+batches and dropout masks as one that never stopped. A crash in the middle
+of an epoch loses only that epoch's steps: the run resumes after the last
+finished epoch and trains the epoch again, the same way, so it ends where an
+uninterrupted run ends.
 """
 
-import contextlib
+import functools
 import math
 import os
 import signal
 import time
-import warnings
 
 import keras
 import numpy as np
 
+from rnnzoo.utils.files import atomic_write, write_json
 from rnnzoo.utils.saving import DamagedModelError, load_model, save_model
 
 # Fault injection for tests: SIGKILL this process after saving epoch N, or
@@ -30,41 +46,17 @@ KILL_AFTER_EPOCH = "RNNZOO_KILL_AFTER_EPOCH"
 KILL_AT_STEP = "RNNZOO_KILL_AT_STEP"
 
 
-def _kill_at_step(epoch):
-    """A callback that SIGKILLs the process after the step `KILL_AT_STEP`
-    names, if it falls in this (0-based) epoch."""
-    target = os.environ.get(KILL_AT_STEP, "")
-    if not target.startswith(f"{epoch + 1}:"):
-        return []
-    step = int(target.split(":")[1])
-
-    def kill(batch, logs=None):
-        if batch + 1 == step:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return [keras.callbacks.LambdaCallback(on_train_batch_end=kill)]
-
-
 class TrainingError(RuntimeError):
     pass
 
 
 def reseed(model, seed):
     """Set the state of every random generator inside `model` (dropout
-    masks) from `seed`. `.keras` files do not keep these states, so a model
-    loaded from a checkpoint would otherwise draw other masks than the one
-    that never stopped."""
+    masks) from `seed`, so a resumed run draws the masks of the one that
+    never stopped."""
     generators = [v for v in model.variables if v.name == "seed_generator_state"]
     for index, variable in enumerate(generators):
         variable.assign(np.array([(seed * 7919 + index) % 2**31, 0], dtype=variable.dtype))
-
-
-def decay_learning_rate(model, factor, log=print):
-    """Multiply `model.optimizer`'s learning rate (a float variable) by `factor`."""
-    rate = model.optimizer.learning_rate
-    new_rate = float(keras.ops.convert_to_numpy(rate)) * factor
-    rate.assign(new_rate)
-    log(f"learning rate -> {new_rate:.3g}")
 
 
 def new_state():
@@ -72,16 +64,190 @@ def new_state():
             "finished": False, "stopped_early": False, "seconds": 0.0}
 
 
-def _improved(value, best, mode):
-    return best is None or (value > best if mode == "max" else value < best)
+def _finite_loss(logs):
+    return math.isfinite(float((logs or {}).get("loss", 0.0)))
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """Seeds Keras, NumPy and Python with `seed + epoch`, and each layer's
+    generator with `seed * 1000 + epoch`, when an epoch starts."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        keras.utils.set_random_seed(self.seed + epoch)
+        reseed(self.model, self.seed * 1000 + epoch)
+
+
+class ValidationScores(keras.callbacks.Callback):
+    """Adds `validate(model) -> {name: value}` to each epoch's logs (before
+    the callbacks that read them), for scores that `compile` metrics cannot
+    give: a span F1 or a BLEU that needs decoding."""
+
+    def __init__(self, validate):
+        super().__init__()
+        self.validate = validate
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and _finite_loss(logs):
+            logs.update({name: float(value) for name, value in self.validate(self.model).items()})
+
+
+class BestModel(keras.callbacks.ModelCheckpoint):
+    """`ModelCheckpoint(save_best_only=True)` that writes the `.keras` file
+    atomically: a crash while saving keeps the previous best model whole."""
+
+    def __init__(self, path, monitor, mode, best):
+        super().__init__(path, monitor=monitor, mode=mode, save_best_only=True, initial_value_threshold=best)
+
+    def _save_model(self, epoch, batch, logs):
+        path = self._get_file_path(epoch, batch, logs)
+        if _finite_loss(logs) and self._should_save_model(epoch, batch, logs, path):
+            save_model(self.model, path)
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` in the run's `checkpoints/` folder, kept after
+    training (a finished run can be trained for more epochs), written
+    atomically, never of an epoch whose loss went non-finite, and with a
+    damaged file named as damaged."""
+
+    def __init__(self, run, first_epoch, log):
+        super().__init__(os.path.dirname(run.checkpoint_path), delete_checkpoint=False)
+        self.run, self.first_epoch, self.log = run, first_epoch, log
+
+    def _load_model(self):
+        if not self.first_epoch:  # a new run (or one restarted): nothing to restore
+            self.model._initial_epoch = 0
+            return
+        try:
+            super()._load_model()
+        except (OSError, ValueError) as error:
+            raise TrainingError(
+                f"cannot resume: {self._weights_path}: the checkpoint is damaged ({str(error).splitlines()[0]}). "
+                f"Pass --restart to train from scratch (the best model so far, {self.run.model_path}, is kept "
+                "until then).") from None
+        if not os.path.exists(self._weights_path):
+            self._load_legacy_checkpoint()
+        if (self.model._initial_epoch or 0) != self.first_epoch:
+            # The process stopped between writing the backup and the state file: go on from the state.
+            self.log(f"the checkpoint is from epoch {self.model._initial_epoch or 0}, the run state from epoch "
+                     f"{self.first_epoch}: resuming after epoch {self.first_epoch}.")
+        self.model._initial_epoch = self.first_epoch
+
+    def _load_legacy_checkpoint(self):
+        """Runs started before the backup was a weights file kept `checkpoints/last.keras`."""
+        path = self.run.file("checkpoints", "last.keras")
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(path)
+        except (OSError, ValueError) as error:
+            raise TrainingError(f"cannot resume: {path}: the checkpoint is damaged ({error}). Pass --restart "
+                                "to train from scratch.") from None
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        with atomic_write(self._weights_path) as tmp:
+            self.model.save_weights(tmp)
+        write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _finite_loss(logs):
+            super().on_epoch_end(epoch, logs)
+
+
+class RunState(keras.callbacks.Callback):
+    """Writes `state.json` after each epoch's backup (so the state never
+    points at a missing checkpoint) and gives a resumed run's
+    `EarlyStopping` and `ReduceLROnPlateau` the best score and patience used
+    so far, which they would otherwise forget."""
+
+    def __init__(self, run, state, *, monitor, mode, early_stopping, reduce_lr=None):
+        super().__init__()
+        self.run, self.state, self.monitor, self.mode = run, state, monitor, mode
+        self.early_stopping, self.reduce_lr = early_stopping, reduce_lr
+        self.nan_loss = None
+
+    def on_train_begin(self, logs=None):
+        if self.state["best"] is not None:
+            self.early_stopping.best = self.state["best"]
+            self.early_stopping.wait = self.state["wait"]
+            self.early_stopping.best_epoch = self.state["best_epoch"] - 1
+            if self.reduce_lr is not None:
+                self.reduce_lr.best = self.state["best"]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if not _finite_loss(logs):
+            self.nan_loss = (epoch, logs["loss"])
+            return
+        if self.monitor not in logs:
+            raise ValueError(f"monitor={self.monitor!r} is not among this epoch's logs {sorted(logs)}.")
+        state = self.state
+        state["seconds"] += time.perf_counter() - self.started
+        for name, value in logs.items():
+            state["history"].setdefault(name, []).append(float(value))
+        best = state["best"]
+        if best is None or (logs[self.monitor] > best if self.mode == "max" else logs[self.monitor] < best):
+            state.update(best=float(logs[self.monitor]), best_epoch=epoch + 1, wait=0)
+        else:
+            state["wait"] += 1
+        state["epoch"] = epoch + 1
+        self.run.save_state(state)
+        if os.environ.get(KILL_AFTER_EPOCH) == str(epoch + 1):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillAtStep(keras.callbacks.Callback):
+    """SIGKILLs the process after the step that `KILL_AT_STEP` names (tests)."""
+
+    def __init__(self, target):
+        super().__init__()
+        self.epoch, self.step = (int(part) for part in target.split(":"))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch + 1 == self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def count_batches(dataset):
+    """The number of batches in `dataset`: its cardinality, or one pass
+    over it when tf.data cannot tell (bucketed batches)."""
+    count = int(dataset.cardinality())
+    if count >= 0:
+        return count
+    return int(dataset.reduce(np.int64(0), lambda total, _: total + 1))
+
+
+def _all_epochs(train_data, first, last, steps):
+    """Epochs `first..last-1` of `train_data(epoch)`, one after the other,
+    each exactly `steps` batches (an epoch of another size is an error, not
+    a silent shift of the epochs' boundaries)."""
+    import tensorflow as tf
+
+    parts = [train_data(epoch).take(steps).apply(tf.data.experimental.assert_cardinality(steps))
+             for epoch in range(first, last)]
+    return functools.reduce(lambda a, b: a.concatenate(b), parts)
 
 
 def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="val_loss", mode="min",
         seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print,
         distribution=None, callbacks=(), lr_decay=1.0):
-    """Train `model` in `run` (a `RunFolder`); returns `(best_model, state)`.
+    """Train `model` in `run` (a `RunFolder`) with one `model.fit`; returns
+    `(best_model, state)`.
 
     Args:
+        model: a compiled model, built the same way as when the run began
+            (a resumed run loads its weights and optimizer into it).
         train_data: `epoch -> tf.data.Dataset` of that epoch's batches.
         validation_data: a dataset passed to `fit`.
         monitor, mode: the log entry that picks the best model ("max" for
@@ -89,15 +255,16 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         validate: optional `model -> {name: value}`, scores added to the
             epoch's logs (e.g. a span F1 that needs decoding).
         patience: epochs without improvement before stopping.
+        steps_per_epoch: batches per epoch (default: all of `train_data(0)`).
         lr_decay: multiply the optimizer's learning rate by this after each
             epoch without improvement (1.0: never). The rate is an optimizer
             variable, so the checkpoint keeps it and a resumed run goes on
             with the decayed rate.
-        callbacks: more Keras callbacks for every epoch's `fit` (e.g. a
-            stateful model's state resets).
+        callbacks: more Keras callbacks (e.g. a stateful model's state
+            resets).
         distribution: the `training.distribution.Distribution` the model
-            was built in; a resumed checkpoint is loaded in its scope. The
-            best model returned is loaded outside it, on one device.
+            was built in. The best model returned is loaded outside it, on
+            one device.
     """
     state = run.load_state()
     if state is not None and state["finished"]:
@@ -105,62 +272,63 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             f"{state['best']:.4f} at epoch {state['best_epoch']}); evaluating the saved model. "
             "Pass --restart to train again.")
         return load_model(run.model_path), state
-    if state is not None and state["epoch"] > 0:
-        log(f"{run.path}: resuming after epoch {state['epoch']} from {run.checkpoint_path}")
-        with distribution.scope() if distribution is not None else contextlib.nullcontext():
-            try:
-                model = load_model(run.checkpoint_path)
-            except DamagedModelError as error:
-                raise TrainingError(f"cannot resume: {error} Pass --restart to train from scratch (the best "
-                                    f"model so far, {run.model_path}, is kept until then).") from None
-    else:
-        state = new_state()
+    state = state if state is not None else new_state()
+    first = state["epoch"]
+    if first:
+        log(f"{run.path}: resuming after epoch {first} from {run.checkpoint_path}")
     if distribution is not None:
         model = distribution.prepare(model)
+    history_csv = run.file("history.csv")
+    _keep_rows(history_csv, first)
 
-    for epoch in range(state["epoch"], epochs):
-        keras.utils.set_random_seed(seed + epoch)
-        reseed(model, seed * 1000 + epoch)
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            # Bucketed datasets have no known length; Keras warns at their end.
-            warnings.filterwarnings("ignore", message="Your input ran out of data")
-            history = model.fit(
-                train_data(epoch), validation_data=validation_data, epochs=epoch + 1, initial_epoch=epoch,
-                steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, shuffle=False,
-                verbose=verbose, callbacks=_kill_at_step(epoch) + list(callbacks),
-            )
-        logs = {name: float(values[-1]) for name, values in history.history.items()}
-        if validate is not None:
-            scores = {name: float(value) for name, value in validate(model).items()}
-            log(f"epoch {epoch + 1}: " + " - ".join(f"{name}: {value:.4f}" for name, value in scores.items()))
-            logs.update(scores)
-        if not math.isfinite(logs.get("loss", 0.0)):
-            raise TrainingError(
-                f"epoch {epoch + 1}: the training loss is {logs['loss']}; stopped. The last good "
-                f"checkpoint (epoch {state['epoch']}) is kept in {run.path}; try a lower --learning-rate.")
-        if monitor not in logs:
-            raise ValueError(f"monitor={monitor!r} is not among this epoch's logs {sorted(logs)}.")
-        state["seconds"] += time.perf_counter() - started
-        for name, value in logs.items():
-            state["history"].setdefault(name, []).append(value)
-        if _improved(logs[monitor], state["best"], mode):
-            save_model(model, run.model_path)
-            state.update(best=logs[monitor], best_epoch=epoch + 1, wait=0)
-        else:
-            state["wait"] += 1
-            if lr_decay < 1.0 and state["wait"] < patience:
-                decay_learning_rate(model, lr_decay, log)
-        save_model(model, run.checkpoint_path)
-        state["epoch"] = epoch + 1
-        run.save_state(state)  # last, so the state never points at a missing checkpoint
-        if os.environ.get(KILL_AFTER_EPOCH) == str(epoch + 1):
-            os.kill(os.getpid(), signal.SIGKILL)
-        if state["wait"] >= patience and epoch + 1 < epochs:  # after the last epoch, nothing is stopped early
-            log(f"early stopping: no better {monitor} for {patience} epochs (best {state['best']:.4f} "
-                f"at epoch {state['best_epoch']})")
-            state["stopped_early"] = True
-            break
+    early_stopping = keras.callbacks.EarlyStopping(monitor, min_delta=0, patience=patience, mode=mode)
+    reduce_lr = None
+    if lr_decay < 1.0:
+        reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor, factor=lr_decay, patience=1, mode=mode, min_delta=0,
+                                                      min_lr=0.0, verbose=1 if verbose else 0)
+    run_state = RunState(run, state, monitor=monitor, mode=mode, early_stopping=early_stopping, reduce_lr=reduce_lr)
+    kill = os.environ.get(KILL_AT_STEP)
+    every_epoch = [
+        EpochSeeds(seed), *([KillAtStep(kill)] if kill else []), *callbacks,
+        *([ValidationScores(validate)] if validate is not None else []),
+        keras.callbacks.TerminateOnNaN(), *([reduce_lr] if reduce_lr is not None else []),
+        BestModel(run.model_path, monitor, mode, state["best"]), early_stopping,
+        keras.callbacks.CSVLogger(history_csv, append=True), Backup(run, first, log), run_state,
+    ]
+    if first < epochs:
+        steps = steps_per_epoch or count_batches(train_data(first))
+        try:
+            model.fit(_all_epochs(train_data, first, epochs, steps), validation_data=validation_data,
+                      epochs=epochs, initial_epoch=first, steps_per_epoch=steps, validation_steps=validation_steps,
+                      shuffle=False, verbose=verbose, callbacks=every_epoch)
+        finally:
+            model._initial_epoch = None  # set by the backup; a later `fit` of this model starts where it says
+    if run_state.nan_loss is not None:
+        epoch, loss = run_state.nan_loss
+        raise TrainingError(
+            f"epoch {epoch + 1}: the training loss is {loss}; stopped. The last good checkpoint "
+            f"(epoch {state['epoch']}) is kept in {run.path}; try a lower --learning-rate.")
+    if early_stopping.stopped_epoch and state["epoch"] < epochs:
+        log(f"early stopping: no better {monitor} for {patience} epochs (best {state['best']:.4f} "
+            f"at epoch {state['best_epoch']})")
+        state["stopped_early"] = True
     state["finished"] = True
     run.save_state(state)
-    return load_model(run.model_path), state
+    try:
+        return load_model(run.model_path), state
+    except DamagedModelError as error:
+        raise TrainingError(f"{error} Pass --restart to train again.") from None
+
+
+def _keep_rows(path, epochs):
+    """Cut `history.csv` to its header and first `epochs` rows: a run that
+    stopped after logging an epoch but before its backup trains it again."""
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    if epochs == 0:
+        os.remove(path)
+    elif len(lines) > epochs + 1:
+        with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(lines[: epochs + 1])

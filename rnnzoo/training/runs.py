@@ -81,8 +81,10 @@ class RunFolder:
 
     @property
     def checkpoint_path(self):
-        """The model after the last finished epoch, optimizer included."""
-        return self.file("checkpoints", "last.keras")
+        """The weights after the last finished epoch, optimizer included
+        (Keras' `BackupAndRestore` file; runs begun before it kept
+        `checkpoints/last.keras`)."""
+        return self.file("checkpoints", "latest.weights.h5")
 
     def read_json(self, name):
         return read_json(self.file(name))
@@ -105,7 +107,8 @@ class RunFolder:
                 raise DataFormatError(self.file(STATE_FILE), None,
                                       f"{key!r} is missing or of the wrong type; delete the run folder "
                                       "or pass --restart.")
-        if state["epoch"] and not os.path.exists(self.checkpoint_path):
+        if state["epoch"] and not any(os.path.exists(path) for path in
+                                      (self.checkpoint_path, self.file("checkpoints", "last.keras"))):
             raise DataFormatError(self.file(STATE_FILE), None,
                                   f"says {state['epoch']} epochs are done but {self.checkpoint_path} is missing.")
         return state

@@ -25,8 +25,9 @@ def atomic_write(path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    base, ext = os.path.splitext(os.path.basename(path))
-    # Keep the extension: Keras picks the file format from it.
+    # Keep the extensions: Keras picks the file format from them (".keras", ".weights.h5").
+    base, dot, ext = os.path.basename(path).partition(".")
+    ext = dot + ext
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{ext}", dir=folder)
     os.close(fd)
     apply_umask(tmp)
