@@ -44,8 +44,21 @@ def classification_report(y_true, y_pred, labels=None, label_names=None):
 
 
 def mean_absolute_error(y_true, y_pred):
-    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+    """scikit-learn's MAE of arrays of any (equal) shape, as a float."""
+    from sklearn import metrics
+
+    return float(metrics.mean_absolute_error(*_flat(y_true, y_pred)))
 
 
 def mean_squared_error(y_true, y_pred):
-    return float(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
+    """scikit-learn's MSE of arrays of any (equal) shape, as a float."""
+    from sklearn import metrics
+
+    return float(metrics.mean_squared_error(*_flat(y_true, y_pred)))
+
+
+def _flat(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, dtype="float64")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}.")
+    return y_true.reshape(-1), y_pred.reshape(-1)

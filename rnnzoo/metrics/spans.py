@@ -1,9 +1,12 @@
 """Entity span F1 with the conlleval definition (CoNLL-2000 shared task).
 
-A span counts as correct when its type and both boundaries match. Chunk
-starts and ends follow conlleval's rules, so BIO (IOB2), IOB1 and BIOES
-(IOBES) tags all work, and an `I-X` that does not continue an `X` span
-starts a new one (as conlleval does).
+A span counts as correct when its type and both boundaries match. Spans are
+read by seqeval (`get_entities`, its conlleval-compatible default mode), so
+BIO (IOB2), IOB1 and BIOES (IOBES) tags all work, and an `I-X` that does
+not continue an `X` span starts a new one (as conlleval does). Ours are only
+the tag check (seqeval warns and guesses on a malformed tag; we say which
+tag is wrong) and the per-type counts of correct, found and expected spans
+(seqeval's report gives rates and support only).
 """
 
 import collections
@@ -20,35 +23,14 @@ def _split_tag(tag):
     return prefix, entity_type
 
 
-def _ends(previous, current, previous_type, current_type):
-    if previous in ("E", "S"):
-        return True
-    if previous in ("B", "I") and current in ("B", "S", "O"):
-        return True
-    return previous != "O" and previous_type != current_type
-
-
-def _starts(previous, current, previous_type, current_type):
-    if current in ("B", "S"):
-        return True
-    if previous in ("E", "S", "O") and current in ("E", "I"):
-        return True
-    return current != "O" and previous_type != current_type
-
-
 def extract_spans(tags):
     """`[(type, start, end_exclusive), ...]` for one tag sequence."""
-    spans, start = [], None
-    previous, previous_type = "O", ""
-    for index, tag in enumerate(list(tags) + ["O"]):
-        current, current_type = _split_tag(tag)
-        if start is not None and _ends(previous, current, previous_type, current_type):
-            spans.append((previous_type, start, index))
-            start = None
-        if _starts(previous, current, previous_type, current_type):
-            start = index
-        previous, previous_type = current, current_type
-    return spans
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    tags = [tag if tag else "O" for tag in tags]
+    for tag in tags:
+        _split_tag(tag)
+    return [(entity_type, start, end + 1) for entity_type, start, end in get_entities(tags)]
 
 
 def _prf(correct, found, expected):

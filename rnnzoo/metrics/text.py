@@ -7,14 +7,14 @@
   detokenized text with its standard 13a tokenization, the number papers
   compare (0-100).
 - ROUGE-N and ROUGE-L: F-measures (beta = 1) on token lists, averaged over
-  examples (Lin 2004).
-- WER and CER: Levenshtein edits (rapidfuzz, the engine of jiwer) summed over
-  the corpus and divided by the summed reference length. An empty reference
-  contributes its hypothesis length as insertions; a corpus whose
-  references are all empty raises `ValueError` (the rate is undefined).
+  examples (Lin 2004), by Google's `rouge-score` (the tokens are taken as
+  given: no lowercasing or stemming).
+- WER and CER: `jiwer` (Levenshtein edits summed over the corpus and divided
+  by the summed reference length; CER strips each text's outer spaces). An
+  empty reference contributes its hypothesis length as insertions; a corpus
+  whose references are all empty raises `ValueError` (the rate is
+  undefined; jiwer would return 1.0 or infinity).
 """
-
-import collections
 
 import numpy as np
 
@@ -76,68 +76,58 @@ def sacrebleu_score(hypotheses, references):
     return float(sacrebleu.corpus_bleu(list(hypotheses), [list(r) for r in references]).score)
 
 
-def _ngrams(tokens, n):
-    return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+class _GivenTokens:
+    """rouge-score's tokenizer interface, for texts that are already tokens."""
+
+    def tokenize(self, text):
+        return text.split("\x00") if text else []
 
 
-def _f_measure(overlap, reference_count, hypothesis_count):
-    if overlap == 0:
-        return 0.0
-    precision, recall = overlap / hypothesis_count, overlap / reference_count
-    return 2 * precision * recall / (precision + recall)
+def _rouge(name, references, hypotheses):
+    from rouge_score import rouge_scorer
+
+    _check_lengths(references, hypotheses)
+    scorer = rouge_scorer.RougeScorer([name], tokenizer=_GivenTokens())
+    return float(np.mean([scorer.score("\x00".join(r), "\x00".join(h))[name].fmeasure
+                          for r, h in zip(references, hypotheses)]))
 
 
 def rouge_n(references, hypotheses, n=2):
     """Mean ROUGE-N F-measure over examples (token lists)."""
-    _check_lengths(references, hypotheses)
-    scores = []
-    for reference, hypothesis in zip(references, hypotheses):
-        reference_ngrams, hypothesis_ngrams = _ngrams(reference, n), _ngrams(hypothesis, n)
-        overlap = sum((reference_ngrams & hypothesis_ngrams).values())
-        scores.append(_f_measure(
-            overlap, sum(reference_ngrams.values()), sum(hypothesis_ngrams.values())
-        ))
-    return float(np.mean(scores))
-
-
-def _lcs_length(a, b):
-    previous = [0] * (len(b) + 1)
-    for x in a:
-        current = [0]
-        for j, y in enumerate(b):
-            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]
+    if not 1 <= n <= 9:
+        raise ValueError(f"rouge_n: n must be 1-9, got {n!r}.")
+    return _rouge(f"rouge{n}", references, hypotheses)
 
 
 def rouge_l(references, hypotheses):
     """Mean ROUGE-L F-measure (longest common subsequence) over examples."""
+    return _rouge("rougeL", references, hypotheses)
+
+
+def _texts(texts):
+    return [t if isinstance(t, str) else " ".join(t) for t in texts]
+
+
+def _error_rate(measure, references, hypotheses):
     _check_lengths(references, hypotheses)
-    return float(np.mean([
-        _f_measure(_lcs_length(r, h), len(r), len(h)) for r, h in zip(references, hypotheses)
-    ]))
-
-
-def _edit_rate(references, hypotheses):
-    from rapidfuzz.distance import Levenshtein
-
-    _check_lengths(references, hypotheses)
-    edits = sum(Levenshtein.distance(r, h) for r, h in zip(references, hypotheses))
-    reference_length = sum(len(r) for r in references)
-    if reference_length == 0:
+    references, hypotheses = _texts(references), _texts(hypotheses)
+    if not any(r.strip() for r in references):
         raise ValueError("Every reference is empty: the error rate is undefined.")
-    return edits / reference_length
+    return float(measure(references, hypotheses))
 
 
 def wer(references, hypotheses):
     """Word error rate of strings (split on whitespace) or token lists."""
-    split = lambda texts: [t.split() if isinstance(t, str) else list(t) for t in texts]  # noqa: E731
-    return _edit_rate(split(references), split(hypotheses))
+    import jiwer
+
+    return _error_rate(jiwer.wer, references, hypotheses)
 
 
 def cer(references, hypotheses):
     """Character error rate of strings."""
-    return _edit_rate(list(references), list(hypotheses))
+    import jiwer
+
+    return _error_rate(jiwer.cer, references, hypotheses)
 
 
 def _check_lengths(references, hypotheses):
