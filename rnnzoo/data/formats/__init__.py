@@ -8,10 +8,11 @@ from rnnzoo.data.formats.conllu import load_conllu
 from rnnzoo.data.formats.parallel import load_parallel, load_tsv_pairs
 from rnnzoo.data.formats.plain_text import load_text
 from rnnzoo.data.formats.sentiment import load_class_folders, load_labeled_lines
+from rnnzoo.data.formats.time_series import TimeSeries, load_time_series
 from rnnzoo.data.formats.word_vectors import load_word_vectors
 
 __all__ = [
-    "list_audio_clips", "load_bio", "load_captions", "load_class_folders", "load_conllu",
-    "load_image", "load_labeled_lines", "load_parallel", "load_text", "load_tsv_pairs",
+    "TimeSeries", "list_audio_clips", "load_bio", "load_captions", "load_class_folders", "load_conllu",
+    "load_image", "load_labeled_lines", "load_parallel", "load_text", "load_time_series", "load_tsv_pairs",
     "load_word_vectors", "read_wav", "split_fsdd",
 ]
