@@ -255,7 +255,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         validate: optional `model -> {name: value}`, scores added to the
             epoch's logs (e.g. a span F1 that needs decoding).
         patience: epochs without improvement before stopping.
-        steps_per_epoch: batches per epoch (default: all of `train_data(0)`).
+        steps_per_epoch: batches per epoch (default, and at most: all of
+            `train_data(epoch)`).
         lr_decay: multiply the optimizer's learning rate by this after each
             epoch without improvement (1.0: never). The rate is an optimizer
             variable, so the checkpoint keeps it and a resumed run goes on
@@ -296,7 +297,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         keras.callbacks.CSVLogger(history_csv, append=True), Backup(run, first, log), run_state,
     ]
     if first < epochs:
-        steps = steps_per_epoch or count_batches(train_data(first))
+        available = count_batches(train_data(first))
+        steps = min(steps_per_epoch or available, available)  # a --smoke run on a one-batch set takes one step
         try:
             model.fit(_all_epochs(train_data, first, epochs, steps), validation_data=validation_data,
                       epochs=epochs, initial_epoch=first, steps_per_epoch=steps, validation_steps=validation_steps,
