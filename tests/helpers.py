@@ -8,7 +8,8 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.exporting.example_inputs import example_inputs
-from rnnzoo.topologies import SequenceGenerator, get_model_entry
+from rnnzoo.topologies import SegmentRNN, SequenceGenerator, get_model_entry
+from rnnzoo.topologies.registry import _accepted_arguments
 
 # Tiny configurations per topology; variants keep whatever they fix.
 TINY_COMMON = dict(units=4, num_layers=2, embedding_dim=4)
@@ -18,6 +19,7 @@ TINY_BY_TOPOLOGY = {
     "bidirectional": dict(vocab_size=11, num_classes=3),
     "encoder_decoder": dict(source_vocab_size=11, target_vocab_size=9),
     "one_to_many": dict(input_dim=6, vocab_size=9),
+    "segment_rnn": dict(lookback=8, horizon=4, channels=2, segment_length=2, dropout=0.1),
 }
 
 
@@ -25,9 +27,10 @@ def tiny_kwargs(name, **overrides):
     """Tiny arguments for a registered model; a variant's own choices stay."""
     entry = get_model_entry(name)
     fixed = entry.default_arguments()
+    accepted = _accepted_arguments(entry.builder)
     kwargs = {
         k: v for k, v in {**TINY_COMMON, **TINY_BY_TOPOLOGY[entry.topology]}.items()
-        if k not in fixed
+        if k not in fixed and k in accepted
     }
     kwargs.update(overrides)
     return kwargs
@@ -56,7 +59,7 @@ def make_targets(model, outputs, seed=1):
     rng = np.random.default_rng(seed)
     config = _config(model)
     shape = tuple(outputs.shape)
-    if config.get("task") == "regression":
+    if config.get("task") == "regression" or isinstance(model, SegmentRNN):
         return rng.normal(size=shape).astype("float32")
     low = 1 if len(shape) == 3 else 0
     return rng.integers(low, shape[-1], size=shape[:-1]).astype("int32")
@@ -64,6 +67,8 @@ def make_targets(model, outputs, seed=1):
 
 def expected_output_shape(model, inputs, batch_size):
     config = _config(model)
+    if isinstance(model, SegmentRNN):  # a fixed window in, the horizon out
+        return (batch_size, config["horizon"], config["channels"])
     if isinstance(model, SequenceGenerator):
         vocab = config.get("target_vocab_size") or config["vocab_size"]
         return (batch_size, inputs["decoder_tokens"].shape[1], vocab)

@@ -206,3 +206,41 @@ def test_stateful_model_carries_state_across_calls(cell, tmp_path):
     model.save(tmp_path / "stateful.keras")
     loaded = keras.saving.load_model(tmp_path / "stateful.keras")
     assert loaded.get_config()["stateful"] and loaded.input.shape[0] == 3
+
+
+# --- SegRNN: channel independence and the window normalizations ----------------
+
+def _segment_rnn(normalization, cell="gru"):
+    return rnnzoo.build_model("segment_rnn", lookback=12, horizon=6, channels=3, segment_length=3, units=8,
+                              cell=cell, dropout=0.0, normalization=normalization)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_segment_rnn_forecasts_each_channel_from_its_own_history(cell):
+    model = _segment_rnn("last", cell)
+    x = np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32")
+    changed = x.copy()
+    changed[:, :, 1] += np.random.default_rng(1).normal(size=(2, 12)).astype("float32")
+    before, after = _numpy(model(x)), _numpy(model(changed))
+    assert before.shape == (2, 6, 3)
+    np.testing.assert_allclose(after[..., [0, 2]], before[..., [0, 2]], atol=1e-6)
+    assert not np.allclose(after[..., 1], before[..., 1])
+
+
+def test_segment_rnn_normalizations_follow_the_window():
+    x = np.random.default_rng(2).normal(size=(2, 12, 3)).astype("float32")
+    last = _segment_rnn("last")
+    # Subtracting the last value: a shifted window gives the forecast shifted by as much.
+    np.testing.assert_allclose(_numpy(last(x + 5.0)), _numpy(last(x)) + 5.0, atol=1e-4)
+    revin = _segment_rnn("revin")
+    # Instance normalization: a scaled and shifted window scales and shifts the forecast.
+    np.testing.assert_allclose(_numpy(revin(3.0 * x - 2.0)), 3.0 * _numpy(revin(x)) - 2.0, atol=1e-4)
+    plain = _segment_rnn(None)
+    assert not np.allclose(_numpy(plain(x + 5.0)), _numpy(plain(x)) + 5.0, atol=1e-3)
+
+
+def test_segment_rnn_refuses_windows_that_do_not_split_into_segments():
+    with pytest.raises(ValueError, match=r"`horizon` \(10\) must be a multiple of `segment_length` \(4\)"):
+        rnnzoo.build_model("segment_rnn", lookback=12, horizon=10, segment_length=4)
+    with pytest.raises(ValueError, match="`normalization` must be one of None, 'last', 'revin'"):
+        rnnzoo.build_model("segment_rnn", normalization="zscore")
