@@ -84,6 +84,21 @@ def test_fit_resumes_from_the_last_checkpoint(tmp_path):
     assert again["epoch"] == 3 and "already finished" in messages[0]
 
 
+def test_another_seed_trains_another_model(tmp_path):
+    """The seed reaches the shuffles and the dropout masks: the resume tests
+    compare runs of one seed, which only means something if seeds differ."""
+    x, y = _data(np.random.default_rng(8))
+    losses = []
+    for seed in (0, 1):
+        run = RunFolder.create("demo", _options(tmp_path, run=f"seed{seed}"))
+        keras.utils.set_random_seed(0)  # the same initial weights
+        model = rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, embedding_dim=4, dropout=0.5)
+        _, state = fit(model, lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=5,
+                       seed=seed, verbose=0, log=lambda m: None)
+        losses.append(state["history"]["loss"])
+    assert losses[0][0] != losses[1][0]
+
+
 def test_fit_stops_early_and_keeps_the_best_model(tmp_path):
     x, y = _data(np.random.default_rng(1))
     run = RunFolder.create("demo", _options(tmp_path))
