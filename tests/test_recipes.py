@@ -235,7 +235,7 @@ def test_ner_export_scores_validation_sentences_longer_than_the_export_length(tm
 
 def test_bidirectional_tagger_beats_unidirectional_on_right_context(tmp_path):
     common = ["--epochs", "3", "--max-examples", "1500", "--char-dim", "0", "--units", "32", "--verbose", "0",
-              "--output", str(tmp_path), "--batch-size", "16"]
+              "--output", str(tmp_path), "--batch-size", "16", "--export-quantize"]
     both = tagging.main(common + ["--bidirectional"])["accuracy"]
     forward = tagging.main(common + ["--no-bidirectional"])["accuracy"]
     assert both > 0.97 and both > forward + 0.03, (both, forward)
