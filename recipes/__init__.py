@@ -13,4 +13,5 @@ RECIPES = {
     "captioning": "image -> caption (CNN or keras.applications encoder, attention decoder); BLEU-1..4, WER",
     "speech": "spoken digit strings: log-mel + conv front end + BiLSTM/GRU + CTC; WER",
     "language_model": "stateful character / word LSTM-GRU with truncated BPTT, sampling; perplexity",
+    "forecasting": "multivariate time series (ETTh1): SegRNN with any cell, raw-window SavedModel; MSE / MAE",
 }

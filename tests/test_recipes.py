@@ -566,3 +566,48 @@ def test_speech_strings_join_recordings_of_their_own_split():
         shortest = min(len(c.path) for c in clips)
         assert len(samples) >= len(labels) * shortest
     assert speech_task.words([1, 10, 5]) == "zero nine four"
+
+
+def test_forecasting_smoke_run_serves_raw_windows_and_predicts_csv_files(tmp_path, capsys):
+    from recipes import forecasting
+    from rnnzoo.data.builtin.series import multi_seasonal_series
+
+    metrics = forecasting.main(["--smoke", "--epochs", "1", "--units", "16", "--verbose", "0",
+                                "--export-quantize", "--output", str(tmp_path / "out")])
+    assert {"mse", "mae", "mae_units", "baselines", "mse_by_step"} <= set(metrics)
+    assert set(metrics["baselines"]) == {"naive", "seasonal_naive"} and len(metrics["mse_by_step"]) == 96
+    assert set(metrics["mae_units"]) == {"load_a", "load_b", "OT"}
+    folder = _run_folder(tmp_path / "out", "forecasting")
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-3  # raw window in, forecast in the series' units
+    assert report["extra"]["tflite"]["tflite"]["parity_max_abs_diff"] < 1e-3
+    for name in ("normalization.json", "forecasts.png", "error_by_step.png", "README.md", "history.csv"):
+        assert os.path.exists(os.path.join(folder, name)), name
+
+    # `rnnzoo predict RUN series.csv`: the next 96 hours after the file's last 96 rows, in its units.
+    series = multi_seasonal_series()
+    rows = [f"{t.astype('datetime64[s]').item():%Y-%m-%d %H:%M:%S},{a},{b},{c}"
+            for t, (a, b, c) in zip(series.timestamps[-120:], series.values[-120:])]
+    (tmp_path / "recent.csv").write_text("date,load_a,load_b,OT\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cli.main(["predict", folder, str(tmp_path / "recent.csv")])
+    lines = capsys.readouterr().out.strip().splitlines()[-98:]
+    assert lines[0] == f"# forecast after {tmp_path / 'recent.csv'}" and lines[1] == "date,load_a,load_b,OT"
+    first = series.timestamps[-1] + np.timedelta64(1, "h")
+    assert lines[2].startswith(str(first)) and len(lines) == 98
+    served = _signature(folder)(window=series.values[None, -96:])["forecast"].numpy()[0]
+    np.testing.assert_allclose([float(v) for v in lines[2].split(",")[1:]], served[0], rtol=1e-4, atol=1e-4)
+
+
+def test_forecasting_refuses_bad_series_clearly(tmp_path):
+    from recipes import forecasting
+
+    gap = tmp_path / "gap.csv"
+    gap.write_text("date,OT\n2020-01-01 00:00:00,1\n2020-01-01 01:00:00,2\n2020-01-01 03:00:00,3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"gap.csv:4: 1 missing step\(s\).*--fill"):
+        forecasting.main(["--data", str(gap), "--output", str(tmp_path / "out"), "--verbose", "0"])
+    short = tmp_path / "short.csv"
+    short.write_text("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,{h}\n" for h in range(24)), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"the train split has 16 rows .* --lookback 96 \+ --horizon 96"):
+        forecasting.main(["--data", str(short), "--output", str(tmp_path / "out"), "--verbose", "0"])
+    with pytest.raises(ValueError, match=r"--target price: no such column; the series has OT"):
+        forecasting.main(["--data", str(short), "--target", "price", "--output", str(tmp_path / "out")])

@@ -31,6 +31,8 @@ SERVING_INPUTS = {
     "prompt": ("prompt in", "prompt=tf.constant({example!r})", "", "{example!r}"),
     "waveform": ("waveform in", "waveform=tf.constant(samples)", "  # float32 samples of one clip at 8 kHz",
                  "clip.wav"),
+    "window": ("window in", "window=tf.constant(rows)", "  # float32 (batch, lookback, columns), the series' units",
+               "series.csv"),
 }
 
 

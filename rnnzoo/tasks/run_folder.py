@@ -73,6 +73,10 @@ def predict_run_folder(run_dir, inputs):
 
         batches = [{k: v[None] for k, v in signature(waveform=tf.constant(read_waveform(path))).items()}
                    for path in inputs]
+    elif name == "window":
+        from rnnzoo.tasks.forecasting import forecast_files
+
+        batches = forecast_files(signature, run_dir, list(inputs))
     elif name == "prompt":
         batches = [{k: v[None] for k, v in signature(prompt=tf.constant(prompt)).items()} for prompt in inputs]
     elif name == "text" and os.path.exists(os.path.join(run_dir, "tags.txt")):
@@ -103,6 +107,10 @@ def format_prediction(text, result):
     `output  input` for generated text (translation, caption, transcript)."""
     if "label" in result:
         return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+    if "forecast" in result:  # a CSV block: the next steps of the series in `text`
+        rows = [",".join([str(t)] + [f"{v:.6g}" for v in values])
+                for t, values in zip(result["timestamps"], result["forecast"])]
+        return "\n".join([f"# forecast after {text}", ",".join(["date", *result["columns"]]), *rows])
     if "continuation" in result:
         return result["text"].decode()
     for key in ("translation", "caption", "transcript"):

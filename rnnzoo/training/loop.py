@@ -33,6 +33,7 @@ import math
 import os
 import signal
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -300,9 +301,11 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         available = count_batches(train_data(first))
         steps = min(steps_per_epoch or available, available)  # a --smoke run on a one-batch set takes one step
         try:
-            model.fit(_all_epochs(train_data, first, epochs, steps), validation_data=validation_data,
-                      epochs=epochs, initial_epoch=first, steps_per_epoch=steps, validation_steps=validation_steps,
-                      shuffle=False, verbose=verbose, callbacks=every_epoch)
+            with warnings.catch_warnings():  # a --smoke run asks for more validation steps than a small set has
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+                model.fit(_all_epochs(train_data, first, epochs, steps), validation_data=validation_data,
+                          epochs=epochs, initial_epoch=first, steps_per_epoch=steps,
+                          validation_steps=validation_steps, shuffle=False, verbose=verbose, callbacks=every_epoch)
         finally:
             model._initial_epoch = None  # set by the backup; a later `fit` of this model starts where it says
     if run_state.nan_loss is not None:

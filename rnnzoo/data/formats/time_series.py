@@ -13,8 +13,8 @@ also fills empty cells. Errors name the file, the line and the column.
 """
 
 import csv
+import dataclasses
 import io
-import typing
 
 import numpy as np
 
@@ -23,7 +23,8 @@ from rnnzoo.data.reading import DataFormatError, read_text
 FILLS = ("previous", "linear")
 
 
-class TimeSeries(typing.NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class TimeSeries:
     """`values[t, k]` is column `columns[k]` at `timestamps[t]`."""
 
     timestamps: np.ndarray  # datetime64[s], evenly spaced
@@ -38,7 +39,8 @@ class TimeSeries(typing.NamedTuple):
         missing = [c for c in columns if c not in self.columns]
         if missing:
             raise ValueError(f"no column {missing[0]!r}; the series has {', '.join(self.columns)}.")
-        return self._replace(values=self.values[:, [self.columns.index(c) for c in columns]], columns=tuple(columns))
+        return dataclasses.replace(self, values=self.values[:, [self.columns.index(c) for c in columns]],
+                                   columns=tuple(columns))
 
     @property
     def step(self):

@@ -1,0 +1,253 @@
+"""Forecasting: a window of a timestamped series in, its next steps out.
+
+The standard long-horizon protocol (Informer, Autoformer, Time-Series-Library):
+- chronological splits: ETT trains on its first 12 months, validates on the
+  next 4 and tests on the 4 after (`ETT_MONTHS`); any other series splits
+  70/10/20. Each later split's first window reaches `lookback` steps back
+  into the split before it, so every step of the split is forecast;
+- every column is z-scored with the training split's mean and standard
+  deviation;
+- the test set is every window with stride 1, none dropped; MSE and MAE
+  are reported on the normalized scale (as papers report them), MAE also in
+  each column's own units, next to two baselines on the same windows: naive
+  (repeat the last value) and seasonal naive (repeat the last day).
+
+The served model takes a raw window in the series' units and returns the
+forecast in those units: the z-scoring is inside the graph.
+"""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+from rnnzoo.data.builtin.series import multi_seasonal_series
+from rnnzoo.data.datasets import load_dataset
+from rnnzoo.data.formats.time_series import load_time_series
+from rnnzoo.tasks import recipe
+
+DATASETS = ("ett_h1",)
+ETT_MONTHS = (12, 4, 4)  # train, validation, test, of 30 days each
+FRACTIONS = (0.7, 0.1, 0.2)
+NORMALIZATION_FILE = "normalization.json"
+
+
+def read_series(config):
+    """The run's series: `builtin` (generated), a named dataset or a CSV
+    path; only the `--target` column with `--features S`."""
+    if config.data == "builtin":
+        series = multi_seasonal_series(seed=config.seed)
+    elif config.data in DATASETS:
+        series = load_dataset(config.data, "all", root=config.data_root, download=config.download)
+    elif os.path.exists(config.data):
+        series = load_time_series(config.data, date_column=config.date_column, fill=config.fill,
+                                  encoding=config.encoding)
+    else:
+        raise FileNotFoundError(f"--data {config.data}: no such file, and not a known dataset name "
+                                f"({', '.join(('builtin',) + DATASETS)}).")
+    if config.target not in series.columns:
+        raise ValueError(f"--target {config.target}: no such column; the series has {', '.join(series.columns)}.")
+    if config.features == "S":
+        series = series.select([config.target])
+    return series
+
+
+def split_bounds(length, lookback, horizon, step_seconds, ett=False, name="the series"):
+    """`{split: (start, end)}` row ranges; a later split starts `lookback`
+    rows early (its first window's history). Every split must hold at least
+    one window."""
+    if ett:
+        rows_per_month = int(30 * 24 * 3600 // step_seconds)
+        ends = np.cumsum([months * rows_per_month for months in ETT_MONTHS])
+    else:
+        train, test = int(length * FRACTIONS[0]), int(length * FRACTIONS[2])
+        ends = np.array([train, length - test, length])
+    if ends[-1] > length:
+        raise ValueError(f"{name} has {length} rows; the ETT split needs {ends[-1]}.")
+    starts = [0, ends[0] - lookback, ends[1] - lookback]
+    bounds = {split: (int(start), int(end)) for split, start, end in zip(("train", "validation", "test"), starts, ends)}
+    for split, (start, end) in bounds.items():
+        if end - start < lookback + horizon:
+            raise ValueError(f"{name}: the {split} split has {end - start} rows with its history; a window needs "
+                             f"--lookback {lookback} + --horizon {horizon} = {lookback + horizon}.")
+    return bounds
+
+
+def windows(values, start, end, lookback, horizon):
+    """Every `(history, future)` pair in rows `start..end`, stride 1:
+    arrays `(windows, lookback, columns)` and `(windows, horizon, columns)`."""
+    rows = values[start:end]
+    view = np.lib.stride_tricks.sliding_window_view(rows, lookback + horizon, axis=0)  # (n, columns, L + H)
+    view = np.ascontiguousarray(np.moveaxis(view, -1, 1))
+    return view[:, :lookback], view[:, lookback:]
+
+
+def window_batches(arrays, batch_size, seed=None):
+    """`(history, future)` arrays as a `tf.data.Dataset` of batches, shuffled
+    with `seed` if given (the same order whenever it is read)."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(arrays))
+    if seed is not None:
+        dataset = dataset.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=False)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class Standardizer:
+    """Per-column z-scoring with the training rows' statistics."""
+
+    def __init__(self, mean, std, columns):
+        self.mean, self.std, self.columns = np.asarray(mean, "float32"), np.asarray(std, "float32"), tuple(columns)
+
+    @classmethod
+    def fit(cls, values, columns):
+        std = values.std(axis=0)
+        return cls(values.mean(axis=0), np.where(std > 0, std, 1.0), columns)
+
+    def __call__(self, values):
+        return (values - self.mean) / self.std
+
+    def invert(self, values):
+        return values * self.std + self.mean
+
+    def save(self, path):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"columns": list(self.columns), "mean": self.mean.tolist(), "std": self.std.tolist()}, f,
+                      indent=2)
+
+    @classmethod
+    def load(cls, path):
+        with open(path, encoding="utf-8") as f:
+            found = json.load(f)
+        return cls(found["mean"], found["std"], found["columns"])
+
+
+def baselines(history, future, period):
+    """Naive (the last value repeated) and seasonal naive (the last `period`
+    steps repeated) forecasts of every window, scored like the model."""
+    horizon = future.shape[1]
+    naive = np.repeat(history[:, -1:], horizon, axis=1)
+    scores = {"naive": scores_of(naive, future)}
+    if period and history.shape[1] >= period:
+        repeats = -(-horizon // period)
+        seasonal = np.tile(history[:, -period:], (1, repeats, 1))[:, :horizon]
+        scores["seasonal_naive"] = scores_of(seasonal, future)
+    return scores
+
+
+def scores_of(predicted, future):
+    from rnnzoo.metrics import mean_absolute_error, mean_squared_error
+
+    return {"mse": mean_squared_error(future, predicted), "mae": mean_absolute_error(future, predicted)}
+
+
+def test_metrics(predicted, future, standardizer):
+    """MSE and MAE on the normalized scale, MAE per column in its units, and
+    MSE per horizon step."""
+    metrics = scores_of(predicted, future)
+    units = np.abs(standardizer.invert(predicted) - standardizer.invert(future)).mean(axis=(0, 1))
+    metrics["mae_units"] = {column: float(value) for column, value in zip(standardizer.columns, units)}
+    metrics["mse_by_step"] = ((predicted - future) ** 2).mean(axis=(0, 2)).tolist()
+    return metrics
+
+
+def raw_forecaster(model, standardizer):
+    """A Keras model from a raw window `(batch, lookback, columns)` in the
+    series' units to the forecast in those units (the z-scoring inside)."""
+    mean, variance = standardizer.mean, standardizer.std ** 2
+    window = keras.Input(model.inputs[0].shape[1:], name="window")
+    normalized = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(window)
+    forecast = keras.layers.Normalization(mean=mean, variance=variance, invert=True, name="restore")(model(normalized))
+    return keras.Model(window, {"forecast": forecast}, name="forecaster")
+
+
+def export_serving(run, forecaster, history_units, expected_units):
+    """The raw-window SavedModel (`window` in, `forecast` out, both in the
+    series' units), checked against the Keras forecasts."""
+    import tensorflow as tf
+
+    from rnnzoo.exporting.text_serving import export_text_model, load_signature
+
+    spec = tf.TensorSpec([None, *forecaster.inputs[0].shape[1:]], tf.float32, name="window")
+    folder = export_text_model(run.file("saved_model"), lambda window: forecaster(window), track=[forecaster],
+                               input_signature=(spec,))
+    served = load_signature(folder)(window=tf.constant(history_units, tf.float32))["forecast"].numpy()
+    check = {"examples": len(history_units), "max_abs_diff": float(np.max(np.abs(served - expected_units)))}
+    print(f"SavedModel (window in, forecast out, in the series' units): {folder}; max |diff| vs Keras "
+          f"{check['max_abs_diff']:.2e} on {len(history_units)} test windows")
+    return check
+
+
+def forecast_files(signature, run_dir, paths, **read_options):
+    """The run's forecast after the last `lookback` rows of each CSV file
+    (its columns as in training, in any order): batches of `{forecast,
+    timestamps, columns}` for `run_folder.predict_run_folder`."""
+    import tensorflow as tf
+
+    standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
+    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
+    batches = []
+    for path in paths:
+        series = load_time_series(path, **read_options).select(standardizer.columns)
+        if len(series) < lookback:
+            raise ValueError(f"{path}: {len(series)} rows; the model reads the last {lookback}.")
+        window = series.values[None, -lookback:]
+        forecast = signature(window=tf.constant(window))["forecast"].numpy()
+        horizon = forecast.shape[1]
+        timestamps = series.timestamps[-1] + series.step * np.arange(1, horizon + 1)
+        batches.append({"forecast": forecast, "timestamps": timestamps[None],
+                        "columns": np.array([standardizer.columns])})
+    return batches
+
+
+TFLITE_INPUTS = """`window`: float32 `(1, lookback, columns)`, the last `lookback` rows of the series in its own
+units, columns in the order of `normalization.json`. The output `forecast` `(1, horizon, columns)` is in
+the same units."""
+
+
+def export_tflite(run, config, forecaster, history_units, future_units, standardizer):
+    """TFLite files of the raw-window forecaster, scored by normalized MSE on
+    validation windows."""
+    def mse(outputs):
+        predicted = standardizer(np.asarray(outputs))
+        return float(np.mean((predicted - standardizer(future_units[: len(predicted)])) ** 2))
+
+    examples = [{"window": np.asarray(w, "float32")} for w in history_units]
+    return recipe.export_tflite(run, config, forecaster, examples, mse, output="forecast")
+
+
+def plot_forecasts(history, future, predicted, column, path, count=4):
+    """A few test windows of one column: history, truth and forecast."""
+    from rnnzoo.metrics.plots import _pyplot, _save
+
+    plt = _pyplot("forecasts", path)
+    if plt is None:
+        return None
+    picks = np.linspace(0, len(history) - 1, count).astype(int)
+    fig, axes = plt.subplots(count, 1, figsize=(9, 2.2 * count), squeeze=False)
+    lookback = history.shape[1]
+    for ax, index in zip(axes[:, 0], picks):
+        ax.plot(np.arange(lookback), history[index, :, column], color="0.4", label="history")
+        steps = np.arange(lookback, lookback + future.shape[1])
+        ax.plot(steps, future[index, :, column], label="truth")
+        ax.plot(steps, predicted[index, :, column], label="forecast")
+        ax.set_ylabel(f"window {index}")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left")
+    axes[-1, 0].set_xlabel("step")
+    return _save(fig, path)
+
+
+def plot_error_by_step(mse_by_step, path):
+    from rnnzoo.metrics.plots import _pyplot, _save
+
+    plt = _pyplot("error by horizon step", path)
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(np.arange(1, len(mse_by_step) + 1), mse_by_step)
+    ax.set_xlabel("steps ahead")
+    ax.set_ylabel("test MSE (normalized)")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
