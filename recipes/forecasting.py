@@ -64,6 +64,8 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
         raise ValueError("a forecaster reads the past left to right: drop --bidirectional")
+    if config.num_layers != 1:
+        raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers")
 
     # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
     series = read_series(config)

@@ -609,5 +609,7 @@ def test_forecasting_refuses_bad_series_clearly(tmp_path):
     short.write_text("date,OT\n" + "".join(f"2020-01-01 {h:02d}:00:00,{h}\n" for h in range(24)), encoding="utf-8")
     with pytest.raises(ValueError, match=r"the train split has 16 rows .* --lookback 96 \+ --horizon 96"):
         forecasting.main(["--data", str(short), "--output", str(tmp_path / "out"), "--verbose", "0"])
+    with pytest.raises(ValueError, match=r"one recurrent layer: drop --layers"):
+        forecasting.main(["--layers", "2", "--output", str(tmp_path / "out")])
     with pytest.raises(ValueError, match=r"--target price: no such column; the series has OT"):
         forecasting.main(["--data", str(short), "--target", "price", "--output", str(tmp_path / "out")])
