@@ -142,7 +142,9 @@ def main(argv=None):
     predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
     predict_parser.add_argument("inputs", nargs="*",
                                 help="texts (sentiment, tagging, translation), prompts (language model), image "
-                                     "files (captioning) or WAV files (speech); none given: lines of standard input")
+                                     "files (captioning), WAV files (speech) or CSV files of the series "
+                                     "(forecasting: the next steps after each file's last rows); none given: lines "
+                                     "of standard input")
     evaluate_parser = commands.add_parser(
         "evaluate", help="score a finished run on a file or dataset with its task's metric",
         formatter_class=HelpFormatter)
