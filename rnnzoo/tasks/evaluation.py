@@ -33,6 +33,9 @@ def task_of(run_dir):
     recipe = RunFolder(run_dir).recipe
     found = [task for task in TASKS
              if (task.recipe == recipe if recipe else task.is_run is not None and task.is_run(run_dir))]
+    if not found and recipe:
+        raise ValueError(f"{run_dir}: rnnzoo evaluate does not score {recipe} runs yet (it scores "
+                         f"{', '.join(t.recipe for t in TASKS)}); the run's metrics.json holds its test scores.")
     if not found:
         raise ValueError(f"{run_dir}: not a run folder of {', '.join(t.recipe for t in TASKS)}.")
     if not os.path.exists(os.path.join(run_dir, "model.keras")):
