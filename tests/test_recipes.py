@@ -596,6 +596,8 @@ def test_forecasting_smoke_run_serves_raw_windows_and_predicts_csv_files(tmp_pat
     assert lines[2].startswith(str(first)) and len(lines) == 98
     served = _signature(folder)(window=series.values[None, -96:])["forecast"].numpy()[0]
     np.testing.assert_allclose([float(v) for v in lines[2].split(",")[1:]], served[0], rtol=1e-4, atol=1e-4)
+    with pytest.raises(SystemExit, match="does not score forecasting runs yet"):
+        cli.main(["evaluate", folder, "--data", str(tmp_path / "recent.csv")])
 
 
 def test_forecasting_refuses_bad_series_clearly(tmp_path):
