@@ -350,5 +350,6 @@ def test_a_run_begun_with_a_keras_checkpoint_resumes(tmp_path):
     model, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=2, patience=3,
                        verbose=0, log=messages.append)
     assert "resuming after epoch 1" in messages[0] and state["epoch"] == 2
+    assert not any("the checkpoint is from epoch" in m for m in messages)
     for a, b in zip(model.get_weights(), old.get_weights()):
         np.testing.assert_allclose(a, b)

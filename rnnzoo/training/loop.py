@@ -132,7 +132,7 @@ class Backup(keras.callbacks.BackupAndRestore):
                 "until then).") from None
         if not os.path.exists(self._weights_path):
             self._load_legacy_checkpoint()
-        if (self.model._initial_epoch or 0) != self.first_epoch:
+        elif (self.model._initial_epoch or 0) != self.first_epoch:
             # The process stopped between writing the backup and the state file: go on from the state.
             self.log(f"the checkpoint is from epoch {self.model._initial_epoch or 0}, the run state from epoch "
                      f"{self.first_epoch}: resuming after epoch {self.first_epoch}.")
