@@ -1,5 +1,6 @@
 """Multivariate time-series forecasting: SegRNN (segments of the lookback
-window read by a recurrent cell, every future segment decoded at once).
+window read by a recurrent cell, every future segment decoded at once), or
+`--model direct` (a recurrent stack and a dense head emitting the horizon).
 
 ```bash
 python -m recipes.forecasting                      # built-in series, about a minute
@@ -18,7 +19,6 @@ import os
 
 import numpy as np
 
-import rnnzoo
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.forecasting import (
     DATASETS,
@@ -26,6 +26,7 @@ from rnnzoo.tasks.forecasting import (
     TFLITE_INPUTS,
     Standardizer,
     baselines,
+    build_forecaster,
     export_serving,
     export_tflite,
     plot_error_by_step,
@@ -37,7 +38,7 @@ from rnnzoo.tasks.forecasting import (
     window_batches,
     windows,
 )
-from rnnzoo.topologies.segment_rnn import NORMALIZATIONS
+from rnnzoo.topologies.forecasters import NORMALIZATIONS
 from rnnzoo.training import parse_config, recipe_parser
 
 
@@ -48,7 +49,12 @@ def build_parser():
     group = parser.add_argument_group("forecasting")
     group.add_argument("--lookback", type=int, default=96, help="steps of history read")
     group.add_argument("--horizon", type=int, default=96, help="steps forecast (the literature: 96, 192, 336, 720)")
-    group.add_argument("--segment-length", type=int, default=24, help="steps per segment (divides both)")
+    group.add_argument("--model", choices=("segment_rnn", "direct"), default="segment_rnn",
+                       help="SegRNN (segments, parallel decoding) or a recurrent stack with a dense head emitting "
+                            "the horizon at once")
+    group.add_argument("--segment-length", type=int, default=24, help="segment_rnn: steps per segment (divides both)")
+    group.add_argument("--channel-independent", action="store_true",
+                       help="direct: read each column as its own sequence (segment_rnn always does)")
     group.add_argument("--features", choices=("M", "S"), default="M",
                        help="M: every column in and out (multivariate); S: the --target column only")
     group.add_argument("--target", default="OT", help="the column forecast with --features S")
@@ -64,8 +70,8 @@ def main(argv=None):
     config = parse_config(build_parser(), argv)
     if config.bidirectional:
         raise ValueError("a forecaster reads the past left to right: drop --bidirectional")
-    if config.num_layers != 1:
-        raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers")
+    if config.model == "segment_rnn" and config.num_layers != 1:
+        raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers (or use --model direct)")
 
     # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
     series = read_series(config)
@@ -85,13 +91,10 @@ def main(argv=None):
     standardizer.save(run.file(NORMALIZATION_FILE))
     print(f"series: {len(series)} rows of {', '.join(series.columns)}, every {series.step}")
 
-    # Model: SegRNN with the chosen cell, one set of weights for every column.
+    # Model: SegRNN (or the direct forecaster) with the chosen cell.
     with recipe.distribution(config).scope():
-        model = rnnzoo.build_model(
-            "segment_rnn", lookback=config.lookback, horizon=config.horizon, channels=len(series.columns),
-            segment_length=config.segment_length, cell=config.cell, units=config.units, dropout=config.dropout,
-            normalization=None if config.normalization == "none" else config.normalization, compile=False)
-        recipe.compile_model(model, config, loss="mse", metrics=["mae"])
+        model = recipe.compile_model(build_forecaster(config, len(series.columns)), config, loss="mse",
+                                     metrics=["mae"])
 
     # Training: shuffled windows, the best model by validation MSE.
     model, state = recipe.train(
@@ -115,7 +118,7 @@ def main(argv=None):
     validation_units = tuple(standardizer.invert(part) for part in data["validation"])
     tflite = export_tflite(run, config, forecaster, *validation_units, standardizer)
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",
-            "description": f"SegRNN ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
+            "description": f"{config.model} ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
                            f"{', '.join(series.columns)} in, the next {config.horizon} out, in the series' units.",
             "split_sizes": {k: len(v[0]) for k, v in data.items()}, "serving_check": serving,
             "text_example": None, "input_kind": "window", "tflite": tflite, "tflite_inputs": TFLITE_INPUTS}

@@ -9,8 +9,8 @@ by seeded code, chosen so each topology has to do its job:
 - bidirectional: is each digit larger than the one after it? (right context)
 - encoder_decoder: write the digits in reverse order (Luong attention)
 - one_to_many: from a histogram of digits, write them out in sorted order
-- segment_rnn: continue a noisy two-tone wave for 12 steps after seeing 24
-  (scored by MSE, next to repeating the last value)
+- segment_rnn, direct_forecaster: continue a noisy two-tone wave for 12
+  steps after seeing 24 (scored by MSE, next to repeating the last value)
 """
 
 import argparse
@@ -59,7 +59,7 @@ def make_task(topology, count, rng):
         targets = [np.sort(d) + NUM_RESERVED for d in short]
         decoder_in, labels = _decoder_pair(targets)
         return {"features": histograms, "decoder_tokens": decoder_in}, labels, targets
-    if topology == "segment_rnn":
+    if topology in FORECASTERS:
         steps = np.arange(36)
         frequency, phase = rng.uniform(1 / 24, 1 / 8, (count, 1)), rng.uniform(0, 2 * np.pi, (count, 2))
         wave = np.sin(2 * np.pi * frequency * steps + phase[:, :1]) + 0.5 * np.sin(6 * np.pi * frequency * steps +
@@ -79,7 +79,9 @@ DEMO_MODELS = {
     ),
     "one_to_many": dict(input_dim=10, vocab_size=DIGIT_VOCAB_SIZE, embedding_dim=32),
     "segment_rnn": dict(lookback=24, horizon=12, channels=1, segment_length=4, dropout=0.0),
+    "direct_forecaster": dict(lookback=24, horizon=12, channels=1, dropout=0.0),
 }
+FORECASTERS = ("segment_rnn", "direct_forecaster")
 
 
 def evaluate_generation(model, inputs, references, max_length):
@@ -109,7 +111,7 @@ def run(cell="lstm", units=64, epochs=10, train_size=3000, test_size=500, seed=0
         model.compile(optimizer=keras.optimizers.Adam(5e-3, clipnorm=1.0))
         model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=verbose)
         loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        if topology == "segment_rnn":  # a forecast: its MSE, and that of repeating the last value
+        if topology in FORECASTERS:  # a forecast: its MSE, and that of repeating the last value
             result = {"mse": loss, "naive_mse": float(np.mean((x_test[:, -1:] - y_test) ** 2))}
         else:
             result = {"token_accuracy" if references else "accuracy": accuracy}

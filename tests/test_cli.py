@@ -83,7 +83,7 @@ def test_demo_trains_every_topology_and_saves(tmp_path, capsys):
     results = demo.run(units=8, epochs=1, train_size=128, test_size=32, output_dir=str(tmp_path))
     assert set(results) == set(demo.DEMO_MODELS)
     for topology, result in results.items():
-        if topology == "segment_rnn":  # a forecast, scored by MSE
+        if topology in demo.FORECASTERS:  # a forecast, scored by MSE
             assert 0.0 <= result["mse"] and 0.0 < result["naive_mse"]
         else:
             assert 0.0 <= result.get("accuracy", result.get("token_accuracy")) <= 1.0

@@ -615,3 +615,16 @@ def test_forecasting_refuses_bad_series_clearly(tmp_path):
         forecasting.main(["--layers", "2", "--output", str(tmp_path / "out")])
     with pytest.raises(ValueError, match=r"--target price: no such column; the series has OT"):
         forecasting.main(["--data", str(short), "--target", "price", "--output", str(tmp_path / "out")])
+
+
+def test_forecasting_direct_model_smoke_run(tmp_path):
+    from recipes import forecasting
+
+    metrics = forecasting.main(["--model", "direct", "--layers", "2", "--channel-independent", "--smoke",
+                                "--epochs", "1", "--units", "8", "--verbose", "0", "--export-quantize",
+                                "--output", str(tmp_path)])
+    report = json.load(open(os.path.join(_run_folder(tmp_path, "forecasting"), "metrics.json")))
+    assert metrics["mse"] >= 0 and report["extra"]["serving_check"]["max_abs_diff"] < 1e-3
+    model = report["model"]
+    assert model["class_name"] == "DirectForecaster" and model["config"]["channel_independent"]
+    assert model["config"]["num_layers"] == 2

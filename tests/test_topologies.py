@@ -211,16 +211,18 @@ def test_stateful_model_carries_state_across_calls(cell, tmp_path):
     assert loaded.get_config()["stateful"] and loaded.input.shape[0] == 3
 
 
-# --- SegRNN: channel independence and the window normalizations ----------------
+# --- Forecasters: channel independence and the window normalizations -----------
 
-def _segment_rnn(normalization, cell="gru"):
-    return rnnzoo.build_model("segment_rnn", lookback=12, horizon=6, channels=3, segment_length=3, units=8,
-                              cell=cell, dropout=0.0, normalization=normalization)
+def _forecaster(normalization, cell="gru", name="segment_rnn", **options):
+    extra = {"segment_length": 3} if name == "segment_rnn" else {}
+    return rnnzoo.build_model(name, lookback=12, horizon=6, channels=3, units=8, cell=cell, dropout=0.0,
+                              normalization=normalization, **extra, **options)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_segment_rnn_forecasts_each_channel_from_its_own_history(cell):
-    model = _segment_rnn("last", cell)
+@pytest.mark.parametrize("name,cell,options", [("segment_rnn", "gru", {}), ("segment_rnn", "lstm", {}),
+                                               ("direct_forecaster", "lstm", {"channel_independent": True})])
+def test_forecasters_forecast_each_channel_from_its_own_history(name, cell, options):
+    model = _forecaster("last", cell, name, **options)
     x = np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32")
     changed = x.copy()
     changed[:, :, 1] += np.random.default_rng(1).normal(size=(2, 12)).astype("float32")
@@ -230,15 +232,24 @@ def test_segment_rnn_forecasts_each_channel_from_its_own_history(cell):
     assert not np.allclose(after[..., 1], before[..., 1])
 
 
-def test_segment_rnn_normalizations_follow_the_window():
+def test_a_direct_forecaster_that_mixes_channels_reads_them_all():
+    model = _forecaster("last", "gru", "direct_forecaster", channel_independent=False)
+    x = np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32")
+    changed = x.copy()
+    changed[:, :, 1] += 1.0 + np.random.default_rng(1).normal(size=(2, 12)).astype("float32")
+    assert not np.allclose(_numpy(model(changed))[..., 0], _numpy(model(x))[..., 0])
+
+
+@pytest.mark.parametrize("name", ["segment_rnn", "direct_forecaster"])
+def test_forecaster_normalizations_follow_the_window(name):
     x = np.random.default_rng(2).normal(size=(2, 12, 3)).astype("float32")
-    last = _segment_rnn("last")
+    last = _forecaster("last", name=name)
     # Subtracting the last value: a shifted window gives the forecast shifted by as much.
     np.testing.assert_allclose(_numpy(last(x + 5.0)), _numpy(last(x)) + 5.0, atol=1e-4)
-    revin = _segment_rnn("revin")
+    revin = _forecaster("revin", name=name)
     # Instance normalization: a scaled and shifted window scales and shifts the forecast.
     np.testing.assert_allclose(_numpy(revin(3.0 * x - 2.0)), 3.0 * _numpy(revin(x)) - 2.0, atol=1e-4)
-    plain = _segment_rnn(None)
+    plain = _forecaster(None, name=name)
     assert not np.allclose(_numpy(plain(x + 5.0)), _numpy(plain(x)) + 5.0, atol=1e-3)
 
 

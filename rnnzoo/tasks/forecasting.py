@@ -53,6 +53,19 @@ def read_series(config):
     return series
 
 
+def build_forecaster(config, channels):
+    """The recipe's `--model`: `segment_rnn` or `direct_forecaster`, uncompiled."""
+    import rnnzoo
+
+    common = dict(lookback=config.lookback, horizon=config.horizon, channels=channels, cell=config.cell,
+                  units=config.units, dropout=config.dropout, compile=False,
+                  normalization=None if config.normalization == "none" else config.normalization)
+    if config.model == "segment_rnn":
+        return rnnzoo.build_model("segment_rnn", segment_length=config.segment_length, **common)
+    return rnnzoo.build_model("direct_forecaster", num_layers=config.num_layers,
+                              channel_independent=config.channel_independent, **common)
+
+
 def split_bounds(length, lookback, horizon, step_seconds, ett=False, name="the series"):
     """`{split: (start, end)}` row ranges; a later split starts `lookback`
     rows early (its first window's history). Every split must hold at least

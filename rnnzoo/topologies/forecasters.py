@@ -1,0 +1,261 @@
+"""Forecasters: a window of a multivariate series in, its next steps out,
+with any registered cell.
+
+`segment_rnn` is SegRNN (Lin et al. 2023, "SegRNN: Segment Recurrent Neural
+Network for Long-Term Time Series Forecasting"). Each channel is forecast on
+its own (channel independence) by one shared model:
+1. the lookback window is cut into segments of `segment_length` steps, each
+   embedded as a vector (a dense layer with ReLU);
+2. the recurrent layer reads the segments (lookback / segment_length steps
+   instead of lookback steps);
+3. parallel multi-step decoding: every future segment starts from the final
+   state, reading one vector, its position embedding next to its channel's
+   embedding; one recurrent step per future segment, all at once;
+4. a dense layer turns each output into `segment_length` values.
+
+`direct_forecaster` is the plain recurrent baseline: a recurrent stack reads
+the window step by step (all channels as features, or each channel alone
+with `channel_independent=True`) and a dense layer emits every horizon step
+at once from its last state (the "direct" multi-step strategy).
+
+Both normalize the window first: `"last"` subtracts its last value (SegRNN's
+default) and `"revin"` is reversible instance normalization (Kim et al.
+2022: z-score each window per channel, a learned affine map, undone on the
+forecast); `None` leaves it as it is.
+"""
+
+import keras
+from keras import ops
+
+from rnnzoo.cells.registry import get_cell
+from rnnzoo.topologies.base import RNNModel, constructor_arguments
+from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
+                                      run_recurrent_stack)
+
+NORMALIZATIONS = (None, "last", "revin")
+
+
+class WindowForecastLayer(keras.layers.Layer):
+    """Base of the forecasting layers: `(batch, lookback, channels)` ->
+    `(batch, horizon, channels)`, with the window normalized first and the
+    forecast restored to the window's scale (`normalization`: "last",
+    "revin" or None; see the module)."""
+
+    def __init__(self, lookback, horizon, channels, normalization="last", **kwargs):
+        super().__init__(**kwargs)
+        self.lookback, self.horizon, self.channels, self.normalization = lookback, horizon, channels, normalization
+
+    def build_normalization(self):
+        if self.normalization == "revin":
+            self.affine_weight = self.add_weight(shape=(self.channels,), initializer="ones", name="revin_weight")
+            self.affine_bias = self.add_weight(shape=(self.channels,), initializer="zeros", name="revin_bias")
+
+    def _normalize(self, x):
+        if self.normalization == "last":
+            shift = x[:, -1:, :]
+            return x - shift, (shift, None)
+        if self.normalization == "revin":
+            mean = ops.mean(x, axis=1, keepdims=True)
+            std = ops.sqrt(ops.var(x, axis=1, keepdims=True) + 1e-5)
+            return (x - mean) / std * self.affine_weight + self.affine_bias, (mean, std)
+        return x, (None, None)
+
+    def _denormalize(self, y, stats):
+        shift, std = stats
+        if self.normalization == "last":
+            return y + shift
+        if self.normalization == "revin":
+            return (y - self.affine_bias) / (self.affine_weight + 1e-10) * std + shift
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.channels)
+
+    def get_config(self):
+        return {**super().get_config(), "lookback": self.lookback, "horizon": self.horizon,
+                "channels": self.channels, "normalization": self.normalization}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SegmentRecurrence(WindowForecastLayer):
+    """SegRNN's computation; see the module."""
+
+    def __init__(self, lookback, horizon, channels, segment_length, cell, units, dropout=0.0,
+                 normalization="last", cell_options=None, **kwargs):
+        super().__init__(lookback, horizon, channels, normalization, **kwargs)
+        self.segment_length, self.cell, self.units, self.dropout = segment_length, cell, units, dropout
+        self.cell_options = cell_options
+        spec = get_cell(cell)
+        self.num_states = spec.num_states
+        self.embed = keras.layers.Dense(units, activation="relu", name="segment_embedding")
+        self.recurrent = spec.build(units, return_sequences=False, return_state=True, name="recurrent",
+                                    **(cell_options or {}))
+        self.drop = keras.layers.Dropout(dropout)
+        self.project = keras.layers.Dense(segment_length, name="segment_projection")
+
+    def build(self, input_shape):
+        half = self.units // 2
+        segments_out = self.horizon // self.segment_length
+        self.positions = self.add_weight(shape=(segments_out, self.units - half), name="position_embedding",
+                                         initializer=keras.initializers.RandomNormal(stddev=1.0))
+        self.channel_embedding = self.add_weight(shape=(self.channels, half), name="channel_embedding",
+                                                 initializer=keras.initializers.RandomNormal(stddev=1.0))
+        self.build_normalization()
+        self.embed.build((None, self.segment_length))
+        self.recurrent.build((None, self.lookback // self.segment_length, self.units))
+        self.project.build((None, self.units))
+
+    def call(self, inputs, training=None):
+        x, stats = self._normalize(inputs)
+        batch = ops.shape(x)[0]
+        segments_in, segments_out = self.lookback // self.segment_length, self.horizon // self.segment_length
+        channels, units = self.channels, self.units
+        # (batch, lookback, channels) -> one row of segments per (example, channel)
+        segments = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, segments_in, self.segment_length))
+        result = self.recurrent(self.embed(segments), training=training)
+        states = list(result[1:])
+        # One decoder input per (example, channel, future segment): [position | channel] embeddings.
+        positions = ops.broadcast_to(self.positions[None], (channels, segments_out, units - units // 2))
+        channel = ops.broadcast_to(self.channel_embedding[:, None], (channels, segments_out, units // 2))
+        queries = ops.concatenate([positions, channel], axis=-1)
+        queries = ops.broadcast_to(queries[None], (batch, channels, segments_out, units))
+        queries = ops.reshape(queries, (-1, 1, units))
+        # Each state row repeated per future segment: rows in (example, channel, segment) order.
+        repeated = [ops.repeat(state, segments_out, axis=0) for state in states]
+        outputs = self.recurrent(queries, initial_state=repeated, training=training)[0]
+        values = self.project(self.drop(outputs, training=training))  # (batch * channels * segments_out, segment)
+        forecast = ops.transpose(ops.reshape(values, (batch, channels, self.horizon)), (0, 2, 1))
+        return self._denormalize(forecast, stats)
+
+    def get_config(self):
+        return {**super().get_config(), "segment_length": self.segment_length, "cell": self.cell,
+                "units": self.units, "dropout": self.dropout, "cell_options": self.cell_options}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SegmentRNN(RNNModel):
+    """A window of a multivariate series in, the next steps out (SegRNN, Lin et al. 2023).
+
+    Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
+    horizon, channels)`, in the input's units. Loss: mean squared error.
+
+    Args:
+        lookback, horizon: steps read and forecast; both multiples of
+            `segment_length`.
+        channels: columns of the series (each forecast on its own, by the
+            same weights).
+        segment_length: steps per segment (SegRNN uses 24 or 48 for hourly
+            data).
+        cell: a registered cell name (SegRNN's is `gru`).
+        units: the segment embedding and state size (SegRNN: 512).
+        dropout: on the decoder's outputs before the projection.
+        normalization: `"last"` (subtract the window's last value), `"revin"`
+            or None.
+        cell_options: extra keyword arguments for the cell.
+        compile: compile with Adam, MSE and MAE.
+    """
+
+    def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=512, dropout=0.5,
+                 normalization="last", cell_options=None, compile=True, **kwargs):
+        config = constructor_arguments(locals())
+        _check_window(lookback, horizon, channels, units, dropout, normalization)
+        check_positive_int("segment_length", segment_length)
+        for argument, value in (("lookback", lookback), ("horizon", horizon)):
+            if value % segment_length:
+                raise ValueError(f"`{argument}` ({value}) must be a multiple of `segment_length` "
+                                 f"({segment_length}).")
+        inputs = keras.Input((lookback, channels), name="series")
+        outputs = SegmentRecurrence(lookback, horizon, channels, segment_length, cell, units, dropout=dropout,
+                                    normalization=normalization, cell_options=cell_options,
+                                    name="segment_recurrence")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+
+    def default_loss(self):
+        return "mse"
+
+    def default_metrics(self):
+        return ["mae"]
+
+
+def _check_window(lookback, horizon, channels, units, dropout, normalization):
+    for argument, value in (("lookback", lookback), ("horizon", horizon), ("channels", channels)):
+        check_positive_int(argument, value)
+    check_positive_int("units", units, minimum=2)
+    check_rate("dropout", dropout)
+    check_choice("normalization", normalization, NORMALIZATIONS)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class DirectRecurrence(WindowForecastLayer):
+    """The direct forecaster's computation; see the module."""
+
+    def __init__(self, lookback, horizon, channels, cell, units, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, **kwargs):
+        super().__init__(lookback, horizon, channels, normalization, **kwargs)
+        self.cell, self.units, self.num_layers, self.dropout = cell, units, num_layers, dropout
+        self.channel_independent, self.cell_options = channel_independent, cell_options
+        self.encoder = make_recurrent_stack(get_cell(cell), units=units, num_layers=num_layers,
+                                            return_sequences=False, return_state=False, dropout=dropout,
+                                            recurrent_dropout=0.0, cell_options=cell_options, name="encoder")
+        self.head = keras.layers.Dense(horizon if channel_independent else horizon * channels, name="head")
+
+    def build(self, input_shape):
+        self.build_normalization()
+        width = 1 if self.channel_independent else self.channels
+        for index, layer in enumerate(self.encoder):
+            layer.build((None, self.lookback, width if index == 0 else self.units))
+        self.head.build((None, self.units))
+
+    def call(self, inputs, training=None):
+        x, stats = self._normalize(inputs)
+        batch = ops.shape(x)[0]
+        if self.channel_independent:  # one sequence per (example, channel)
+            x = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, self.lookback, 1))
+        last_state, _ = run_recurrent_stack(self.encoder, x)  # `training` reaches the layers through the call
+        values = self.head(last_state)
+        if self.channel_independent:
+            forecast = ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
+        else:
+            forecast = ops.reshape(values, (batch, self.horizon, self.channels))
+        return self._denormalize(forecast, stats)
+
+    def get_config(self):
+        return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
+                "dropout": self.dropout, "channel_independent": self.channel_independent,
+                "cell_options": self.cell_options}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class DirectForecaster(RNNModel):
+    """A window of a multivariate series in, every next step out at once from a recurrent encoder's last state.
+
+    Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
+    horizon, channels)`, in the input's units. Loss: mean squared error.
+
+    Args:
+        lookback, horizon, channels: steps read, steps forecast, columns.
+        cell, units, num_layers: the recurrent stack.
+        dropout: input dropout of each recurrent layer.
+        normalization: `"last"`, `"revin"` or None (see the module).
+        channel_independent: read each channel as its own sequence, by the
+            same weights (no mixing of columns), instead of all at once.
+        cell_options: extra keyword arguments for the cell.
+        compile: compile with Adam, MSE and MAE.
+    """
+
+    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
+        config = constructor_arguments(locals())
+        _check_window(lookback, horizon, channels, units, dropout, normalization)
+        check_positive_int("num_layers", num_layers)
+        inputs = keras.Input((lookback, channels), name="series")
+        outputs = DirectRecurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
+                                   normalization=normalization, channel_independent=bool(channel_independent),
+                                   cell_options=cell_options, name="direct_recurrence")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+
+    def default_loss(self):
+        return "mse"
+
+    def default_metrics(self):
+        return ["mae"]
