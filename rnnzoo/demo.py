@@ -104,7 +104,7 @@ def run(cell="lstm", units=64, epochs=10, train_size=3000, test_size=500, seed=0
     results = {}
     for topology, kwargs in DEMO_MODELS.items():
         start = time.time()
-        print(f"{topology:<16} training on {train_size} examples ...", end="\r", flush=True)
+        print(f"{topology:<18} training on {train_size} examples ...", end="\r", flush=True)
         x_train, y_train, _ = make_task(topology, train_size, rng)
         x_test, y_test, references = make_task(topology, test_size, rng)
         model = build_model(topology, cell=cell, units=units, **kwargs)
@@ -120,7 +120,7 @@ def run(cell="lstm", units=64, epochs=10, train_size=3000, test_size=500, seed=0
         result["seconds"] = time.time() - start
         results[topology] = result
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in result.items() if k != "seconds")
-        print(f"{topology:<16} {model.count_params():>7} params  {metrics}  ({result['seconds']:.0f} s)",
+        print(f"{topology:<18} {model.count_params():>7} params  {metrics}  ({result['seconds']:.0f} s)",
               flush=True)
         if output_dir:
             os.makedirs(output_dir, exist_ok=True)
