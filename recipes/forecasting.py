@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from rnnzoo.metrics import plot_error_by_step, plot_forecasts
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.forecasting import (
     DATASETS,
@@ -29,8 +30,6 @@ from rnnzoo.tasks.forecasting import (
     build_forecaster,
     export_serving,
     export_tflite,
-    plot_error_by_step,
-    plot_forecasts,
     raw_forecaster,
     read_series,
     split_bounds,

@@ -14,6 +14,8 @@ from rnnzoo.metrics.plots import (
     plot_attention,
     plot_caption_grid,
     plot_confusion_matrix,
+    plot_error_by_step,
+    plot_forecasts,
     plot_per_class_f1,
     plot_training_curves,
 )
@@ -33,7 +35,8 @@ __all__ = [
     "MaskedAccuracy", "Perplexity", "Stopwatch", "cer", "classification_report",
     "corpus_bleu", "evaluation_report", "extract_spans", "library_versions",
     "mean_absolute_error", "mean_squared_error", "perplexity", "plot_attention", "plot_caption_grid",
-    "plot_confusion_matrix", "plot_per_class_f1", "plot_training_curves", "rouge_l",
-    "rouge_n", "sacrebleu_score", "sentence_bleu", "span_f1", "token_accuracy", "wer",
+    "plot_confusion_matrix", "plot_error_by_step", "plot_forecasts", "plot_per_class_f1",
+    "plot_training_curves", "rouge_l", "rouge_n", "sacrebleu_score", "sentence_bleu", "span_f1", "token_accuracy",
+    "wer",
     "write_report",
 ]

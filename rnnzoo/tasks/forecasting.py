@@ -228,39 +228,3 @@ def export_tflite(run, config, forecaster, history_units, future_units, standard
 
     examples = [{"window": np.asarray(w, "float32")} for w in history_units]
     return recipe.export_tflite(run, config, forecaster, examples, mse, output="forecast")
-
-
-def plot_forecasts(history, future, predicted, column, path, count=4):
-    """A few test windows of one column: history, truth and forecast."""
-    from rnnzoo.metrics.plots import _pyplot, _save
-
-    plt = _pyplot("forecasts", path)
-    if plt is None:
-        return None
-    picks = np.linspace(0, len(history) - 1, count).astype(int)
-    fig, axes = plt.subplots(count, 1, figsize=(9, 2.2 * count), squeeze=False)
-    lookback = history.shape[1]
-    for ax, index in zip(axes[:, 0], picks):
-        ax.plot(np.arange(lookback), history[index, :, column], color="0.4", label="history")
-        steps = np.arange(lookback, lookback + future.shape[1])
-        ax.plot(steps, future[index, :, column], label="truth")
-        ax.plot(steps, predicted[index, :, column], label="forecast")
-        ax.set_ylabel(f"window {index}")
-        ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="upper left")
-    axes[-1, 0].set_xlabel("step")
-    return _save(fig, path)
-
-
-def plot_error_by_step(mse_by_step, path):
-    from rnnzoo.metrics.plots import _pyplot, _save
-
-    plt = _pyplot("error by horizon step", path)
-    if plt is None:
-        return None
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(np.arange(1, len(mse_by_step) + 1), mse_by_step)
-    ax.set_xlabel("steps ahead")
-    ax.set_ylabel("test MSE (normalized)")
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
