@@ -9,8 +9,9 @@ by seeded code, chosen so each topology has to do its job:
 - bidirectional: is each digit larger than the one after it? (right context)
 - encoder_decoder: write the digits in reverse order (Luong attention)
 - one_to_many: from a histogram of digits, write them out in sorted order
-- segment_rnn, direct_forecaster: continue a noisy two-tone wave for 12
-  steps after seeing 24 (scored by MSE, next to repeating the last value)
+- segment_rnn, direct_forecaster, seq2seq_forecaster: continue a noisy
+  two-tone wave for 12 steps after seeing 24 (scored by MSE, next to
+  repeating the last value)
 """
 
 import argparse
@@ -80,8 +81,9 @@ DEMO_MODELS = {
     "one_to_many": dict(input_dim=10, vocab_size=DIGIT_VOCAB_SIZE, embedding_dim=32),
     "segment_rnn": dict(lookback=24, horizon=12, channels=1, segment_length=4, dropout=0.0),
     "direct_forecaster": dict(lookback=24, horizon=12, channels=1, dropout=0.0),
+    "seq2seq_forecaster": dict(lookback=24, horizon=12, channels=1, dropout=0.0),
 }
-FORECASTERS = ("segment_rnn", "direct_forecaster")
+FORECASTERS = ("segment_rnn", "direct_forecaster", "seq2seq_forecaster")
 
 
 def evaluate_generation(model, inputs, references, max_length):

@@ -8,7 +8,7 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.exporting.example_inputs import example_inputs
-from rnnzoo.topologies import DirectForecaster, SegmentRNN, SequenceGenerator, get_model_entry
+from rnnzoo.topologies import Forecaster, SequenceGenerator, get_model_entry
 from rnnzoo.topologies.registry import _accepted_arguments
 
 # Tiny configurations per topology; variants keep whatever they fix.
@@ -21,6 +21,7 @@ TINY_BY_TOPOLOGY = {
     "one_to_many": dict(input_dim=6, vocab_size=9),
     "segment_rnn": dict(lookback=8, horizon=4, channels=2, segment_length=2, dropout=0.1),
     "direct_forecaster": dict(lookback=8, horizon=4, channels=2, dropout=0.1, channel_independent=True),
+    "seq2seq_forecaster": dict(lookback=8, horizon=4, channels=2, dropout=0.1),
 }
 
 
@@ -60,7 +61,7 @@ def make_targets(model, outputs, seed=1):
     rng = np.random.default_rng(seed)
     config = _config(model)
     shape = tuple(outputs.shape)
-    if config.get("task") == "regression" or isinstance(model, (SegmentRNN, DirectForecaster)):
+    if config.get("task") == "regression" or isinstance(model, Forecaster):
         return rng.normal(size=shape).astype("float32")
     low = 1 if len(shape) == 3 else 0
     return rng.integers(low, shape[-1], size=shape[:-1]).astype("int32")
@@ -68,7 +69,7 @@ def make_targets(model, outputs, seed=1):
 
 def expected_output_shape(model, inputs, batch_size):
     config = _config(model)
-    if isinstance(model, (SegmentRNN, DirectForecaster)):  # a fixed window in, the horizon out
+    if isinstance(model, Forecaster):  # a fixed window in, the horizon out
         return (batch_size, config["horizon"], config["channels"])
     if isinstance(model, SequenceGenerator):
         vocab = config.get("target_vocab_size") or config["vocab_size"]

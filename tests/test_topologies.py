@@ -7,6 +7,7 @@ import pytest
 
 import helpers
 import rnnzoo
+from rnnzoo.topologies.blocks import run_recurrent_stack
 
 # The TensorFlow run covers the whole registry with every standard cell; the
 # JAX run (a second pytest process, see README) covers each topology with the
@@ -220,7 +221,8 @@ def _forecaster(normalization, cell="gru", name="segment_rnn", **options):
 
 
 @pytest.mark.parametrize("name,cell,options", [("segment_rnn", "gru", {}), ("segment_rnn", "lstm", {}),
-                                               ("direct_forecaster", "lstm", {"channel_independent": True})])
+                                               ("direct_forecaster", "lstm", {"channel_independent": True}),
+                                               ("seq2seq_forecaster", "lstm", {"channel_independent": True})])
 def test_forecasters_forecast_each_channel_from_its_own_history(name, cell, options):
     model = _forecaster("last", cell, name, **options)
     x = np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32")
@@ -232,15 +234,16 @@ def test_forecasters_forecast_each_channel_from_its_own_history(name, cell, opti
     assert not np.allclose(after[..., 1], before[..., 1])
 
 
-def test_a_direct_forecaster_that_mixes_channels_reads_them_all():
-    model = _forecaster("last", "gru", "direct_forecaster", channel_independent=False)
+@pytest.mark.parametrize("name", ["direct_forecaster", "seq2seq_forecaster"])
+def test_a_forecaster_that_mixes_channels_reads_them_all(name):
+    model = _forecaster("last", "gru", name, channel_independent=False)
     x = np.random.default_rng(0).normal(size=(2, 12, 3)).astype("float32")
     changed = x.copy()
     changed[:, :, 1] += 1.0 + np.random.default_rng(1).normal(size=(2, 12)).astype("float32")
     assert not np.allclose(_numpy(model(changed))[..., 0], _numpy(model(x))[..., 0])
 
 
-@pytest.mark.parametrize("name", ["segment_rnn", "direct_forecaster"])
+@pytest.mark.parametrize("name", ["segment_rnn", "direct_forecaster", "seq2seq_forecaster"])
 def test_forecaster_normalizations_follow_the_window(name):
     x = np.random.default_rng(2).normal(size=(2, 12, 3)).astype("float32")
     last = _forecaster("last", name=name)
@@ -251,6 +254,32 @@ def test_forecaster_normalizations_follow_the_window(name):
     np.testing.assert_allclose(_numpy(revin(3.0 * x - 2.0)), 3.0 * _numpy(revin(x)) - 2.0, atol=1e-4)
     plain = _forecaster(None, name=name)
     assert not np.allclose(_numpy(plain(x + 5.0)), _numpy(plain(x)) + 5.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("cell,channel_independent", [("lstm", False), ("gru", True), ("min_gru", False)])
+def test_seq2seq_forecaster_decodes_one_step_at_a_time_from_its_own_forecasts(cell, channel_independent):
+    model = _forecaster(None, cell, "seq2seq_forecaster", num_layers=2, channel_independent=channel_independent)
+    x = np.random.default_rng(3).normal(size=(2, 12, 3)).astype("float32")
+    layer = model.get_layer("seq2seq_recurrence")
+    rows = x.transpose(0, 2, 1).reshape(-1, 12, 1) if channel_independent else x
+    # By hand: the encoder's final states, then one feedback step per future step.
+    _, encoded = run_recurrent_stack(layer.encoder, rows, return_state=True)
+    states = [state for layer_states in encoded for state in layer_states] + [rows[:, -1]]
+    feedback, steps = layer.decoder.cell, []
+    for step in range(6):
+        ahead = np.full((rows.shape[0], 1), (step + 1) / 6, "float32")
+        value, states = feedback(ahead, states)
+        steps.append(_numpy(value))
+    by_hand = np.stack(steps, axis=1)
+    if channel_independent:
+        by_hand = by_hand.reshape(2, 3, 6).transpose(0, 2, 1)
+    np.testing.assert_allclose(_numpy(model(x)), by_hand, atol=1e-5)
+    # A step reads the value forecast before it (carried as the last state).
+    start = [state for layer_states in encoded for state in layer_states]
+    ahead = np.full((rows.shape[0], 1), 1 / 6, "float32")
+    first, _ = feedback(ahead, start + [rows[:, -1]])
+    moved, _ = feedback(ahead, start + [rows[:, -1] + 1.0])
+    assert not np.allclose(_numpy(first), _numpy(moved), atol=1e-4)
 
 
 def test_segment_rnn_refuses_windows_that_do_not_split_into_segments():

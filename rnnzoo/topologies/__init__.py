@@ -8,7 +8,7 @@ from rnnzoo.topologies.encoder_decoder import EncoderDecoder
 from rnnzoo.topologies.many_to_many import ManyToMany
 from rnnzoo.topologies.many_to_one import ManyToOne
 from rnnzoo.topologies.one_to_many import OneToMany
-from rnnzoo.topologies.forecasters import DirectForecaster, SegmentRNN
+from rnnzoo.topologies.forecasters import DirectForecaster, Forecaster, SegmentRNN, Seq2SeqForecaster
 from rnnzoo.topologies.registry import (
     build_model,
     get_model_entry,
@@ -25,11 +25,12 @@ register_topology("encoder_decoder", EncoderDecoder)
 register_topology("bidirectional", bidirectional)
 register_topology("segment_rnn", SegmentRNN)
 register_topology("direct_forecaster", DirectForecaster)
+register_topology("seq2seq_forecaster", Seq2SeqForecaster)
 
 from rnnzoo.topologies import variants  # noqa: E402,F401  (registers the variants)
 
 __all__ = [
-    "DirectForecaster", "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel", "SegmentRNN",
-    "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
+    "DirectForecaster", "EncoderDecoder", "Forecaster", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel",
+    "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
     "list_models", "list_topologies", "register_model", "register_topology",
 ]

@@ -18,7 +18,13 @@ the window step by step (all channels as features, or each channel alone
 with `channel_independent=True`) and a dense layer emits every horizon step
 at once from its last state (the "direct" multi-step strategy).
 
-Both normalize the window first: `"last"` subtracts its last value (SegRNN's
+`seq2seq_forecaster` is the encoder-decoder: a recurrent stack reads the
+window, and a decoder started from its final states forecasts one step at a
+time, each step reading the value it forecast before (the "recursive"
+strategy, in one `keras.layers.RNN` loop over a `FeedbackCell`, so it trains,
+saves and exports like any recurrent layer).
+
+All three normalize the window first: `"last"` subtracts its last value (SegRNN's
 default) and `"revin"` is reversible instance normalization (Kim et al.
 2022: z-score each window per channel, a learned affine map, undone on the
 forecast); `None` leaves it as it is.
@@ -132,8 +138,19 @@ class SegmentRecurrence(WindowForecastLayer):
                 "units": self.units, "dropout": self.dropout, "cell_options": self.cell_options}
 
 
+class Forecaster(RNNModel):
+    """Base of the forecasting topologies: `series` `(batch, lookback,
+    channels)` in, `(batch, horizon, channels)` out, trained on MSE."""
+
+    def default_loss(self):
+        return "mse"
+
+    def default_metrics(self):
+        return ["mae"]
+
+
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class SegmentRNN(RNNModel):
+class SegmentRNN(Forecaster):
     """A window of a multivariate series in, the next steps out (SegRNN, Lin et al. 2023).
 
     Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
@@ -169,12 +186,6 @@ class SegmentRNN(RNNModel):
                                     normalization=normalization, cell_options=cell_options,
                                     name="segment_recurrence")(inputs)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
-
-    def default_loss(self):
-        return "mse"
-
-    def default_metrics(self):
-        return ["mae"]
 
 
 def _check_window(lookback, horizon, channels, units, dropout, normalization):
@@ -226,7 +237,7 @@ class DirectRecurrence(WindowForecastLayer):
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class DirectForecaster(RNNModel):
+class DirectForecaster(Forecaster):
     """A window of a multivariate series in, every next step out at once from a recurrent encoder's last state.
 
     Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
@@ -254,8 +265,131 @@ class DirectForecaster(RNNModel):
                                    cell_options=cell_options, name="direct_recurrence")(inputs)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
-    def default_loss(self):
-        return "mse"
 
-    def default_metrics(self):
-        return ["mae"]
+def _state_sizes(cell):
+    sizes = cell.state_size
+    return list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class FeedbackCell(keras.layers.Layer):
+    """One decoding step of the seq2seq forecaster: the previous step's
+    forecast (carried as the last state) and the step's own input go through
+    stacked recurrent cells, and a dense layer reads the next value.
+
+    `cells` are any cells with the one-step contract `cell(x, states) ->
+    (output, new_states)`; the state is `[*each cell's states, value]`."""
+
+    def __init__(self, cells, width, **kwargs):
+        super().__init__(**kwargs)
+        self.cells, self.width = list(cells), width
+        self.sizes = [_state_sizes(cell) for cell in self.cells]
+        self.state_size = [size for sizes in self.sizes for size in sizes] + [width]
+        self.output_size = width
+        self.project = keras.layers.Dense(width, name="value")
+
+    def build(self, input_shape):
+        features = input_shape[-1] + self.width
+        for cell in self.cells:
+            cell.build((None, features))
+            features = cell.output_size
+        self.project.build((None, features))
+
+    def call(self, inputs, states, training=False):
+        x = ops.concatenate([inputs, states[-1]], axis=-1)
+        new_states, offset = [], 0
+        for cell, sizes in zip(self.cells, self.sizes):
+            cell_states = list(states[offset: offset + len(sizes)])
+            offset += len(sizes)
+            x, updated = cell(x, cell_states, training=training)
+            new_states.extend(updated if isinstance(updated, (list, tuple)) else [updated])
+        value = self.project(x)
+        return value, new_states + [value]
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class Seq2SeqRecurrence(WindowForecastLayer):
+    """The seq2seq forecaster's computation; see the module."""
+
+    def __init__(self, lookback, horizon, channels, cell, units, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, **kwargs):
+        super().__init__(lookback, horizon, channels, normalization, **kwargs)
+        self.cell, self.units, self.num_layers, self.dropout = cell, units, num_layers, dropout
+        self.channel_independent, self.cell_options = channel_independent, cell_options
+        spec = get_cell(cell)
+        self.width = 1 if channel_independent else channels
+        self.encoder = make_recurrent_stack(spec, units=units, num_layers=num_layers, return_sequences=False,
+                                            return_state=True, dropout=dropout, recurrent_dropout=0.0,
+                                            cell_options=cell_options, name="encoder")
+        cells = []
+        for index in range(num_layers):
+            layer = spec.build(units, return_sequences=True, return_state=False, name=f"decoder_{index}",
+                               **(cell_options or {}))
+            if not isinstance(getattr(layer, "cell", None), keras.layers.Layer):
+                raise ValueError(f"cell {cell!r}: the seq2seq forecaster steps the decoder one step at a time, so "
+                                 f"it needs a recurrent layer with a one-step `.cell`; got {type(layer).__name__}.")
+            cells.append(layer.cell)
+        self.decoder = keras.layers.RNN(FeedbackCell(cells, self.width, name="feedback"), return_sequences=True,
+                                        name="decoder")
+
+    def build(self, input_shape):
+        self.build_normalization()
+        for index, layer in enumerate(self.encoder):
+            layer.build((None, self.lookback, self.width if index == 0 else self.units))
+        self.decoder.build((None, self.horizon, 1))
+
+    def call(self, inputs, training=None):
+        x, stats = self._normalize(inputs)
+        batch = ops.shape(x)[0]
+        if self.channel_independent:  # one sequence per (example, channel)
+            x = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, self.lookback, 1))
+        _, states = run_recurrent_stack(self.encoder, x, return_state=True)
+        rows = ops.shape(x)[0]
+        # Each decoding step reads the previous value (the window's last one first) and how far ahead it is.
+        ahead = ops.arange(1, self.horizon + 1, dtype=x.dtype) / self.horizon
+        ahead = ops.broadcast_to(ops.reshape(ahead, (1, self.horizon, 1)), (rows, self.horizon, 1))
+        initial = [state for layer_states in states for state in layer_states] + [x[:, -1, :]]
+        values = self.decoder(ahead, initial_state=initial, training=training)  # (rows, horizon, width)
+        if self.channel_independent:
+            values = ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
+        return self._denormalize(values, stats)
+
+    def get_config(self):
+        return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
+                "dropout": self.dropout, "channel_independent": self.channel_independent,
+                "cell_options": self.cell_options}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class Seq2SeqForecaster(Forecaster):
+    """A window of a multivariate series in; a recurrent encoder reads it and
+    a recurrent decoder forecasts the horizon one step at a time, each step
+    reading the value it forecast before.
+
+    The decoder runs free (on its own forecasts) in training as in
+    inference, so what it learns is what it will be asked to do; the loss
+    covers the whole horizon. Input: `series`, float `(batch, lookback,
+    channels)`. Output: `(batch, horizon, channels)`, in the input's units.
+
+    Args:
+        lookback, horizon, channels: steps read, steps forecast, columns.
+        cell, units, num_layers: the encoder's and the decoder's stacks (the
+            decoder starts from the encoder's final states).
+        dropout: input dropout of each encoder layer.
+        normalization: `"last"`, `"revin"` or None (see the module).
+        channel_independent: each channel is its own sequence, by the same
+            weights, instead of all at once.
+        cell_options: extra keyword arguments for the cell.
+        compile: compile with Adam, MSE and MAE.
+    """
+
+    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
+        config = constructor_arguments(locals())
+        _check_window(lookback, horizon, channels, units, dropout, normalization)
+        check_positive_int("num_layers", num_layers)
+        inputs = keras.Input((lookback, channels), name="series")
+        outputs = Seq2SeqRecurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
+                                    normalization=normalization, channel_independent=bool(channel_independent),
+                                    cell_options=cell_options, name="seq2seq_recurrence")(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
