@@ -1,6 +1,7 @@
 """Multivariate time-series forecasting: SegRNN (segments of the lookback
-window read by a recurrent cell, every future segment decoded at once), or
-`--model direct` (a recurrent stack and a dense head emitting the horizon).
+window read by a recurrent cell, every future segment decoded at once),
+`--model direct` (a recurrent stack and a dense head emitting the horizon) or
+`--model seq2seq` (an encoder, and a decoder forecasting step by step).
 
 ```bash
 python -m recipes.forecasting                      # built-in series, about a minute
@@ -32,6 +33,7 @@ from rnnzoo.tasks.forecasting import (
     export_tflite,
     raw_forecaster,
     read_series,
+    seasonal_period,
     split_bounds,
     test_metrics,
     window_batches,
@@ -48,12 +50,12 @@ def build_parser():
     group = parser.add_argument_group("forecasting")
     group.add_argument("--lookback", type=int, default=96, help="steps of history read")
     group.add_argument("--horizon", type=int, default=96, help="steps forecast (the literature: 96, 192, 336, 720)")
-    group.add_argument("--model", choices=("segment_rnn", "direct"), default="segment_rnn",
-                       help="SegRNN (segments, parallel decoding) or a recurrent stack with a dense head emitting "
-                            "the horizon at once")
+    group.add_argument("--model", choices=("segment_rnn", "direct", "seq2seq"), default="segment_rnn",
+                       help="SegRNN (segments, parallel decoding), a recurrent stack with a dense head emitting "
+                            "the horizon at once, or an encoder-decoder forecasting one step at a time")
     group.add_argument("--segment-length", type=int, default=24, help="segment_rnn: steps per segment (divides both)")
     group.add_argument("--channel-independent", action="store_true",
-                       help="direct: read each column as its own sequence (segment_rnn always does)")
+                       help="direct, seq2seq: read each column as its own sequence (segment_rnn always does)")
     group.add_argument("--features", choices=("M", "S"), default="M",
                        help="M: every column in and out (multivariate); S: the --target column only")
     group.add_argument("--target", default="OT", help="the column forecast with --features S")
@@ -90,7 +92,7 @@ def main(argv=None):
     standardizer.save(run.file(NORMALIZATION_FILE))
     print(f"series: {len(series)} rows of {', '.join(series.columns)}, every {series.step}")
 
-    # Model: SegRNN (or the direct forecaster) with the chosen cell.
+    # Model: SegRNN (or the direct or seq2seq forecaster) with the chosen cell.
     with recipe.distribution(config).scope():
         model = recipe.compile_model(build_forecaster(config, len(series.columns)), config, loss="mse",
                                      metrics=["mae"])
@@ -104,8 +106,7 @@ def main(argv=None):
     history, future = data["test"]
     predicted = model.predict(history, batch_size=config.batch_size, verbose=0)
     metrics = test_metrics(predicted, future, standardizer)
-    period = int(24 * 3600 // step) if step <= 3600 else None  # repeat the last day
-    metrics["baselines"] = baselines(history, future, period)
+    metrics["baselines"] = baselines(history, future, seasonal_period(step))  # seasonal: repeat the last day
     plot_forecasts(history, future, predicted, series.columns.index(config.target), run.file("forecasts.png"))
     plot_error_by_step(metrics["mse_by_step"], run.file("error_by_step.png"))
     for name, scores in metrics["baselines"].items():

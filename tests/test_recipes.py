@@ -20,6 +20,7 @@ from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks import speech as speech_task
+from rnnzoo.tasks.evaluation import evaluate_run_folder
 from rnnzoo.tasks.recipe import SMOKE_EXPORT_CHECKED
 from rnnzoo.tasks import tagging as tagging_task
 from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
@@ -596,8 +597,29 @@ def test_forecasting_smoke_run_serves_raw_windows_and_predicts_csv_files(tmp_pat
     assert lines[2].startswith(str(first)) and len(lines) == 98
     served = _signature(folder)(window=series.values[None, -96:])["forecast"].numpy()[0]
     np.testing.assert_allclose([float(v) for v in lines[2].split(",")[1:]], served[0], rtol=1e-4, atol=1e-4)
-    with pytest.raises(SystemExit, match="does not score forecasting runs yet"):
+
+    # `rnnzoo evaluate`: every window of a CSV file, through the SavedModel, scored on the run's z-scale.
+    with pytest.raises(SystemExit, match=r"recent.csv: 120 rows; a window needs the run's lookback 96 \+ horizon 96"):
         cli.main(["evaluate", folder, "--data", str(tmp_path / "recent.csv")])
+    rows = [f"{t.astype('datetime64[s]').item():%Y-%m-%d %H:%M:%S},{c},{b},{a}"  # columns in another order
+            for t, (a, b, c) in zip(series.timestamps[-200:], series.values[-200:])]
+    (tmp_path / "longer.csv").write_text("date,OT,load_b,load_a\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "longer.csv"), "--output", str(tmp_path / "e.json")])
+    evaluated = json.load(open(tmp_path / "e.json"))
+    assert evaluated["num_examples"] == 200 - 192 + 1
+    standardizer = json.load(open(os.path.join(folder, "normalization.json")))
+    std = np.array(standardizer["std"])
+    values = series.values[-200:]
+    history = np.stack([values[i:i + 96] for i in range(9)]).astype("float32")
+    future = np.stack([values[i + 96:i + 192] for i in range(9)])
+    forecast = _signature(folder)(window=history)["forecast"].numpy()
+    expected = np.mean(((forecast - future) / std) ** 2)
+    assert evaluated["metrics"]["mse"] == pytest.approx(expected, rel=1e-4)
+    naive = np.mean(((history[:, -1:] - future) / std) ** 2)
+    assert evaluated["metrics"]["baselines"]["naive"]["mse"] == pytest.approx(naive, rel=1e-4)
+    # A split of the built-in series is the recipe's own chronological cut (all of it, not the smoke run's part).
+    path, metrics = evaluate_run_folder(folder, "builtin", split="validation")
+    assert json.load(open(path))["num_examples"] == 309 and metrics["mse"] > 0
 
 
 def test_forecasting_refuses_bad_series_clearly(tmp_path):
@@ -617,14 +639,16 @@ def test_forecasting_refuses_bad_series_clearly(tmp_path):
         forecasting.main(["--data", str(short), "--target", "price", "--output", str(tmp_path / "out")])
 
 
-def test_forecasting_direct_model_smoke_run(tmp_path):
+@pytest.mark.parametrize("name,class_name", [("direct", "DirectForecaster"), ("seq2seq", "Seq2SeqForecaster")])
+def test_forecasting_recurrent_models_smoke_run(tmp_path, name, class_name):
     from recipes import forecasting
 
-    metrics = forecasting.main(["--model", "direct", "--layers", "2", "--channel-independent", "--smoke",
+    metrics = forecasting.main(["--model", name, "--layers", "2", "--channel-independent", "--smoke",
                                 "--epochs", "1", "--units", "8", "--verbose", "0", "--export-quantize",
                                 "--output", str(tmp_path)])
     report = json.load(open(os.path.join(_run_folder(tmp_path, "forecasting"), "metrics.json")))
     assert metrics["mse"] >= 0 and report["extra"]["serving_check"]["max_abs_diff"] < 1e-3
+    assert report["extra"]["tflite"]["tflite"]["parity_max_abs_diff"] < 1e-3
     model = report["model"]
-    assert model["class_name"] == "DirectForecaster" and model["config"]["channel_independent"]
+    assert model["class_name"] == class_name and model["config"]["channel_independent"]
     assert model["config"]["num_layers"] == 2

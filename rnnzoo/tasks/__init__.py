@@ -36,6 +36,9 @@ class Evaluation:
     file_options: typing.Callable = _no_options  # run config -> options for load_path
     dataset_options: typing.Callable = _no_options  # (dataset name, run config) -> options for load_dataset
     is_run: typing.Callable = None  # run_dir -> bool, for folders made before run.json named their recipe
+    # (run_dir, data, split, run config, root=, download=, encoding=) -> examples, for a task whose data is not
+    # a list of examples per split (a series is split in time); replaces `load_path` and `builtin`.
+    load_split: typing.Callable = None
 
 # Each task module imports TensorFlow: load it on first use.
 __getattr__, __dir__ = lazy_attributes(__name__, {"rnnzoo.tasks.text_classification": ["TextClassifier"]})

@@ -8,7 +8,9 @@ path, metrics = evaluate_run_folder("saved_models/sentiment/RUN", "reviews.tsv")
 The report goes to `RUN_DIR/evaluations/<data>-<split>/metrics.json` (or
 `output`); nothing else in the run folder is written. Text classification,
 tagging, translation, captioning and speech runs are scored through their
-SavedModel (what serves raw input); a language model by its perplexity.
+SavedModel (what serves raw input); a language model by its perplexity; a
+forecaster on every window of the split (the recipe's chronological split of
+`builtin` or a named dataset, or every window of a CSV file).
 """
 
 import os
@@ -17,12 +19,13 @@ import re
 from rnnzoo.data.reading import read_json
 from rnnzoo.data.sources import load_split
 from rnnzoo.metrics import write_report
-from rnnzoo.tasks import captioning, language_model, speech, tagging, text_classification, translation
+from rnnzoo.tasks import (captioning, forecasting, language_model, speech, tagging, text_classification,
+                          translation)
 from rnnzoo.training.runs import RunFolder
 
 # Every task's `Evaluation` (see `rnnzoo.tasks.Evaluation`).
 TASKS = tuple(module.EVALUATION for module in (tagging, text_classification, translation, captioning, speech,
-                                                 language_model))
+                                                 language_model, forecasting))
 
 
 def task_of(run_dir):
@@ -56,10 +59,13 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
         if task is not captioning.EVALUATION:
             raise ValueError("--images is for captioning runs (the folder a captions file's images are in).")
         file_options["images"] = images
-    examples = load_split(data, split, builtin=task.builtin(config),
-                          load_path=lambda path: task.load_path(path, encoding=encoding, **file_options),
-                          names=task.datasets, root=root, download=download, seed=config.get("seed", 0),
-                          **task.dataset_options(data, config))
+    if task.load_split is not None:
+        examples = task.load_split(run_dir, data, split, config, root=root, download=download, encoding=encoding)
+    else:
+        examples = load_split(data, split, builtin=task.builtin(config),
+                              load_path=lambda path: task.load_path(path, encoding=encoding, **file_options),
+                              names=task.datasets, root=root, download=download, seed=config.get("seed", 0),
+                              **task.dataset_options(data, config))
     if not examples:
         raise ValueError(f"--data {data}: holds no examples.")
     metrics = task.evaluate(run_dir, examples, config)

@@ -13,9 +13,13 @@ The standard long-horizon protocol (Informer, Autoformer, Time-Series-Library):
   (repeat the last value) and seasonal naive (repeat the last day).
 
 The served model takes a raw window in the series' units and returns the
-forecast in those units: the z-scoring is inside the graph.
+forecast in those units: the z-scoring is inside the graph. `rnnzoo
+evaluate` scores a finished run's SavedModel the same way, on a split of the
+series the run read or on every window of another CSV file.
 """
 
+import argparse
+import dataclasses
 import json
 import os
 
@@ -25,7 +29,7 @@ import numpy as np
 from rnnzoo.data.builtin.series import multi_seasonal_series
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.time_series import load_time_series
-from rnnzoo.tasks import recipe
+from rnnzoo.tasks import Evaluation, recipe
 
 DATASETS = ("ett_h1",)
 ETT_MONTHS = (12, 4, 4)  # train, validation, test, of 30 days each
@@ -54,7 +58,7 @@ def read_series(config):
 
 
 def build_forecaster(config, channels):
-    """The recipe's `--model`: `segment_rnn` or `direct_forecaster`, uncompiled."""
+    """The recipe's `--model` (`segment_rnn`, `direct` or `seq2seq`), uncompiled."""
     import rnnzoo
 
     common = dict(lookback=config.lookback, horizon=config.horizon, channels=channels, cell=config.cell,
@@ -62,7 +66,7 @@ def build_forecaster(config, channels):
                   normalization=None if config.normalization == "none" else config.normalization)
     if config.model == "segment_rnn":
         return rnnzoo.build_model("segment_rnn", segment_length=config.segment_length, **common)
-    return rnnzoo.build_model("direct_forecaster", num_layers=config.num_layers,
+    return rnnzoo.build_model(f"{config.model}_forecaster", num_layers=config.num_layers,
                               channel_independent=config.channel_independent, **common)
 
 
@@ -136,6 +140,12 @@ class Standardizer:
         return cls(found["mean"], found["std"], found["columns"])
 
 
+def seasonal_period(step_seconds):
+    """Steps in a day, for the seasonal-naive baseline (None when a step is
+    longer than an hour)."""
+    return int(24 * 3600 // step_seconds) if step_seconds <= 3600 else None
+
+
 def baselines(history, future, period):
     """Naive (the last value repeated) and seasonal naive (the last `period`
     steps repeated) forecasts of every window, scored like the model."""
@@ -192,13 +202,19 @@ def export_serving(run, forecaster, history_units, expected_units):
     return check
 
 
-def forecast_files(signature, run_dir, paths, **read_options):
+def forecast_files(signature, run_dir, paths):
     """The run's forecast after the last `lookback` rows of each CSV file
-    (its columns as in training, in any order): batches of `{forecast,
-    timestamps, columns}` for `run_folder.predict_run_folder`."""
+    (its columns as in training, in any order; read as the run read its data:
+    `--date-column`, `--fill`): batches of `{forecast, timestamps, columns}`
+    for `run_folder.predict_run_folder`."""
     import tensorflow as tf
 
+    from rnnzoo.data.reading import read_json
+
     standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
+    config_path = os.path.join(run_dir, "config.json")
+    config = read_json(config_path) if os.path.exists(config_path) else {}
+    read_options = {"date_column": config.get("date_column"), "fill": config.get("fill")}
     lookback = int(signature.structured_input_signature[1]["window"].shape[1])
     batches = []
     for path in paths:
@@ -212,6 +228,66 @@ def forecast_files(signature, run_dir, paths, **read_options):
         batches.append({"forecast": forecast, "timestamps": timestamps[None],
                         "columns": np.array([standardizer.columns])})
     return batches
+
+
+@dataclasses.dataclass(frozen=True)
+class Windows:
+    """Every `(history, future)` window of one stretch of a series, in its
+    units, and its step in seconds: what `rnnzoo evaluate` scores."""
+
+    history: np.ndarray
+    future: np.ndarray
+    step_seconds: int
+
+    def __len__(self):
+        return len(self.history)
+
+
+def evaluation_windows(run_dir, data, split, config, root=None, download=False, encoding="utf-8"):
+    """The windows `rnnzoo evaluate` scores: for `builtin` or a named dataset,
+    the `split` the recipe made of it (the same chronological cut); for a CSV
+    file, every window of it (stride 1), read as the run read its data
+    (`--date-column`, `--fill`)."""
+    standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
+    settings = argparse.Namespace(**{**config, "data": data, "data_root": root, "download": download,
+                                     "encoding": encoding})
+    series = read_series(settings).select(standardizer.columns)
+    step = int(series.step / np.timedelta64(1, "s"))
+    lookback, horizon = config["lookback"], config["horizon"]
+    if data == "builtin" or data in DATASETS:
+        bounds = split_bounds(len(series), lookback, horizon, step, ett=data in DATASETS, name=f"--data {data}")
+        if split not in bounds:
+            raise ValueError(f"--split {split}: a series splits into {', '.join(bounds)}.")
+        start, end = bounds[split]
+    else:
+        if len(series) < lookback + horizon:
+            raise ValueError(f"--data {data}: {len(series)} rows; a window needs the run's lookback {lookback} + "
+                             f"horizon {horizon} = {lookback + horizon}.")
+        start, end = 0, len(series)
+    return Windows(*windows(series.values, start, end, lookback, horizon), step_seconds=step)
+
+
+def evaluate_run(run_dir, found, config, batch_size=256):
+    """Scores the run's SavedModel (raw window in, forecast in units out) on
+    `found` (`Windows`) like the recipe's test: normalized MSE and MAE, MAE
+    per column in its units, MSE per step, and both baselines."""
+    import tensorflow as tf
+
+    from rnnzoo.exporting.text_serving import load_signature
+
+    signature = load_signature(os.path.join(run_dir, "saved_model"))
+    standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
+    forecast = np.concatenate([
+        signature(window=tf.constant(found.history[start:start + batch_size], tf.float32))["forecast"].numpy()
+        for start in range(0, len(found), batch_size)])
+    history, future = standardizer(found.history), standardizer(found.future)
+    metrics = test_metrics(standardizer(forecast), future, standardizer)
+    metrics["baselines"] = baselines(history, future, seasonal_period(found.step_seconds))
+    return metrics
+
+
+EVALUATION = Evaluation("forecasting", DATASETS, builtin=None, load_path=None, evaluate=evaluate_run,
+                        load_split=evaluation_windows)
 
 
 TFLITE_INPUTS = """`window`: float32 `(1, lookback, columns)`, the last `lookback` rows of the series in its own
