@@ -12,6 +12,8 @@ GENERATORS = [
     ("encoder_decoder", dict(cell="simple", attention="bahdanau", num_layers=1)),
     ("one_to_many", dict(cell="lstm")),
     ("gru_captioner_attention", dict(image_shape=(8, 8, 1), cnn_filters=(4,))),
+    ("encoder_decoder", dict(cell="qrnn", attention="luong")),  # states of another width than units
+    ("one_to_many", dict(cell="qrnn")),
 ]
 
 
@@ -147,7 +149,7 @@ def test_length_penalty_prefers_the_longer_hypothesis():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(long)[0, 0, :3], [A, B, END_ID])
 
 
-@pytest.mark.parametrize("name,kwargs", GENERATORS[:3] + GENERATORS[4:])
+@pytest.mark.parametrize("name,kwargs", GENERATORS[:3] + GENERATORS[4:6])
 def test_beam_size_one_equals_greedy_and_beams_score_at_least_as_well(name, kwargs):
     model = helpers.build_tiny(name, units=8, **kwargs)
     inputs = helpers.make_inputs(model, length=6, batch_size=5)

@@ -166,7 +166,7 @@ def test_invalid_arguments_raise_value_error_naming_the_argument(name, kwargs, m
         rnnzoo.build_model(name, **kwargs)
 
 
-@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru", "qrnn"])  # a QRNN's second state is wider than units
 @pytest.mark.parametrize("input_kind", ["tokens", "features"])
 def test_streaming_model_steps_give_the_full_models_outputs_and_share_weights(cell, input_kind):
     kwargs = {"vocab_size": 30} if input_kind == "tokens" else {"input_dim": 4}
@@ -175,8 +175,8 @@ def test_streaming_model_steps_give_the_full_models_outputs_and_share_weights(ce
     rng = np.random.default_rng(0)
     inputs = rng.integers(1, 30, (2, 6)) if input_kind == "tokens" else rng.normal(size=(2, 6, 4)).astype("f")
     model.get_layer("logits").bias.assign(np.arange(4, dtype="float32"))  # shared, not copied
-    states = {t.name: np.zeros((2, 5), "float32") for t in step.inputs if t.name.startswith("state_")}
-    assert len(states) == 2 * {"simple": 1, "lstm": 2, "gru": 1}[cell]
+    states = {t.name: np.zeros((2, t.shape[1]), "float32") for t in step.inputs if t.name.startswith("state_")}
+    assert len(states) == 2 * {"simple": 1, "lstm": 2, "gru": 1, "qrnn": 2}[cell]
     logits = []
     for t in range(6):
         outputs = step({input_kind: inputs[:, t:t + 1], **states})

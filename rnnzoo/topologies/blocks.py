@@ -142,6 +142,13 @@ def run_recurrent_stack(layers, inputs, *, initial_states=None, return_state=Fal
     return outputs, states
 
 
+def state_sizes(layer):
+    """The widths of a recurrent layer's (or cell's) states, in order; not
+    always `units` (a QRNN's second state is wider)."""
+    sizes = getattr(layer, "cell", layer).state_size
+    return [int(size) for size in sizes] if isinstance(sizes, (list, tuple)) else [int(sizes)]
+
+
 def merge_bidirectional_states(states, *, num_states, merge_mode, name):
     """Merges each forward state with its backward twin the way the outputs
     are merged, so an encoder's states can initialize a decoder."""

@@ -17,6 +17,7 @@ from rnnzoo.topologies.blocks import (
     check_positive_int,
     make_recurrent_stack,
     run_recurrent_stack,
+    state_sizes,
 )
 
 ATTENTION_KINDS = (None, "luong", "bahdanau")
@@ -127,10 +128,6 @@ class SequenceGenerator(RNNModel):
     def default_metrics(self):
         return default_metrics("classification", self._rnnzoo_config["ignore_class"])
 
-    def decoder_units(self):
-        """Width of the decoder's states."""
-        raise NotImplementedError
-
     def inference_models(self):
         """Returns `(encoder, step)`, two `keras.Model`s sharing this model's
         weights, built from its named layers.
@@ -144,9 +141,6 @@ class SequenceGenerator(RNNModel):
         config = self._rnnzoo_config
         num_layers, attention = config["num_layers"], config["attention"]
         num_states = get_cell(config["cell"]).num_states
-        state_names = [
-            state_key(i, k) for i in range(num_layers) for k in range(num_states)
-        ]
         (encoder_input,) = [
             tensor for name, tensor in self.input.items() if name != DECODER_INPUT
         ]
@@ -161,12 +155,12 @@ class SequenceGenerator(RNNModel):
             encoder_outputs["memory_keys"] = self.get_layer("attention_key")(encoder_outputs["memory"])
         encoder = keras.Model(encoder_input, encoder_outputs, name=f"{self.name}_encoder")
 
-        units = self.decoder_units()
         step_inputs = {
             DECODER_INPUT: keras.Input((None,), dtype="int32", name=DECODER_INPUT)
         }
-        for name in state_names:
-            step_inputs[name] = keras.Input((units,), name=name)
+        for i in range(num_layers):
+            for k, size in enumerate(state_sizes(self.get_layer(f"decoder_rnn_{i}"))):
+                step_inputs[state_key(i, k)] = keras.Input((size,), name=state_key(i, k))
         memory = memory_mask = memory_keys = None
         if attention is not None:
             memory_shape = encoder_outputs["memory"].shape[1:]
@@ -208,4 +202,3 @@ class SequenceGenerator(RNNModel):
             self, inputs, max_length=max_length, beam_size=beam_size,
             length_penalty=length_penalty, start_id=start_id, end_id=end_id,
         )
-

@@ -135,7 +135,3 @@ class EncoderDecoder(SequenceGenerator):
             logits = decode(mixed)
         inputs = {source.name: source, DECODER_INPUT: decoder_tokens}
         super().__init__(inputs=inputs, outputs=logits, config=config, compile=compile, **kwargs)
-
-    def decoder_units(self):
-        config = self._rnnzoo_config
-        return bidirectional_width(config["units"], config["bidirectional"], config["merge_mode"])

@@ -36,7 +36,7 @@ from keras import ops
 from rnnzoo.cells.registry import get_cell
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
-                                      run_recurrent_stack)
+                                      run_recurrent_stack, state_sizes)
 
 NORMALIZATIONS = (None, "last", "revin")
 
@@ -266,11 +266,6 @@ class DirectForecaster(Forecaster):
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
 
-def _state_sizes(cell):
-    sizes = cell.state_size
-    return list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
-
-
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class FeedbackCell(keras.layers.Layer):
     """One decoding step of the seq2seq forecaster: the previous step's
@@ -283,7 +278,7 @@ class FeedbackCell(keras.layers.Layer):
     def __init__(self, cells, width, **kwargs):
         super().__init__(**kwargs)
         self.cells, self.width = list(cells), width
-        self.sizes = [_state_sizes(cell) for cell in self.cells]
+        self.sizes = [state_sizes(cell) for cell in self.cells]
         self.state_size = [size for sizes in self.sizes for size in sizes] + [width]
         self.output_size = width
         self.project = keras.layers.Dense(width, name="value")

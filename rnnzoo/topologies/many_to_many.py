@@ -2,12 +2,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnnzoo.cells import get_cell
 from rnnzoo.data import PAD_ID
 from rnnzoo.layers import CRF
 from rnnzoo.layers.heads import HEADS, CRFHead, CTCHead, SoftmaxHead, replica_share
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
-from rnnzoo.topologies.blocks import check_choice, check_head, encoder_with_head
+from rnnzoo.topologies.blocks import check_choice, check_head, encoder_with_head, state_sizes
 
 OUTPUT_LAYERS = HEADS
 
@@ -236,7 +235,6 @@ class ManyToMany(RNNModel):
         if config["bidirectional"]:
             raise ValueError("streaming_model: this model is bidirectional, so each step's output depends on "
                              "later inputs; build it with bidirectional=False to stream.")
-        num_states = get_cell(config["cell"]).num_states
         inputs = {}
         if config["vocab_size"] is not None:
             inputs["tokens"] = keras.Input((1,), dtype="int32", name="tokens")
@@ -253,9 +251,9 @@ class ManyToMany(RNNModel):
         for index in range(config["num_layers"]):
             layer = self.get_layer(f"encoder_rnn_{index}")
             states = []
-            for k in range(num_states):
+            for k, size in enumerate(state_sizes(layer)):
                 name = state_key(index, k)
-                inputs[name] = keras.Input((config["units"],), name=name)
+                inputs[name] = keras.Input((size,), name=name)
                 states.append(inputs[name])
             step, new_states = _CellStep(layer, name=f"step_{index}")(step, states)
             for k, state in enumerate(new_states):

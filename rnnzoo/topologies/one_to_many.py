@@ -142,6 +142,3 @@ class OneToMany(SequenceGenerator):
         )
         inputs = {source.name: source, DECODER_INPUT: decoder_tokens}
         super().__init__(inputs=inputs, outputs=logits, config=config, compile=compile, **kwargs)
-
-    def decoder_units(self):
-        return self._rnnzoo_config["units"]
