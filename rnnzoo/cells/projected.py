@@ -177,11 +177,36 @@ class ProjectedRNN(keras.layers.RNN):
         scan = self.parallel_scan is True or (self.parallel_scan == "auto" and _on_accelerator())
         if cell.linear_recurrence and scan and not self.unroll:
             return self._scan(projected, initial_state, mask)
-        return keras_backend.rnn(
-            cell.step, projected, initial_state, go_backwards=self.go_backwards, mask=mask, unroll=self.unroll,
-            input_length=sequences.shape[1], zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
-        )
+        if mask is None:
+            return keras_backend.rnn(
+                cell.step, projected, initial_state, go_backwards=self.go_backwards, unroll=self.unroll,
+                input_length=sequences.shape[1], return_all_outputs=self.return_sequences)
+        return self._masked_loop(projected, initial_state, mask)
+
+    def _masked_loop(self, projected, initial_state, mask):
+        """The step loop with the mask applied here, the same on every
+        backend: a masked step keeps the states and repeats the previous
+        output (zeros before the first real step, or always with
+        `zero_output_for_mask`). Keras' JAX loop takes the first state for
+        the previous output, which is wrong for a cell whose output is not
+        its first state (LRU, QRNN, mLSTM's matrix memory)."""
+        cell, zero_output = self.cell, self.zero_output_for_mask
+        real = ops.expand_dims(ops.cast(mask, projected.dtype), -1)
+
+        def step(inputs, states):
+            keep = inputs[:, -1:] > 0.5
+            *states, previous = states
+            output, new_states = cell.step(inputs[:, :-1], states)
+            new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]
+            output = ops.where(keep, output, ops.zeros_like(output) if zero_output else previous)
+            return output, new_states + [output]
+
+        batch = ops.shape(projected)[0]
+        start = list(initial_state) + [ops.zeros((batch, cell.output_size), projected.dtype)]
+        last, outputs, states = keras_backend.rnn(
+            step, ops.concatenate([projected, real], axis=-1), start, go_backwards=self.go_backwards,
+            unroll=self.unroll, input_length=projected.shape[1], return_all_outputs=self.return_sequences)
+        return last, outputs, states[:-1]
 
     def _scan(self, projected, initial_state, mask):
         """h_t = a_t h_{t-1} + b_t for all t (`linear_recurrence`); a masked
