@@ -172,3 +172,97 @@ def layer_norm_lstm(inputs, kernel, recurrent_kernel, bias, input_gain, recurren
 
     zeros = np.zeros((inputs.shape[0], units))
     return _scan(inputs, step, (zeros, zeros))
+
+
+# --- The modern recurrent families ---------------------------------------------
+
+
+def lru(inputs, nu_log, theta_log, gamma_log, kernel, output_kernel, skip_kernel):
+    """Orvieto et al. 2023, Algorithm 1, in complex arithmetic:
+    lambda = exp(-exp(nu_log) + i exp(theta_log)); x_t = lambda x_{t-1} +
+    exp(gamma_log) (B u_t); y_t = Re(C x_t) + D u_t. B = kernel's real |
+    imaginary halves; Re(C x) = x_re @ K_top + x_im @ K_bottom, i.e. C =
+    K_top - i K_bottom. Returns (y, (x_re, x_im) at the end)."""
+    units = nu_log.shape[0]
+    lam = np.exp(-np.exp(nu_log) + 1j * np.exp(theta_log))
+    b = kernel[:, :units] + 1j * kernel[:, units:]
+    c = output_kernel[:units] - 1j * output_kernel[units:]
+
+    def step(u, x):
+        x = lam * x + np.exp(gamma_log) * (u @ b)
+        return (x @ c).real + u @ skip_kernel, x
+
+    outputs, x = _scan(inputs, step, np.zeros((inputs.shape[0], units), complex))
+    return outputs, (x.real, x.imag)
+
+
+def rg_lru(inputs, kernel, bias, recurrent_param, c=8.0):
+    """De et al. 2024, section 2.4: r = sigmoid(W_a x + b_a), i =
+    sigmoid(W_x x + b_x), a_t = sigmoid(Lambda)^(c r), h_t = a_t h_{t-1} +
+    sqrt(1 - a_t^2) (i * u) with u = W_u x + b_u. Kernel columns u, r, i."""
+    units = recurrent_param.shape[0]
+
+    def step(x, h):
+        z = x @ kernel + bias
+        u, r, i = z[:, :units], sigmoid(z[:, units:2 * units]), sigmoid(z[:, 2 * units:])
+        a = sigmoid(recurrent_param) ** (c * r)
+        h = a * h + np.sqrt(1 - a ** 2) * (i * u)
+        return h, h
+
+    return _scan(inputs, step, np.zeros((inputs.shape[0], units)))
+
+
+def slstm(inputs, kernel, recurrent_kernel, bias):
+    """Beck et al. 2024, eqs. 8-14, unstabilized (float64): z = tanh(.),
+    i = exp(.), f = sigmoid(.), o = sigmoid(.) of W x + R h + b, with R
+    block-diagonal (head j's units feed head j's gates only); c_t = f c + i z,
+    n_t = f n + i, h_t = o c_t / n_t. Gate order z, i, f, o. Returns (h, (h_T,))."""
+    heads, size, _ = recurrent_kernel.shape
+    units = heads * size
+    full = np.zeros((units, 4 * units))  # the block-diagonal R, in the kernel's column layout
+    for j in range(heads):
+        for g in range(4):
+            full[j * size:(j + 1) * size, g * units + j * size:g * units + (j + 1) * size] = \
+                recurrent_kernel[j][:, g * size:(g + 1) * size]
+
+    def step(x, states):
+        h, c, n = states
+        pre = x @ kernel + h @ full + bias
+        z, i, f, o = (pre[:, g * units:(g + 1) * units] for g in range(4))
+        c = sigmoid(f) * c + np.exp(i) * np.tanh(z)
+        n = sigmoid(f) * n + np.exp(i)
+        h = sigmoid(o) * c / n
+        return h, (h, c, n)
+
+    zeros = np.zeros((inputs.shape[0], units))
+    outputs, (h, _, _) = _scan(inputs, step, (zeros, zeros, zeros))
+    return outputs, (h,)
+
+
+def mlstm(inputs, kernel, bias, heads):
+    """Beck et al. 2024, eqs. 19-27, unstabilized (float64), per head of
+    d = units / heads: q, k = W_k x / sqrt(d), v; i = exp(w_i x + b_i), f =
+    sigmoid(w_f x + b_f) (scalars); C_t = f C + i v k^T, n_t = f n + i k;
+    h_t = sigmoid(W_o x + b_o) * C_t q / max(|n_t . q|, 1). Kernel columns q,
+    k, v, o, then the heads' input and forget gates; bias o, i, f."""
+    units = (kernel.shape[1] - 2 * heads) // 4
+    size = units // heads
+    batch = inputs.shape[0]
+
+    def step(x, states):
+        memory, normalizer = states
+        z = x @ kernel
+        q, k, v = (z[:, j * units:(j + 1) * units].reshape(batch, heads, size) for j in range(3))
+        k = k / np.sqrt(size)
+        o = sigmoid(z[:, 3 * units:4 * units] + bias[:units])
+        i = np.exp(z[:, 4 * units:4 * units + heads] + bias[units:units + heads])[..., None]
+        f = sigmoid(z[:, 4 * units + heads:] + bias[units + heads:])[..., None]
+        memory = f[..., None] * memory + i[..., None] * np.einsum("bhv,bhk->bhvk", v, k)
+        normalizer = f * normalizer + i * k
+        numerator = np.einsum("bhvk,bhk->bhv", memory, q)
+        denominator = np.maximum(np.abs((normalizer * q).sum(-1)), 1.0)[..., None]
+        return o * (numerator / denominator).reshape(batch, units), (memory, normalizer)
+
+    start = (np.zeros((batch, heads, size, size)), np.zeros((batch, heads, size)))
+    outputs, _ = _scan(inputs, step, start)
+    return outputs, ()  # its states are the stabilized C, n, m: compared through the outputs

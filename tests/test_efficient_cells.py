@@ -1,6 +1,7 @@
 """The efficient cells (IndRNN, SRU, QRNN, minGRU, minLSTM, layer-normalized
-LSTM) against their papers' equations (the NumPy oracle), the parallel scan
-against the step loop, the one-step contract, and every topology."""
+LSTM) and the modern recurrent families (LRU, RG-LRU, sLSTM, mLSTM) against
+their papers' equations (the NumPy oracle), the parallel scan against the
+step loop, the one-step contract, and every topology."""
 
 import keras
 import numpy as np
@@ -10,14 +11,21 @@ import helpers
 import reference_cells
 import rnnzoo
 from rnnzoo.cells import ProjectedRNN, get_cell
+from rnnzoo.data import PAD_ID, START_ID
 
-UNITS, INPUT_DIM, STEPS, BATCH = 5, 3, 9, 3
-EFFICIENT = ["indrnn", "sru", "qrnn", "min_gru", "min_lstm", "layer_norm_lstm"]
+UNITS, INPUT_DIM, STEPS, BATCH = 6, 3, 9, 3
+EFFICIENT = ["indrnn", "sru", "qrnn", "min_gru", "min_lstm", "layer_norm_lstm", "lru", "rg_lru", "slstm", "mlstm"]
+OPTIONS = {"slstm": {"heads": 2}, "mlstm": {"heads": 2}}  # two heads of 3 units
+MODERN = ["lru", "rg_lru", "slstm", "mlstm"]
+# The JAX run (see README) checks the oracles of every cell, and the rest for the modern cells only.
+ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
+CELLS_HERE = EFFICIENT if ON_TENSORFLOW else MODERN
 # Right-padded lengths 9, 6 and 2, the layout every recipe feeds.
 MASK = np.arange(STEPS)[None, :] < np.array([[9], [6], [2]])
 
 
 def _layer(name, **options):
+    options = {**OPTIONS.get(name, {}), **options}
     layer = get_cell(name).build(UNITS, return_sequences=True, return_state=True, **options)
     layer.build((None, None, INPUT_DIM))
     rng = np.random.default_rng(len(name))
@@ -40,6 +48,10 @@ def _numpy(tensors):
     ("min_gru", reference_cells.min_gru, {}),
     ("min_lstm", reference_cells.min_lstm, {}),
     ("layer_norm_lstm", reference_cells.layer_norm_lstm, {}),
+    ("lru", reference_cells.lru, {}),
+    ("rg_lru", reference_cells.rg_lru, {}),
+    ("slstm", reference_cells.slstm, {}),
+    ("mlstm", reference_cells.mlstm, {"heads": 2}),
 ])
 def test_cell_matches_its_papers_equations(name, reference, options):
     layer = _layer(name, **options)
@@ -87,14 +99,11 @@ def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_
         (sequence, state), (expected_sequence, expected_state) = (
             _numpy(layer(_inputs(), mask=mask, initial_state=[initial])) for layer in (scan, loop))
         np.testing.assert_allclose(state, expected_state, atol=1e-5)
-        # Before the first real step (padding read first when going backwards), Keras' own loop
-        # outputs zeros on TensorFlow and the initial state on JAX: compare from the first real step.
-        real = np.ones((BATCH, STEPS), bool) if mask is None else MASK[:, ::-1] if go_backwards else MASK
-        seen = np.cumsum(real, axis=1) > 0
-        np.testing.assert_allclose(sequence[seen], expected_sequence[seen], atol=1e-5)
+        # Every position, padding included (zeros before the first real step), on every backend.
+        np.testing.assert_allclose(sequence, expected_sequence, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", EFFICIENT)
+@pytest.mark.parametrize("name", CELLS_HERE)
 def test_stepping_the_cell_equals_the_whole_sequence(name):
     """The cell contract (one step at a time, as streaming models and
     hand-stepped decoders use it) gives the sequence layer's outputs and
@@ -112,6 +121,7 @@ def test_stepping_the_cell_equals_the_whole_sequence(name):
         np.testing.assert_allclose(state, expected, atol=2e-5)
 
 
+@pytest.mark.skipif(not ON_TENSORFLOW, reason="the TensorFlow run; on JAX test_modern_cell_contract covers topologies")
 @pytest.mark.parametrize("name", EFFICIENT)
 def test_efficient_cell_in_every_topology(name, tmp_path):
     """Shapes in every topology (the encoder-decoder with attention), save
@@ -127,7 +137,8 @@ def test_efficient_cell_in_every_topology(name, tmp_path):
 @pytest.mark.parametrize("name", EFFICIENT)
 def test_recurrent_dropout_is_refused(name):
     with pytest.raises(ValueError, match=f"cell '{name}': `recurrent_dropout` is not supported"):
-        get_cell(name).build(UNITS, return_sequences=False, return_state=False, recurrent_dropout=0.1)
+        get_cell(name).build(UNITS, return_sequences=False, return_state=False, recurrent_dropout=0.1,
+                             **OPTIONS.get(name, {}))
 
 
 @pytest.mark.parametrize("name, options, message", [
@@ -174,3 +185,53 @@ def test_linear_recurrence_across_blocks(steps, chunk):
         traced = tf.function(lambda a, b, h: linear_recurrence(a, b, h, chunk=chunk),
                              input_signature=[spec, spec, tf.TensorSpec((None, 3))])
         np.testing.assert_allclose(traced(a, b, initial).numpy(), np.stack(expected, 1), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODERN)
+def test_modern_cell_contract(name, tmp_path):
+    """Right padding changes no real position (both directions), a stateful
+    model fed in halves equals it fed whole, and an encoder-decoder decodes
+    greedily what its teacher-forced graph predicts (states wider than units
+    for the matrix memory)."""
+    def pad(array, extra):
+        return np.pad(array, [(0, 0), (0, extra)] + [(0, 0)] * (array.ndim - 2))
+
+    tokens = np.random.default_rng(0).integers(1, 11, (3, 5)).astype("int32")
+    for bidirectional in (False, True):
+        tagger = helpers.build_tiny("many_to_many", cell=name, bidirectional=bidirectional, vocab_size=11)
+        np.testing.assert_allclose(_numpy([tagger(pad(tokens, 3))])[0][:, :5], _numpy([tagger(tokens)])[0],
+                                   atol=1e-5)
+    stateful = rnnzoo.build_model("many_to_many", vocab_size=11, num_classes=4, cell=name, units=8,
+                                  bidirectional=False, stateful=True, batch_size=3)
+    whole = _numpy([stateful(tokens)])[0]
+    stateful.reset_states()
+    stateful(tokens[:, :2])
+    np.testing.assert_allclose(_numpy([stateful(tokens[:, 2:])])[0], whole[:, 2:], atol=1e-5)
+    model = helpers.build_tiny("encoder_decoder", cell=name, attention="luong", units=8)
+    source = {"source_tokens": tokens}
+    generated = rnnzoo.greedy_decode(model, source, max_length=4, end_id=None)
+    decoder_tokens = np.concatenate([np.full((3, 1), START_ID), generated[:, :-1]], axis=1).astype("int32")
+    logits = _numpy([model({**source, "decoder_tokens": decoder_tokens})])[0]
+    logits[..., PAD_ID] = -np.inf
+    np.testing.assert_array_equal(logits.argmax(-1), generated)
+    helpers.run_save_load_test(model, tmp_path)
+
+
+def test_mlstm_stabilizer_keeps_huge_input_gates_finite():
+    """Input gates of exp(100) overflow float32 unless stabilized; the
+    stabilized cell still gives the paper's (float64) outputs."""
+    layer = _layer("mlstm", heads=2)
+    kernel, bias = layer.get_weights()
+    bias[UNITS:UNITS + 2] = 100.0  # the input gates' bias
+    layer.set_weights([kernel, bias])
+    sequence = _numpy(layer(_inputs()))[0]
+    expected, _ = reference_cells.mlstm(_inputs().astype("float64"), kernel, bias.astype("float64"), heads=2)
+    assert np.isfinite(sequence).all()
+    np.testing.assert_allclose(sequence, expected, rtol=1e-4, atol=2e-5)  # float32 against float64
+
+
+def test_a_matrix_memory_cannot_start_a_decoder_from_merged_bidirectional_states():
+    with pytest.raises(ValueError, match="cell 'mlstm': a bidirectional encoder's merged states"):
+        helpers.build_tiny("encoder_decoder", cell="mlstm", bidirectional=True)
+    model = helpers.build_tiny("encoder_decoder", cell="lru", bidirectional=True)  # states of `units`: they fit
+    helpers.run_output_shape_test(model, lengths=(3,))

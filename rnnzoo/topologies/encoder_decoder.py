@@ -10,6 +10,7 @@ from rnnzoo.topologies.blocks import (
     merge_bidirectional_states,
     run_recurrent_stack,
     sequence_input,
+    state_sizes,
 )
 from rnnzoo.topologies.base import constructor_arguments
 from rnnzoo.topologies.decoder import (
@@ -101,6 +102,15 @@ class EncoderDecoder(SequenceGenerator):
             attention=attention, attention_units=attention_units,
             output_activation=output_activation, cell_options=cell_options,
         )
+
+        if bidirectional:  # the merged encoder states start the decoder: their sizes must agree
+            merged = [2 * size if merge_mode == "concat" else size
+                      for size in state_sizes(encoder_layers[0].forward_layer)]
+            if merged != state_sizes(decoder_layers["decoder_rnn_0"]):
+                raise ValueError(
+                    f"cell {spec.name!r}: a bidirectional encoder's merged states (sizes {merged}) cannot start "
+                    f"a decoder of {decoder_units} units (sizes {state_sizes(decoder_layers['decoder_rnn_0'])}), "
+                    "since its states do not grow linearly with units; use bidirectional=False.")
 
         # === Functional Model ===
         source, embedded = sequence_input(

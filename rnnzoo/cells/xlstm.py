@@ -1,0 +1,153 @@
+"""xLSTM's two cells (Beck et al. 2024, "xLSTM: Extended Long Short-Term
+Memory"), with exponential input gates and the stabilizer state.
+
+`slstm`, scalar memory (section 2.2): per unit,
+
+    z = tanh(W_z x + R_z h + b_z),   o = sigmoid(W_o x + R_o h + b_o)
+    log i = W_i x + R_i h + b_i (exponential gate),   log f = log sigmoid(W_f x + R_f h + b_f)
+    m_t = max(log f + m_{t-1}, log i),   i' = exp(log i - m_t),   f' = exp(log f + m_{t-1} - m_t)
+    c_t = f' c_{t-1} + i' z,   n_t = f' n_{t-1} + i',   h_t = o * c_t / n_t
+
+The recurrent matrix R is block-diagonal: `heads` blocks, each mixing only
+its head's units. States: h, c, n, m.
+
+`mlstm`, matrix memory (section 2.3): per head (d = units / heads),
+
+    q = W_q x,  k = W_k x / sqrt(d),  v = W_v x,  o = sigmoid(W_o x + b_o)
+    log i = w_i x + b_i,  log f = log sigmoid(w_f x + b_f)   (one scalar each per head)
+    m_t = max(log f + m_{t-1}, log i);  i', f' as above
+    C_t = f' C_{t-1} + i' v k^T,   n_t = f' n_{t-1} + i' k
+    h_t = o * (C_t q) / max(|n_t . q|, exp(-m_t))
+
+The stabilized C, n are exp(-m_t) times the paper's unstabilized ones, so the
+output is the paper's h_t exactly. States: C `(heads * d * d)` flattened
+row-major as (head, v index, k index), n `(heads * d)`, m `(heads)`.
+mLSTM has no recurrent matrix: its gates read only the input, so a sequence's
+projections are computed at once (`ProjectedCell`).
+
+The forget gates are sigmoids in log space (the paper allows sigmoid or
+exponential; the authors' kernels use the log-sigmoid).
+"""
+
+import keras
+from keras import ops
+
+from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.registry import register_cell
+
+
+def _check_heads(cell_name, units, heads):
+    if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or units % heads:
+        raise ValueError(f"cell {cell_name!r}: `heads` must be a positive integer dividing `units` ({units}), "
+                         f"got {heads!r}.")
+    return heads
+
+
+def _log_sigmoid(x):
+    return -ops.softplus(-x)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SLSTMCell(ProjectedCell):
+    """Args: units; heads (blocks of the recurrent matrix, dividing units);
+    dropout, seed: see `ProjectedCell`. Kernel `(input_dim, 4 * units)`,
+    columns z, i, f, o; recurrent_kernel `(heads, d, 4 * d)`, each head's
+    columns z, i, f, o; bias `(4 * units,)`."""
+
+    def __init__(self, units, heads=4, **kwargs):
+        super().__init__(units, **kwargs)
+        self.heads = _check_heads("slstm", units, heads)
+        self.state_size = [units, units, units, units]  # h, c, n, m
+
+    def build(self, input_shape):
+        units, heads = self.units, self.heads
+        size = units // heads
+        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * units), name="kernel",
+                                      initializer="glorot_uniform")
+        self.recurrent_kernel = self.add_weight(shape=(heads, size, 4 * size), name="recurrent_kernel",
+                                                initializer="orthogonal")
+        self.bias = self.add_weight(shape=(4 * units,), name="bias", initializer="zeros")
+
+    def project(self, sequence, states):
+        return ops.matmul(sequence, self.kernel) + self.bias
+
+    def step(self, projected, states):
+        h, c, n, m = states
+        heads, size = self.heads, self.units // self.heads
+        # Block-diagonal R h: each head's units through its own block, gates regrouped as z, i, f, o.
+        recurrent = ops.einsum("bhd,hde->bhe", ops.reshape(h, (-1, heads, size)), self.recurrent_kernel)
+        recurrent = ops.reshape(ops.transpose(ops.reshape(recurrent, (-1, heads, 4, size)), (0, 2, 1, 3)),
+                                (-1, 4 * self.units))
+        z_pre, log_i, f_pre, o_pre = ops.split(projected + recurrent, 4, axis=-1)
+        log_f = _log_sigmoid(f_pre)
+        m_new = ops.maximum(log_f + m, log_i)
+        i_gate, f_gate = ops.exp(log_i - m_new), ops.exp(log_f + m - m_new)
+        c_new = f_gate * c + i_gate * ops.tanh(z_pre)
+        n_new = f_gate * n + i_gate
+        h_new = ops.sigmoid(o_pre) * c_new / n_new
+        return h_new, [h_new, c_new, n_new, m_new]
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MLSTMCell(ProjectedCell):
+    """Args: units; heads (dividing units); dropout, seed: see
+    `ProjectedCell`. Kernel `(input_dim, 4 * units + 2 * heads)`, columns
+    q, k, v, o (units each), then the input and forget gates (one per head);
+    bias `(units + 2 * heads,)` for o and the gates. The forget gates' bias
+    starts at 3 (remember), the input gates' at 0."""
+
+    def __init__(self, units, heads=4, **kwargs):
+        super().__init__(units, **kwargs)
+        self.heads = _check_heads("mlstm", units, heads)
+        size = units // heads
+        self.state_size = [heads * size * size, units, heads]  # C, n, m
+
+    def build(self, input_shape):
+        units, heads = self.units, self.heads
+        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * units + 2 * heads), name="kernel",
+                                      initializer="glorot_uniform")
+        self.bias = self.add_weight(shape=(units + 2 * heads,), name="bias", initializer="zeros")
+        self.bias.assign(ops.concatenate([ops.zeros((units + heads,)), ops.full((heads,), 3.0)]))
+
+    def project(self, sequence, states):
+        units = self.units
+        projected = ops.matmul(sequence, self.kernel)
+        return ops.concatenate([projected[..., :3 * units], projected[..., 3 * units:] + self.bias], axis=-1)
+
+    def step(self, projected, states):
+        units, heads = self.units, self.heads
+        size = units // heads
+        memory, normalizer, m = states
+        q, k, v, o_pre = (projected[:, j * units:(j + 1) * units] for j in range(4))
+        log_i, f_pre = projected[:, 4 * units:4 * units + heads], projected[:, 4 * units + heads:]
+        q, k, v = (ops.reshape(t, (-1, heads, size)) for t in (q, k, v))
+        k = k / size ** 0.5
+        log_f = _log_sigmoid(f_pre)
+        m_new = ops.maximum(log_f + m, log_i)
+        i_gate = ops.exp(log_i - m_new)[..., None]
+        f_gate = ops.exp(log_f + m - m_new)[..., None]
+        memory = (f_gate[..., None] * ops.reshape(memory, (-1, heads, size, size))
+                  + i_gate[..., None] * v[..., :, None] * k[..., None, :])
+        normalizer = f_gate * ops.reshape(normalizer, (-1, heads, size)) + i_gate * k
+        numerator = ops.einsum("bhvk,bhk->bhv", memory, q)
+        denominator = ops.maximum(ops.abs(ops.sum(normalizer * q, axis=-1)), ops.exp(-m_new))
+        h = ops.sigmoid(o_pre) * ops.reshape(numerator / denominator[..., None], (-1, units))
+        return h, [ops.reshape(memory, (-1, heads * size * size)), ops.reshape(normalizer, (-1, units)), m_new]
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads}
+
+
+@register_cell("slstm", num_states=4)
+def slstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
+    """sLSTM (Beck et al. 2024, xLSTM): exponential gating, normalizer and stabilizer, block-diagonal memory mixing."""
+    return projected_layer("slstm", SLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout, **options)
+
+
+@register_cell("mlstm", num_states=3)
+def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
+    """mLSTM (Beck et al. 2024, xLSTM): matrix memory, exponential input gate, normalizer and stabilizer."""
+    return projected_layer("mlstm", MLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout, **options)
