@@ -266,3 +266,73 @@ def mlstm(inputs, kernel, bias, heads):
     start = (np.zeros((batch, heads, size, size)), np.zeros((batch, heads, size)))
     outputs, _ = _scan(inputs, step, start)
     return outputs, ()  # its states are the stabilized C, n, m: compared through the outputs
+
+
+def _silu(x):
+    return x * sigmoid(x)
+
+
+def _softplus(x):
+    return np.log1p(np.exp(x))
+
+
+def _rms_norm(x, scale, epsilon=1e-5):
+    return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + epsilon) * scale
+
+
+def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_scale, out_kernel, heads, state_dim):
+    """Dao and Gu 2024, the Mamba-2 block's mixer with one group: [z, x, B,
+    C, dt] = u W_in; [x, B, C] = SiLU(causal depthwise conv (oldest tap
+    first, zeros before the start) + bias); dt = softplus(dt + dt_bias);
+    per head S_t = exp(-dt exp(A_log)) S_{t-1} + dt x_t B_t^T; y = S_t C_t +
+    D x_t; out = RMSNorm(y * SiLU(z)) W_out."""
+    batch, steps, _ = inputs.shape
+    inner = norm_scale.shape[0]
+    size, window = inner // heads, conv_kernel.shape[0]
+    channels = inner + 2 * state_dim
+    projected = inputs @ in_kernel
+    z, xbc, dt = projected[..., :inner], projected[..., inner:inner + channels], projected[..., inner + channels:]
+    padded = np.concatenate([np.zeros((batch, window - 1, channels)), xbc], axis=1)
+    conv = np.stack([sum(padded[:, t + j] * conv_kernel[j] for j in range(window)) for t in range(steps)], 1)
+    xbc = _silu(conv + conv_bias)
+    memory = np.zeros((batch, heads, size, state_dim))
+    outputs = []
+    for t in range(steps):
+        x = xbc[:, t, :inner].reshape(batch, heads, size)
+        b, c = xbc[:, t, inner:inner + state_dim], xbc[:, t, inner + state_dim:]
+        step_dt = _softplus(dt[:, t] + dt_bias)
+        decay = np.exp(-step_dt * np.exp(a_log))
+        memory = decay[:, :, None, None] * memory + np.einsum("bh,bhp,bn->bhpn", step_dt, x, b)
+        y = np.einsum("bhpn,bn->bhp", memory, c) + d[:, None] * x
+        outputs.append(_rms_norm(y.reshape(batch, inner) * _silu(z[:, t]), norm_scale) @ out_kernel)
+    return np.stack(outputs, 1), (memory.reshape(batch, -1),)
+
+
+def gated_deltanet(inputs, kernel, dt_bias, a_log, norm_scale, out_kernel, heads):
+    """Yang et al. 2024, eq. 10 with the block's projections: q, k, v =
+    SiLU(x W) (q, k L2-normalized per head, q / sqrt(d)); alpha =
+    exp(-exp(A_log) softplus(x W_a + dt_bias)); beta = sigmoid(x W_b);
+    S_t = alpha S_{t-1} (I - beta k k^T) + beta v k^T (as matrices);
+    o = S_t q; out = (RMSNorm(o) * SiLU(x W_g)) W_out."""
+    batch, steps, _ = inputs.shape
+    units = out_kernel.shape[0]
+    size = units // heads
+    memory = np.zeros((batch, heads, size, size))
+    outputs = []
+    for t in range(steps):
+        z = inputs[:, t] @ kernel
+        q, k, v = (_silu(z[:, j * units:(j + 1) * units]).reshape(batch, heads, size) for j in range(3))
+        q = q / np.linalg.norm(q, axis=-1, keepdims=True) / np.sqrt(size)
+        k = k / np.linalg.norm(k, axis=-1, keepdims=True)
+        alpha = np.exp(-np.exp(a_log) * _softplus(z[:, 4 * units:4 * units + heads] + dt_bias))
+        beta = sigmoid(z[:, 4 * units + heads:])
+        new = np.empty_like(memory)
+        for n in range(batch):
+            for h in range(heads):
+                transition = np.eye(size) - beta[n, h] * np.outer(k[n, h], k[n, h])
+                new[n, h] = alpha[n, h] * memory[n, h] @ transition + beta[n, h] * np.outer(v[n, h], k[n, h])
+        memory = new
+        o = np.einsum("bhvk,bhk->bhv", memory, q)
+        gate = _silu(z[:, 3 * units:4 * units])
+        outputs.append((_rms_norm(o, norm_scale).reshape(batch, units) * gate) @ out_kernel)
+    return np.stack(outputs, 1), (memory.reshape(batch, -1),)

@@ -1,5 +1,6 @@
 """The efficient cells (IndRNN, SRU, QRNN, minGRU, minLSTM, layer-normalized
-LSTM) and the modern recurrent families (LRU, RG-LRU, sLSTM, mLSTM) against
+LSTM) and the modern recurrent families (LRU, RG-LRU, sLSTM, mLSTM, Mamba-2,
+Gated DeltaNet) against
 their papers' equations (the NumPy oracle), the parallel scan against the
 step loop, the one-step contract, and every topology."""
 
@@ -14,9 +15,11 @@ from rnnzoo.cells import ProjectedRNN, get_cell
 from rnnzoo.data import PAD_ID, START_ID
 
 UNITS, INPUT_DIM, STEPS, BATCH = 6, 3, 9, 3
-EFFICIENT = ["indrnn", "sru", "qrnn", "min_gru", "min_lstm", "layer_norm_lstm", "lru", "rg_lru", "slstm", "mlstm"]
-OPTIONS = {"slstm": {"heads": 2}, "mlstm": {"heads": 2}}  # two heads of 3 units
-MODERN = ["lru", "rg_lru", "slstm", "mlstm"]
+MODERN = ["lru", "rg_lru", "slstm", "mlstm", "mamba2", "gated_deltanet"]
+EFFICIENT = ["indrnn", "sru", "qrnn", "min_gru", "min_lstm", "layer_norm_lstm", *MODERN]
+# Two heads of 3 units (Mamba-2: of 6, its inner width being 2 * units), a state of 4.
+OPTIONS = {"slstm": {"heads": 2}, "mlstm": {"heads": 2}, "gated_deltanet": {"heads": 2},
+           "mamba2": {"heads": 2, "state_dim": 4}}
 # The JAX run (see README) checks the oracles of every cell, and the rest for the modern cells only.
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 CELLS_HERE = EFFICIENT if ON_TENSORFLOW else MODERN
@@ -52,6 +55,8 @@ def _numpy(tensors):
     ("rg_lru", reference_cells.rg_lru, {}),
     ("slstm", reference_cells.slstm, {}),
     ("mlstm", reference_cells.mlstm, {"heads": 2}),
+    ("mamba2", reference_cells.mamba2, {"heads": 2, "state_dim": 4}),
+    ("gated_deltanet", reference_cells.gated_deltanet, {"heads": 2}),
 ])
 def test_cell_matches_its_papers_equations(name, reference, options):
     layer = _layer(name, **options)

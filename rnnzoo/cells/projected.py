@@ -85,6 +85,23 @@ class ProjectedCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "dropout": self.dropout, "seed": self.seed}
 
 
+def causal_conv_step(taps, pending, channels):
+    """One step of a causal convolution over time carried in a state, for a
+    cell whose inputs are projected at once (QRNN, Mamba-2).
+
+    `taps` `(batch, window * channels)`: this step's input times each of the
+    window's kernel positions, oldest position first (so the last block
+    weighs the step itself). `pending` `(batch, (window - 1) * channels)`:
+    what earlier inputs still add to the coming steps, the next step's
+    first. Returns `(this step's convolution, the new pending sums)`."""
+    current = taps[:, -channels:] + pending[:, :channels]
+    window = taps.shape[-1] // channels
+    # This input at window position j feeds step t + (window - 1 - j): shift the pending sums one step on.
+    later = ops.flip(ops.reshape(taps[:, :-channels], (-1, window - 1, channels)), 1)
+    shifted = ops.concatenate([pending[:, channels:], ops.zeros_like(pending[:, :channels])], axis=-1)
+    return current, shifted + ops.reshape(later, (-1, (window - 1) * channels))
+
+
 SCAN_CHUNK = 64  # steps per block of the parallel scan
 
 

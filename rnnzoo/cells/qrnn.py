@@ -17,7 +17,7 @@ state size does not depend on the input size.
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 
@@ -46,18 +46,13 @@ class QRNNCell(ProjectedCell):
         return ops.matmul(sequence, self.kernel)
 
     def step(self, projected, states):
-        width = 3 * self.units
         c_prev, pending = states
-        # The last block of x_t's products is its weight at step t itself.
-        gates = projected[:, -width:] + pending[:, :width] + self.bias
-        z_pre, f_pre, o_pre = ops.split(gates, 3, axis=-1)
+        gates, pending = causal_conv_step(projected, pending, 3 * self.units)
+        z_pre, f_pre, o_pre = ops.split(gates + self.bias, 3, axis=-1)
         f = ops.sigmoid(f_pre)
         c = f * c_prev + (1.0 - f) * ops.tanh(z_pre)
         h = ops.sigmoid(o_pre) * c
-        # x_t at window position j feeds step t + (window - 1 - j): shift the pending sums one step on.
-        later = ops.flip(ops.reshape(projected[:, :-width], (-1, self.window - 1, width)), 1)
-        shifted = ops.concatenate([pending[:, width:], ops.zeros_like(pending[:, :width])], axis=-1)
-        return h, [c, shifted + ops.reshape(later, (-1, (self.window - 1) * width))]
+        return h, [c, pending]
 
     def get_config(self):
         return {**super().get_config(), "window": self.window}

@@ -1,0 +1,93 @@
+"""Gated DeltaNet (Yang, Kautz and Hatamizadeh 2024, "Gated Delta Networks:
+Improving Mamba2 with Delta Rule", eq. 10 and section 3.3's block).
+
+A matrix memory per head, written by the delta rule (it replaces what the
+memory holds for the key instead of adding to it) and decayed by a
+Mamba-2-style gate:
+
+    q, k, v = SiLU(W_q x), SiLU(W_k x), SiLU(W_v x);  q, k L2-normalized per head, q / sqrt(d)
+    alpha_t = exp(-exp(A_log) * softplus(W_a x + dt_bias)),   beta_t = sigmoid(W_b x)   (per head)
+    S_t = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T
+    o_t = S_t q_t,   out_t = W_out (RMSNorm(o_t) * SiLU(W_g x))
+
+The paper's block also puts a short convolution before q, k and v; this
+cell leaves it out (the gate and the delta rule are the recurrence). The
+state is S, flattened (head, value index, key index).
+"""
+
+import math
+
+import keras
+from keras import ops
+
+from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.registry import register_cell
+from rnnzoo.cells.state_space import rms_norm
+
+
+def _l2_normalize(x):
+    return x * ops.rsqrt(ops.sum(ops.square(x), axis=-1, keepdims=True) + 1e-6)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class GatedDeltaNetCell(ProjectedCell):
+    """Args: units (also the width of q, k, v, split over the heads); heads
+    (dividing units); dropout, seed: see `ProjectedCell`. Kernel `(input_dim,
+    4 * units + 2 * heads)`, columns q, k, v, output gate g, then the decay
+    gates a and the writing strengths b (one per head)."""
+
+    def __init__(self, units, heads=4, **kwargs):
+        super().__init__(units, **kwargs)
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or units % heads:
+            raise ValueError(f"cell 'gated_deltanet': `heads` must be a positive integer dividing `units` ({units}), "
+                             f"got {heads!r}.")
+        self.heads = heads
+        self.state_size = units * (units // heads)
+
+    def build(self, input_shape):
+        units, heads = self.units, self.heads
+        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * units + 2 * heads), name="kernel",
+                                      initializer="glorot_uniform")
+        uniform = keras.initializers.RandomUniform(0.0, 1.0)
+
+        def dt_bias(shape, dtype=None):  # softplus^-1 of a log-uniform dt, as Mamba-2
+            dt = ops.exp(uniform(shape, dtype) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+            return dt + ops.log(-ops.expm1(-dt))
+
+        self.dt_bias = self.add_weight(shape=(heads,), name="dt_bias", initializer=dt_bias)
+        self.A_log = self.add_weight(shape=(heads,), name="A_log",
+                                     initializer=lambda shape, dtype=None: ops.log(1.0 + 15.0 * uniform(shape, dtype)))
+        self.norm_scale = self.add_weight(shape=(units // heads,), name="norm_scale", initializer="ones")
+        self.out_kernel = self.add_weight(shape=(units, units), name="out_kernel", initializer="glorot_uniform")
+
+    def project(self, sequence, states):
+        return ops.matmul(sequence, self.kernel)
+
+    def step(self, projected, states):
+        units, heads = self.units, self.heads
+        size = units // heads
+        q, k, v = (ops.reshape(ops.silu(projected[:, j * units:(j + 1) * units]), (-1, heads, size))
+                   for j in range(3))
+        gate = projected[:, 3 * units:4 * units]
+        a, b = projected[:, 4 * units:4 * units + heads], projected[:, 4 * units + heads:]
+        q, k = _l2_normalize(q) / size ** 0.5, _l2_normalize(k)
+        alpha = ops.exp(-ops.exp(self.A_log) * ops.softplus(a + self.dt_bias))[:, :, None, None]
+        beta = ops.sigmoid(b)[:, :, None]
+        memory = alpha * ops.reshape(states[0], (-1, heads, size, size))  # alpha S
+        # alpha S (I - beta k k^T) + beta v k^T = alpha S + beta (v - alpha S k) k^T: the value the decayed
+        # memory holds for k moves toward v.
+        error = v - ops.einsum("bhvk,bhk->bhv", memory, k)
+        memory = memory + (beta * error)[..., None] * k[:, :, None, :]
+        output = rms_norm(ops.einsum("bhvk,bhk->bhv", memory, q), self.norm_scale)
+        output = ops.reshape(output, (-1, units)) * ops.silu(gate)
+        return ops.matmul(output, self.out_kernel), [ops.reshape(memory, (-1, heads * size * size))]
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads}
+
+
+@register_cell("gated_deltanet", num_states=1)
+def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
+    """Gated DeltaNet (Yang et al. 2024): the gated delta rule on a matrix memory per head."""
+    return projected_layer("gated_deltanet", GatedDeltaNetCell(units, heads=heads, dropout=dropout),
+                           recurrent_dropout, **options)
