@@ -11,7 +11,7 @@ import pytest
 import helpers
 import reference_cells
 import rnnzoo
-from rnnzoo.cells import ProjectedRNN, get_cell
+from rnnzoo.cells import ProjectedRNN, get_cell, projected
 from rnnzoo.data import PAD_ID, START_ID
 
 UNITS, INPUT_DIM, STEPS, BATCH = 6, 3, 9, 3
@@ -106,6 +106,29 @@ def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_
         np.testing.assert_allclose(state, expected_state, atol=1e-5)
         # Every position, padding included (zeros before the first real step), on every backend.
         np.testing.assert_allclose(sequence, expected_sequence, atol=1e-5)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_mlstm_chunked_form_equals_the_step_loop(go_backwards, zero_output_for_mask, monkeypatch):
+    """Chunks of 4 (3 chunks, the last one padded) with masks, both
+    directions and initial states: the outputs and every state (C, n and the
+    stabilizer m) are the step loop's."""
+    monkeypatch.setattr(projected, "CHUNK", 4)
+    chunked = _layer("mlstm", go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask,
+                     parallel_scan=True)
+    loop = ProjectedRNN.from_config({**chunked.get_config(), "parallel_scan": False})
+    loop.build((None, None, INPUT_DIM))
+    loop.set_weights(chunked.get_weights())
+    rng = np.random.default_rng(5)
+    initial = [0.3 * rng.normal(size=(BATCH, size)).astype("float32") for size in chunked.cell.state_size]
+    chunks, chunk = [], chunked.cell.chunk
+    monkeypatch.setattr(chunked.cell, "chunk", lambda *args: chunks.append(1) or chunk(*args))
+    for mask in (None, MASK):
+        got, expected = (_numpy(layer(_inputs(), mask=mask, initial_state=initial)) for layer in (chunked, loop))
+        for value, reference in zip(got, expected):
+            np.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-5)
+    assert chunks  # the chunked form ran
 
 
 @pytest.mark.parametrize("name", CELLS_HERE)

@@ -97,7 +97,11 @@ class MLSTMCell(ProjectedCell):
     `ProjectedCell`. Kernel `(input_dim, 4 * units + 2 * heads)`, columns
     q, k, v, o (units each), then the input and forget gates (one per head);
     bias `(units + 2 * heads,)` for o and the gates. The forget gates' bias
-    starts at 3 (remember), the input gates' at 0."""
+    starts at 3 (remember), the input gates' at 0. Its chunked form
+    (`chunk`, 64 steps at once) runs where `ProjectedRNN` takes the
+    parallel form."""
+
+    chunked_form = True
 
     def __init__(self, units, heads=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -137,6 +141,51 @@ class MLSTMCell(ProjectedCell):
         h = ops.sigmoid(o_pre) * ops.reshape(numerator / denominator[..., None], (-1, units))
         return h, [ops.reshape(memory, (-1, heads * size * size)), ops.reshape(normalizer, (-1, units)), m_new]
 
+    def chunk(self, projected, real, states):
+        """The chunkwise-parallel form (the paper's parallel form within a
+        chunk, the states carried between chunks). With F_t the summed log
+        forget gates up to t and m_0 the stabilizer before: D_ts = F_t - F_s
+        + log i_s (s <= t) and m_t = max(m_0 + F_t, max_s D_ts), the step
+        form's stabilizer unrolled, so the carried states equal the step
+        form's."""
+        units, heads = self.units, self.heads
+        size = units // heads
+        steps = projected.shape[1]
+        memory, normalizer, m = states
+        memory = ops.reshape(memory, (-1, heads, size, size))
+        normalizer = ops.reshape(normalizer, (-1, heads, size))
+
+        def per_head(t):  # (batch, steps, units) -> (batch, heads, steps, size)
+            return ops.transpose(ops.reshape(t, (-1, steps, heads, size)), (0, 2, 1, 3))
+
+        q, k, v = (per_head(projected[..., j * units:(j + 1) * units]) for j in range(3))
+        k = k / size ** 0.5
+        o = ops.sigmoid(projected[..., 3 * units:4 * units])
+        keep = real[:, None, :] > 0.5  # (batch, 1, steps): a masked step writes nothing and forgets nothing
+        log_i = ops.where(keep, ops.transpose(projected[..., 4 * units:4 * units + heads], (0, 2, 1)), -1e30)
+        log_f = ops.where(keep, _log_sigmoid(ops.transpose(projected[..., 4 * units + heads:], (0, 2, 1))), 0.0)
+        cumulative = ops.cumsum(log_f, axis=-1)  # F_t: (batch, heads, steps)
+        earlier = ops.arange(steps)[None, :] <= ops.arange(steps)[:, None]
+        gaps = cumulative[..., :, None] - cumulative[..., None, :] + log_i[..., None, :]  # D_ts
+        gaps = ops.where(earlier, gaps, -1e30)
+        carried = m[..., None] + cumulative  # m_0 + F_t
+        m_t = ops.maximum(carried, ops.max(gaps, axis=-1))
+        weights = ops.exp(gaps - m_t[..., None])  # (batch, heads, t, s)
+        start = ops.exp(carried - m_t)  # what the carried state weighs at t
+        scores = ops.einsum("bhtd,bhsd->bhts", q, k) * weights
+        numerator = (ops.einsum("bhts,bhsd->bhtd", scores, v)
+                     + start[..., None] * ops.einsum("bhvk,bhtk->bhtv", memory, q))
+        dot = ops.sum(scores, axis=-1) + start * ops.einsum("bhk,bhtk->bht", normalizer, q)
+        denominator = ops.maximum(ops.abs(dot), ops.exp(-m_t))
+        hidden = ops.transpose(numerator / denominator[..., None], (0, 2, 1, 3))
+        outputs = o * ops.reshape(hidden, (-1, steps, units))
+        # The states after the chunk: its last step's row of the weights.
+        last, decay = weights[..., -1, :], start[..., -1]  # exp(F_L - F_s + log i_s - m_L), exp(m_0 + F_L - m_L)
+        memory = decay[..., None, None] * memory + ops.einsum("bhs,bhsv,bhsk->bhvk", last, v, k)
+        normalizer = decay[..., None] * normalizer + ops.einsum("bhs,bhsk->bhk", last, k)
+        return outputs, [ops.reshape(memory, (-1, heads * size * size)), ops.reshape(normalizer, (-1, units)),
+                         m_t[..., -1]]
+
     def get_config(self):
         return {**super().get_config(), "heads": self.heads}
 
@@ -148,6 +197,7 @@ def slstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
 
 
 @register_cell("mlstm", num_states=3)
-def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
+def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, parallel_scan="auto", **options):
     """mLSTM (Beck et al. 2024, xLSTM): matrix memory, exponential input gate, normalizer and stabilizer."""
-    return projected_layer("mlstm", MLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout, **options)
+    return projected_layer("mlstm", MLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout,
+                           parallel_scan=parallel_scan, **options)
