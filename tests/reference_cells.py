@@ -308,20 +308,25 @@ def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_sc
     return np.stack(outputs, 1), (memory.reshape(batch, -1),)
 
 
-def gated_deltanet(inputs, kernel, dt_bias, a_log, norm_scale, out_kernel, heads):
+def gated_deltanet(inputs, kernel, conv_kernel, dt_bias, a_log, norm_scale, out_kernel, heads):
     """Yang et al. 2024, eq. 10 with the block's projections: q, k, v =
-    SiLU(x W) (q, k L2-normalized per head, q / sqrt(d)); alpha =
+    SiLU(causal depthwise conv of x W, oldest tap first, zeros before the
+    start) (q, k L2-normalized per head, q / sqrt(d)); alpha =
     exp(-exp(A_log) softplus(x W_a + dt_bias)); beta = sigmoid(x W_b);
     S_t = alpha S_{t-1} (I - beta k k^T) + beta v k^T (as matrices);
     o = S_t q; out = (RMSNorm(o) * SiLU(x W_g)) W_out."""
     batch, steps, _ = inputs.shape
     units = out_kernel.shape[0]
     size = units // heads
+    window = conv_kernel.shape[0]
+    projected = inputs @ kernel
+    padded = np.concatenate([np.zeros((batch, window - 1, 3 * units)), projected[..., :3 * units]], axis=1)
+    conv = np.stack([sum(padded[:, t + j] * conv_kernel[j] for j in range(window)) for t in range(steps)], 1)
     memory = np.zeros((batch, heads, size, size))
     outputs = []
     for t in range(steps):
-        z = inputs[:, t] @ kernel
-        q, k, v = (_silu(z[:, j * units:(j + 1) * units]).reshape(batch, heads, size) for j in range(3))
+        z = projected[:, t]
+        q, k, v = (_silu(conv[:, t, j * units:(j + 1) * units]).reshape(batch, heads, size) for j in range(3))
         q = q / np.linalg.norm(q, axis=-1, keepdims=True) / np.sqrt(size)
         k = k / np.linalg.norm(k, axis=-1, keepdims=True)
         alpha = np.exp(-np.exp(a_log) * _softplus(z[:, 4 * units:4 * units + heads] + dt_bias))

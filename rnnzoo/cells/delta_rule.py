@@ -5,14 +5,16 @@ A matrix memory per head, written by the delta rule (it replaces what the
 memory holds for the key instead of adding to it) and decayed by a
 Mamba-2-style gate:
 
-    q, k, v = SiLU(W_q x), SiLU(W_k x), SiLU(W_v x);  q, k L2-normalized per head, q / sqrt(d)
+    q, k, v = SiLU(causal depthwise conv over time of W_q x, W_k x, W_v x);  q, k L2-normalized per head,
+              q / sqrt(d)
     alpha_t = exp(-exp(A_log) * softplus(W_a x + dt_bias)),   beta_t = sigmoid(W_b x)   (per head)
     S_t = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T
     o_t = S_t q_t,   out_t = W_out (RMSNorm(o_t) * SiLU(W_g x))
 
-The paper's block also puts a short convolution before q, k and v; this
-cell leaves it out (the gate and the delta rule are the recurrence). The
-state is S, flattened (head, value index, key index).
+The short convolution (width `conv_width`, 4 in the paper) lets a key meet
+the token after it, which recall needs. The states are S, flattened (head,
+value index, key index), and the convolution's pending sums (see
+`causal_conv_step`).
 """
 
 import math
@@ -20,7 +22,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 from rnnzoo.cells.state_space import rms_norm
 
@@ -32,22 +34,28 @@ def _l2_normalize(x):
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class GatedDeltaNetCell(ProjectedCell):
     """Args: units (also the width of q, k, v, split over the heads); heads
-    (dividing units); dropout, seed: see `ProjectedCell`. Kernel `(input_dim,
-    4 * units + 2 * heads)`, columns q, k, v, output gate g, then the decay
-    gates a and the writing strengths b (one per head)."""
+    (dividing units); conv_width (>= 2); dropout, seed: see `ProjectedCell`.
+    Kernel `(input_dim, 4 * units + 2 * heads)`, columns q, k, v, output gate
+    g, then the decay gates a and the writing strengths b (one per head);
+    conv_kernel `(conv_width, 3 * units)`, depthwise over q, k, v."""
 
-    def __init__(self, units, heads=4, **kwargs):
+    def __init__(self, units, heads=4, conv_width=4, **kwargs):
         super().__init__(units, **kwargs)
         if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or units % heads:
             raise ValueError(f"cell 'gated_deltanet': `heads` must be a positive integer dividing `units` ({units}), "
                              f"got {heads!r}.")
-        self.heads = heads
-        self.state_size = units * (units // heads)
+        if isinstance(conv_width, bool) or not isinstance(conv_width, int) or conv_width < 2:
+            raise ValueError(f"cell 'gated_deltanet': `conv_width` must be an integer >= 2, got {conv_width!r}.")
+        self.heads, self.conv_width = heads, conv_width
+        self.state_size = [units * (units // heads), (conv_width - 1) * 3 * units]
 
     def build(self, input_shape):
         units, heads = self.units, self.heads
         self.kernel = self.add_weight(shape=(input_shape[-1], 4 * units + 2 * heads), name="kernel",
                                       initializer="glorot_uniform")
+        bound = self.conv_width ** -0.5
+        self.conv_kernel = self.add_weight(shape=(self.conv_width, 3 * units), name="conv_kernel",
+                                           initializer=keras.initializers.RandomUniform(-bound, bound))
         uniform = keras.initializers.RandomUniform(0.0, 1.0)
 
         def dt_bias(shape, dtype=None):  # softplus^-1 of a log-uniform dt, as Mamba-2
@@ -61,33 +69,40 @@ class GatedDeltaNetCell(ProjectedCell):
         self.out_kernel = self.add_weight(shape=(units, units), name="out_kernel", initializer="glorot_uniform")
 
     def project(self, sequence, states):
-        return ops.matmul(sequence, self.kernel)
+        """The gates as they are, then q, k, v times each conv kernel
+        position: `(..., units + 2 * heads + conv_width * 3 * units)`."""
+        projected = ops.matmul(sequence, self.kernel)
+        qkv = projected[..., :3 * self.units]
+        taps = ops.expand_dims(qkv, -2) * self.conv_kernel
+        taps = ops.reshape(taps, (*ops.shape(qkv)[:-1], self.conv_width * 3 * self.units))
+        return ops.concatenate([projected[..., 3 * self.units:], taps], axis=-1)
 
     def step(self, projected, states):
         units, heads = self.units, self.heads
         size = units // heads
-        q, k, v = (ops.reshape(ops.silu(projected[:, j * units:(j + 1) * units]), (-1, heads, size))
-                   for j in range(3))
-        gate = projected[:, 3 * units:4 * units]
-        a, b = projected[:, 4 * units:4 * units + heads], projected[:, 4 * units + heads:]
+        memory, pending = states
+        gate = projected[:, :units]
+        a, b = projected[:, units:units + heads], projected[:, units + heads:units + 2 * heads]
+        qkv, pending = causal_conv_step(projected[:, units + 2 * heads:], pending, 3 * units)
+        q, k, v = (ops.reshape(ops.silu(qkv[:, j * units:(j + 1) * units]), (-1, heads, size)) for j in range(3))
         q, k = _l2_normalize(q) / size ** 0.5, _l2_normalize(k)
         alpha = ops.exp(-ops.exp(self.A_log) * ops.softplus(a + self.dt_bias))[:, :, None, None]
         beta = ops.sigmoid(b)[:, :, None]
-        memory = alpha * ops.reshape(states[0], (-1, heads, size, size))  # alpha S
+        memory = alpha * ops.reshape(memory, (-1, heads, size, size))  # alpha S
         # alpha S (I - beta k k^T) + beta v k^T = alpha S + beta (v - alpha S k) k^T: the value the decayed
         # memory holds for k moves toward v.
         error = v - ops.einsum("bhvk,bhk->bhv", memory, k)
         memory = memory + (beta * error)[..., None] * k[:, :, None, :]
         output = rms_norm(ops.einsum("bhvk,bhk->bhv", memory, q), self.norm_scale)
         output = ops.reshape(output, (-1, units)) * ops.silu(gate)
-        return ops.matmul(output, self.out_kernel), [ops.reshape(memory, (-1, heads * size * size))]
+        return ops.matmul(output, self.out_kernel), [ops.reshape(memory, (-1, heads * size * size)), pending]
 
     def get_config(self):
-        return {**super().get_config(), "heads": self.heads}
+        return {**super().get_config(), "heads": self.heads, "conv_width": self.conv_width}
 
 
-@register_cell("gated_deltanet", num_states=1)
-def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
-    """Gated DeltaNet (Yang et al. 2024): the gated delta rule on a matrix memory per head."""
-    return projected_layer("gated_deltanet", GatedDeltaNetCell(units, heads=heads, dropout=dropout),
-                           recurrent_dropout, **options)
+@register_cell("gated_deltanet", num_states=2)
+def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, conv_width=4, **options):
+    """Gated DeltaNet (Yang et al. 2024): the gated delta rule on a matrix memory per head, short conv."""
+    cell = GatedDeltaNetCell(units, heads=heads, conv_width=conv_width, dropout=dropout)
+    return projected_layer("gated_deltanet", cell, recurrent_dropout, **options)
