@@ -18,12 +18,10 @@ series' units and return the forecast in those units.
 
 import os
 
-import numpy as np
 
 from rnnzoo.metrics import plot_error_by_step, plot_forecasts
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.forecasting import (
-    DATASETS,
     NORMALIZATION_FILE,
     TFLITE_INPUTS,
     Standardizer,
@@ -34,7 +32,7 @@ from rnnzoo.tasks.forecasting import (
     raw_forecaster,
     read_series,
     seasonal_period,
-    split_bounds,
+    series_splits,
     test_metrics,
     window_batches,
     windows,
@@ -76,9 +74,7 @@ def main(argv=None):
 
     # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
     series = read_series(config)
-    step = int(series.step / np.timedelta64(1, "s"))
-    bounds = split_bounds(len(series), config.lookback, config.horizon, step, ett=config.data in DATASETS,
-                          name=f"--data {config.data}")
+    step, bounds = series_splits(series, config.lookback, config.horizon, config.data)
     standardizer = Standardizer.fit(series.values[slice(*bounds["train"])], series.columns)
     values = standardizer(series.values)
     data = {split: windows(values, start, end, config.lookback, config.horizon)

@@ -91,6 +91,17 @@ def split_bounds(length, lookback, horizon, step_seconds, ett=False, name="the s
     return bounds
 
 
+def series_splits(series, lookback, horizon, data):
+    """`(step in seconds, {split: (start, end)})` of a series read for
+    `--data`: ETT's months for a named dataset, else 70/10/20."""
+    step = step_seconds(series)
+    return step, split_bounds(len(series), lookback, horizon, step, ett=data in DATASETS, name=f"--data {data}")
+
+
+def step_seconds(series):
+    return int(series.step / np.timedelta64(1, "s"))
+
+
 def windows(values, start, end, lookback, horizon):
     """Every `(history, future)` pair in rows `start..end`, stride 1:
     arrays `(windows, lookback, columns)` and `(windows, horizon, columns)`."""
@@ -252,19 +263,18 @@ def evaluation_windows(run_dir, data, split, config, root=None, download=False, 
     settings = argparse.Namespace(**{**config, "data": data, "data_root": root, "download": download,
                                      "encoding": encoding})
     series = read_series(settings).select(standardizer.columns)
-    step = int(series.step / np.timedelta64(1, "s"))
     lookback, horizon = config["lookback"], config["horizon"]
     if data == "builtin" or data in DATASETS:
-        bounds = split_bounds(len(series), lookback, horizon, step, ett=data in DATASETS, name=f"--data {data}")
+        _, bounds = series_splits(series, lookback, horizon, data)
         if split not in bounds:
             raise ValueError(f"--split {split}: a series splits into {', '.join(bounds)}.")
         start, end = bounds[split]
+    elif len(series) < lookback + horizon:
+        raise ValueError(f"--data {data}: {len(series)} rows; a window needs the run's lookback {lookback} + "
+                         f"horizon {horizon} = {lookback + horizon}.")
     else:
-        if len(series) < lookback + horizon:
-            raise ValueError(f"--data {data}: {len(series)} rows; a window needs the run's lookback {lookback} + "
-                             f"horizon {horizon} = {lookback + horizon}.")
         start, end = 0, len(series)
-    return Windows(*windows(series.values, start, end, lookback, horizon), step_seconds=step)
+    return Windows(*windows(series.values, start, end, lookback, horizon), step_seconds=step_seconds(series))
 
 
 def evaluate_run(run_dir, found, config, batch_size=256):
