@@ -196,39 +196,35 @@ def _check_window(lookback, horizon, channels, units, dropout, normalization):
     check_choice("normalization", normalization, NORMALIZATIONS)
 
 
-@keras.saving.register_keras_serializable(package="rnnzoo")
-class DirectRecurrence(WindowForecastLayer):
-    """The direct forecaster's computation; see the module."""
+class StackRecurrence(WindowForecastLayer):
+    """Base of the forecasters whose recurrent stack reads the window step
+    by step: all channels as features, or with `channel_independent` each
+    channel as its own sequence (rows `(example, channel)`), by the same
+    weights."""
 
     def __init__(self, lookback, horizon, channels, cell, units, num_layers=1, dropout=0.0,
                  normalization="last", channel_independent=False, cell_options=None, **kwargs):
         super().__init__(lookback, horizon, channels, normalization, **kwargs)
         self.cell, self.units, self.num_layers, self.dropout = cell, units, num_layers, dropout
         self.channel_independent, self.cell_options = channel_independent, cell_options
-        self.encoder = make_recurrent_stack(get_cell(cell), units=units, num_layers=num_layers,
-                                            return_sequences=False, return_state=False, dropout=dropout,
-                                            recurrent_dropout=0.0, cell_options=cell_options, name="encoder")
-        self.head = keras.layers.Dense(horizon if channel_independent else horizon * channels, name="head")
+        self.width = 1 if channel_independent else channels  # features per step of one row
 
-    def build(self, input_shape):
-        self.build_normalization()
-        width = 1 if self.channel_independent else self.channels
-        for index, layer in enumerate(self.encoder):
-            layer.build((None, self.lookback, width if index == 0 else self.units))
-        self.head.build((None, self.units))
-
-    def call(self, inputs, training=None):
-        x, stats = self._normalize(inputs)
-        batch = ops.shape(x)[0]
-        if self.channel_independent:  # one sequence per (example, channel)
-            x = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, self.lookback, 1))
-        last_state, _ = run_recurrent_stack(self.encoder, x)  # `training` reaches the layers through the call
-        values = self.head(last_state)
+    def to_rows(self, x):
+        """`(batch, lookback, channels)` -> the sequences the stack reads."""
         if self.channel_independent:
-            forecast = ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
-        else:
-            forecast = ops.reshape(values, (batch, self.horizon, self.channels))
-        return self._denormalize(forecast, stats)
+            return ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, self.lookback, 1))
+        return x
+
+    def from_rows(self, values, batch):
+        """Each row's `horizon * width` forecast values -> `(batch, horizon, channels)`."""
+        if self.channel_independent:
+            return ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
+        return ops.reshape(values, (batch, self.horizon, self.channels))
+
+    def build_encoder(self, input_shape):
+        self.build_normalization()
+        for index, layer in enumerate(self.encoder):
+            layer.build((None, self.lookback, self.width if index == 0 else self.units))
 
     def get_config(self):
         return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
@@ -237,33 +233,24 @@ class DirectRecurrence(WindowForecastLayer):
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class DirectForecaster(Forecaster):
-    """A window of a multivariate series in, every next step out at once from a recurrent encoder's last state.
+class DirectRecurrence(StackRecurrence):
+    """The direct forecaster's computation; see the module."""
 
-    Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
-    horizon, channels)`, in the input's units. Loss: mean squared error.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.encoder = make_recurrent_stack(get_cell(self.cell), units=self.units, num_layers=self.num_layers,
+                                            return_sequences=False, return_state=False, dropout=self.dropout,
+                                            recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
+        self.head = keras.layers.Dense(self.horizon * self.width, name="head")
 
-    Args:
-        lookback, horizon, channels: steps read, steps forecast, columns.
-        cell, units, num_layers: the recurrent stack.
-        dropout: input dropout of each recurrent layer.
-        normalization: `"last"`, `"revin"` or None (see the module).
-        channel_independent: read each channel as its own sequence, by the
-            same weights (no mixing of columns), instead of all at once.
-        cell_options: extra keyword arguments for the cell.
-        compile: compile with Adam, MSE and MAE.
-    """
+    def build(self, input_shape):
+        self.build_encoder(input_shape)
+        self.head.build((None, self.units))
 
-    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
-                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
-        config = constructor_arguments(locals())
-        _check_window(lookback, horizon, channels, units, dropout, normalization)
-        check_positive_int("num_layers", num_layers)
-        inputs = keras.Input((lookback, channels), name="series")
-        outputs = DirectRecurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
-                                   normalization=normalization, channel_independent=bool(channel_independent),
-                                   cell_options=cell_options, name="direct_recurrence")(inputs)
-        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+    def call(self, inputs, training=None):
+        x, stats = self._normalize(inputs)
+        last_state, _ = run_recurrent_stack(self.encoder, self.to_rows(x))  # `training` reaches the layers
+        return self._denormalize(self.from_rows(self.head(last_state), ops.shape(x)[0]), stats)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -303,60 +290,84 @@ class FeedbackCell(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class Seq2SeqRecurrence(WindowForecastLayer):
+class Seq2SeqRecurrence(StackRecurrence):
     """The seq2seq forecaster's computation; see the module."""
 
-    def __init__(self, lookback, horizon, channels, cell, units, num_layers=1, dropout=0.0,
-                 normalization="last", channel_independent=False, cell_options=None, **kwargs):
-        super().__init__(lookback, horizon, channels, normalization, **kwargs)
-        self.cell, self.units, self.num_layers, self.dropout = cell, units, num_layers, dropout
-        self.channel_independent, self.cell_options = channel_independent, cell_options
-        spec = get_cell(cell)
-        self.width = 1 if channel_independent else channels
-        self.encoder = make_recurrent_stack(spec, units=units, num_layers=num_layers, return_sequences=False,
-                                            return_state=True, dropout=dropout, recurrent_dropout=0.0,
-                                            cell_options=cell_options, name="encoder")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        spec = get_cell(self.cell)
+        self.encoder = make_recurrent_stack(spec, units=self.units, num_layers=self.num_layers,
+                                            return_sequences=False, return_state=True, dropout=self.dropout,
+                                            recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
         cells = []
-        for index in range(num_layers):
-            layer = spec.build(units, return_sequences=True, return_state=False, name=f"decoder_{index}",
-                               **(cell_options or {}))
+        for index in range(self.num_layers):
+            layer = spec.build(self.units, return_sequences=True, return_state=False, name=f"decoder_{index}",
+                               **(self.cell_options or {}))
             if not isinstance(getattr(layer, "cell", None), keras.layers.Layer):
-                raise ValueError(f"cell {cell!r}: the seq2seq forecaster steps the decoder one step at a time, so "
-                                 f"it needs a recurrent layer with a one-step `.cell`; got {type(layer).__name__}.")
+                raise ValueError(f"cell {self.cell!r}: the seq2seq forecaster steps the decoder one step at a time, "
+                                 f"so it needs a recurrent layer with a one-step `.cell`; got {type(layer).__name__}.")
             cells.append(layer.cell)
         self.decoder = keras.layers.RNN(FeedbackCell(cells, self.width, name="feedback"), return_sequences=True,
                                         name="decoder")
 
     def build(self, input_shape):
-        self.build_normalization()
-        for index, layer in enumerate(self.encoder):
-            layer.build((None, self.lookback, self.width if index == 0 else self.units))
+        self.build_encoder(input_shape)
         self.decoder.build((None, self.horizon, 1))
 
     def call(self, inputs, training=None):
         x, stats = self._normalize(inputs)
-        batch = ops.shape(x)[0]
-        if self.channel_independent:  # one sequence per (example, channel)
-            x = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, self.lookback, 1))
-        _, states = run_recurrent_stack(self.encoder, x, return_state=True)
-        rows = ops.shape(x)[0]
+        rows = self.to_rows(x)
+        _, states = run_recurrent_stack(self.encoder, rows, return_state=True)
         # Each decoding step reads the previous value (the window's last one first) and how far ahead it is.
+        count = ops.shape(rows)[0]
         ahead = ops.arange(1, self.horizon + 1, dtype=x.dtype) / self.horizon
-        ahead = ops.broadcast_to(ops.reshape(ahead, (1, self.horizon, 1)), (rows, self.horizon, 1))
-        initial = [state for layer_states in states for state in layer_states] + [x[:, -1, :]]
+        ahead = ops.broadcast_to(ops.reshape(ahead, (1, self.horizon, 1)), (count, self.horizon, 1))
+        initial = [state for layer_states in states for state in layer_states] + [rows[:, -1, :]]
         values = self.decoder(ahead, initial_state=initial, training=training)  # (rows, horizon, width)
-        if self.channel_independent:
-            values = ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
-        return self._denormalize(values, stats)
+        return self._denormalize(self.from_rows(values, ops.shape(x)[0]), stats)
 
-    def get_config(self):
-        return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
-                "dropout": self.dropout, "channel_independent": self.channel_independent,
-                "cell_options": self.cell_options}
+
+class StackForecaster(Forecaster):
+    """Base of the forecasters built on a `StackRecurrence` (`recurrence`)."""
+
+    recurrence = None
+    recurrence_name = None
+
+    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
+        config = constructor_arguments(locals())
+        _check_window(lookback, horizon, channels, units, dropout, normalization)
+        check_positive_int("num_layers", num_layers)
+        inputs = keras.Input((lookback, channels), name="series")
+        outputs = self.recurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
+                                  normalization=normalization, channel_independent=bool(channel_independent),
+                                  cell_options=cell_options, name=self.recurrence_name)(inputs)
+        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class Seq2SeqForecaster(Forecaster):
+class DirectForecaster(StackForecaster):
+    """A window of a multivariate series in, every next step out at once from a recurrent encoder's last state.
+
+    Input: `series`, float `(batch, lookback, channels)`. Output: `(batch,
+    horizon, channels)`, in the input's units. Loss: mean squared error.
+
+    Args:
+        lookback, horizon, channels: steps read, steps forecast, columns.
+        cell, units, num_layers: the recurrent stack.
+        dropout: input dropout of each recurrent layer.
+        normalization: `"last"`, `"revin"` or None (see the module).
+        channel_independent: read each channel as its own sequence, by the
+            same weights (no mixing of columns), instead of all at once.
+        cell_options: extra keyword arguments for the cell.
+        compile: compile with Adam, MSE and MAE.
+    """
+
+    recurrence, recurrence_name = DirectRecurrence, "direct_recurrence"
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class Seq2SeqForecaster(StackForecaster):
     """A window of a multivariate series in; a recurrent encoder reads it and
     a recurrent decoder forecasts the horizon one step at a time, each step
     reading the value it forecast before.
@@ -366,25 +377,9 @@ class Seq2SeqForecaster(Forecaster):
     covers the whole horizon. Input: `series`, float `(batch, lookback,
     channels)`. Output: `(batch, horizon, channels)`, in the input's units.
 
-    Args:
-        lookback, horizon, channels: steps read, steps forecast, columns.
-        cell, units, num_layers: the encoder's and the decoder's stacks (the
-            decoder starts from the encoder's final states).
-        dropout: input dropout of each encoder layer.
-        normalization: `"last"`, `"revin"` or None (see the module).
-        channel_independent: each channel is its own sequence, by the same
-            weights, instead of all at once.
-        cell_options: extra keyword arguments for the cell.
-        compile: compile with Adam, MSE and MAE.
+    Args: as `DirectForecaster`'s; `cell`, `units` and `num_layers` make
+    both the encoder and the decoder (which starts from the encoder's final
+    states), `dropout` is the encoder's input dropout.
     """
 
-    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
-                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
-        config = constructor_arguments(locals())
-        _check_window(lookback, horizon, channels, units, dropout, normalization)
-        check_positive_int("num_layers", num_layers)
-        inputs = keras.Input((lookback, channels), name="series")
-        outputs = Seq2SeqRecurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
-                                    normalization=normalization, channel_independent=bool(channel_independent),
-                                    cell_options=cell_options, name="seq2seq_recurrence")(inputs)
-        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+    recurrence, recurrence_name = Seq2SeqRecurrence, "seq2seq_recurrence"
