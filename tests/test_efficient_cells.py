@@ -108,14 +108,16 @@ def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_
         np.testing.assert_allclose(sequence, expected_sequence, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["mlstm", "mamba2"])
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
-def test_mlstm_chunked_form_equals_the_step_loop(go_backwards, zero_output_for_mask, monkeypatch):
-    """Chunks of 4 (3 chunks, the last one padded) with masks, both
-    directions and initial states: the outputs and every state (C, n and the
-    stabilizer m) are the step loop's."""
+def test_chunked_form_equals_the_step_loop(name, go_backwards, zero_output_for_mask, monkeypatch):
+    """Chunks of 4 (3 chunks, the last one padded) with right padding read
+    both ways and initial states: the outputs and every state (mLSTM's C, n
+    and stabilizer m; Mamba-2's memory and the convolution's pending sums,
+    which cross chunk borders) are the step loop's."""
     monkeypatch.setattr(projected, "CHUNK", 4)
-    chunked = _layer("mlstm", go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask,
+    chunked = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask,
                      parallel_scan=True)
     loop = ProjectedRNN.from_config({**chunked.get_config(), "parallel_scan": False})
     loop.build((None, None, INPUT_DIM))

@@ -38,7 +38,10 @@ class Mamba2Cell(ProjectedCell):
     units, split over the heads); conv_width (>= 2); dropout, seed: see
     `ProjectedCell`. A_log starts at log of uniform [1, 16], dt_bias so
     that softplus(dt_bias) is log-uniform on [0.001, 0.1] (the paper's
-    code's defaults); D at 1."""
+    code's defaults); D at 1. Its chunked form (`chunk`, 64 steps at once)
+    runs where `ProjectedRNN` takes the parallel form."""
+
+    chunked_form = True
 
     def __init__(self, units, heads=4, state_dim=16, expand=2, conv_width=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -100,13 +103,64 @@ class Mamba2Cell(ProjectedCell):
         y = rms_norm(ops.reshape(y, (-1, inner)) * ops.silu(z), self.norm_scale)
         return ops.matmul(y, self.out_kernel), [ops.reshape(memory, (-1, inner * self.state_dim)), pending]
 
+    def chunk(self, projected, real, states):
+        """The chunked form (SSD, the paper's section 6, within a chunk; the
+        states carried between chunks). With A_t the summed log decays up
+        to t: y_t = sum_{s <= t} exp(A_t - A_s) (C_t . B_s) dt_s x_s +
+        exp(A_t) S_0 C_t + D x_t. The convolution runs over the chunk at
+        once, the pending sums from before entering at the chunk's first
+        real step. Masked steps (dt = 0) keep the states; each row's real
+        steps are taken to be contiguous (right padding, read either way)."""
+        heads, inner, n, channels = self.heads, self.inner, self.state_dim, self.conv_channels
+        size, window, steps = inner // heads, self.conv_width, projected.shape[1]
+        memory, pending = states
+        z, dt, taps = projected[..., :inner], projected[..., inner:inner + heads], projected[..., inner + heads:]
+        keep = real > 0.5  # (batch, steps)
+        # The convolution at every step, and at the window - 1 steps after the chunk (for the new pending sums).
+        taps = ops.reshape(taps, (-1, steps, window, channels))
+        padded = ops.pad(taps, [[0, 0], [window - 1, window - 1], [0, 0], [0, 0]])
+        extended = sum(padded[:, j:j + steps + window - 1, j] for j in range(window))  # (batch, steps + w - 1, C)
+        positions = ops.arange(steps + window - 1)
+        first = ops.argmax(ops.cast(keep, "int32"), axis=-1)  # the first real step (0 if none)
+        last = steps - 1 - ops.argmax(ops.cast(ops.flip(keep, 1), "int32"), axis=-1)
+        # Pending block i (what earlier inputs add to the i-th step from here) lands on the first real step + i.
+        landing = ops.cast(positions[None, None, :] == (first[:, None] + ops.arange(window - 1)[None, :])[..., None],
+                           pending.dtype)  # (batch, w - 1, steps + w - 1)
+        extended = extended + ops.einsum("bip,bic->bpc", landing,
+                                         ops.reshape(pending, (-1, window - 1, channels)))
+        any_real = ops.any(keep, axis=-1)
+        after = ops.take_along_axis(extended, (last[:, None] + 1 + ops.arange(window - 1)[None, :])[..., None],
+                                    axis=1)  # (batch, w - 1, C)
+        pending = ops.where(any_real[:, None], ops.reshape(after, (-1, (window - 1) * channels)), pending)
+        xbc = ops.silu(extended[:, :steps] + self.conv_bias)
+        x, b, c = xbc[..., :inner], xbc[..., inner:inner + n], xbc[..., inner + n:]
+        # SSD over the chunk, per head.
+        dt = ops.where(keep[..., None], ops.softplus(dt + self.dt_bias), 0.0)  # (batch, steps, heads)
+        log_decay = ops.transpose(-dt * ops.exp(self.A_log), (0, 2, 1))  # (batch, heads, steps)
+        cumulative = ops.cumsum(log_decay, axis=-1)
+        earlier = ops.arange(steps)[None, :] <= ops.arange(steps)[:, None]
+        gaps = ops.where(earlier, cumulative[..., :, None] - cumulative[..., None, :], -1e30)
+        weights = ops.exp(gaps) * ops.einsum("btn,bsn->bts", c, b)[:, None]  # (batch, heads, t, s)
+        x = ops.reshape(x, (-1, steps, heads, size))
+        memory = ops.reshape(memory, (-1, heads, size, n))
+        scaled = x * dt[..., None]  # dt_s x_s
+        y = (ops.einsum("bhts,bshp->bthp", weights, scaled)
+             + ops.exp(ops.transpose(cumulative, (0, 2, 1)))[..., None] * ops.einsum("bhpn,btn->bthp", memory, c)
+             + self.D[:, None] * x)
+        y = rms_norm(ops.reshape(y, (-1, steps, inner)) * ops.silu(z), self.norm_scale)
+        to_end = ops.exp(cumulative[..., -1:] - cumulative)  # exp(A_L - A_s): (batch, heads, s)
+        memory = (ops.exp(cumulative[..., -1])[..., None, None] * memory
+                  + ops.einsum("bhs,bshp,bsn->bhpn", to_end, scaled, b))
+        return ops.matmul(y, self.out_kernel), [ops.reshape(memory, (-1, inner * n)), pending]
+
     def get_config(self):
         return {**super().get_config(), "heads": self.heads, "state_dim": self.state_dim, "expand": self.expand,
                 "conv_width": self.conv_width}
 
 
 @register_cell("mamba2", num_states=2)
-def mamba2(units, dropout=0.0, recurrent_dropout=0.0, heads=4, state_dim=16, expand=2, conv_width=4, **options):
+def mamba2(units, dropout=0.0, recurrent_dropout=0.0, heads=4, state_dim=16, expand=2, conv_width=4,
+           parallel_scan="auto", **options):
     """Mamba-2 (Dao and Gu 2024): selective SSM with a scalar decay per head, causal conv and gating."""
     cell = Mamba2Cell(units, heads=heads, state_dim=state_dim, expand=expand, conv_width=conv_width, dropout=dropout)
-    return projected_layer("mamba2", cell, recurrent_dropout, **options)
+    return projected_layer("mamba2", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)
