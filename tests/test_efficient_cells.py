@@ -108,14 +108,15 @@ def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_
         np.testing.assert_allclose(sequence, expected_sequence, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["mlstm", "mamba2"])
+@pytest.mark.parametrize("name", ["mlstm", "mamba2", "gated_deltanet"])
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
 def test_chunked_form_equals_the_step_loop(name, go_backwards, zero_output_for_mask, monkeypatch):
     """Chunks of 4 (3 chunks, the last one padded) with right padding read
     both ways and initial states: the outputs and every state (mLSTM's C, n
-    and stabilizer m; Mamba-2's memory and the convolution's pending sums,
-    which cross chunk borders) are the step loop's."""
+    and stabilizer m; the memories and the convolutions' pending sums of
+    Mamba-2 and Gated DeltaNet, which cross chunk borders) are the step
+    loop's."""
     monkeypatch.setattr(projected, "CHUNK", 4)
     chunked = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask,
                      parallel_scan=True)

@@ -22,7 +22,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 from rnnzoo.cells.state_space import rms_norm
 
@@ -37,7 +37,11 @@ class GatedDeltaNetCell(ProjectedCell):
     (dividing units); conv_width (>= 2); dropout, seed: see `ProjectedCell`.
     Kernel `(input_dim, 4 * units + 2 * heads)`, columns q, k, v, output gate
     g, then the decay gates a and the writing strengths b (one per head);
-    conv_kernel `(conv_width, 3 * units)`, depthwise over q, k, v."""
+    conv_kernel `(conv_width, 3 * units)`, depthwise over q, k, v. Its
+    chunked form (`chunk`, 64 steps at once) runs where `ProjectedRNN` takes
+    the parallel form."""
+
+    chunked_form = True
 
     def __init__(self, units, heads=4, conv_width=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -97,12 +101,60 @@ class GatedDeltaNetCell(ProjectedCell):
         output = ops.reshape(output, (-1, units)) * ops.silu(gate)
         return ops.matmul(output, self.out_kernel), [ops.reshape(memory, (-1, heads * size * size)), pending]
 
+    def chunk(self, projected, real, states):
+        """The chunked form (the paper's WY/UT form of the gated delta rule,
+        within a chunk; the states carried between chunks). With G_t the
+        summed log decays up to t, the chunk's memory is S_t = exp(G_t) S_0
+        + sum_{s <= t} exp(G_t - G_s) u_s k_s^T, whose pseudo-values u solve
+        the lower-triangular system (I + A) U = beta (V - exp(G) K S_0^T),
+        A_ts = beta_t exp(G_t - G_s) k_t . k_s for s < t (so each u_t holds
+        what the write at t adds after the delta rule removed the old value).
+        Masked steps (alpha = 1, beta = 0) keep the states; each row's real
+        steps are taken to be contiguous (right padding, read either way)."""
+        units, heads, window = self.units, self.heads, self.conv_width
+        size, steps = units // heads, projected.shape[1]
+        memory, pending = states
+        memory = ops.reshape(memory, (-1, heads, size, size))
+        keep = real > 0.5
+        gate = projected[..., :units]
+        a, b = projected[..., units:units + heads], projected[..., units + heads:units + 2 * heads]
+        taps = ops.reshape(projected[..., units + 2 * heads:], (-1, steps, window, 3 * units))
+        qkv, pending = causal_conv_chunk(taps, keep, pending)
+
+        def per_head(t):  # (batch, steps, units) -> (batch, heads, steps, size)
+            return ops.transpose(ops.reshape(ops.silu(t), (-1, steps, heads, size)), (0, 2, 1, 3))
+
+        q, k, v = (per_head(qkv[..., j * units:(j + 1) * units]) for j in range(3))
+        q, k = _l2_normalize(q) / size ** 0.5, _l2_normalize(k)
+        held = keep[:, None, :]  # (batch, 1, steps)
+        log_alpha = ops.where(held, -ops.exp(self.A_log)[:, None] * ops.transpose(
+            ops.softplus(a + self.dt_bias), (0, 2, 1)), 0.0)  # (batch, heads, steps)
+        beta = ops.where(held, ops.transpose(ops.sigmoid(b), (0, 2, 1)), 0.0)
+        cumulative = ops.cumsum(log_alpha, axis=-1)
+        index = ops.arange(steps)
+        gaps = cumulative[..., :, None] - cumulative[..., None, :]
+        before = ops.exp(ops.where(index[None, :] < index[:, None], gaps, -1e30))  # exp(G_t - G_s), s < t
+        up_to = ops.exp(ops.where(index[None, :] <= index[:, None], gaps, -1e30))  # s <= t
+        system = ops.eye(steps) + beta[..., None] * before * ops.einsum("bhtd,bhsd->bhts", k, k)
+        decayed = ops.exp(cumulative)[..., None]  # exp(G_t)
+        right = beta[..., None] * (v - decayed * ops.einsum("bhvk,bhtk->bhtv", memory, k))
+        pseudo = ops.solve_triangular(system, right, lower=True)  # u: (batch, heads, steps, size)
+        output = (decayed * ops.einsum("bhvk,bhtk->bhtv", memory, q)
+                  + ops.einsum("bhts,bhsv->bhtv", up_to * ops.einsum("bhtd,bhsd->bhts", q, k), pseudo))
+        to_end = ops.exp(cumulative[..., -1:] - cumulative)  # exp(G_L - G_s)
+        memory = (ops.exp(cumulative[..., -1])[..., None, None] * memory
+                  + ops.einsum("bhs,bhsv,bhsk->bhvk", to_end, pseudo, k))
+        output = rms_norm(ops.transpose(output, (0, 2, 1, 3)), self.norm_scale)  # per head
+        output = ops.reshape(output, (-1, steps, units)) * ops.silu(gate)
+        return ops.matmul(output, self.out_kernel), [ops.reshape(memory, (-1, heads * size * size)), pending]
+
     def get_config(self):
         return {**super().get_config(), "heads": self.heads, "conv_width": self.conv_width}
 
 
 @register_cell("gated_deltanet", num_states=2)
-def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, conv_width=4, **options):
+def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, conv_width=4, parallel_scan="auto",
+                   **options):
     """Gated DeltaNet (Yang et al. 2024): the gated delta rule on a matrix memory per head, short conv."""
     cell = GatedDeltaNetCell(units, heads=heads, conv_width=conv_width, dropout=dropout)
-    return projected_layer("gated_deltanet", cell, recurrent_dropout, **options)
+    return projected_layer("gated_deltanet", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

@@ -110,6 +110,31 @@ def causal_conv_step(taps, pending, channels):
     return current, shifted + ops.reshape(later, (-1, (window - 1) * channels))
 
 
+def causal_conv_chunk(taps, keep, pending):
+    """`causal_conv_step` over a chunk of steps at once, for a chunked form.
+
+    `taps` `(batch, steps, window, channels)` (see `causal_conv_step`),
+    `keep` `(batch, steps)` the real steps (contiguous in each row: right
+    padding, read either way; a masked step's taps are zero), `pending`
+    `(batch, (window - 1) * channels)`. The pending sums from before enter at
+    the chunk's first real step; the new ones are those after its last.
+    Returns `(the convolution at every step, the new pending sums)`."""
+    steps, window, channels = taps.shape[1], taps.shape[2], taps.shape[3]
+    padded = ops.pad(taps, [[0, 0], [window - 1, window - 1], [0, 0], [0, 0]])
+    # The sums at every step and at the window - 1 steps after the chunk.
+    extended = sum(padded[:, j:j + steps + window - 1, j] for j in range(window))
+    positions = ops.arange(steps + window - 1)
+    first = ops.argmax(ops.cast(keep, "int32"), axis=-1)  # the first real step (0 if none)
+    last = steps - 1 - ops.argmax(ops.cast(ops.flip(keep, 1), "int32"), axis=-1)
+    ahead = ops.arange(window - 1)[None, :]
+    landing = ops.cast(positions[None, None, :] == (first[:, None] + ahead)[..., None], pending.dtype)
+    extended = extended + ops.einsum("bip,bic->bpc", landing, ops.reshape(pending, (-1, window - 1, channels)))
+    after = ops.take_along_axis(extended, (last[:, None] + 1 + ahead)[..., None], axis=1)
+    new_pending = ops.where(ops.any(keep, axis=-1)[:, None], ops.reshape(after, (-1, (window - 1) * channels)),
+                            pending)
+    return extended[:, :steps], new_pending
+
+
 SCAN_CHUNK = 64  # steps per block of the parallel scan
 CHUNK = 64  # steps per chunk of a chunked form
 

@@ -21,7 +21,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 EPSILON = 1e-5
@@ -108,31 +108,16 @@ class Mamba2Cell(ProjectedCell):
         states carried between chunks). With A_t the summed log decays up
         to t: y_t = sum_{s <= t} exp(A_t - A_s) (C_t . B_s) dt_s x_s +
         exp(A_t) S_0 C_t + D x_t. The convolution runs over the chunk at
-        once, the pending sums from before entering at the chunk's first
-        real step. Masked steps (dt = 0) keep the states; each row's real
-        steps are taken to be contiguous (right padding, read either way)."""
+        once (`causal_conv_chunk`). Masked steps (dt = 0) keep the states;
+        each row's real steps are taken to be contiguous (right padding,
+        read either way)."""
         heads, inner, n, channels = self.heads, self.inner, self.state_dim, self.conv_channels
         size, window, steps = inner // heads, self.conv_width, projected.shape[1]
         memory, pending = states
         z, dt, taps = projected[..., :inner], projected[..., inner:inner + heads], projected[..., inner + heads:]
         keep = real > 0.5  # (batch, steps)
-        # The convolution at every step, and at the window - 1 steps after the chunk (for the new pending sums).
-        taps = ops.reshape(taps, (-1, steps, window, channels))
-        padded = ops.pad(taps, [[0, 0], [window - 1, window - 1], [0, 0], [0, 0]])
-        extended = sum(padded[:, j:j + steps + window - 1, j] for j in range(window))  # (batch, steps + w - 1, C)
-        positions = ops.arange(steps + window - 1)
-        first = ops.argmax(ops.cast(keep, "int32"), axis=-1)  # the first real step (0 if none)
-        last = steps - 1 - ops.argmax(ops.cast(ops.flip(keep, 1), "int32"), axis=-1)
-        # Pending block i (what earlier inputs add to the i-th step from here) lands on the first real step + i.
-        landing = ops.cast(positions[None, None, :] == (first[:, None] + ops.arange(window - 1)[None, :])[..., None],
-                           pending.dtype)  # (batch, w - 1, steps + w - 1)
-        extended = extended + ops.einsum("bip,bic->bpc", landing,
-                                         ops.reshape(pending, (-1, window - 1, channels)))
-        any_real = ops.any(keep, axis=-1)
-        after = ops.take_along_axis(extended, (last[:, None] + 1 + ops.arange(window - 1)[None, :])[..., None],
-                                    axis=1)  # (batch, w - 1, C)
-        pending = ops.where(any_real[:, None], ops.reshape(after, (-1, (window - 1) * channels)), pending)
-        xbc = ops.silu(extended[:, :steps] + self.conv_bias)
+        conv, pending = causal_conv_chunk(ops.reshape(taps, (-1, steps, window, channels)), keep, pending)
+        xbc = ops.silu(conv + self.conv_bias)
         x, b, c = xbc[..., :inner], xbc[..., inner:inner + n], xbc[..., inner + n:]
         # SSD over the chunk, per head.
         dt = ops.where(keep[..., None], ops.softplus(dt + self.dt_bias), 0.0)  # (batch, steps, heads)
