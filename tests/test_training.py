@@ -353,3 +353,17 @@ def test_a_run_begun_with_a_keras_checkpoint_resumes(tmp_path):
     assert not any("the checkpoint is from epoch" in m for m in messages)
     for a, b in zip(model.get_weights(), old.get_weights()):
         np.testing.assert_allclose(a, b)
+
+
+def test_a_time_limit_cuts_the_epoch_under_way_short_and_keeps_it(tmp_path, capsys):
+    x, y = _data(np.random.default_rng(6))
+    run = RunFolder.create("demo", _options(tmp_path))
+    messages = []
+    model, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, epochs=3, patience=5, verbose=1,
+                       time_limit=1e-9, log=messages.append)
+    assert "1/4" in capsys.readouterr().out  # one step of four, then the epoch ends
+    assert state["finished"] and state["epoch"] == 1 and len(state["history"]["loss"]) == 1
+    assert messages == ["time limit: stopped after 1e-09 minutes, in epoch 1 after 1 steps"]
+    assert os.path.exists(run.model_path) and model is not None
+    # The limit says when this command stops, not what is trained: the run's name does not depend on it.
+    assert default_run_name(_options(tmp_path, time_limit=5.0)) == default_run_name(_options(tmp_path))

@@ -143,7 +143,8 @@ def train(model, train_batches, validation_batches, run, config, **kwargs):
     steps = SMOKE_STEPS if config.smoke else None
     return fit(model, train_batches, validation_batches, run, epochs=config.epochs, patience=config.patience,
                seed=config.seed, steps_per_epoch=steps, validation_steps=steps, verbose=config.verbose,
-               distribution=distribution(config), lr_decay=getattr(config, "lr_decay", 1.0), **kwargs)
+               distribution=distribution(config), lr_decay=getattr(config, "lr_decay", 1.0),
+               time_limit=getattr(config, "time_limit", None), **kwargs)
 
 
 def export_tflite(run, config, model, examples, metric, **options):

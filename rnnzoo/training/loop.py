@@ -16,7 +16,8 @@ after a crash.
 
 Ours are only what those lack: `ValidationScores` adds a score that needs
 decoding (span F1, BLEU) to the epoch's logs; `EpochSeeds` reseeds every
-random generator at the start of each epoch; `RunState` writes `state.json`
+random generator at the start of each epoch; `TimeLimit` is `--time-limit`;
+`RunState` writes `state.json`
 (history, best score, patience used) and restores the callbacks' counters
 when a run resumes.
 
@@ -205,6 +206,26 @@ class RunState(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once `minutes` of wall time have passed since `fit`
+    began: the epoch under way ends after its current step and is
+    validated and kept like any other."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds, self.stopped_in = minutes * 60.0, None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.stopped_in is None and time.time() - self.start >= self.seconds:
+            self.model.stop_training, self.stopped_in = True, (self.epoch, batch + 1)
+
+
 class KillAtStep(keras.callbacks.Callback):
     """SIGKILLs the process after the step that `KILL_AT_STEP` names (tests)."""
 
@@ -242,7 +263,7 @@ def _all_epochs(train_data, first, last, steps):
 
 def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="val_loss", mode="min",
         seed=0, steps_per_epoch=None, validation_steps=None, validate=None, verbose=1, log=print,
-        distribution=None, callbacks=(), lr_decay=1.0):
+        distribution=None, callbacks=(), lr_decay=1.0, time_limit=None):
     """Train `model` in `run` (a `RunFolder`) with one `model.fit`; returns
     `(best_model, state)`.
 
@@ -264,6 +285,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
             with the decayed rate.
         callbacks: more Keras callbacks (e.g. a stateful model's state
             resets).
+        time_limit: minutes of training, at most (None: no limit); the
+            epoch under way when it runs out is cut short and kept.
         distribution: the `training.distribution.Distribution` the model
             was built in. The best model returned is loaded outside it, on
             one device.
@@ -290,8 +313,9 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
                                                       min_lr=0.0, verbose=1 if verbose else 0)
     run_state = RunState(run, state, monitor=monitor, mode=mode, early_stopping=early_stopping, reduce_lr=reduce_lr)
     kill = os.environ.get(KILL_AT_STEP)
+    limit = TimeLimit(time_limit) if time_limit else None
     every_epoch = [
-        EpochSeeds(seed), *([KillAtStep(kill)] if kill else []), *callbacks,
+        EpochSeeds(seed), *([KillAtStep(kill)] if kill else []), *([limit] if limit else []), *callbacks,
         *([ValidationScores(validate)] if validate is not None else []),
         keras.callbacks.TerminateOnNaN(), *([reduce_lr] if reduce_lr is not None else []),
         BestModel(run.model_path, monitor, mode, state["best"]), early_stopping,
@@ -313,7 +337,10 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
         raise TrainingError(
             f"epoch {epoch + 1}: the training loss is {loss}; stopped. The last good checkpoint "
             f"(epoch {state['epoch']}) is kept in {run.path}; try a lower --learning-rate.")
-    if early_stopping.stopped_epoch and state["epoch"] < epochs:
+    if limit is not None and limit.stopped_in is not None:
+        epoch, steps = limit.stopped_in
+        log(f"time limit: stopped after {time_limit:g} minutes, in epoch {epoch + 1} after {steps} steps")
+    elif early_stopping.stopped_epoch and state["epoch"] < epochs:
         log(f"early stopping: no better {monitor} for {patience} epochs (best {state['best']:.4f} "
             f"at epoch {state['best_epoch']})")
         state["stopped_early"] = True

@@ -89,6 +89,9 @@ def recipe_parser(prog, description, **defaults):
     training.add_argument("--batch-size", type=_positive_int, default=32,
                           help="examples per batch (the global batch with --distribute)")
     training.add_argument("--learning-rate", type=_positive_float, default=1e-3, help="Adam's learning rate")
+    training.add_argument("--time-limit", type=_positive_float, default=None, metavar="MINUTES",
+                          help="stop training after this much wall time (the epoch under way is cut short, "
+                               "validated and kept); for comparisons at an equal training time")
     training.add_argument("--clipnorm", type=_positive_float, default=1.0,
                           help="clip gradients to this global norm")
     training.add_argument("--patience", type=_positive_int, default=3,

@@ -16,8 +16,10 @@ from rnnzoo.utils.files import write_json
 # The distribution is one of them: the same global batch trains the same model
 # on one device or several, and a run may resume on other hardware.
 # The encoding is one of them: it only says how to read the same data (and runs made before it existed resume).
+# So is the time limit: it says when this command stops training, as killing it would (a run stopped by it is
+# finished; --restart trains it again).
 NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "debug", "download", "data_root", "export_quantize",
-                        "distribute", "cpu_devices", "deterministic", "encoding")
+                        "distribute", "cpu_devices", "deterministic", "encoding", "time_limit")
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged)
 STATE_FILE = "state.json"
