@@ -72,3 +72,15 @@ def test_captioning_saved_models_fit_images_of_any_size_and_colour_mode():
     twice = np.repeat(np.repeat(rgb, 2, axis=1), 2, axis=2)  # (8, 12): each pixel doubled
     np.testing.assert_allclose(fit_images(twice, (4, 6, 3)), rgb, atol=1e-6)  # resized back exactly
     assert fit_images(rng.random((1, 5, 7, 3)).astype("float32"), (4, 6, 3)).shape == (1, 4, 6, 3)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "mlstm"])  # mLSTM's matrix memory is wider than `units`
+def test_language_model_sampler_starts_every_state_at_its_own_width(cell):
+    import rnnzoo
+    from rnnzoo.tasks import language_model
+
+    model = rnnzoo.build_model("many_to_many", vocab_size=12, num_classes=12, cell=cell, units=8, num_layers=2,
+                               bidirectional=False, embedding_dim=4)
+    run = language_model.sampler(model, length=5, temperature=1.0, top_k=0, seed=0, level="character")
+    drawn = np.asarray(run(np.array([[4, 5, 6]], "int32")))
+    assert drawn.shape == (1, 5) and (drawn >= 4).all()  # never padding, start or end

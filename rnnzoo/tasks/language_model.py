@@ -32,8 +32,7 @@ def sampler(serving_model, *, length, temperature, top_k, seed, level):
     draw `length` tokens (`decoding.sample`) with the one-step model of
     `serving_model` (a stateless `many_to_many` language model)."""
     step = serving_model.streaming_model()
-    state_names = [name for name in step.input if name.startswith("state_")]
-    units = serving_model.get_config()["units"]
+    state_sizes = {name: tensor.shape[-1] for name, tensor in step.input.items() if name.startswith("state_")}
 
     def step_fn(tokens, state, context):
         outputs = step({"tokens": tokens, **state})
@@ -41,7 +40,7 @@ def sampler(serving_model, *, length, temperature, top_k, seed, level):
 
     def run(prompt_ids):
         batch = ops.shape(prompt_ids)[0]
-        state = {name: ops.zeros((batch, units)) for name in state_names}
+        state = {name: ops.zeros((batch, size)) for name, size in state_sizes.items()}  # not always `units` wide
         return decoding.sample(step_fn, state, {}, prompt_ids, max_length=length, temperature=temperature,
                                top_k=top_k, seed=seed, forbidden=forbidden_ids(level))
 
