@@ -231,3 +231,21 @@ def test_streaming_saved_model_of_a_character_crf_tagger(tmp_path):
     assert set(report["inputs"]) == {"tokens", "characters", "state_0_0", "state_0_1"}
     with pytest.raises(ValueError, match="bidirectional"):
         export(rnnzoo.build_model("many_to_many", bidirectional=True, **TAGGER), tmp_path / "x", streaming=True)
+
+
+def test_chunked_cells_export_to_builtin_tflite_through_their_step_loop(tmp_path, monkeypatch):
+    """Gated DeltaNet's chunked form solves a triangular system, which
+    TFLite's builtin ops lack: TFLite graphs are traced with the step loop
+    (`step_forms`), and the file still matches the Keras model, which runs
+    the chunks (chunks of 4 here, so a length-8 input takes them)."""
+    from rnnzoo.cells import projected
+
+    monkeypatch.setattr(projected, "CHUNK", 4)
+    model = rnnzoo.build_model("many_to_many", vocab_size=20, num_classes=4, units=8, num_layers=1,
+                               cell="gated_deltanet", bidirectional=False, cell_options={"heads": 2})
+    report = export(model, tmp_path / "gdn", format="tflite", sequence_length=8)
+    assert report["parity"]["max_abs_diff"] < 1e-4
+    assert not tflite_module.non_builtin_ops(report["ops"])
+    with projected.step_forms():
+        assert projected._STEP_FORMS
+    assert not projected._STEP_FORMS  # left as it was

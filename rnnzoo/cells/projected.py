@@ -24,9 +24,26 @@ A new efficient cell subclasses `ProjectedCell`: `build` its weights,
 `coefficients(projected) -> (a, b)`.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 from keras.src import backend as keras_backend  # the loop keras.layers.RNN itself runs
+
+_STEP_FORMS = []  # not empty while `step_forms()` is in force
+
+
+@contextlib.contextmanager
+def step_forms():
+    """Within it, every `ProjectedRNN` runs its step loop, never a chunked
+    form: for graphs traced for TFLite, whose builtin ops lack the
+    triangular solve of Gated DeltaNet's chunked form (the outputs are the
+    same)."""
+    _STEP_FORMS.append(True)
+    try:
+        yield
+    finally:
+        _STEP_FORMS.pop()
 
 
 class ProjectedCell(keras.layers.Layer):
@@ -234,7 +251,7 @@ class ProjectedRNN(keras.layers.RNN):
         # the step loop), unless the sequence is known to be shorter than a chunk (a decoder's step).
         long_enough = projected.shape[1] is None or projected.shape[1] >= CHUNK
         chunked = self.parallel_scan is True or (self.parallel_scan == "auto" and long_enough)
-        if cell.chunked_form and chunked and not self.unroll:
+        if cell.chunked_form and chunked and not self.unroll and not _STEP_FORMS:
             return self._chunked(projected, initial_state, mask)
         if mask is None:
             return keras_backend.rnn(

@@ -6,6 +6,7 @@ place, so a failed export never leaves a half-written folder (and an older
 export at `path` stays until the new one is complete).
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from rnnzoo.cells.projected import step_forms
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
@@ -163,7 +165,8 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         tflite_specs = format == "tflite"
         specs = input_specs(model, batch_size, sequence_length if tflite_specs else None,
                             target_length if tflite_specs else None, word_length if tflite_specs else None)
-        _write_saved_model(model, saved_model_dir, specs)
+        with step_forms() if format == "tflite" else contextlib.nullcontext():  # builtin ops only
+            _write_saved_model(model, saved_model_dir, specs)
         if format == "tflite":
             report.update(_export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize,
                                          representative_data, allow_flex, tolerance))
