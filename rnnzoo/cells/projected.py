@@ -18,10 +18,15 @@ state; its output repeats the previous one, or is zero with
 contract `cell(inputs_t, states) -> (output_t, new_states)`, so streaming
 models and hand-stepped decoders use it unchanged.
 
+The cells with a matrix memory (mLSTM, Mamba-2, Gated DeltaNet) are not
+elementwise, but a chunk of steps can still be computed at once from the
+states before it (`ProjectedCell.chunk`); `ProjectedRNN` then loops over
+chunks of `CHUNK` steps instead of over steps.
+
 A new efficient cell subclasses `ProjectedCell`: `build` its weights,
 `project(sequence, states)` (the state-free terms for every step),
 `step(projected_t, states)`, and for a linear recurrence
-`coefficients(projected) -> (a, b)`.
+`coefficients(projected) -> (a, b)`, or for a chunked form `chunk`.
 """
 
 import contextlib
@@ -227,8 +232,8 @@ class ProjectedRNN(keras.layers.RNN):
     recurrence: the scan on a GPU or TPU, the loop on a CPU, where the
     scan's extra work costs more than its parallelism saves (minGRU, length
     1024, 2 cores: the loop trains 3x faster; `benchmarks/rnn_speed.py`).
-    For a cell with a chunked form (mLSTM): the chunks everywhere, unless
-    the sequence is known to be shorter than one."""
+    For a cell with a chunked form (mLSTM, Mamba-2, Gated DeltaNet): the
+    chunks everywhere, unless the sequence is known to be shorter than one."""
 
     def __init__(self, cell, parallel_scan="auto", **kwargs):
         if not isinstance(cell, ProjectedCell):
