@@ -239,19 +239,21 @@ def slstm(inputs, kernel, recurrent_kernel, bias):
     return outputs, (h,)
 
 
-def mlstm(inputs, kernel, bias, heads):
+def mlstm(inputs, kernel, bias, norm_scale, input_scale, heads):
     """Beck et al. 2024, eqs. 19-27, unstabilized (float64), per head of
     d = units / heads: q, k = W_k x / sqrt(d), v; i = exp(w_i x + b_i), f =
     sigmoid(w_f x + b_f) (scalars); C_t = f C + i v k^T, n_t = f n + i k;
-    h_t = sigmoid(W_o x + b_o) * C_t q / max(|n_t . q|, 1). Kernel columns q,
-    k, v, o, then the heads' input and forget gates; bias o, i, f."""
+    h~_t = C_t q / max(|n_t . q|, 1); h_t = sigmoid(W_o x + b_o) * LN(h~_t)
+    per head (mean 0, variance 1, eps 1e-5, times norm_scale), x first
+    RMS-normalized (eps 1e-5, times input_scale). Kernel columns
+    q, k, v, o, then the heads' input and forget gates; bias o, i, f."""
     units = (kernel.shape[1] - 2 * heads) // 4
     size = units // heads
     batch = inputs.shape[0]
 
     def step(x, states):
         memory, normalizer = states
-        z = x @ kernel
+        z = (x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-5) * input_scale) @ kernel
         q, k, v = (z[:, j * units:(j + 1) * units].reshape(batch, heads, size) for j in range(3))
         k = k / np.sqrt(size)
         o = sigmoid(z[:, 3 * units:4 * units] + bias[:units])
@@ -260,8 +262,10 @@ def mlstm(inputs, kernel, bias, heads):
         memory = f[..., None] * memory + i[..., None] * np.einsum("bhv,bhk->bhvk", v, k)
         normalizer = f * normalizer + i * k
         numerator = np.einsum("bhvk,bhk->bhv", memory, q)
-        denominator = np.maximum(np.abs((normalizer * q).sum(-1)), 1.0)[..., None]
-        return o * (numerator / denominator).reshape(batch, units), (memory, normalizer)
+        hidden = numerator / np.maximum(np.abs((normalizer * q).sum(-1)), 1.0)[..., None]
+        centered = hidden - hidden.mean(-1, keepdims=True)
+        hidden = centered / np.sqrt((centered ** 2).mean(-1, keepdims=True) + 1e-5) * norm_scale.reshape(heads, size)
+        return o * hidden.reshape(batch, units), (memory, normalizer)
 
     start = (np.zeros((batch, heads, size, size)), np.zeros((batch, heads, size)))
     outputs, _ = _scan(inputs, step, start)
@@ -280,7 +284,8 @@ def _rms_norm(x, scale, epsilon=1e-5):
     return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + epsilon) * scale
 
 
-def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_scale, out_kernel, heads, state_dim):
+def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_scale, out_kernel, input_scale, heads,
+           state_dim):
     """Dao and Gu 2024, the Mamba-2 block's mixer with one group: [z, x, B,
     C, dt] = u W_in; [x, B, C] = SiLU(causal depthwise conv (oldest tap
     first, zeros before the start) + bias); dt = softplus(dt + dt_bias);
@@ -290,7 +295,7 @@ def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_sc
     inner = norm_scale.shape[0]
     size, window = inner // heads, conv_kernel.shape[0]
     channels = inner + 2 * state_dim
-    projected = inputs @ in_kernel
+    projected = _rms_norm(inputs, input_scale) @ in_kernel  # the block's pre-norm
     z, xbc, dt = projected[..., :inner], projected[..., inner:inner + channels], projected[..., inner + channels:]
     padded = np.concatenate([np.zeros((batch, window - 1, channels)), xbc], axis=1)
     conv = np.stack([sum(padded[:, t + j] * conv_kernel[j] for j in range(window)) for t in range(steps)], 1)
@@ -308,7 +313,7 @@ def mamba2(inputs, in_kernel, conv_kernel, conv_bias, dt_bias, a_log, d, norm_sc
     return np.stack(outputs, 1), (memory.reshape(batch, -1),)
 
 
-def gated_deltanet(inputs, kernel, conv_kernel, dt_bias, a_log, norm_scale, out_kernel, heads):
+def gated_deltanet(inputs, kernel, conv_kernel, dt_bias, a_log, norm_scale, out_kernel, input_scale, heads):
     """Yang et al. 2024, eq. 10 with the block's projections: q, k, v =
     SiLU(causal depthwise conv of x W, oldest tap first, zeros before the
     start) (q, k L2-normalized per head, q / sqrt(d)); alpha =
@@ -319,7 +324,7 @@ def gated_deltanet(inputs, kernel, conv_kernel, dt_bias, a_log, norm_scale, out_
     units = out_kernel.shape[0]
     size = units // heads
     window = conv_kernel.shape[0]
-    projected = inputs @ kernel
+    projected = _rms_norm(inputs, input_scale) @ kernel  # the block's pre-norm
     padded = np.concatenate([np.zeros((batch, window - 1, 3 * units)), projected[..., :3 * units]], axis=1)
     conv = np.stack([sum(padded[:, t + j] * conv_kernel[j] for j in range(window)) for t in range(steps)], 1)
     memory = np.zeros((batch, heads, size, size))

@@ -252,11 +252,11 @@ def test_mlstm_stabilizer_keeps_huge_input_gates_finite():
     """Input gates of exp(100) overflow float32 unless stabilized; the
     stabilized cell still gives the paper's (float64) outputs."""
     layer = _layer("mlstm", heads=2)
-    kernel, bias = layer.get_weights()
+    kernel, bias, *scales = layer.get_weights()
     bias[UNITS:UNITS + 2] = 100.0  # the input gates' bias
-    layer.set_weights([kernel, bias])
+    layer.set_weights([kernel, bias, *scales])
     sequence = _numpy(layer(_inputs()))[0]
-    expected, _ = reference_cells.mlstm(_inputs().astype("float64"), kernel, bias.astype("float64"), heads=2)
+    expected, _ = reference_cells.mlstm(_inputs().astype("float64"), kernel, bias.astype("float64"), *scales, heads=2)
     assert np.isfinite(sequence).all()
     np.testing.assert_allclose(sequence, expected, rtol=1e-4, atol=2e-5)  # float32 against float64
 
@@ -266,3 +266,16 @@ def test_a_matrix_memory_cannot_start_a_decoder_from_merged_bidirectional_states
         helpers.build_tiny("encoder_decoder", cell="mlstm", bidirectional=True)
     model = helpers.build_tiny("encoder_decoder", cell="lru", bidirectional=True)  # states of `units`: they fit
     helpers.run_output_shape_test(model, lengths=(3,))
+
+
+@pytest.mark.parametrize("name", ["mlstm", "mamba2", "gated_deltanet"])
+def test_a_stack_of_matrix_memories_starts_with_outputs_that_vary(name):
+    """q, k and v all read the input, so a matrix memory's output is cubic in
+    the input's scale; without the pre-norm (and mLSTM's head norm) a
+    two-layer stack over small embeddings started with outputs near 1e-15
+    (mLSTM) or 1e-6 (Gated DeltaNet) and did not train."""
+    model = rnnzoo.build_model("many_to_many", vocab_size=40, num_classes=40, cell=name, units=32, num_layers=2,
+                               bidirectional=False, embedding_dim=16)
+    tokens = np.random.default_rng(0).integers(1, 40, (4, 30)).astype("int32")
+    logits = keras.ops.convert_to_numpy(model(tokens))
+    assert logits.std(axis=1).mean() > 1e-2

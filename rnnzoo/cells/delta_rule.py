@@ -11,7 +11,9 @@ Mamba-2-style gate:
     S_t = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T
     o_t = S_t q_t,   out_t = W_out (RMSNorm(o_t) * SiLU(W_g x))
 
-The short convolution (width `conv_width`, 4 in the paper) lets a key meet
+The input is RMS-normalized first (the block's pre-norm; without it, q, k
+and v read a vanishing input in a stack and the second layer's outputs
+start near 1e-6). The short convolution (width `conv_width`, 4 in the paper) lets a key meet
 the token after it, which recall needs. The states are S, flattened (head,
 value index, key index), and the convolution's pending sums (see
 `causal_conv_step`).
@@ -73,11 +75,12 @@ class GatedDeltaNetCell(ProjectedCell):
                                      initializer=lambda shape, dtype=None: ops.log(1.0 + 15.0 * uniform(shape, dtype)))
         self.norm_scale = self.add_weight(shape=(units // heads,), name="norm_scale", initializer="ones")
         self.out_kernel = self.add_weight(shape=(units, units), name="out_kernel", initializer="glorot_uniform")
+        self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
 
     def project(self, sequence, states):
         """The gates as they are, then q, k, v times each conv kernel
         position: `(..., units + 2 * heads + conv_width * 3 * units)`."""
-        projected = ops.matmul(sequence, self.kernel)
+        projected = ops.matmul(rms_norm(sequence, self.input_scale), self.kernel)
         qkv = projected[..., :3 * self.units]
         taps = ops.expand_dims(qkv, -2) * self.conv_kernel
         taps = ops.reshape(taps, (*ops.shape(qkv)[:-1], self.conv_width * 3 * self.units))

@@ -4,7 +4,7 @@ Space Duality", the SSD layer and the Mamba-2 block, section 7 and Figure 6).
 
 The whole mixer is the cell, so `num_layers` stacks Mamba-2 blocks' mixers:
 
-    [z, x, B, C, dt] = W_in u_t                       (x: expand * units = heads * head_dim)
+    [z, x, B, C, dt] = W_in RMSNorm(u_t)              (x: expand * units = heads * head_dim; the block's pre-norm)
     [x, B, C] = SiLU(causal depthwise conv over time, width `conv_width`)
     dt = softplus(dt + dt_bias),   A = -exp(A_log)      (one scalar per head)
     S_t = exp(dt A) S_{t-1} + dt x_t B_t^T              (per head: head_dim x state_dim)
@@ -76,11 +76,12 @@ class Mamba2Cell(ProjectedCell):
         self.D = self.add_weight(shape=(heads,), name="D", initializer="ones")
         self.norm_scale = self.add_weight(shape=(inner,), name="norm_scale", initializer="ones")
         self.out_kernel = self.add_weight(shape=(inner, self.units), name="out_kernel", initializer="glorot_uniform")
+        self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
 
     def project(self, sequence, states):
         """z and dt as they are; the convolution's channels (x, B, C) times
         each kernel position: `(..., inner + heads + window * channels)`."""
-        projected = ops.matmul(sequence, self.in_kernel)
+        projected = ops.matmul(rms_norm(sequence, self.input_scale), self.in_kernel)
         z, xbc, dt = (projected[..., :self.inner], projected[..., self.inner:self.inner + self.conv_channels],
                       projected[..., self.inner + self.conv_channels:])
         taps = ops.expand_dims(xbc, -2) * self.conv_kernel  # (..., window, channels)

@@ -17,7 +17,13 @@ its head's units. States: h, c, n, m.
     log i = w_i x + b_i,  log f = log sigmoid(w_f x + b_f)   (one scalar each per head)
     m_t = max(log f + m_{t-1}, log i);  i', f' as above
     C_t = f' C_{t-1} + i' v k^T,   n_t = f' n_{t-1} + i' k
-    h_t = o * (C_t q) / max(|n_t . q|, exp(-m_t))
+    h~_t = (C_t q) / max(|n_t . q|, exp(-m_t)),   h_t = o * LN_head(h~_t)
+
+with LN_head a layer norm over each head's units (the xLSTM mLSTM layer's
+multi-head norm, with a learned scale), and the input RMS-normalized first
+(the pre-norm of the xLSTM block): h~ is cubic in the input's scale (q, k
+and v all read it), so without them a stack of mLSTM cells starts with
+outputs near 1e-15 and does not train.
 
 The stabilized C, n are exp(-m_t) times the paper's unstabilized ones, so the
 output is the paper's h_t exactly. States: C `(heads * d * d)` flattened
@@ -96,7 +102,9 @@ class MLSTMCell(ProjectedCell):
     """Args: units; heads (dividing units); dropout, seed: see
     `ProjectedCell`. Kernel `(input_dim, 4 * units + 2 * heads)`, columns
     q, k, v, o (units each), then the input and forget gates (one per head);
-    bias `(units + 2 * heads,)` for o and the gates. The forget gates' bias
+    bias `(units + 2 * heads,)` for o and the gates; norm_scale `(units,)`;
+    input_scale `(input_dim,)`, the input RMS norm's.
+    The forget gates' bias
     starts at 3 (remember), the input gates' at 0. Its chunked form
     (`chunk`, 64 steps at once) runs where `ProjectedRNN` takes the
     parallel form."""
@@ -115,10 +123,20 @@ class MLSTMCell(ProjectedCell):
                                       initializer="glorot_uniform")
         self.bias = self.add_weight(shape=(units + 2 * heads,), name="bias", initializer="zeros")
         self.bias.assign(ops.concatenate([ops.zeros((units + heads,)), ops.full((heads,), 3.0)]))
+        self.norm_scale = self.add_weight(shape=(units,), name="norm_scale", initializer="ones")
+        self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
+
+    def head_norm(self, hidden):
+        """Layer norm over each head's units (last axis), then the scale."""
+        mean = ops.mean(hidden, axis=-1, keepdims=True)
+        centered = hidden - mean
+        normed = centered * ops.rsqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True) + 1e-5)
+        return normed * ops.reshape(self.norm_scale, (self.heads, self.units // self.heads))
 
     def project(self, sequence, states):
         units = self.units
-        projected = ops.matmul(sequence, self.kernel)
+        sequence = sequence * ops.rsqrt(ops.mean(ops.square(sequence), axis=-1, keepdims=True) + 1e-5)
+        projected = ops.matmul(sequence * self.input_scale, self.kernel)
         return ops.concatenate([projected[..., :3 * units], projected[..., 3 * units:] + self.bias], axis=-1)
 
     def step(self, projected, states):
@@ -138,7 +156,7 @@ class MLSTMCell(ProjectedCell):
         normalizer = f_gate * ops.reshape(normalizer, (-1, heads, size)) + i_gate * k
         numerator = ops.einsum("bhvk,bhk->bhv", memory, q)
         denominator = ops.maximum(ops.abs(ops.sum(normalizer * q, axis=-1)), ops.exp(-m_new))
-        h = ops.sigmoid(o_pre) * ops.reshape(numerator / denominator[..., None], (-1, units))
+        h = ops.sigmoid(o_pre) * ops.reshape(self.head_norm(numerator / denominator[..., None]), (-1, units))
         return h, [ops.reshape(memory, (-1, heads * size * size)), ops.reshape(normalizer, (-1, units)), m_new]
 
     def chunk(self, projected, real, states):
@@ -177,7 +195,7 @@ class MLSTMCell(ProjectedCell):
                      + start[..., None] * ops.einsum("bhvk,bhtk->bhtv", memory, q))
         dot = ops.sum(scores, axis=-1) + start * ops.einsum("bhk,bhtk->bht", normalizer, q)
         denominator = ops.maximum(ops.abs(dot), ops.exp(-m_t))
-        hidden = ops.transpose(numerator / denominator[..., None], (0, 2, 1, 3))
+        hidden = self.head_norm(ops.transpose(numerator / denominator[..., None], (0, 2, 1, 3)))
         outputs = o * ops.reshape(hidden, (-1, steps, units))
         # The states after the chunk: its last step's row of the weights.
         last, decay = weights[..., -1, :], start[..., -1]  # exp(F_L - F_s + log i_s - m_L), exp(m_0 + F_L - m_L)
