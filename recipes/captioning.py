@@ -94,6 +94,7 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "one_to_many", vocab_size=encoder.vocab_size, cell=config.cell, units=config.units,
+            cell_options=config.cell_options,
             num_layers=config.num_layers, dropout=config.dropout, embedding_dim=config.embedding_dim,
             compile=False, **model_options,
         )

@@ -81,6 +81,7 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=config.cell,
+            cell_options=config.cell_options,
             units=config.units, num_layers=config.num_layers, bidirectional=False, dropout=config.dropout,
             embedding_dim=config.embedding_dim, stateful=True, batch_size=config.batch_size, compile=False,
         )

@@ -67,6 +67,7 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=config.cell,
+            cell_options=config.cell_options,
             units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
             dropout=config.dropout, embedding_dim=config.embedding_dim, pooling=config.pooling, compile=False,
         )

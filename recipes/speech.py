@@ -86,6 +86,7 @@ def main(argv=None):
         model = rnnzoo.build_model(
             "many_to_many", input_dim=config.mel_bins, num_classes=len(DIGIT_WORDS) + 1, output_layer="ctc",
             conv_filters=list(config.conv_filters) or None, cell=config.cell, units=config.units,
+            cell_options=config.cell_options,
             num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout, compile=False,
         )
         recipe.compile_model(model, config)

@@ -76,6 +76,7 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=config.cell,
+            cell_options=config.cell_options,
             units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
             dropout=config.dropout, embedding_dim=config.embedding_dim,
             char_vocab_size=len(encoder.characters) if encoder.characters else None,

@@ -82,6 +82,7 @@ def main(argv=None):
         model = rnnzoo.build_model(
             "encoder_decoder", source_vocab_size=source_encoder.vocab_size,
             target_vocab_size=target_encoder.vocab_size, cell=config.cell, units=config.units,
+            cell_options=config.cell_options,
             num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout,
             embedding_dim=config.embedding_dim, attention=None if config.attention == "none" else config.attention,
             scheduled_sampling=config.scheduled_sampling != "none", compile=False,

@@ -346,3 +346,51 @@ def gated_deltanet(inputs, kernel, conv_kernel, dt_bias, a_log, norm_scale, out_
         gate = _silu(z[:, 3 * units:4 * units])
         outputs.append((_rms_norm(o, norm_scale).reshape(batch, units) * gate) @ out_kernel)
     return np.stack(outputs, 1), (memory.reshape(batch, -1),)
+
+
+# --- The papers' blocks around the mixers (`block=True`) ---
+
+def _gelu(x):
+    """GELU, tanh approximation (Hendrycks and Gimpel 2016; Keras' default)."""
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _causal_conv(x, kernel, bias):
+    """Depthwise over time, oldest tap first, zeros before the start."""
+    window, steps = kernel.shape[0], x.shape[1]
+    padded = np.concatenate([np.zeros((x.shape[0], window - 1, x.shape[2])), x], axis=1)
+    return sum(padded[:, j:j + steps] * kernel[j] for j in range(window)) + bias
+
+
+def griffin_recurrent_block(inputs, kernel, bias, conv_kernel, conv_bias, gate_kernel, gate_bias, recurrent_param,
+                            output_kernel, c=8.0):
+    """De et al. 2024, Figure 2's recurrent block: g = GeLU(x W_g + b_g);
+    u = conv(x W_u + b_u); the RG-LRU over u with gates reading u; out =
+    (g * h) W_o. Kernel columns g, u; gate kernel columns r, i."""
+    units = recurrent_param.shape[0]
+    projected = inputs @ kernel + bias
+    gate, u = _gelu(projected[..., :units]), _causal_conv(projected[..., units:], conv_kernel, conv_bias)
+    gates = u @ gate_kernel + gate_bias
+    r, i = sigmoid(gates[..., :units]), sigmoid(gates[..., units:])
+    a = sigmoid(recurrent_param) ** (c * r)
+    h, hidden = np.zeros((inputs.shape[0], units)), []
+    for t in range(inputs.shape[1]):
+        h = a[:, t] * h + np.sqrt(1 - a[:, t] ** 2) * (i[:, t] * u[:, t])
+        hidden.append(h)
+    return (gate * np.stack(hidden, 1)) @ output_kernel, h
+
+
+def paper_block(inputs, mixer, norm, pre_scale=None, residual_kernel=None, mlp=None, mixer_output=lambda y: y):
+    """A pre-norm residual block: h = r + mixer_output(mixer(norm(x))) (the
+    norm left to the mixer when `pre_scale` is None; r = x, or x times
+    `residual_kernel`), then, with `mlp` = (activation, scale, kernel,
+    output_kernel): h + (act(n W_gate) * n W_up) W_down, n = norm(h)."""
+    norms = {"rms": _rms_norm, "layer": lambda x, scale: _layer_norm(x) * scale}
+    mixed = mixer(inputs if pre_scale is None else norms[norm](inputs, pre_scale))
+    hidden = (inputs if residual_kernel is None else inputs @ residual_kernel) + mixer_output(mixed)
+    if mlp is None:
+        return hidden
+    activation, scale, kernel, output_kernel = mlp
+    gate, up = np.split(norms[norm](hidden, scale) @ kernel, 2, axis=-1)
+    act = {"gelu": _gelu, "silu": _silu}[activation]
+    return hidden + (act(gate) * up) @ output_kernel

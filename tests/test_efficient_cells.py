@@ -109,17 +109,17 @@ def test_parallel_scan_equals_the_step_loop(name, go_backwards, zero_output_for_
 
 
 @pytest.mark.parametrize("name", ["mlstm", "mamba2", "gated_deltanet"])
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("zero_output_for_mask", [False, True])
-def test_chunked_form_equals_the_step_loop(name, go_backwards, zero_output_for_mask, monkeypatch):
+@pytest.mark.parametrize("go_backwards, zero_output_for_mask, block", [
+    (False, False, False), (True, False, False), (False, True, False), (True, True, False), (True, False, True)])
+def test_chunked_form_equals_the_step_loop(name, go_backwards, zero_output_for_mask, block, monkeypatch):
     """Chunks of 4 (3 chunks, the last one padded) with right padding read
     both ways and initial states: the outputs and every state (mLSTM's C, n
     and stabilizer m; the memories and the convolutions' pending sums of
     Mamba-2 and Gated DeltaNet, which cross chunk borders) are the step
-    loop's."""
+    loop's, with the paper's block around the mixer too."""
     monkeypatch.setattr(projected, "CHUNK", 4)
     chunked = _layer(name, go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask,
-                     parallel_scan=True)
+                     parallel_scan=True, block=block)
     loop = ProjectedRNN.from_config({**chunked.get_config(), "parallel_scan": False})
     loop.build((None, None, INPUT_DIM))
     loop.set_weights(chunked.get_weights())
@@ -279,3 +279,88 @@ def test_a_stack_of_matrix_memories_starts_with_outputs_that_vary(name):
     tokens = np.random.default_rng(0).integers(1, 40, (4, 30)).astype("int32")
     logits = keras.ops.convert_to_numpy(model(tokens))
     assert logits.std(axis=1).mean() > 1e-2
+
+
+def _head_norm(heads):
+    def norm(y, scale):
+        split = y.reshape(*y.shape[:-1], heads, -1)
+        return (reference_cells._layer_norm(split) * scale.reshape(heads, -1)).reshape(y.shape)
+    return norm
+
+
+BLOCK_WEIGHTS = ("block_input_scale", "residual_kernel", "mlp_scale", "mlp_kernel", "mlp_output_kernel")
+
+
+@pytest.mark.parametrize("name, norm, mlp", [
+    ("lru", "layer", None), ("rg_lru", "rms", "gelu"), ("slstm", "layer", "gelu"), ("mlstm", "rms", None),
+    ("mamba2", "rms", None), ("gated_deltanet", "rms", "silu"),
+])
+@pytest.mark.parametrize("input_dim", [INPUT_DIM, UNITS])  # the residual projected, or the input itself
+def test_block_matches_its_papers_equations(name, norm, mlp, input_dim):
+    """`block=True`: the paper's block (pre-norm, mixer, residual, the gated
+    MLP where the paper has one) around the mixer's own NumPy oracle; for
+    RG-LRU, Griffin's recurrent block (gate branch, convolution, RG-LRU)."""
+    options = {**OPTIONS.get(name, {}), "block": True}
+    layer = get_cell(name).build(UNITS, return_sequences=True, return_state=False, **options)
+    layer.build((None, None, input_dim))
+    rng = np.random.default_rng(len(name))
+    layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+    inputs = rng.normal(size=(BATCH, STEPS, input_dim)).astype("float32")
+    weights = {w.name: keras.ops.convert_to_numpy(w) for w in layer.cell.weights}
+    block = {key: weights.pop(key, None) for key in BLOCK_WEIGHTS}
+    extra = {key: weights.pop(key) for key in ("glu_kernel", "head_scale") if key in weights}
+    mixer_weights = list(weights.values())  # the mixer's, in the order its oracle takes them
+    oracle_options = {} if name == "slstm" else OPTIONS.get(name, {})  # sLSTM's oracle reads heads off its kernel
+    if name == "rg_lru":
+        def mixer(x):
+            return reference_cells.griffin_recurrent_block(x, *mixer_weights)[0]
+    else:
+        def mixer(x):
+            return getattr(reference_cells, name)(x, *mixer_weights, **oracle_options)[0]
+    mixer_output = lambda y: y  # noqa: E731
+    if name == "lru":
+        def mixer_output(y):
+            values, gates = np.split(reference_cells._gelu(y) @ extra["glu_kernel"], 2, axis=-1)
+            return values * reference_cells.sigmoid(gates)
+    if name == "slstm":
+        def mixer_output(y):
+            return _head_norm(2)(y, extra["head_scale"])
+    expected = reference_cells.paper_block(
+        inputs, mixer, norm, pre_scale=block["block_input_scale"], residual_kernel=block["residual_kernel"],
+        mlp=(mlp, block["mlp_scale"], block["mlp_kernel"], block["mlp_output_kernel"]) if mlp else None,
+        mixer_output=mixer_output)
+    assert (block["residual_kernel"] is None) == (input_dim == UNITS)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(inputs)), expected, atol=5e-5)
+
+
+@pytest.mark.parametrize("name", MODERN)
+def test_blocks_stack_step_and_save(name, tmp_path):
+    """Two stacked blocks in a tagger: stepping the cell gives the sequence
+    layer's outputs (masks and the convolutions' states included), right
+    padding changes no real position, a few steps lower the loss, and the
+    model saves and loads in safe mode."""
+    layer = _layer(name, block=True)
+    sequence, *final_states = _numpy(layer(_inputs(), mask=MASK))
+    states = [np.zeros((BATCH, size), "float32") for size in layer.state_size]
+    for t in range(STEPS):
+        output, new_states = layer.cell(_inputs()[:, t], states)
+        real = MASK[:, t:t + 1]
+        states = [np.where(real, keras.ops.convert_to_numpy(new), old) for new, old in zip(new_states, states)]
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(output)[real[:, 0]], sequence[real[:, 0], t],
+                                   atol=2e-5)
+    for state, expected in zip(states, final_states):
+        np.testing.assert_allclose(state, expected, atol=2e-5)
+    tagger = helpers.build_tiny("many_to_many", cell=name, num_layers=2, bidirectional=False, vocab_size=11,
+                                cell_options={**OPTIONS.get(name, {}), "block": True})
+    tokens = np.random.default_rng(0).integers(1, 11, (3, 5)).astype("int32")
+    padded = np.pad(tokens, [(0, 0), (0, 3)])
+    np.testing.assert_allclose(_numpy([tagger(padded)])[0][:, :5], _numpy([tagger(tokens)])[0], atol=1e-5)
+    helpers.run_training_test(tagger)
+    helpers.run_save_load_test(tagger, tmp_path)
+
+
+def test_block_is_refused_where_it_does_not_apply():
+    with pytest.raises(ValueError, match="`block` must be True or False"):
+        get_cell("mlstm").build(UNITS, return_sequences=False, return_state=False, block="yes")
+    with pytest.raises(ValueError, match="this cell has no paper block"):
+        ProjectedRNN(rnnzoo.cells.min_rnn.MinGRUCell(UNITS, block=True))

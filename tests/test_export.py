@@ -237,12 +237,13 @@ def test_chunked_cells_export_to_builtin_tflite_through_their_step_loop(tmp_path
     """Gated DeltaNet's chunked form solves a triangular system, which
     TFLite's builtin ops lack: TFLite graphs are traced with the step loop
     (`step_forms`), and the file still matches the Keras model, which runs
-    the chunks (chunks of 4 here, so a length-8 input takes them)."""
+    the chunks (chunks of 4 here, so a length-8 input takes them). In the
+    paper's block (its MLP and residual around the mixer)."""
     from rnnzoo.cells import projected
 
     monkeypatch.setattr(projected, "CHUNK", 4)
     model = rnnzoo.build_model("many_to_many", vocab_size=20, num_classes=4, units=8, num_layers=1,
-                               cell="gated_deltanet", bidirectional=False, cell_options={"heads": 2})
+                               cell="gated_deltanet", bidirectional=False, cell_options={"heads": 2, "block": True})
     report = export(model, tmp_path / "gdn", format="tflite", sequence_length=8)
     assert report["parity"]["max_abs_diff"] < 1e-4
     assert not tflite_module.non_builtin_ops(report["ops"])

@@ -27,6 +27,26 @@ def test_run_name_depends_on_training_options_only(tmp_path):
     assert name.startswith("builtin-lstm-bi-")
     assert default_run_name(_options(tmp_path, verbose=2, output="elsewhere")) == name
     assert default_run_name(_options(tmp_path, units=16)) != name
+    # No --cell-option leaves the name of runs made before the option existed; one changes it.
+    assert default_run_name(_options(tmp_path, cell_options=None)) == name
+    assert default_run_name(_options(tmp_path, cell_options={"block": True})) != name
+
+
+def test_cell_options_are_parsed_and_reach_the_model():
+    from rnnzoo.training import parse_config, recipe_parser
+
+    parser = recipe_parser("test", "test")
+    config = parse_config(parser, ["--cell", "rg_lru", "--cell-option", "block=true", "--cell-option",
+                                   "conv_width=3", "--cell-option", "parallel_scan=auto"])
+    assert config.cell_options == {"block": True, "conv_width": 3, "parallel_scan": "auto"}
+    assert parse_config(parser, []).cell_options is None
+    with pytest.raises(SystemExit) as error:  # argparse's usage error, status 2
+        parse_config(parser, ["--cell-option", "block"])
+    assert error.value.code == 2
+    model = rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, cell=config.cell,
+                               cell_options=config.cell_options)
+    assert any(getattr(layer, "cell", None) is not None and layer.cell.block and layer.cell.conv_width == 3
+               for layer in model._flatten_layers())
 
 
 def test_run_folder_refuses_other_options_and_restart_replaces(tmp_path):

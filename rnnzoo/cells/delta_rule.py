@@ -24,9 +24,8 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer, rms_norm
 from rnnzoo.cells.registry import register_cell
-from rnnzoo.cells.state_space import rms_norm
 
 
 def _l2_normalize(x):
@@ -43,9 +42,14 @@ class GatedDeltaNetCell(ProjectedCell):
     g, then the decay gates a and the writing strengths b (one per head);
     conv_kernel `(conv_width, 3 * units)`, depthwise over q, k, v. Its
     chunked form (`chunk`, 64 steps at once) runs where `ProjectedRNN` takes
-    the parallel form."""
+    the parallel form. block: the paper's block (section 3.3, as Llama's):
+    the mixer (which holds its pre-norm) and its residual, then an RMS
+    pre-norm, a SwiGLU MLP of 8/3 * units hidden and its residual."""
 
     chunked_form = True
+    block_name = "the Gated DeltaNet block"
+    normalizes_input = True
+    block_mlp = ("silu", 8 / 3)
 
     def __init__(self, units, heads=4, conv_width=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -76,6 +80,7 @@ class GatedDeltaNetCell(ProjectedCell):
         self.norm_scale = self.add_weight(shape=(units // heads,), name="norm_scale", initializer="ones")
         self.out_kernel = self.add_weight(shape=(units, units), name="out_kernel", initializer="glorot_uniform")
         self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
+        self.build_block(input_shape[-1])
 
     def project(self, sequence, states):
         """The gates as they are, then q, k, v times each conv kernel
@@ -159,7 +164,7 @@ class GatedDeltaNetCell(ProjectedCell):
 
 @register_cell("gated_deltanet", num_states=2)
 def gated_deltanet(units, dropout=0.0, recurrent_dropout=0.0, heads=4, conv_width=4, parallel_scan="auto",
-                   **options):
+                   block=False, **options):
     """Gated DeltaNet (Yang et al. 2024): the gated delta rule on a matrix memory per head, short conv."""
-    cell = GatedDeltaNetCell(units, heads=heads, conv_width=conv_width, dropout=dropout)
+    cell = GatedDeltaNetCell(units, heads=heads, conv_width=conv_width, dropout=dropout, block=block)
     return projected_layer("gated_deltanet", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

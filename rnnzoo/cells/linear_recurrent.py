@@ -31,6 +31,25 @@ input's projection to `units` (in Griffin's recurrent block a linear layer
 and a convolution come before the RG-LRU), and the gates read x_t. Both
 recurrences are linear in the state, so RG-LRU trains with the parallel scan
 on accelerators (`ProjectedRNN`); the LRU's complex coefficients step on.
+
+Their papers' blocks (`block=True`, see `ProjectedCell.run_step`):
+
+- LRU (the paper's Figure 1 and Appendix D): layer pre-norm, the LRU, then
+  GELU and a GLU (W_1 y * sigmoid(W_2 y)), and the residual.
+- RG-LRU (Griffin's residual block, the paper's Figure 2): RMS pre-norm,
+  the recurrent block, the residual, then RMS pre-norm, a GeLU-gated MLP of
+  3 * units hidden and its residual. The recurrent block has two branches
+  of `units` (the paper's D_RNN) from the normed input x:
+
+      g_t = GeLU(W_g x_t + b_g)                                   (gate branch)
+      u_t = causal depthwise conv over time (width `conv_width`) of W_u x_t + b_u
+      r_t, i_t = sigmoid(W_a u_t + b_a), sigmoid(W_x u_t + b_x)    (the gates read u_t)
+      h_t = a_t * h_{t-1} + sqrt(1 - a_t^2) * (i_t * u_t)
+      out_t = W_o (g_t * h_t)
+
+  The states are h and the convolution's pending sums (see
+  `causal_conv_step`). The paper's gate weights are block-diagonal; here
+  they are dense.
 """
 
 import math
@@ -38,7 +57,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 
@@ -60,7 +79,12 @@ class LRUCell(ProjectedCell):
     Weights: nu_log, theta_log, gamma_log `(units,)`; the input kernel
     `(input_dim, 2 * units)` (B's real, imaginary parts); the output kernel
     `(2 * units, units)` (C's real part, minus its imaginary part, so
-    Re(C x) = [x_re, x_im] @ kernel); skip_kernel `(input_dim, units)` (D)."""
+    Re(C x) = [x_re, x_im] @ kernel); skip_kernel `(input_dim, units)` (D).
+    block: the paper's block; its GLU's kernel is `glu_kernel` `(units,
+    2 * units)`."""
+
+    block_name = "the LRU block"
+    block_norm = "layer"
 
     def __init__(self, units, r_min=0.9, r_max=0.999, max_phase=2 * math.pi, **kwargs):
         super().__init__(units, **kwargs)
@@ -89,6 +113,15 @@ class LRUCell(ProjectedCell):
                                              initializer=keras.initializers.RandomNormal(stddev=units ** -0.5))
         self.skip_kernel = self.add_weight(shape=(input_dim, units), name="skip_kernel",
                                            initializer="glorot_uniform")
+        if self.block:
+            self.glu_kernel = self.add_weight(shape=(units, 2 * units), name="glu_kernel",
+                                              initializer="glorot_uniform")
+        self.build_block(input_dim)
+
+    def mixer_output(self, output):
+        """The block's GELU then GLU."""
+        values, gates = ops.split(ops.matmul(ops.gelu(output), self.glu_kernel), 2, axis=-1)
+        return values * ops.sigmoid(gates)
 
     def project(self, sequence, states):
         gamma = ops.exp(ops.concatenate([self.gamma_log, self.gamma_log]))
@@ -114,17 +147,55 @@ RG_LRU_C = 8.0  # the paper's fixed scale of the gate's exponent
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class RGLRUCell(ProjectedCell):
-    """Args: units; dropout, seed: see `ProjectedCell`. Kernel
+    """Args: units; conv_width (>= 2; the recurrent block's convolution,
+    used with `block`); dropout, seed, block: see `ProjectedCell`. Kernel
     `(input_dim, 3 * units)`, columns u, recurrence gate r, input gate i;
-    bias `(3 * units,)`; Lambda `(units,)` ("recurrent_param")."""
+    bias `(3 * units,)`; Lambda `(units,)` ("recurrent_param"). With
+    `block`, Griffin's recurrent block (see the module): kernel `(input_dim,
+    2 * units)`, columns g and u, its bias; conv_kernel `(conv_width,
+    units)`, conv_bias; gate_kernel `(units, 2 * units)`, columns r and i,
+    gate_bias; Lambda; output_kernel `(units, units)`."""
 
     linear_recurrence = True
+    block_name = "Griffin's residual block"
+    block_mlp = ("gelu", 3)
+
+    def __init__(self, units, conv_width=4, **kwargs):
+        super().__init__(units, **kwargs)
+        if isinstance(conv_width, bool) or not isinstance(conv_width, int) or conv_width < 2:
+            raise ValueError(f"cell 'rg_lru': `conv_width` must be an integer >= 2, got {conv_width!r}.")
+        self.conv_width = conv_width
+        if self.block:
+            self.state_size = [units, (conv_width - 1) * units]  # h, the convolution's pending sums
 
     def build(self, input_shape):
         units = self.units
+        if self.block:
+            self.build_recurrent_block(input_shape[-1])
+            return
         self.kernel = self.add_weight(shape=(input_shape[-1], 3 * units), name="kernel",
                                       initializer="glorot_uniform")
         self.bias = self.add_weight(shape=(3 * units,), name="bias", initializer="zeros")
+        self.build_recurrent_param()
+
+    def build_recurrent_block(self, input_dim):
+        units, width = self.units, self.conv_width
+        self.kernel = self.add_weight(shape=(input_dim, 2 * units), name="kernel", initializer="glorot_uniform")
+        self.bias = self.add_weight(shape=(2 * units,), name="bias", initializer="zeros")
+        self.conv_kernel = self.add_weight(shape=(width, units), name="conv_kernel",
+                                           initializer=keras.initializers.RandomUniform(-width ** -0.5,
+                                                                                        width ** -0.5))
+        self.conv_bias = self.add_weight(shape=(units,), name="conv_bias", initializer="zeros")
+        self.gate_kernel = self.add_weight(shape=(units, 2 * units), name="gate_kernel",
+                                           initializer="glorot_uniform")
+        self.gate_bias = self.add_weight(shape=(2 * units,), name="gate_bias", initializer="zeros")
+        self.build_recurrent_param()
+        self.output_kernel = self.add_weight(shape=(units, units), name="output_kernel",
+                                             initializer="glorot_uniform")
+        self.build_block(input_dim)
+
+    def build_recurrent_param(self):
+        units = self.units
 
         def a_power_c_uniform(u):  # a^c uniform on [0.9, 0.999] -> Lambda = logit(a)
             a = ops.exp(ops.log(0.9 + u * 0.099) / RG_LRU_C)
@@ -134,7 +205,14 @@ class RGLRUCell(ProjectedCell):
                                                initializer=_uniform_then(a_power_c_uniform))
 
     def project(self, sequence, states):
-        return ops.matmul(sequence, self.kernel) + self.bias
+        projected = ops.matmul(sequence, self.kernel) + self.bias
+        if not self.block:
+            return projected
+        # The gate branch as it is; u times each kernel position of the convolution.
+        gate, u = projected[..., :self.units], projected[..., self.units:]
+        taps = ops.expand_dims(u, -2) * self.conv_kernel  # (..., window, units)
+        taps = ops.reshape(taps, (*ops.shape(u)[:-1], self.conv_width * self.units))
+        return ops.concatenate([gate, taps], axis=-1)
 
     def coefficients(self, projected):
         u, r_pre, i_pre = ops.split(projected, 3, axis=-1)
@@ -144,20 +222,35 @@ class RGLRUCell(ProjectedCell):
         return a, ops.sqrt(-ops.expm1(2.0 * log_a)) * ops.sigmoid(i_pre) * u
 
     def step(self, projected, states):
+        if self.block:
+            return self.recurrent_block_step(projected, states)
         a, b = self.coefficients(projected)
         h = a * states[0] + b
         return h, [h]
 
+    def recurrent_block_step(self, projected, states):
+        h, pending = states
+        gate, taps = projected[:, :self.units], projected[:, self.units:]
+        u, pending = causal_conv_step(taps, pending, self.units)
+        u = u + self.conv_bias
+        a, b = self.coefficients(ops.concatenate([u, ops.matmul(u, self.gate_kernel) + self.gate_bias], axis=-1))
+        h = a * h + b
+        return ops.matmul(ops.gelu(gate) * h, self.output_kernel), [h, pending]
+
+    def get_config(self):
+        return {**super().get_config(), "conv_width": self.conv_width}
+
 
 @register_cell("lru", num_states=2)
-def lru(units, dropout=0.0, recurrent_dropout=0.0, r_min=0.9, r_max=0.999, max_phase=2 * math.pi, **options):
+def lru(units, dropout=0.0, recurrent_dropout=0.0, r_min=0.9, r_max=0.999, max_phase=2 * math.pi, block=False,
+        **options):
     """LRU (Orvieto et al. 2023): complex diagonal linear recurrence, exponential parameterization."""
-    cell = LRUCell(units, r_min=r_min, r_max=r_max, max_phase=max_phase, dropout=dropout)
+    cell = LRUCell(units, r_min=r_min, r_max=r_max, max_phase=max_phase, dropout=dropout, block=block)
     return projected_layer("lru", cell, recurrent_dropout, **options)
 
 
 @register_cell("rg_lru", num_states=1)
-def rg_lru(units, dropout=0.0, recurrent_dropout=0.0, parallel_scan="auto", **options):
+def rg_lru(units, dropout=0.0, recurrent_dropout=0.0, parallel_scan="auto", block=False, conv_width=4, **options):
     """RG-LRU (De et al. 2024, Griffin): real-gated diagonal linear recurrence."""
-    cell = RGLRUCell(units, dropout=dropout)
+    cell = RGLRUCell(units, dropout=dropout, block=block, conv_width=conv_width)
     return projected_layer("rg_lru", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

@@ -27,6 +27,13 @@ A new efficient cell subclasses `ProjectedCell`: `build` its weights,
 `project(sequence, states)` (the state-free terms for every step),
 `step(projected_t, states)`, and for a linear recurrence
 `coefficients(projected) -> (a, b)`, or for a chunked form `chunk`.
+
+The modern cells are their papers' token mixers; `block=True` wraps one in
+its paper's residual block (`ProjectedCell.run_step`): a pre-norm, the
+mixer, the residual, and where the paper has one a gated MLP with its own
+pre-norm and residual. Every piece of it works step by step, so a block is
+still a cell: `num_layers` stacks blocks, and decoders, streaming models
+and chunked forms run them unchanged.
 """
 
 import contextlib
@@ -36,6 +43,22 @@ from keras import ops
 from keras.src import backend as keras_backend  # the loop keras.layers.RNN itself runs
 
 _STEP_FORMS = []  # not empty while `step_forms()` is in force
+EPSILON = 1e-5
+
+
+def rms_norm(x, scale):
+    """RMSNorm over the last axis (Zhang and Sennrich 2019), then `scale`."""
+    return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + EPSILON) * scale
+
+
+def layer_norm(x, scale):
+    """Layer norm over the last axis, then `scale` (no bias, as xLSTM's)."""
+    centered = x - ops.mean(x, axis=-1, keepdims=True)
+    return centered * ops.rsqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True) + EPSILON) * scale
+
+
+NORMS = {"rms": rms_norm, "layer": layer_norm}
+MLP_ACTIVATIONS = {"gelu": ops.gelu, "silu": ops.silu}
 
 
 @contextlib.contextmanager
@@ -59,20 +82,35 @@ class ProjectedCell(keras.layers.Layer):
         dropout: rate of input dropout; one mask per sequence, shared by
             every step (as Keras' recurrent layers do).
         seed: seed of the dropout masks.
+        block: wrap the mixer in its paper's block (cells with
+            `block_name`; see `run_step`).
     """
 
     linear_recurrence = False  # True: `coefficients` gives h_t = a_t h_{t-1} + b_t
     chunked_form = False  # True: `chunk` computes a chunk of steps at once
+    # The paper's block, for `block=True` (a cell that has one names it and calls `build_block` in `build`):
+    block_name = None  # e.g. "Griffin's residual block"
+    block_norm = "rms"  # the block's pre-norms: "rms" or "layer"
+    block_mlp = None  # (activation, expansion) of the gated MLP after the mixer, or None
+    normalizes_input = False  # the mixer normalizes its input itself (then the block adds no pre-norm)
 
-    def __init__(self, units, dropout=0.0, seed=None, **kwargs):
+    def __init__(self, units, dropout=0.0, seed=None, block=False, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"{type(self).__name__}: `units` must be a positive integer, got {units!r}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"{type(self).__name__}: `dropout` must be in [0, 1), got {dropout!r}.")
+        if block not in (True, False):
+            raise ValueError(f"{type(self).__name__}: `block` must be True or False, got {block!r}.")
+        if block and self.block_name is None:
+            raise ValueError(f"{type(self).__name__}: this cell has no paper block; `block=True` is for "
+                             "lru, rg_lru, slstm, mlstm, mamba2 and gated_deltanet.")
         self.units = units
         self.dropout = float(dropout)
         self.seed = seed
+        self.block = bool(block)
+        if self.block:  # the block's output is not the state: the recurrence is no longer h_t = a_t h_{t-1} + b_t
+            self.linear_recurrence = False
         self.seed_generator = keras.random.SeedGenerator(seed) if dropout else None
         self.state_size = units
         self.output_size = units
@@ -96,6 +134,71 @@ class ProjectedCell(keras.layers.Layer):
         is replaced)."""
         raise NotImplementedError
 
+    # --- The paper's block around the mixer (`block=True`) ---
+
+    def build_block(self, input_dim):
+        """The block's weights (none without `block`): the pre-norm's scale
+        (unless the mixer normalizes its input), a projection of the
+        residual when the input is not `units` wide (a stack's first
+        block), the gated MLP's norm scale and kernels."""
+        if not self.block:
+            return
+        if not self.normalizes_input:
+            self.block_input_scale = self.add_weight(shape=(input_dim,), name="block_input_scale",
+                                                     initializer="ones")
+        self.residual_kernel = None
+        if input_dim != self.units:
+            self.residual_kernel = self.add_weight(shape=(input_dim, self.units), name="residual_kernel",
+                                                   initializer="glorot_uniform")
+        if self.block_mlp:
+            hidden = max(1, round(self.block_mlp[1] * self.units))
+            self.mlp_scale = self.add_weight(shape=(self.units,), name="mlp_scale", initializer="ones")
+            self.mlp_kernel = self.add_weight(shape=(self.units, 2 * hidden), name="mlp_kernel",
+                                              initializer="glorot_uniform")
+            self.mlp_output_kernel = self.add_weight(shape=(hidden, self.units), name="mlp_output_kernel",
+                                                     initializer="glorot_uniform")
+
+    def mixer_output(self, output):
+        """What the block does to the mixer's output before the residual
+        (the identity; the LRU's GLU, sLSTM's head norm)."""
+        return output
+
+    def run_project(self, sequence, states):
+        """`project` within the block: the mixer reads the pre-normed input,
+        and the residual stream rides along as the last `units` features."""
+        if not self.block:
+            return self.project(sequence, states)
+        mixer_input = sequence if self.normalizes_input else NORMS[self.block_norm](sequence, self.block_input_scale)
+        residual = sequence if self.residual_kernel is None else ops.matmul(sequence, self.residual_kernel)
+        return ops.concatenate([self.project(mixer_input, states), residual], axis=-1)
+
+    def run_step(self, projected, states):
+        """`step` within the block: with `block`, the output is
+
+            h = r + mixer_output(mixer(norm(x))),   out = h + W_down(act(W_gate n) * W_up n),  n = norm(h)
+
+        (r the input, or its projection to `units`; the MLP where the paper
+        has one). It is position-wise around the mixer, so it runs per step
+        and per chunk alike, and masked steps are handled as without it."""
+        if not self.block:
+            return self.step(projected, states)
+        output, states = self.step(projected[..., :-self.units], states)
+        return self.finish_block(output, projected[..., -self.units:]), states
+
+    def run_chunk(self, projected, real, states):
+        """`chunk` within the block (see `run_step`)."""
+        if not self.block:
+            return self.chunk(projected, real, states)
+        outputs, states = self.chunk(projected[..., :-self.units], real, states)
+        return self.finish_block(outputs, projected[..., -self.units:]), states
+
+    def finish_block(self, output, residual):
+        hidden = residual + self.mixer_output(output)
+        if not self.block_mlp:
+            return hidden
+        gate, up = ops.split(ops.matmul(NORMS[self.block_norm](hidden, self.mlp_scale), self.mlp_kernel), 2, axis=-1)
+        return hidden + ops.matmul(MLP_ACTIVATIONS[self.block_mlp[0]](gate) * up, self.mlp_output_kernel)
+
     def drop_inputs(self, sequence, training):
         """Input dropout: one mask per sequence `(batch, time, features)`, or
         per step `(batch, features)`."""
@@ -108,11 +211,12 @@ class ProjectedCell(keras.layers.Layer):
     def call(self, inputs, states, training=False):
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         inputs = self.drop_inputs(inputs, training)
-        projected = self.project(ops.expand_dims(inputs, 1), states)[:, 0]
-        return self.step(projected, states)
+        projected = self.run_project(ops.expand_dims(inputs, 1), states)[:, 0]
+        return self.run_step(projected, states)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "dropout": self.dropout, "seed": self.seed}
+        return {**super().get_config(), "units": self.units, "dropout": self.dropout, "seed": self.seed,
+                "block": self.block}
 
 
 def causal_conv_step(taps, pending, channels):
@@ -248,7 +352,7 @@ class ProjectedRNN(keras.layers.RNN):
         sequences = cell.drop_inputs(sequences, training)
         if mask is not None:  # what a masked step holds never reaches a later step
             sequences = sequences * ops.cast(ops.expand_dims(mask, -1), sequences.dtype)
-        projected = cell.project(sequences, initial_state)
+        projected = cell.run_project(sequences, initial_state)
         scan = self.parallel_scan is True or (self.parallel_scan == "auto" and _on_accelerator())
         if cell.linear_recurrence and scan and not self.unroll:
             return self._scan(projected, initial_state, mask)
@@ -260,7 +364,7 @@ class ProjectedRNN(keras.layers.RNN):
             return self._chunked(projected, initial_state, mask)
         if mask is None:
             return keras_backend.rnn(
-                cell.step, projected, initial_state, go_backwards=self.go_backwards, unroll=self.unroll,
+                cell.run_step, projected, initial_state, go_backwards=self.go_backwards, unroll=self.unroll,
                 input_length=sequences.shape[1], return_all_outputs=self.return_sequences)
         return self._masked_loop(projected, initial_state, mask)
 
@@ -277,7 +381,7 @@ class ProjectedRNN(keras.layers.RNN):
         def step(inputs, states):
             keep = inputs[:, -1:] > 0.5
             *states, previous = states
-            output, new_states = cell.step(inputs[:, :-1], states)
+            output, new_states = cell.run_step(inputs[:, :-1], states)
             new_states = [ops.where(keep, new, old) for new, old in zip(new_states, states)]
             output = ops.where(keep, output, ops.zeros_like(output) if zero_output else previous)
             return output, new_states + [output]
@@ -315,7 +419,7 @@ class ProjectedRNN(keras.layers.RNN):
             *states, previous = states
             block = ops.reshape(inputs[:, :chunk * features], (-1, chunk, features))
             block_real = inputs[:, chunk * features:]
-            outputs, states = cell.chunk(block, block_real, states)
+            outputs, states = cell.run_chunk(block, block_real, states)
             if zero_output:
                 outputs = outputs * block_real[..., None]
             else:  # each step's output is that of the last real step up to it (or the one carried in)

@@ -26,7 +26,9 @@ class CellSpec:
         name: registry name, e.g. `"lstm"`.
         factory: `factory(units, *, return_sequences, return_state, dropout,
             recurrent_dropout, name, **cell_options)` -> a recurrent layer.
-        num_states: how many state tensors the layer carries (LSTM: h and c).
+        num_states: how many state tensors the layer carries with its default
+            options (LSTM: h and c); an option may add some (a paper block's
+            convolution), so the topologies count a built layer's own.
         description: one line for `list_cells` listings.
     """
 

@@ -21,14 +21,8 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer, rms_norm
 from rnnzoo.cells.registry import register_cell
-
-EPSILON = 1e-5
-
-
-def rms_norm(x, scale):
-    return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + EPSILON) * scale
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -36,12 +30,16 @@ class Mamba2Cell(ProjectedCell):
     """Args: units (the input's and output's width in a stack; the output
     is `units` wide); heads; state_dim (N); expand (inner width = expand *
     units, split over the heads); conv_width (>= 2); dropout, seed: see
-    `ProjectedCell`. A_log starts at log of uniform [1, 16], dt_bias so
+    `ProjectedCell`; block: the Mamba-2 block, the mixer (which holds
+    its pre-norm) plus the residual; the paper's models have no MLP.
+    A_log starts at log of uniform [1, 16], dt_bias so
     that softplus(dt_bias) is log-uniform on [0.001, 0.1] (the paper's
     code's defaults); D at 1. Its chunked form (`chunk`, 64 steps at once)
     runs where `ProjectedRNN` takes the parallel form."""
 
     chunked_form = True
+    block_name = "the Mamba-2 block"
+    normalizes_input = True
 
     def __init__(self, units, heads=4, state_dim=16, expand=2, conv_width=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -77,6 +75,7 @@ class Mamba2Cell(ProjectedCell):
         self.norm_scale = self.add_weight(shape=(inner,), name="norm_scale", initializer="ones")
         self.out_kernel = self.add_weight(shape=(inner, self.units), name="out_kernel", initializer="glorot_uniform")
         self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
+        self.build_block(input_shape[-1])
 
     def project(self, sequence, states):
         """z and dt as they are; the convolution's channels (x, B, C) times
@@ -146,7 +145,8 @@ class Mamba2Cell(ProjectedCell):
 
 @register_cell("mamba2", num_states=2)
 def mamba2(units, dropout=0.0, recurrent_dropout=0.0, heads=4, state_dim=16, expand=2, conv_width=4,
-           parallel_scan="auto", **options):
+           parallel_scan="auto", block=False, **options):
     """Mamba-2 (Dao and Gu 2024): selective SSM with a scalar decay per head, causal conv and gating."""
-    cell = Mamba2Cell(units, heads=heads, state_dim=state_dim, expand=expand, conv_width=conv_width, dropout=dropout)
+    cell = Mamba2Cell(units, heads=heads, state_dim=state_dim, expand=expand, conv_width=conv_width, dropout=dropout,
+                      block=block)
     return projected_layer("mamba2", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

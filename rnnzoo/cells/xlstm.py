@@ -38,7 +38,7 @@ exponential; the authors' kernels use the log-sigmoid).
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, layer_norm, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 
@@ -58,7 +58,16 @@ class SLSTMCell(ProjectedCell):
     """Args: units; heads (blocks of the recurrent matrix, dividing units);
     dropout, seed: see `ProjectedCell`. Kernel `(input_dim, 4 * units)`,
     columns z, i, f, o; recurrent_kernel `(heads, d, 4 * d)`, each head's
-    columns z, i, f, o; bias `(4 * units,)`."""
+    columns z, i, f, o; bias `(4 * units,)`. block: xLSTM's sLSTM block
+    (post up-projection, the paper's Figure 10): a layer pre-norm, the
+    sLSTM, a norm per head (`head_scale`), the residual, then a layer
+    pre-norm, a GeLU-gated MLP of 4/3 * units hidden and its residual. The
+    paper's optional convolution before the input and forget gates is left
+    out."""
+
+    block_name = "xLSTM's sLSTM block"
+    block_norm = "layer"
+    block_mlp = ("gelu", 4 / 3)
 
     def __init__(self, units, heads=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -73,6 +82,16 @@ class SLSTMCell(ProjectedCell):
         self.recurrent_kernel = self.add_weight(shape=(heads, size, 4 * size), name="recurrent_kernel",
                                                 initializer="orthogonal")
         self.bias = self.add_weight(shape=(4 * units,), name="bias", initializer="zeros")
+        if self.block:
+            self.head_scale = self.add_weight(shape=(units,), name="head_scale", initializer="ones")
+        self.build_block(input_shape[-1])
+
+    def mixer_output(self, output):
+        """The block's norm per head (xLSTM's group norm)."""
+        size = self.units // self.heads
+        split = ops.reshape(output, (*ops.shape(output)[:-1], self.heads, size))
+        scale = ops.reshape(self.head_scale, (self.heads, size))
+        return ops.reshape(layer_norm(split, scale), ops.shape(output))
 
     def project(self, sequence, states):
         return ops.matmul(sequence, self.kernel) + self.bias
@@ -107,9 +126,13 @@ class MLSTMCell(ProjectedCell):
     The forget gates' bias
     starts at 3 (remember), the input gates' at 0. Its chunked form
     (`chunk`, 64 steps at once) runs where `ProjectedRNN` takes the
-    parallel form."""
+    parallel form. block: the mixer (which holds its pre-norm) and the
+    residual; the xLSTM mLSTM block's up-projection (factor 2, with a
+    convolution before q and k and a SiLU gate) is left out."""
 
     chunked_form = True
+    block_name = "xLSTM's mLSTM block"
+    normalizes_input = True
 
     def __init__(self, units, heads=4, **kwargs):
         super().__init__(units, **kwargs)
@@ -125,6 +148,7 @@ class MLSTMCell(ProjectedCell):
         self.bias.assign(ops.concatenate([ops.zeros((units + heads,)), ops.full((heads,), 3.0)]))
         self.norm_scale = self.add_weight(shape=(units,), name="norm_scale", initializer="ones")
         self.input_scale = self.add_weight(shape=(input_shape[-1],), name="input_scale", initializer="ones")
+        self.build_block(input_shape[-1])
 
     def head_norm(self, hidden):
         """Layer norm over each head's units (last axis), then the scale."""
@@ -209,13 +233,14 @@ class MLSTMCell(ProjectedCell):
 
 
 @register_cell("slstm", num_states=4)
-def slstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, **options):
+def slstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, block=False, **options):
     """sLSTM (Beck et al. 2024, xLSTM): exponential gating, normalizer and stabilizer, block-diagonal memory mixing."""
-    return projected_layer("slstm", SLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout, **options)
+    return projected_layer("slstm", SLSTMCell(units, heads=heads, dropout=dropout, block=block), recurrent_dropout,
+                           **options)
 
 
 @register_cell("mlstm", num_states=3)
-def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, parallel_scan="auto", **options):
+def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, parallel_scan="auto", block=False, **options):
     """mLSTM (Beck et al. 2024, xLSTM): matrix memory, exponential input gate, normalizer and stabilizer."""
-    return projected_layer("mlstm", MLSTMCell(units, heads=heads, dropout=dropout), recurrent_dropout,
+    return projected_layer("mlstm", MLSTMCell(units, heads=heads, dropout=dropout, block=block), recurrent_dropout,
                            parallel_scan=parallel_scan, **options)

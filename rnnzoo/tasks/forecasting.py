@@ -62,7 +62,7 @@ def build_forecaster(config, channels):
     import rnnzoo
 
     common = dict(lookback=config.lookback, horizon=config.horizon, channels=channels, cell=config.cell,
-                  units=config.units, dropout=config.dropout, compile=False,
+                  cell_options=config.cell_options, units=config.units, dropout=config.dropout, compile=False,
                   normalization=None if config.normalization == "none" else config.normalization)
     if config.model == "segment_rnn":
         return rnnzoo.build_model("segment_rnn", segment_length=config.segment_length, **common)

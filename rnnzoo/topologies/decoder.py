@@ -8,7 +8,6 @@ inference graph both call it, on the same layers, looked up by name.
 
 import keras
 
-from rnnzoo.cells import get_cell
 from rnnzoo.data import END_ID, START_ID
 from rnnzoo.layers.heads import default_loss, default_metrics
 from rnnzoo.topologies.base import RNNModel
@@ -140,7 +139,7 @@ class SequenceGenerator(RNNModel):
         """
         config = self._rnnzoo_config
         num_layers, attention = config["num_layers"], config["attention"]
-        num_states = get_cell(config["cell"]).num_states
+        num_states = len(state_sizes(self.get_layer("decoder_rnn_0")))  # may depend on the cell's options
         (encoder_input,) = [
             tensor for name, tensor in self.input.items() if name != DECODER_INPUT
         ]

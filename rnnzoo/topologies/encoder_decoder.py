@@ -121,7 +121,7 @@ class EncoderDecoder(SequenceGenerator):
         encoded, states = run_recurrent_stack(encoder_layers, embedded, return_state=True)
         if bidirectional:
             states = merge_bidirectional_states(
-                states, num_states=spec.num_states, merge_mode=merge_mode,
+                states, num_states=len(state_sizes(encoder_layers[0].forward_layer)), merge_mode=merge_mode,
                 name="initial_state",
             )
         else:  # named, so the inference encoder can find them

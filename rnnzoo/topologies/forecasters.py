@@ -92,7 +92,6 @@ class SegmentRecurrence(WindowForecastLayer):
         self.segment_length, self.cell, self.units, self.dropout = segment_length, cell, units, dropout
         self.cell_options = cell_options
         spec = get_cell(cell)
-        self.num_states = spec.num_states
         self.embed = keras.layers.Dense(units, activation="relu", name="segment_embedding")
         self.recurrent = spec.build(units, return_sequences=False, return_state=True, name="recurrent",
                                     **(cell_options or {}))

@@ -81,6 +81,10 @@ def recipe_parser(prog, description, **defaults):
     model.add_argument("--embedding-dim", type=_positive_int, default=128, help="size of the token embeddings")
     model.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True,
                        help="read the input both ways (encoders and taggers)")
+    model.add_argument("--cell-option", type=_cell_option, action="append", default=None, dest="cell_options",
+                       metavar="KEY=VALUE",
+                       help="an option of the cell, repeatable (e.g. --cell-option block=true: the paper's "
+                            "residual block around a modern cell; --cell-option heads=8)")
     model.add_argument("--dropout", type=_rate, default=0.3,
                        help="input dropout of each recurrent layer and before the output layer")
 
@@ -129,11 +133,29 @@ def recipe_parser(prog, description, **defaults):
     return parser
 
 
+def _cell_option(text):
+    """`KEY=VALUE`, the value read as a bool, int, float or else a string."""
+    key, separator, value = text.partition("=")
+    if not separator or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. block=true, heads=2), got {text!r}")
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
+
+
 def parse_config(parser, argv=None):
     """Parse `argv` with `parser` into a frozen dataclass (`RecipeConfig`)
     whose fields are the options, typed by their parsed values. Bad options
     exit with argparse's usage message (status 2)."""
     values = vars(parser.parse_args(argv))
+    if "cell_options" in values and values["cell_options"] is not None:  # [(key, value), ...] -> dict
+        values["cell_options"] = dict(values["cell_options"])
     fields = [(name, type(value) if value is not None else object) for name, value in values.items()]
     config_class = dataclasses.make_dataclass("RecipeConfig", fields, frozen=True)
     config_class.__doc__ = f"The options of `{parser.prog}`."

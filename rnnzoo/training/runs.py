@@ -29,7 +29,9 @@ STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, typ
 
 
 def training_options(options):
-    return {k: v for k, v in sorted(options.items()) if k not in NOT_TRAINING_OPTIONS}
+    # Without cell options the key is left out, so runs made before `--cell-option` keep their names.
+    return {k: v for k, v in sorted(options.items())
+            if k not in NOT_TRAINING_OPTIONS and not (k == "cell_options" and v is None)}
 
 
 def default_run_name(options):
