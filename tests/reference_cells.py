@@ -394,3 +394,31 @@ def paper_block(inputs, mixer, norm, pre_scale=None, residual_kernel=None, mlp=N
     gate, up = np.split(norms[norm](hidden, scale) @ kernel, 2, axis=-1)
     act = {"gelu": _gelu, "silu": _silu}[activation]
     return hidden + (act(gate) * up) @ output_kernel
+
+
+def mlstm_block_mixer(inputs, up_kernel, v_kernel, conv_kernel, conv_bias, qk_kernel, gate_kernel, gate_bias,
+                      norm_scale, skip, down_kernel, heads):
+    """Beck et al. 2024, Figure 11 (the mLSTM block, pre up-projection), its
+    inner part, unstabilized (float64): [a, b] = x W_up; c = SiLU(conv(a));
+    q, k = c W_q, c W_k / sqrt(d); v = a W_v; [log i, f~] = [q, k, v] W_g +
+    b_g; the mLSTM memory (see `mlstm`) normed per head; out = ((h~ + skip
+    * c) * SiLU(b)) W_down. (The residual and pre-norm: `paper_block`.)"""
+    batch, steps, _ = inputs.shape
+    width = v_kernel.shape[0]
+    size = width // heads
+    up = inputs @ up_kernel
+    a, b = up[..., :width], up[..., width:]
+    c = _silu(_causal_conv(a, conv_kernel, conv_bias))
+    q, k, v = c @ qk_kernel[:, :width], c @ qk_kernel[:, width:] / np.sqrt(size), a @ v_kernel
+    gates = np.concatenate([q, k * np.sqrt(size), v], -1) @ gate_kernel + gate_bias
+    i, f = np.exp(gates[..., :heads]), sigmoid(gates[..., heads:])
+    memory, normalizer, outputs = np.zeros((batch, heads, size, size)), np.zeros((batch, heads, size)), []
+    for t in range(steps):
+        qt, kt, vt = (x[:, t].reshape(batch, heads, size) for x in (q, k, v))
+        memory = f[:, t, :, None, None] * memory + i[:, t, :, None, None] * np.einsum("bhv,bhk->bhvk", vt, kt)
+        normalizer = f[:, t, :, None] * normalizer + i[:, t, :, None] * kt
+        hidden = np.einsum("bhvk,bhk->bhv", memory, qt)
+        hidden = hidden / np.maximum(np.abs((normalizer * qt).sum(-1)), 1.0)[..., None]
+        hidden = _layer_norm(hidden) * norm_scale.reshape(heads, size)
+        outputs.append(hidden.reshape(batch, width))
+    return ((np.stack(outputs, 1) + skip * c) * _silu(b)) @ down_kernel, ()

@@ -292,14 +292,15 @@ BLOCK_WEIGHTS = ("block_input_scale", "residual_kernel", "mlp_scale", "mlp_kerne
 
 
 @pytest.mark.parametrize("name, norm, mlp", [
-    ("lru", "layer", None), ("rg_lru", "rms", "gelu"), ("slstm", "layer", "gelu"), ("mlstm", "rms", None),
+    ("lru", "layer", None), ("rg_lru", "rms", "gelu"), ("slstm", "layer", "gelu"), ("mlstm", "layer", None),
     ("mamba2", "rms", None), ("gated_deltanet", "rms", "silu"),
 ])
 @pytest.mark.parametrize("input_dim", [INPUT_DIM, UNITS])  # the residual projected, or the input itself
 def test_block_matches_its_papers_equations(name, norm, mlp, input_dim):
     """`block=True`: the paper's block (pre-norm, mixer, residual, the gated
     MLP where the paper has one) around the mixer's own NumPy oracle; for
-    RG-LRU, Griffin's recurrent block (gate branch, convolution, RG-LRU)."""
+    RG-LRU, Griffin's recurrent block (gate branch, convolution, RG-LRU),
+    for mLSTM, xLSTM's up-projection (convolution, SiLU gate, skip)."""
     options = {**OPTIONS.get(name, {}), "block": True}
     layer = get_cell(name).build(UNITS, return_sequences=True, return_state=False, **options)
     layer.build((None, None, input_dim))
@@ -314,6 +315,9 @@ def test_block_matches_its_papers_equations(name, norm, mlp, input_dim):
     if name == "rg_lru":
         def mixer(x):
             return reference_cells.griffin_recurrent_block(x, *mixer_weights)[0]
+    elif name == "mlstm":
+        def mixer(x):
+            return reference_cells.mlstm_block_mixer(x, *mixer_weights, **oracle_options)[0]
     else:
         def mixer(x):
             return getattr(reference_cells, name)(x, *mixer_weights, **oracle_options)[0]
