@@ -3,12 +3,14 @@ Measuring and Improving Recall in Efficient Language Models"), generated,
 for every cell at an equal parameter budget and an equal training time.
 
     python -m benchmarks.associative_recall [--lengths 256 1024] [--pairs 8] [--seconds 180]
+        [--cells lstm mamba2 mamba2:block ...]
 
 Each sequence opens with `--pairs` key-value pairs (`k1 v1 k2 v2 ...`, keys
 and values drawn without replacement from their own vocabularies), then
 asks for every key once, at random later positions among filler tokens;
 at a query the model must output the key's value. A unidirectional
-two-layer tagger (`many_to_many`) per cell, its `units` chosen so the
+two-layer tagger (`many_to_many`) per cell (`NAME:block`: two of the
+paper's blocks), its `units` chosen so the
 model has about `--params` weights; trained on fresh batches for
 `--seconds` of wall time (Adam 3e-3); scored on 512 new sequences as the
 share of queries answered right. Chance is 1 / `--values`.
@@ -43,11 +45,14 @@ def make_batch(rng, size, length, pairs, keys, values):
 
 
 def build(cell, units, vocab_size, values, embedding_dim):
+    """`cell` is a registered name, or `NAME:block` for the paper's block
+    around a modern cell (`block=True`)."""
     import rnnzoo
 
-    return rnnzoo.build_model("many_to_many", cell=cell, units=units, num_layers=2, vocab_size=vocab_size,
+    name, _, block = cell.partition(":")
+    return rnnzoo.build_model("many_to_many", cell=name, units=units, num_layers=2, vocab_size=vocab_size,
                               embedding_dim=embedding_dim, num_classes=values + 1, bidirectional=False,
-                              dropout=0.0)
+                              dropout=0.0, cell_options={"block": True} if block == "block" else None)
 
 
 def units_for_budget(cell, params, vocab_size, values, embedding_dim):
