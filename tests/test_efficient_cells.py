@@ -134,12 +134,12 @@ def test_chunked_form_equals_the_step_loop(name, go_backwards, zero_output_for_m
     assert chunks  # the chunked form ran
 
 
-@pytest.mark.parametrize("name", CELLS_HERE)
-def test_stepping_the_cell_equals_the_whole_sequence(name):
+@pytest.mark.parametrize("name, block", [(name, False) for name in CELLS_HERE] + [(name, True) for name in MODERN])
+def test_stepping_the_cell_equals_the_whole_sequence(name, block):
     """The cell contract (one step at a time, as streaming models and
     hand-stepped decoders use it) gives the sequence layer's outputs and
-    states, and a masked step keeps the state."""
-    layer = _layer(name)
+    states, and a masked step keeps the state; in the papers' blocks too."""
+    layer = _layer(name, **({"block": True} if block else {}))
     sequence, *final_states = _numpy(layer(_inputs(), mask=MASK))
     states = [np.zeros((BATCH, size), "float32") for size in layer.state_size]
     for t in range(STEPS):
@@ -220,25 +220,32 @@ def test_linear_recurrence_across_blocks(steps, chunk):
 
 @pytest.mark.parametrize("name", MODERN)
 def test_modern_cell_contract(name, tmp_path):
-    """Right padding changes no real position (both directions), a stateful
-    model fed in halves equals it fed whole, and an encoder-decoder decodes
-    greedily what its teacher-forced graph predicts (states wider than units
-    for the matrix memory)."""
+    """Right padding changes no real position (the bare mixer read both
+    ways; two stacked paper blocks), a few steps lower the blocks' loss, a
+    stateful model of blocks fed in halves equals it fed whole, and an
+    encoder-decoder of blocks decodes greedily what its teacher-forced graph
+    predicts (states wider than units for the matrix memories, the blocks'
+    convolution states) and saves and loads in safe mode. On TensorFlow
+    `test_efficient_cell_in_every_topology` covers the bare mixers in every
+    topology."""
     def pad(array, extra):
         return np.pad(array, [(0, 0), (0, extra)] + [(0, 0)] * (array.ndim - 2))
 
+    blocks = {**OPTIONS.get(name, {}), "block": True}
     tokens = np.random.default_rng(0).integers(1, 11, (3, 5)).astype("int32")
-    for bidirectional in (False, True):
-        tagger = helpers.build_tiny("many_to_many", cell=name, bidirectional=bidirectional, vocab_size=11)
-        np.testing.assert_allclose(_numpy([tagger(pad(tokens, 3))])[0][:, :5], _numpy([tagger(tokens)])[0],
+    for model in (helpers.build_tiny("many_to_many", cell=name, bidirectional=True, vocab_size=11),
+                  helpers.build_tiny("many_to_many", cell=name, num_layers=2, bidirectional=False, vocab_size=11,
+                                     cell_options=blocks)):
+        np.testing.assert_allclose(_numpy([model(pad(tokens, 3))])[0][:, :5], _numpy([model(tokens)])[0],
                                    atol=1e-5)
+    helpers.run_training_test(model)
     stateful = rnnzoo.build_model("many_to_many", vocab_size=11, num_classes=4, cell=name, units=8,
-                                  bidirectional=False, stateful=True, batch_size=3)
+                                  bidirectional=False, stateful=True, batch_size=3, cell_options=blocks)
     whole = _numpy([stateful(tokens)])[0]
     stateful.reset_states()
     stateful(tokens[:, :2])
     np.testing.assert_allclose(_numpy([stateful(tokens[:, 2:])])[0], whole[:, 2:], atol=1e-5)
-    model = helpers.build_tiny("encoder_decoder", cell=name, attention="luong", units=8)
+    model = helpers.build_tiny("encoder_decoder", cell=name, attention="luong", units=8, cell_options=blocks)
     source = {"source_tokens": tokens}
     generated = rnnzoo.greedy_decode(model, source, max_length=4, end_id=None)
     decoder_tokens = np.concatenate([np.full((3, 1), START_ID), generated[:, :-1]], axis=1).astype("int32")
@@ -335,32 +342,6 @@ def test_block_matches_its_papers_equations(name, norm, mlp, input_dim):
         mixer_output=mixer_output)
     assert (block["residual_kernel"] is None) == (input_dim == UNITS)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(inputs)), expected, atol=5e-5)
-
-
-@pytest.mark.parametrize("name", MODERN)
-def test_blocks_stack_step_and_save(name, tmp_path):
-    """Two stacked blocks in a tagger: stepping the cell gives the sequence
-    layer's outputs (masks and the convolutions' states included), right
-    padding changes no real position, a few steps lower the loss, and the
-    model saves and loads in safe mode."""
-    layer = _layer(name, block=True)
-    sequence, *final_states = _numpy(layer(_inputs(), mask=MASK))
-    states = [np.zeros((BATCH, size), "float32") for size in layer.state_size]
-    for t in range(STEPS):
-        output, new_states = layer.cell(_inputs()[:, t], states)
-        real = MASK[:, t:t + 1]
-        states = [np.where(real, keras.ops.convert_to_numpy(new), old) for new, old in zip(new_states, states)]
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(output)[real[:, 0]], sequence[real[:, 0], t],
-                                   atol=2e-5)
-    for state, expected in zip(states, final_states):
-        np.testing.assert_allclose(state, expected, atol=2e-5)
-    tagger = helpers.build_tiny("many_to_many", cell=name, num_layers=2, bidirectional=False, vocab_size=11,
-                                cell_options={**OPTIONS.get(name, {}), "block": True})
-    tokens = np.random.default_rng(0).integers(1, 11, (3, 5)).astype("int32")
-    padded = np.pad(tokens, [(0, 0), (0, 3)])
-    np.testing.assert_allclose(_numpy([tagger(padded)])[0][:, :5], _numpy([tagger(tokens)])[0], atol=1e-5)
-    helpers.run_training_test(tagger)
-    helpers.run_save_load_test(tagger, tmp_path)
 
 
 def test_block_is_refused_where_it_does_not_apply():
