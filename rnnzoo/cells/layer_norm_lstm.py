@@ -14,16 +14,8 @@ step, so it is computed for the whole sequence at once.
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, layer_norm, projected_layer
 from rnnzoo.cells.registry import register_cell
-
-EPSILON = 1e-5
-
-
-def _normalize(x):
-    mean = ops.mean(x, axis=-1, keepdims=True)
-    variance = ops.mean(ops.square(x - mean), axis=-1, keepdims=True)
-    return (x - mean) * ops.rsqrt(variance + EPSILON)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -49,14 +41,14 @@ class LayerNormLSTMCell(ProjectedCell):
         self.cell_shift = self.add_weight(shape=(units,), name="cell_shift", initializer="zeros")
 
     def project(self, sequence, states):
-        return _normalize(ops.matmul(sequence, self.kernel)) * self.input_gain + self.bias
+        return layer_norm(ops.matmul(sequence, self.kernel), self.input_gain) + self.bias
 
     def step(self, projected, states):
         h_prev, c_prev = states
-        z = projected + _normalize(ops.matmul(h_prev, self.recurrent_kernel)) * self.recurrent_gain
+        z = projected + layer_norm(ops.matmul(h_prev, self.recurrent_kernel), self.recurrent_gain)
         i, f, g, o = ops.split(z, 4, axis=-1)
         c = ops.sigmoid(f) * c_prev + ops.sigmoid(i) * ops.tanh(g)
-        h = ops.sigmoid(o) * ops.tanh(_normalize(c) * self.cell_gain + self.cell_shift)
+        h = ops.sigmoid(o) * ops.tanh(layer_norm(c, self.cell_gain) + self.cell_shift)
         return h, [h, c]
 
 

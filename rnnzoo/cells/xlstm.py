@@ -195,10 +195,7 @@ class MLSTMCell(ProjectedCell):
 
     def head_norm(self, hidden):
         """Layer norm over each head's units (last axis), then the scale."""
-        mean = ops.mean(hidden, axis=-1, keepdims=True)
-        centered = hidden - mean
-        normed = centered * ops.rsqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True) + 1e-5)
-        return normed * ops.reshape(self.norm_scale, (self.heads, self.width // self.heads))
+        return layer_norm(hidden, ops.reshape(self.norm_scale, (self.heads, self.width // self.heads)))
 
     def project(self, sequence, states):
         if self.block:  # the gate branch b, v (read before the convolution), a times each kernel position
