@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -250,3 +251,26 @@ def test_chunked_cells_export_to_builtin_tflite_through_their_step_loop(tmp_path
     with projected.step_forms():
         assert projected._STEP_FORMS
     assert not projected._STEP_FORMS  # left as it was
+
+
+def test_rg_lru_with_decays_near_one_keeps_tflite_parity(tmp_path):
+    """A trained RG-LRU's decays a_t sit near 1, where sqrt(1 - a_t^2) needs
+    1 - exp(x) for x near 0; TFLite's expm1 is exp(x) - 1, which drifted a
+    language model 9e-4 from Keras until the cell took a series there."""
+    model = rnnzoo.build_model("many_to_many", vocab_size=20, num_classes=4, units=8, num_layers=1, cell="rg_lru",
+                               bidirectional=False)
+    cell = next(layer for layer in model.layers if hasattr(layer, "cell")).cell
+    cell.recurrent_param.assign(np.linspace(12.0, 16.0, 8).astype("float32"))  # a^c from 1 - 5e-5 to 1 - 1e-6
+    kernel = keras.ops.convert_to_numpy(cell.kernel)
+    kernel[:, :8] *= 1000.0  # u large, so that sqrt(1 - a^2) u (~1e-3 u) is not lost below the tolerance
+    cell.kernel.assign(kernel)
+    report = export(model, tmp_path / "rg_lru", format="tflite", sequence_length=64)
+    assert report["parity"]["max_abs_diff"] < 1e-4
+
+
+def test_one_minus_exp_is_accurate_near_zero():
+    from rnnzoo.cells.linear_recurrent import one_minus_exp
+
+    x = -np.logspace(-9, 1.5, 200).astype("float32")
+    expected = -np.expm1(x.astype("float64"))
+    np.testing.assert_allclose(np.asarray(one_minus_exp(x)), expected, rtol=1e-6)
