@@ -345,6 +345,8 @@ def test_block_matches_its_papers_equations(name, norm, mlp, input_dim):
 
 
 def test_block_is_refused_where_it_does_not_apply():
+    with pytest.raises(ValueError, match="cell 'rg_lru': `conv_width` is the width of its paper block's convolution"):
+        get_cell("rg_lru").build(UNITS, return_sequences=False, return_state=False, conv_width=3)
     with pytest.raises(ValueError, match="`block` must be True or False"):
         get_cell("mlstm").build(UNITS, return_sequences=False, return_state=False, block="yes")
     with pytest.raises(ValueError, match="this cell has no paper block"):

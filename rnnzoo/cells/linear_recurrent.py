@@ -57,7 +57,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, block_conv_width, causal_conv_step, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 
@@ -264,7 +264,7 @@ def lru(units, dropout=0.0, recurrent_dropout=0.0, r_min=0.9, r_max=0.999, max_p
 
 
 @register_cell("rg_lru", num_states=1)
-def rg_lru(units, dropout=0.0, recurrent_dropout=0.0, parallel_scan="auto", block=False, conv_width=4, **options):
+def rg_lru(units, dropout=0.0, recurrent_dropout=0.0, parallel_scan="auto", block=False, conv_width=None, **options):
     """RG-LRU (De et al. 2024, Griffin): real-gated diagonal linear recurrence."""
-    cell = RGLRUCell(units, dropout=dropout, block=block, conv_width=conv_width)
+    cell = RGLRUCell(units, dropout=dropout, block=block, conv_width=block_conv_width("rg_lru", block, conv_width))
     return projected_layer("rg_lru", cell, recurrent_dropout, parallel_scan=parallel_scan, **options)

@@ -462,6 +462,17 @@ class ProjectedRNN(keras.layers.RNN):
         return {**super().get_config(), "parallel_scan": self.parallel_scan}
 
 
+def block_conv_width(cell_name, block, conv_width, default=4):
+    """The width of a block's convolution (`conv_width`), refused without
+    the block, where the cell has no convolution."""
+    if conv_width is None:
+        return default
+    if not block:
+        raise ValueError(f"cell {cell_name!r}: `conv_width` is the width of its paper block's convolution; "
+                         "pass block=True with it (the bare cell has no convolution).")
+    return conv_width
+
+
 def projected_layer(cell_name, cell, recurrent_dropout=0.0, **options):
     """The registered factories' common end: `ProjectedRNN(cell, **options)`.
     These cells have no recurrent matrix to drop out, so a nonzero

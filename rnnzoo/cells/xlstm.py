@@ -38,8 +38,8 @@ exponential; the authors' kernels use the log-sigmoid).
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import (ProjectedCell, causal_conv_chunk, causal_conv_step, layer_norm,
-                                    projected_layer)
+from rnnzoo.cells.projected import (ProjectedCell, block_conv_width, causal_conv_chunk, causal_conv_step,
+                                    layer_norm, projected_layer)
 from rnnzoo.cells.registry import register_cell
 
 
@@ -326,9 +326,10 @@ def slstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, block=False, **opt
 
 
 @register_cell("mlstm", num_states=3)
-def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, parallel_scan="auto", block=False, conv_width=4,
+def mlstm(units, dropout=0.0, recurrent_dropout=0.0, heads=4, parallel_scan="auto", block=False, conv_width=None,
           **options):
     """mLSTM (Beck et al. 2024, xLSTM): matrix memory, exponential input gate, normalizer and stabilizer."""
-    cell = MLSTMCell(units, heads=heads, dropout=dropout, block=block, conv_width=conv_width)
+    cell = MLSTMCell(units, heads=heads, dropout=dropout, block=block,
+                     conv_width=block_conv_width("mlstm", block, conv_width))
     return projected_layer("mlstm", cell, recurrent_dropout,
                            parallel_scan=parallel_scan, **options)
