@@ -24,7 +24,8 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer, rms_norm
+from rnnzoo.cells.projected import (ProjectedCell, causal_conv_chunk, causal_conv_step, conv_taps, projected_layer,
+                                    rms_norm)
 from rnnzoo.cells.registry import register_cell
 
 
@@ -87,8 +88,7 @@ class GatedDeltaNetCell(ProjectedCell):
         position: `(..., units + 2 * heads + conv_width * 3 * units)`."""
         projected = ops.matmul(rms_norm(sequence, self.input_scale), self.kernel)
         qkv = projected[..., :3 * self.units]
-        taps = ops.expand_dims(qkv, -2) * self.conv_kernel
-        taps = ops.reshape(taps, (*ops.shape(qkv)[:-1], self.conv_width * 3 * self.units))
+        taps = conv_taps(qkv, self.conv_kernel)
         return ops.concatenate([projected[..., 3 * self.units:], taps], axis=-1)
 
     def step(self, projected, states):

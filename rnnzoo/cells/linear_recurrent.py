@@ -57,7 +57,7 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, block_conv_width, causal_conv_step, projected_layer
+from rnnzoo.cells.projected import ProjectedCell, block_conv_width, causal_conv_step, conv_taps, projected_layer
 from rnnzoo.cells.registry import register_cell
 
 
@@ -224,9 +224,7 @@ class RGLRUCell(ProjectedCell):
             return projected
         # The gate branch as it is; u times each kernel position of the convolution.
         gate, u = projected[..., :self.units], projected[..., self.units:]
-        taps = ops.expand_dims(u, -2) * self.conv_kernel  # (..., window, units)
-        taps = ops.reshape(taps, (*ops.shape(u)[:-1], self.conv_width * self.units))
-        return ops.concatenate([gate, taps], axis=-1)
+        return ops.concatenate([gate, conv_taps(u, self.conv_kernel)], axis=-1)
 
     def coefficients(self, projected):
         u, r_pre, i_pre = ops.split(projected, 3, axis=-1)

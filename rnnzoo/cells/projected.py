@@ -219,6 +219,15 @@ class ProjectedCell(keras.layers.Layer):
                 "block": self.block}
 
 
+def conv_taps(x, kernel):
+    """The input side of `causal_conv_step`: each step's `x` `(...,
+    channels)` times every position of a depthwise `kernel` `(window,
+    channels)`, oldest position first, flattened to `(..., window *
+    channels)`. Computed with the other projections, for all steps at once."""
+    window, channels = kernel.shape
+    return ops.reshape(ops.expand_dims(x, -2) * kernel, (*ops.shape(x)[:-1], window * channels))
+
+
 def causal_conv_step(taps, pending, channels):
     """One step of a causal convolution over time carried in a state, for a
     cell whose inputs are projected at once (QRNN, Mamba-2).

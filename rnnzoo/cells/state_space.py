@@ -21,7 +21,8 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.cells.projected import ProjectedCell, causal_conv_chunk, causal_conv_step, projected_layer, rms_norm
+from rnnzoo.cells.projected import (ProjectedCell, causal_conv_chunk, causal_conv_step, conv_taps, projected_layer,
+                                    rms_norm)
 from rnnzoo.cells.registry import register_cell
 
 
@@ -83,8 +84,7 @@ class Mamba2Cell(ProjectedCell):
         projected = ops.matmul(rms_norm(sequence, self.input_scale), self.in_kernel)
         z, xbc, dt = (projected[..., :self.inner], projected[..., self.inner:self.inner + self.conv_channels],
                       projected[..., self.inner + self.conv_channels:])
-        taps = ops.expand_dims(xbc, -2) * self.conv_kernel  # (..., window, channels)
-        taps = ops.reshape(taps, (*ops.shape(xbc)[:-1], self.conv_width * self.conv_channels))
+        taps = conv_taps(xbc, self.conv_kernel)
         return ops.concatenate([z, dt, taps], axis=-1)
 
     def step(self, projected, states):

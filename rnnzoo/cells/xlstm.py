@@ -39,7 +39,7 @@ import keras
 from keras import ops
 
 from rnnzoo.cells.projected import (ProjectedCell, block_conv_width, causal_conv_chunk, causal_conv_step,
-                                    layer_norm, projected_layer)
+                                    conv_taps, layer_norm, projected_layer)
 from rnnzoo.cells.registry import register_cell
 
 
@@ -201,9 +201,7 @@ class MLSTMCell(ProjectedCell):
         if self.block:  # the gate branch b, v (read before the convolution), a times each kernel position
             up = ops.matmul(sequence, self.up_kernel)
             a, b = up[..., :self.width], up[..., self.width:]
-            taps = ops.expand_dims(a, -2) * self.conv_kernel  # (..., window, width)
-            taps = ops.reshape(taps, (*ops.shape(a)[:-1], self.conv_width * self.width))
-            return ops.concatenate([b, ops.matmul(a, self.v_kernel), taps], axis=-1)
+            return ops.concatenate([b, ops.matmul(a, self.v_kernel), conv_taps(a, self.conv_kernel)], axis=-1)
         units = self.units
         sequence = sequence * ops.rsqrt(ops.mean(ops.square(sequence), axis=-1, keepdims=True) + 1e-5)
         projected = ops.matmul(sequence * self.input_scale, self.kernel)
