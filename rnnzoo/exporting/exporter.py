@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from rnnzoo.cells.projected import step_forms
 from rnnzoo.exporting import tflite
+from rnnzoo.exporting.fused_lstm import fused_lstms
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
 from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
@@ -34,6 +35,14 @@ def _write_saved_model(model, folder, specs, names=None):
     archive.track(model)
     archive.add_endpoint("serve", serving_function(model, specs, names), input_signature=specs)
     archive.write_out(folder, verbose=False)
+
+
+@contextlib.contextmanager
+def _tflite_forms():
+    """The forms a graph traced for TFLite takes: LSTMs as the fused kernel,
+    the other cells' step loops (builtin ops only)."""
+    with step_forms(), fused_lstms():
+        yield
 
 
 def _fit_to_length(inputs, specs):
@@ -165,7 +174,7 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         tflite_specs = format == "tflite"
         specs = input_specs(model, batch_size, sequence_length if tflite_specs else None,
                             target_length if tflite_specs else None, word_length if tflite_specs else None)
-        with step_forms() if format == "tflite" else contextlib.nullcontext():  # builtin ops only
+        with _tflite_forms() if format == "tflite" else contextlib.nullcontext():
             _write_saved_model(model, saved_model_dir, specs)
         if format == "tflite":
             report.update(_export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize,
@@ -236,9 +245,10 @@ def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, rep
     elif representative_data is not None:
         representative_data = [_fit_to_length(b, specs) for b in representative_data]
     source = saved_model_dir
-    if quantize == "int8" and needs_unrolling(model):
-        # Calibration crashes on WHILE loops: calibrate an unrolled copy
-        # (`tflite.convert` refuses any loop that is left).
+    if quantize == "int8" and needs_unrolling(model) and tflite.has_loop(
+            tflite.convert(saved_model_dir, SIGNATURE, allow_flex=allow_flex)):
+        # Calibration crashes on WHILE loops (fused LSTMs have none): calibrate
+        # an unrolled copy (`tflite.convert` refuses any loop that is left).
         source = os.path.join(scratch, "unrolled_saved_model")
         _write_saved_model(unrolled_copy(model, specs), source, specs, names=output_names(model))
     content = tflite.convert(source, SIGNATURE, quantize, representative_data, allow_flex)

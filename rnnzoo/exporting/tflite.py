@@ -77,20 +77,25 @@ def make_interpreter(model_content, default_delegates=True):
 
 def signature_runner(model_content, signature_key):
     """A function `inputs dict -> outputs dict of arrays` for one signature.
-    XNNPACK (the default CPU delegate) refuses some int8 graphs when it
-    prepares them ("failed to create XNNPACK runtime"); those run on the
-    builtin kernels instead."""
-    runner = make_interpreter(model_content).get_signature_runner(signature_key)
+    Each call starts from fresh recurrent states: TFLite's fused LSTM keeps
+    its states in variable tensors that outlive an invocation (see
+    `fused_lstm`), so they are reset after each call. XNNPACK (the default CPU
+    delegate) refuses some int8 graphs when it prepares them ("failed to
+    create XNNPACK runtime"); those run on the builtin kernels instead."""
+    interpreter = make_interpreter(model_content)
+    runner = interpreter.get_signature_runner(signature_key)
 
     def run_signature(inputs):
-        nonlocal runner
+        nonlocal interpreter, runner
         try:
             outputs = runner(**inputs)
         except RuntimeError as error:
             if "XNNPACK" not in str(error):
                 raise
-            runner = make_interpreter(model_content, default_delegates=False).get_signature_runner(signature_key)
+            interpreter = make_interpreter(model_content, default_delegates=False)
+            runner = interpreter.get_signature_runner(signature_key)
             outputs = runner(**inputs)
+        interpreter.reset_all_variables()  # the next call starts from zero states
         return {name: np.asarray(value) for name, value in outputs.items()}
 
     return run_signature

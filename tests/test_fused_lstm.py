@@ -1,0 +1,107 @@
+"""Keras LSTMs exported as TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM kernel:
+the op list, parity with Keras on padded and unpadded batches (forward,
+backward, bidirectional, stacked), int8 through the kernel without
+unrolling, the LSTMs that keep their loop, and the kernel's states that
+outlive a call."""
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo.exporting import example_inputs, export, load_tflite, tflite
+from rnnzoo.exporting.fused_lstm import FUSED_OP, why_not_fused
+
+LENGTH = 9
+
+
+def _layer_model(go_backwards, return_sequences, zero_output_for_mask=False, units=5):
+    inputs = keras.Input((None, 3), batch_size=3)
+    masked = keras.layers.Masking(0.0)(inputs)
+    layer = keras.layers.LSTM(units, go_backwards=go_backwards, return_sequences=return_sequences,
+                              zero_output_for_mask=zero_output_for_mask)
+    return keras.Model(inputs, layer(masked))
+
+
+@pytest.mark.parametrize("go_backwards, return_sequences, zero_output_for_mask", [
+    (False, True, False), (False, True, True), (False, False, False), (True, True, True), (True, False, False)])
+def test_one_layer_matches_keras_at_every_position_with_right_padding(go_backwards, return_sequences,
+                                                                      zero_output_for_mask, tmp_path):
+    """Real lengths 9, 4 and 1 (and whole batches): padded positions get
+    exactly what Keras gives them too (the last output, or zeros)."""
+    model = _layer_model(go_backwards, return_sequences, zero_output_for_mask)
+    x = np.random.default_rng(0).normal(size=(6, LENGTH, 3)).astype("float32")
+    x[1, 4:] = x[2, 1:] = x[4, 6:] = 0.0
+    report = export(model, tmp_path / "m", format="tflite", batch_size=3, inputs=x)
+    assert FUSED_OP in report["ops"] and "WHILE" not in report["ops"]
+    assert report["parity"]["max_abs_diff"] < 1e-5  # the exporter compares every output position
+
+
+@pytest.mark.parametrize("topology, options", [
+    ("many_to_one", dict(bidirectional=True, num_layers=2)),
+    ("many_to_many", dict(bidirectional=True, num_layers=2)),
+    ("many_to_many", dict(bidirectional=False, num_layers=2)),
+])
+def test_builders_lstms_export_fused_at_any_length(topology, options, tmp_path):
+    """Classifiers, taggers and language models of stacked (bi)LSTMs: every
+    LSTM is fused, no loop is left, the length stays dynamic, and padded
+    and unpadded batches match Keras."""
+    model = rnnzoo.build_model(topology, vocab_size=40, num_classes=5, units=8, **options)
+    inputs = example_inputs(model, length=LENGTH, batch_size=4, seed=2)  # right-padded, random lengths
+    report = export(model, tmp_path / "m", format="tflite", inputs=inputs)
+    assert report["parity"]["max_abs_diff"] < 1e-4 and report["inputs"]["tokens"] == [1, "any"]
+    assert "WHILE" not in report["ops"] and report["non_builtin_ops"] == []
+    content = load_tflite(tmp_path / "m")
+    fused = [op for op in tflite.make_interpreter(content)._get_ops_details() if op["op_name"] == FUSED_OP]
+    assert len(fused) == 2 * (2 if options["bidirectional"] else 1)  # one per direction and layer
+    runner = tflite.signature_runner(content, "serving_default")
+    for length in (3, 14):  # unpadded sequences of other lengths
+        tokens = np.random.default_rng(length).integers(1, 40, (1, length)).astype("int32")
+        found = next(iter(runner({"tokens": tokens}).values()))
+        np.testing.assert_allclose(found, model.predict(tokens, verbose=0), atol=1e-4)
+
+
+def test_the_fused_kernels_states_outlive_a_call_until_reset(tmp_path):
+    """TFLite keeps the fused kernel's states in variable tensors: a second
+    call continues from the first one's last state unless the interpreter
+    resets them (`signature_runner` does after every call)."""
+    model = rnnzoo.build_model("many_to_many", vocab_size=40, num_classes=5, units=8, bidirectional=False)
+    export(model, tmp_path / "m", format="tflite", inputs=example_inputs(model, LENGTH, 2))
+    tokens = np.random.default_rng(1).integers(1, 40, (1, LENGTH)).astype("int32")
+    expected = model.predict(tokens, verbose=0)
+    interpreter = tflite.make_interpreter(load_tflite(tmp_path / "m"))
+    runner = interpreter.get_signature_runner("serving_default")
+    first, second = (next(iter(runner(tokens=tokens).values())) for _ in range(2))
+    np.testing.assert_allclose(first, expected, atol=1e-4)
+    assert np.abs(second - expected).max() > 1e-3
+    interpreter.reset_all_variables()
+    np.testing.assert_allclose(next(iter(runner(tokens=tokens).values())), expected, atol=1e-4)
+    ours = tflite.signature_runner(load_tflite(tmp_path / "m"), "serving_default")
+    for _ in range(2):
+        np.testing.assert_allclose(next(iter(ours({"tokens": tokens}).values())), expected, atol=1e-4)
+
+
+def test_int8_runs_through_the_fused_kernel_without_unrolling(tmp_path):
+    """Full-integer quantization calibrates the fused kernel itself (no
+    loop to crash the calibrator, nothing unrolled, the length may stay
+    dynamic): int8 weights in the LSTM, a file under 0.3x the float one."""
+    model = rnnzoo.build_model("many_to_one", vocab_size=500, num_classes=3, units=32, bidirectional=True)
+    inputs = example_inputs(model, length=LENGTH, batch_size=16, seed=3, pad_to=LENGTH)
+    base = export(model, tmp_path / "float", format="tflite", sequence_length=LENGTH, inputs=inputs)
+    report = export(model, tmp_path / "int8", format="tflite", sequence_length=LENGTH, inputs=inputs,
+                    quantize="int8")
+    assert FUSED_OP in report["ops"] and "WHILE" not in report["ops"] and report["non_builtin_ops"] == []
+    assert report["parity"]["max_abs_diff"] < 0.1 and report["size_bytes"] < 0.3 * base["size_bytes"]
+    interpreter = tflite.make_interpreter(load_tflite(tmp_path / "int8"))
+    tensors = interpreter.get_tensor_details()
+    lstm_inputs = [i for op in interpreter._get_ops_details() if op["op_name"] == FUSED_OP for i in op["inputs"]]
+    weight_types = {tensors[i]["dtype"] for i in lstm_inputs[1:9] if i >= 0}  # input and recurrent weights
+    assert weight_types == {np.int8}
+
+
+def test_lstms_whose_states_are_passed_on_keep_their_loop():
+    layer = keras.layers.LSTM(4, return_state=True)
+    assert why_not_fused(layer) == "it returns its states"
+    assert why_not_fused(keras.layers.LSTM(4), initial_state=[1, 2]) == "it is given initial states"
+    assert why_not_fused(keras.layers.LSTM(4, activation="relu")) == "its activations are not tanh/sigmoid"
+    assert why_not_fused(keras.layers.LSTM(4)) is None
