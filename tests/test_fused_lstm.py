@@ -11,6 +11,7 @@ import pytest
 import rnnzoo
 from rnnzoo.exporting import example_inputs, export, load_tflite, tflite
 from rnnzoo.exporting.fused_lstm import FUSED_OP, why_not_fused
+from rnnzoo.exporting.micro import micro_check
 
 LENGTH = 9
 
@@ -105,3 +106,18 @@ def test_lstms_whose_states_are_passed_on_keep_their_loop():
     assert why_not_fused(keras.layers.LSTM(4), initial_state=[1, 2]) == "it is given initial states"
     assert why_not_fused(keras.layers.LSTM(4, activation="relu")) == "its activations are not tanh/sigmoid"
     assert why_not_fused(keras.layers.LSTM(4)) is None
+
+
+def test_micro_check_passes_a_fused_classifier_and_flags_ops_tflm_lacks(tmp_path):
+    """The fused LSTM classifier's ops are all in TFLite Micro's resolver;
+    an encoder-decoder's graph holds REDUCE_PROD, which TFLM lacks."""
+    classifier = rnnzoo.build_model("many_to_one", vocab_size=40, num_classes=3, units=8, bidirectional=False)
+    report = export(classifier, tmp_path / "c", format="tflite", inputs=example_inputs(classifier, LENGTH, 2))
+    check = micro_check(load_tflite(tmp_path / "c"))
+    assert check["micro_ready"] and FUSED_OP in check["ops"] and report["micro_unsupported_ops"] == []
+    translator = rnnzoo.build_model("encoder_decoder", source_vocab_size=40, target_vocab_size=30, units=8)
+    report = export(translator, tmp_path / "t", format="tflite", inputs=example_inputs(translator, LENGTH, 2))
+    check = micro_check(load_tflite(tmp_path / "t"))
+    assert not check["micro_ready"] and "REDUCE_PROD" in check["unsupported"]
+    assert report["micro_unsupported_ops"] == check["unsupported"]
+    assert check["ops"]["FULLY_CONNECTED"] and not check["ops"]["REDUCE_PROD"]

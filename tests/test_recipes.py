@@ -144,6 +144,10 @@ def _check_tflite_exports(folder, metric, model, ids):
     assert report["tflite_dynamic"]["size_bytes"] <= report["tflite"]["size_bytes"]  # tiny weights stay float
     card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
     assert "tflite_dynamic/model.tflite" in card and f"validation {metric}" in card
+    # LSTMs run as TFLite's fused kernel; the card lists the ops and says to reset its states.
+    has_lstm = any(isinstance(layer, keras.layers.LSTM) for layer in model._flatten_layers())
+    assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in report["tflite"]["ops"]) == has_lstm
+    assert "TFLite ops of `tflite/model.tflite`" in card and ("reset_all_variables()" in card) == has_lstm
     inputs = {"tokens": np.array(ids, "int32")}
     found = next(iter(run(load_tflite(os.path.join(folder, "tflite")), inputs, "serving_default").values()))
     np.testing.assert_allclose(found, model.predict(inputs["tokens"], verbose=0), atol=1e-4)

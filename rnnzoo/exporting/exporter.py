@@ -19,6 +19,7 @@ import tensorflow as tf
 from rnnzoo.cells.projected import step_forms
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.fused_lstm import fused_lstms
+from rnnzoo.exporting.micro import micro_check
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
 from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
@@ -38,10 +39,10 @@ def _write_saved_model(model, folder, specs, names=None):
 
 
 @contextlib.contextmanager
-def _tflite_forms():
-    """The forms a graph traced for TFLite takes: LSTMs as the fused kernel,
-    the other cells' step loops (builtin ops only)."""
-    with step_forms(), fused_lstms():
+def _tflite_forms(fuse_lstm=True):
+    """The forms a graph traced for TFLite takes: LSTMs as the fused kernel
+    (unless not `fuse_lstm`), the other cells' step loops (builtin ops only)."""
+    with step_forms(), fused_lstms() if fuse_lstm else contextlib.nullcontext():
         yield
 
 
@@ -97,7 +98,7 @@ def _batches(inputs, batch_size):
 
 def export(model, path, format="saved_model", quantize=None, batch_size=None, sequence_length=None,
            target_length=None, word_length=None, streaming=False, inputs=None, representative_data=None,
-           allow_flex=False, tolerance=1e-4, overwrite=True):
+           allow_flex=False, tolerance=1e-4, overwrite=True, fuse_lstm=True):
     """Export `model` to `path` (a folder) and check it.
 
     Args:
@@ -126,6 +127,13 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         allow_flex: accept select-TF (Flex) or custom ops in TFLite.
         tolerance: the largest max-abs difference accepted for a float
             export; quantized exports report the difference without a limit.
+        fuse_lstm: TFLite only: Keras LSTMs become TFLite's fused
+            `UNIDIRECTIONAL_SEQUENCE_LSTM` kernel where it computes them
+            exactly (`exporting/fused_lstm.py`); False keeps their `WHILE`
+            loops. The fused kernel keeps its states in variable tensors
+            that outlive an invocation: reset them before each new sequence
+            (`interpreter.reset_all_variables()`; Java
+            `resetVariableTensors()`); `tflite.signature_runner` does.
 
     Returns the report (also written as `export.json` in the folder): format,
     files and sizes, ops (TFLite), parity numbers, and seconds taken.
@@ -174,11 +182,11 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         tflite_specs = format == "tflite"
         specs = input_specs(model, batch_size, sequence_length if tflite_specs else None,
                             target_length if tflite_specs else None, word_length if tflite_specs else None)
-        with _tflite_forms() if format == "tflite" else contextlib.nullcontext():
+        with _tflite_forms(fuse_lstm) if format == "tflite" else contextlib.nullcontext():
             _write_saved_model(model, saved_model_dir, specs)
         if format == "tflite":
             report.update(_export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize,
-                                         representative_data, allow_flex, tolerance))
+                                         representative_data, allow_flex, tolerance), fuse_lstm=bool(fuse_lstm))
             shutil.rmtree(saved_model_dir)
             artifact = tflite.signature_runner(load_tflite(scratch), SIGNATURE)
         else:
@@ -270,6 +278,7 @@ def _export_tflite(model, scratch, saved_model_dir, specs, inputs, quantize, rep
     if quantize is None:
         _require_parity(difference, tolerance, "TFLite")
     return {"files": {"tflite": TFLITE_FILE}, "size_bytes": len(content), "ops": ops,
+            "micro_unsupported_ops": micro_check(content)["unsupported"],
             "non_builtin_ops": refused,
             "parity": {"max_abs_diff": difference, "tolerance": None if quantize else tolerance,
                        "examples": fixed_batch * len(batches)}}

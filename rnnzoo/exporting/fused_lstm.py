@@ -88,24 +88,27 @@ def fused_call(layer, sequences, mask=None):
     steps = tf.shape(sequences)[1]
     lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
     positions = tf.range(steps)[None, :]
-    if layer.go_backwards:  # each sequence's real steps reversed in place
-        sequences = tf.gather(sequences, tf.where(positions < lengths[:, None], lengths[:, None] - 1 - positions,
-                                                  positions), axis=1, batch_dims=1)
+    if layer.go_backwards:  # each sequence's real steps reversed in place (padding stays after them)
+        reversed_positions = tf.math.floormod(lengths[:, None] - 1 - positions, steps)
+        sequences = tf.gather(sequences, reversed_positions, axis=1, batch_dims=1)
     _, outputs, _, _, _ = _annotated_lstm()(sequences, zeros, zeros, *weights)
     # The output after the last real step (zeros for an empty sequence).
     has_steps = tf.cast(lengths > 0, outputs.dtype)[:, None]
     last = tf.gather(outputs, tf.maximum(lengths - 1, 0), axis=1, batch_dims=1) * has_steps
     if not layer.return_sequences:
         return last
-    real = (positions < lengths[:, None])[:, :, None]
+    # Blends by 0/1 factors rather than `tf.where`, whose TFLite SELECT is
+    # missing from TFLite Micro (exact for finite outputs).
+    real = tf.cast(positions < lengths[:, None], outputs.dtype)[:, :, None]
     if layer.go_backwards:
         # Keras reads the padded sequence backwards: its padding comes first
         # (outputs zero, the state still initial), then the real steps.
         source = positions - (steps - lengths[:, None])
-        return tf.where((source >= 0)[:, :, None], tf.gather(outputs, tf.maximum(source, 0), axis=1, batch_dims=1),
-                        0.0)
-    padded = tf.zeros_like(outputs) if layer.zero_output_for_mask else tf.broadcast_to(last[:, None], tf.shape(outputs))
-    return tf.where(real, outputs, padded)
+        return tf.gather(outputs, tf.maximum(source, 0), axis=1, batch_dims=1) * tf.cast(
+            source >= 0, outputs.dtype)[:, :, None]
+    if layer.zero_output_for_mask:
+        return outputs * real
+    return outputs * real + last[:, None] * (1.0 - real)
 
 
 @contextlib.contextmanager

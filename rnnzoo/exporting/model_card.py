@@ -3,6 +3,7 @@ what, how well it does, what each exported file is, and how to load it."""
 
 import os
 
+from rnnzoo.exporting.fused_lstm import FUSED_OP
 from rnnzoo.utils.files import write_text
 
 
@@ -82,13 +83,24 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())
         tflite_check = f""" The TFLite files were also scored on {tflite['examples']} validation examples: the Keras
 model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
+        ops = first.get("ops", [])
+        fused = FUSED_OP in ops
+        unsupported = first.get("micro_unsupported_ops")
+        micro = ("" if unsupported is None else "all in TensorFlow Lite Micro's op resolver" if not unsupported
+                 else f"not in TensorFlow Lite Micro's op resolver: {', '.join(unsupported)}")
+        tflite_check += f"""
+
+TFLite ops of `tflite/model.tflite`: {', '.join(ops) or '-'}{f' ({micro})' if micro else ''}."""
+        reset = ("\ninterpreter.reset_all_variables()  # before each new input: the fused LSTM keeps its states"
+                 if fused else "")
         tflite_use = f"""
 TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):
 
 ```python
 from ai_edge_litert.interpreter import Interpreter  # or tf.lite.Interpreter
-runner = Interpreter(model_path="{{RUN}}/tflite/model.tflite").get_signature_runner()
-outputs = runner(**inputs)  # inputs: a dict of arrays, as below
+interpreter = Interpreter(model_path="{{RUN}}/tflite/model.tflite")
+runner = interpreter.get_signature_runner()
+outputs = runner(**inputs)  # inputs: a dict of arrays, as below{reset}
 ```
 
 {tflite_inputs}

@@ -76,7 +76,7 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             metric then sees, for Keras and TFLite alike.
 
     Returns `{folder name: {size_bytes, parity_max_abs_diff, metric,
-    metric_delta, ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
+    metric_delta, ops, micro_unsupported_ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
     metric of the Keras model on the same (cut) examples.
     """
     chosen = examples[:max_examples]
@@ -97,6 +97,7 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             "quantize": quantize, "size_bytes": report["size_bytes"],
             "parity_max_abs_diff": report["parity"]["max_abs_diff"], "metric": score,
             "metric_delta": score - keras_metric, "inputs": report["inputs"],
-            "non_builtin_ops": report["non_builtin_ops"],
+            "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
+            "micro_unsupported_ops": report["micro_unsupported_ops"],
         }
     return summary
