@@ -1,8 +1,10 @@
-"""Single-sequence latency of an exported TFLite model vs the Keras model's
-`model(x)`, and latency and file size of float32, dynamic-range, float16 and
-full-int8 (unrolled) TFLite; the ratio is float TFLite / Keras.
+"""Single-sequence TFLite latency and file size per export form, one run, the
+same inputs: for an LSTM classifier, TFLite's fused LSTM kernel (float,
+dynamic-range, float16) against the `WHILE` loop Keras 3 converts to and the
+unrolled graph, and full int8 (unrolled); for a GRU (no fused kernel in TFLite), the loop and unrolled
+forms. Keras' own `model(x)` is the reference row.
 
-    python -m benchmarks.export_latency [--length 50] [--repeats 200]
+    python -m benchmarks.export_latency [--lengths 16 64 256] [--repeats 100]
 """
 
 import argparse
@@ -13,6 +15,21 @@ import numpy as np
 
 import rnnzoo
 from rnnzoo.exporting import example_inputs, load_tflite, make_interpreter
+from rnnzoo.exporting.signatures import input_specs
+from rnnzoo.exporting.unrolling import unrolled_copy
+
+# (row name, cell, export arguments); "unrolled" exports an unrolled copy.
+FORMS = (
+    ("lstm WHILE float", "lstm", dict(fuse_lstm=False)),
+    ("lstm fused float", "lstm", dict()),
+    ("lstm unrolled float", "lstm", dict(unrolled=True)),
+    ("lstm unrolled int8", "lstm", dict(quantize="int8")),  # full int8 unrolls (see fused_lstm.py)
+    ("lstm fused dynamic", "lstm", dict(quantize="dynamic")),
+    ("lstm fused float16", "lstm", dict(quantize="float16")),
+    ("gru WHILE float", "gru", dict()),
+    ("gru unrolled float", "gru", dict(unrolled=True)),
+    ("gru unrolled int8", "gru", dict(quantize="int8")),
+)
 
 
 def _median_seconds(fn, repeats):
@@ -23,9 +40,6 @@ def _median_seconds(fn, repeats):
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
-
-
-QUANTIZATIONS = (None, "dynamic", "float16", "int8")
 
 
 def _latency(content, tokens, repeats):
@@ -42,27 +56,37 @@ def _latency(content, tokens, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--length", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--units", type=int, default=256)
     args = parser.parse_args(argv)
-    print(f"{'model':<22}{'keras ms':>9}" + "".join(f"{str(q or 'float'):>9} ms" for q in QUANTIZATIONS)
-          + f"{'ratio':>7}" + "".join(f"{str(q or 'float'):>9} KB" for q in QUANTIZATIONS))
-    for cell in ("lstm", "gru"):
-        model = rnnzoo.build_model("many_to_one", cell=cell, vocab_size=10000, embedding_dim=128,
-                                   units=256, num_classes=2)
-        calibration = example_inputs(model, args.length, batch_size=16, seed=1)["tokens"]
-        tokens = calibration[:1]
-        sizes, seconds = {}, {}
-        with tempfile.TemporaryDirectory() as folder:
-            for quantize in QUANTIZATIONS:
-                report = rnnzoo.export(model, f"{folder}/{quantize}", format="tflite",
-                                       sequence_length=args.length, quantize=quantize, inputs=calibration)
-                sizes[quantize] = report["size_bytes"] / 1024
-                seconds[quantize] = _latency(load_tflite(f"{folder}/{quantize}"), tokens, args.repeats)
-        keras_seconds = _median_seconds(lambda: model(tokens, training=False), args.repeats)
-        name = f"{cell} 256u len {args.length}"
-        print(f"{name:<22}{keras_seconds * 1e3:>9.2f}" + "".join(f"{seconds[q] * 1e3:>12.2f}" for q in QUANTIZATIONS)
-              + f"{seconds[None] / keras_seconds:>7.3f}" + "".join(f"{sizes[q]:>12.0f}" for q in QUANTIZATIONS))
+    models = {cell: rnnzoo.build_model("many_to_one", cell=cell, vocab_size=10000, embedding_dim=128,
+                                       units=args.units, num_classes=2) for cell in ("lstm", "gru")}
+    print(f"many_to_one, {args.units} units, batch 1, median of {args.repeats}; ratio = latency / the same "
+          "cell's WHILE float")
+    print(f"{'form':<22}{'length':>7}{'ms':>9}{'ratio':>8}{'KB':>9}  ops")
+    for length in args.lengths:
+        calibration = example_inputs(models["lstm"], length, batch_size=16, seed=1, pad_to=length)
+        tokens = calibration["tokens"][:1]
+        for cell, model in models.items():
+            seconds = _median_seconds(lambda: model(tokens, training=False), args.repeats)
+            print(f"{cell + ' keras':<22}{length:>7}{seconds * 1e3:>9.2f}{'':>8}{'':>9}")
+        baseline = {}
+        for name, cell, options in FORMS:
+            options = dict(options)
+            model = models[cell]
+            if options.pop("unrolled", False):
+                model = unrolled_copy(model, input_specs(model, 1, length))
+            with tempfile.TemporaryDirectory() as folder:
+                report = rnnzoo.export(model, folder, format="tflite", sequence_length=length, inputs=calibration,
+                                       **options)
+                seconds = _latency(load_tflite(folder), tokens, args.repeats)
+            if "WHILE float" in name:
+                baseline[cell] = seconds
+            ratio = f"{seconds / baseline[cell]:.2f}"
+            loops = [op for op in report["ops"] if op in ("WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM")]
+            print(f"{name:<22}{length:>7}{seconds * 1e3:>9.2f}{ratio:>8}{report['size_bytes'] / 1024:>9.0f}  "
+                  f"{','.join(loops) or 'no loop'}", flush=True)
 
 
 if __name__ == "__main__":
