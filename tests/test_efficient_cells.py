@@ -156,13 +156,15 @@ def test_stepping_the_cell_equals_the_whole_sequence(name, block):
 @pytest.mark.parametrize("name", EFFICIENT)
 def test_efficient_cell_in_every_topology(name, tmp_path):
     """Shapes in every topology (the encoder-decoder with attention), save
-    and load, and a few training steps lower the loss."""
+    and load, and a few training steps lower the loss (for the modern cells
+    `test_modern_cell_contract` does these two, with their blocks)."""
     for topology in rnnzoo.list_topologies():
         extra = {"attention": "luong"} if topology == "encoder_decoder" else {}
         model = helpers.build_tiny(topology, cell=name, **extra)
         helpers.run_output_shape_test(model, lengths=(1, 4))
-    helpers.run_save_load_test(model, tmp_path)
-    helpers.run_training_test(helpers.build_tiny("bidirectional", cell=name, dropout=0.2))
+    if name not in MODERN:
+        helpers.run_save_load_test(model, tmp_path)
+        helpers.run_training_test(helpers.build_tiny("bidirectional", cell=name, dropout=0.2))
 
 
 @pytest.mark.parametrize("name", EFFICIENT)
@@ -221,13 +223,13 @@ def test_linear_recurrence_across_blocks(steps, chunk):
 @pytest.mark.parametrize("name", MODERN)
 def test_modern_cell_contract(name, tmp_path):
     """Right padding changes no real position (the bare mixer read both
-    ways; two stacked paper blocks), a few steps lower the blocks' loss, a
-    stateful model of blocks fed in halves equals it fed whole, and an
-    encoder-decoder of blocks decodes greedily what its teacher-forced graph
-    predicts (states wider than units for the matrix memories, the blocks'
-    convolution states) and saves and loads in safe mode. On TensorFlow
-    `test_efficient_cell_in_every_topology` covers the bare mixers in every
-    topology."""
+    ways; two stacked paper blocks), a few steps lower the blocks' loss, and
+    an encoder-decoder of blocks (states wider than units for the matrix
+    memories, the blocks' convolution states) saves and loads in safe mode.
+    On TensorFlow also: a stateful model of blocks fed in halves equals it
+    fed whole, and the encoder-decoder decodes greedily what its
+    teacher-forced graph predicts; `test_efficient_cell_in_every_topology`
+    covers the bare mixers in every topology there."""
     def pad(array, extra):
         return np.pad(array, [(0, 0), (0, extra)] + [(0, 0)] * (array.ndim - 2))
 
@@ -239,19 +241,20 @@ def test_modern_cell_contract(name, tmp_path):
         np.testing.assert_allclose(_numpy([model(pad(tokens, 3))])[0][:, :5], _numpy([model(tokens)])[0],
                                    atol=1e-5)
     helpers.run_training_test(model)
-    stateful = rnnzoo.build_model("many_to_many", vocab_size=11, num_classes=4, cell=name, units=8,
-                                  bidirectional=False, stateful=True, batch_size=3, cell_options=blocks)
-    whole = _numpy([stateful(tokens)])[0]
-    stateful.reset_states()
-    stateful(tokens[:, :2])
-    np.testing.assert_allclose(_numpy([stateful(tokens[:, 2:])])[0], whole[:, 2:], atol=1e-5)
     model = helpers.build_tiny("encoder_decoder", cell=name, attention="luong", units=8, cell_options=blocks)
-    source = {"source_tokens": tokens}
-    generated = rnnzoo.greedy_decode(model, source, max_length=4, end_id=None)
-    decoder_tokens = np.concatenate([np.full((3, 1), START_ID), generated[:, :-1]], axis=1).astype("int32")
-    logits = _numpy([model({**source, "decoder_tokens": decoder_tokens})])[0]
-    logits[..., PAD_ID] = -np.inf
-    np.testing.assert_array_equal(logits.argmax(-1), generated)
+    if ON_TENSORFLOW:  # backend-neutral stepping logic, checked once (CI time: the JAX run is the slower)
+        stateful = rnnzoo.build_model("many_to_many", vocab_size=11, num_classes=4, cell=name, units=8,
+                                      bidirectional=False, stateful=True, batch_size=3, cell_options=blocks)
+        whole = _numpy([stateful(tokens)])[0]
+        stateful.reset_states()
+        stateful(tokens[:, :2])
+        np.testing.assert_allclose(_numpy([stateful(tokens[:, 2:])])[0], whole[:, 2:], atol=1e-5)
+        source = {"source_tokens": tokens}
+        generated = rnnzoo.greedy_decode(model, source, max_length=4, end_id=None)
+        decoder_tokens = np.concatenate([np.full((3, 1), START_ID), generated[:, :-1]], axis=1).astype("int32")
+        logits = _numpy([model({**source, "decoder_tokens": decoder_tokens})])[0]
+        logits[..., PAD_ID] = -np.inf
+        np.testing.assert_array_equal(logits.argmax(-1), generated)
     helpers.run_save_load_test(model, tmp_path)
 
 
