@@ -84,8 +84,8 @@ def test_the_fused_kernels_states_outlive_a_call_until_reset(tmp_path):
 
 def test_quantized_weights_keep_the_fused_kernel(tmp_path):
     """Dynamic-range (int8 weights) and float16 exports keep the fused
-    kernel, at a fraction of the size; full int8 unrolls instead (see
-    fused_lstm.py: TF 2.21's integer LSTM kernel loses the model)."""
+    kernel, at a fraction of the size; full int8 tries the fused and the
+    unrolled forms (see fused_lstm.py)."""
     model = rnnzoo.build_model("many_to_one", vocab_size=500, num_classes=3, units=32, bidirectional=True)
     inputs = example_inputs(model, length=LENGTH, batch_size=8, seed=3, pad_to=LENGTH)
     base = export(model, tmp_path / "float", format="tflite", sequence_length=LENGTH, inputs=inputs)
@@ -98,9 +98,17 @@ def test_quantized_weights_keep_the_fused_kernel(tmp_path):
     tensors = interpreter.get_tensor_details()
     lstm_inputs = [i for op in interpreter._get_ops_details() if op["op_name"] == FUSED_OP for i in op["inputs"]]
     assert {tensors[i]["dtype"] for i in lstm_inputs[1:9] if i >= 0} == {np.int8}  # input and recurrent weights
+    # Full int8: both the fused and the unrolled forms are calibrated; the one closer to Keras is kept.
     report = export(model, tmp_path / "int8", format="tflite", sequence_length=LENGTH, inputs=inputs,
                     quantize="int8")
-    assert FUSED_OP not in report["ops"] and "WHILE" not in report["ops"]
+    forms = report["int8_forms"]
+    assert set(forms) == {"fused", "unrolled"} and "WHILE" not in report["ops"]
+    kept = min(forms, key=lambda form: forms[form]["max_abs_diff"])
+    assert forms[kept]["kept"] and report["parity"]["max_abs_diff"] == forms[kept]["max_abs_diff"]
+    assert (FUSED_OP in report["ops"]) == (kept == "fused")
+    # At a dynamic length only the fused kernel can be calibrated (unrolling needs fixed shapes).
+    report = export(model, tmp_path / "int8_any_length", format="tflite", inputs=inputs, quantize="int8")
+    assert set(report["int8_forms"]) == {"fused"} and FUSED_OP in report["ops"]
 
 
 def test_lstms_whose_states_are_passed_on_keep_their_loop():
