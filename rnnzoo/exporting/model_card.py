@@ -69,7 +69,9 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
     for name, entry in tflite.items():
         if not isinstance(entry, dict):
             continue
-        exports.append((f"TFLite `{name}/model.tflite` ({entry['quantize'] or 'float32'})", _size(entry["size_bytes"]),
+        kind = entry["quantize"] or "float32"
+        kind += f", {entry['int8_form']}" if entry.get("int8_form") else ""
+        exports.append((f"TFLite `{name}/model.tflite` ({kind})", _size(entry["size_bytes"]),
                         f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
                         f"{entry['metric_delta']:+.4f}"))
     if tflite_generator is not None:
@@ -91,7 +93,7 @@ model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
         tflite_check += f"""
 
 TFLite ops of `tflite/model.tflite`: {', '.join(ops) or '-'}{f' ({micro})' if micro else ''}."""
-        reset = ("\ninterpreter.reset_all_variables()  # before each new input: the fused LSTM keeps its states"
+        reset = ("\ninterpreter.reset_all_variables()  # before the next input: the fused LSTM keeps its states"
                  if fused else "")
         tflite_use = f"""
 TFLite (LiteRT; builtin ops only, batch 1; inputs {inputs}):

@@ -157,7 +157,8 @@ def export_tflite(run, config, model, examples, metric, **options):
     for name, entry in summary.items():
         if isinstance(entry, dict):
             delta = entry["metric_delta"] if abs(entry["metric_delta"]) >= 5e-5 else 0.0  # never "-0.0000"
-            print(f"TFLite {name}: {entry['size_bytes'] / 1024:,.0f} KB, "
+            form = f" ({entry['int8_form']})" if entry.get("int8_form") else ""
+            print(f"TFLite {name}{form}: {entry['size_bytes'] / 1024:,.0f} KB, "
                   f"max |diff| {entry['parity_max_abs_diff']:.2e}, "
                   f"validation {entry['metric']:.4f} ({delta:+.4f} vs Keras on {summary['examples']} examples)")
     return summary
