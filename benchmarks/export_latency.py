@@ -42,8 +42,8 @@ def _median_seconds(fn, repeats):
     return float(np.median(times))
 
 
-def _latency(content, tokens, repeats):
-    interpreter = make_interpreter(content)
+def _latency(content, tokens, repeats, xnnpack=True):
+    interpreter = make_interpreter(content, default_delegates=xnnpack)
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]
 
@@ -59,11 +59,14 @@ def main(argv=None):
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--builtin-kernels", action="store_true",
+                        help="time TFLite's own kernels, without the XNNPACK delegate (what a runtime "
+                             "without XNNPACK runs)")
     args = parser.parse_args(argv)
     models = {cell: rnnzoo.build_model("many_to_one", cell=cell, vocab_size=10000, embedding_dim=128,
                                        units=args.units, num_classes=2) for cell in ("lstm", "gru")}
-    print(f"many_to_one, {args.units} units, batch 1, median of {args.repeats}; ratio = latency / the same "
-          "cell's WHILE float")
+    print(f"many_to_one, {args.units} units, batch 1, median of {args.repeats}, "
+          f"{'builtin kernels' if args.builtin_kernels else 'XNNPACK'}; ratio = latency / the same cell's WHILE float")
     print(f"{'form':<22}{'length':>7}{'ms':>9}{'ratio':>8}{'KB':>9}  ops")
     for length in args.lengths:
         calibration = example_inputs(models["lstm"], length, batch_size=16, seed=1, pad_to=length)
@@ -80,7 +83,7 @@ def main(argv=None):
             with tempfile.TemporaryDirectory() as folder:
                 report = rnnzoo.export(model, folder, format="tflite", sequence_length=length, inputs=calibration,
                                        **options)
-                seconds = _latency(load_tflite(folder), tokens, args.repeats)
+                seconds = _latency(load_tflite(folder), tokens, args.repeats, xnnpack=not args.builtin_kernels)
             if "WHILE float" in name:
                 baseline[cell] = seconds
             ratio = f"{seconds / baseline[cell]:.2f}"
