@@ -22,6 +22,11 @@ masks are handled around it, so padded steps change no real output:
 Masks must be right-padded, as for Keras' cuDNN path; the exporter's parity
 check compares every output with Keras'.
 
+The fused op keeps its states in TFLite variable tensors, which outlive an
+invocation: the next call starts from the last call's final states unless the
+interpreter resets them (`interpreter.reset_all_variables()`, Java
+`resetVariableTensors()`); `tflite.signature_runner` does after every call.
+
 Quantized: "dynamic" (int8 weights) and "float16" keep the fused kernel and
 the model's accuracy. Full-integer "int8" calibrates, but TF 2.21's integer
 LSTM kernel is unreliable: an EWT tagger kept its accuracy through it (-0.1
