@@ -329,7 +329,8 @@ def _int8_candidates(model, scratch, saved_model_dir, specs, representative_data
     forms = forms or {"as is": saved_model_dir}  # a loop that cannot unroll: `tflite.convert` refuses it
     found = {}
     for form, source in forms.items():
-        content = tflite.convert(source, SIGNATURE, "int8", representative_data, allow_flex)
+        checked = source == saved_model_dir and not loop  # checked above; an unrolled copy is checked in convert
+        content = tflite.convert(source, SIGNATURE, "int8", representative_data, allow_flex, loop_free=checked)
         found[form] = (content, parity(content))
     if "unrolled" in forms:
         shutil.rmtree(forms["unrolled"])

@@ -20,7 +20,8 @@ def has_loop(model_content):
     return "WHILE" in model_ops(model_content)
 
 
-def convert(saved_model_dir, signature_key, quantize=None, representative_data=None, allow_flex=False):
+def convert(saved_model_dir, signature_key, quantize=None, representative_data=None, allow_flex=False,
+            loop_free=False):
     """Bytes of a TFLite model converted from one SavedModel signature.
 
     quantize: None (float32), "dynamic" (int8 weights, float activations),
@@ -29,6 +30,8 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
         for a model with a WHILE loop, see INT8_NEEDS_NO_LOOP).
     allow_flex: also allow select-TF (Flex) ops; they need the Flex delegate
         at run time, so by default any Flex or custom op is refused.
+    loop_free: the caller has checked that the float model has no WHILE
+        loop (int8 then skips converting it once more to check).
     """
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {quantize!r}.")
@@ -41,7 +44,7 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
-        if has_loop(convert(saved_model_dir, signature_key, allow_flex=allow_flex)):
+        if not loop_free and has_loop(convert(saved_model_dir, signature_key, allow_flex=allow_flex)):
             raise ValueError(INT8_NEEDS_NO_LOOP)
         if not representative_data:
             raise ValueError("quantize='int8' needs representative_data (a few input batches from training).")

@@ -102,14 +102,16 @@ class MagnitudePruning(keras.callbacks.Callback):
     def _update_masks(self):
         target = polynomial_sparsity(self.step, self.target_sparsity, self.begin_step, self.end_step,
                                      self.initial_sparsity)
-        for weight in self.weights_to_prune:
-            self.masks[weight.path] = magnitude_mask(keras.ops.convert_to_numpy(weight), target)
+        for weight in self.weights_to_prune:  # on the host, every `frequency` steps
+            mask = magnitude_mask(keras.ops.convert_to_numpy(weight), target)
+            self.masks[weight.path] = keras.ops.convert_to_tensor(mask, dtype=weight.dtype)
 
     def _apply_masks(self):
+        # After every batch: on the device, no copy of the weights to the host.
         for weight in self.weights_to_prune:
             mask = self.masks.get(weight.path)
             if mask is not None:
-                weight.assign(keras.ops.convert_to_numpy(weight) * mask)
+                weight.assign(weight * mask)
 
     def on_train_batch_begin(self, batch, logs=None):
         in_schedule = self.begin_step <= self.step <= self.end_step
