@@ -1,14 +1,27 @@
 """RNN training and inference speed, in one run, with one thread count:
 rnnzoo's many-to-one model, the plain Keras equivalent, and PyTorch.
 
-    python -m benchmarks.rnn_speed [--threads 2] [--rounds 3] [--long]
+    python -m benchmarks.rnn_speed [--threads 2] [--rounds 3] [--backend tensorflow torch] [--long]
 
 The standard case: many-to-one LSTM and GRU, batch 64, length 100, embedding
-128, hidden 256, vocabulary 10k, random tokens, 2 classes. Tokens per second
-(batch x length / seconds) of a full training step (forward, backward, Adam
-update) and of inference. Each model is timed in `--rounds` interleaved
-rounds (every model once per round, so drifting machine load hits all of
-them alike) and the median round is reported, with its ratio to PyTorch.
+128, hidden 256, vocabulary 10k, 2 classes, on padded batches: random tokens,
+each sequence right-padded with id 0 to the batch length from a random length
+between half the batch length and all of it. Every model reads the last real
+step (rnnzoo and Keras through the padding mask; PyTorch gathers the output at
+`length - 1`, its fastest exact form on the CPU: a packed sequence is about 4x
+slower there, oneDNN takes no packed input). Every training step is the same:
+forward, cross-entropy, backward, Adam(1e-3) with each gradient clipped to
+norm 1 (rnnzoo's default compile). Tokens per second (batch x length /
+seconds) of a training step and of inference. Each model is timed in
+`--rounds` interleaved rounds (every model once per round, so drifting machine
+load hits all of them alike) and the median round is reported, with its ratio
+to PyTorch.
+
+`--backend`: the Keras backends rnnzoo and plain Keras run on (default: the
+one `KERAS_BACKEND` names). Each backend runs in a worker process of its own
+(a process has one Keras backend), and every round visits each worker in turn,
+so the rounds still interleave. PyTorch's rows run in the torch worker if
+there is one.
 
 `--long`: length 1024, every registered cell (the efficient cells against
 the LSTM of the same hidden size), rnnzoo models only; ratios to the LSTM.
@@ -16,15 +29,19 @@ the LSTM of the same hidden size), rnnzoo models only; ratios to the LSTM.
 `--candidates`: the LSTM layer alone (no embedding or head), Keras' own
 against two other CPU paths with the same weights, each checked to give the
 same outputs: TensorFlow's fused `BlockLSTMV2` kernel, and the input
-projection for all steps in one matrix multiply outside Keras' step loop.
+projection for all steps in one matrix multiply outside Keras' step loop
+(TensorFlow backend).
 
-PyTorch (`pip install torch`) is optional; without it its rows are skipped
-with a message.
+PyTorch (`pip install -e ".[torch]"`) is optional; without it its rows are
+skipped with a message.
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -44,9 +61,11 @@ def keras_model(cell, length):
     import keras
 
     layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
-    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(VOCAB, EMBEDDING),
+    model = keras.Sequential([keras.Input((None,), dtype="int32"),
+                              keras.layers.Embedding(VOCAB, EMBEDDING, mask_zero=True),
                               layer(UNITS), keras.layers.Dense(CLASSES)])
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 
@@ -62,6 +81,8 @@ class KerasTimer:
 
 
 class TorchTimer:
+    """The same network in PyTorch, reading each sequence's last real step."""
+
     def __init__(self, cell, threads):
         import torch
 
@@ -78,10 +99,11 @@ class TorchTimer:
 
             def forward(self, tokens):
                 outputs, _ = self.rnn(self.embedding(tokens))
-                return self.head(outputs[:, -1])
+                last = (tokens != 0).sum(dim=1) - 1
+                return self.head(outputs[torch.arange(tokens.shape[0]), last])
 
         self.net = Net()
-        self.optimizer = torch.optim.Adam(self.net.parameters())
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
         self.loss = torch.nn.CrossEntropyLoss()
 
     def train(self, tokens, labels):
@@ -89,6 +111,8 @@ class TorchTimer:
         self.optimizer.zero_grad()
         loss = self.loss(self.net(self.torch.from_numpy(tokens).long()), self.torch.from_numpy(labels).long())
         loss.backward()
+        for parameter in self.net.parameters():  # as Keras' clipnorm: each gradient on its own
+            self.torch.nn.utils.clip_grad_norm_(parameter, 1.0)
         self.optimizer.step()
 
     def infer(self, tokens):
@@ -106,26 +130,43 @@ def tokens_per_second(run, tokens_per_step, steps, seconds_floor):
     return tokens_per_step * count / (time.perf_counter() - started)
 
 
-def measure(timers, length, rounds, steps, batch=64, seconds_floor=2.0, inputs=None):
-    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds.
-    Random token ids, or `inputs=(features, dtype)` random vectors."""
-    rng = np.random.default_rng(0)
-    if inputs is None:
-        tokens = rng.integers(1, VOCAB, size=(batch, length)).astype("int32")
-    else:
-        tokens = rng.normal(size=(batch, length, inputs[0])).astype(inputs[1])
+def padded_batch(length, batch=64, inputs=None, seed=0):
+    """`(inputs, labels)`: random token ids right-padded with 0 (lengths from
+    length / 2 to length, the first full), or `inputs=(features, dtype)` random vectors."""
+    rng = np.random.default_rng(seed)
     labels = rng.integers(0, CLASSES, size=(batch,)).astype("int32")
-    for timer in timers.values():  # warm-up: tracing, first allocations
+    if inputs is not None:
+        return rng.normal(size=(batch, length, inputs[0])).astype(inputs[1]), labels
+    lengths = rng.integers(length // 2, length + 1, size=batch)
+    lengths[0] = length
+    tokens = rng.integers(1, VOCAB, size=(batch, length)) * (np.arange(length)[None, :] < lengths[:, None])
+    return tokens.astype("int32"), labels
+
+
+def measure_round(timers, tokens, labels, steps, seconds_floor=2.0):
+    """`{name: (train tokens/s, inference tokens/s)}` of one round."""
+    size = tokens.shape[0] * tokens.shape[1]
+    return {name: (tokens_per_second(lambda: timer.train(tokens, labels), size, steps, seconds_floor),
+                   tokens_per_second(lambda: timer.infer(tokens), size, steps, seconds_floor))
+            for name, timer in timers.items()}
+
+
+def warm_up(timers, tokens, labels):
+    for timer in timers.values():  # tracing, first allocations
         timer.train(tokens, labels)
         timer.infer(tokens)
-    results = {name: ([], []) for name in timers}
-    for _ in range(rounds):
-        for name, timer in timers.items():
-            results[name][0].append(tokens_per_second(lambda: timer.train(tokens, labels), batch * length,
-                                                      steps, seconds_floor))
-            results[name][1].append(tokens_per_second(lambda: timer.infer(tokens), batch * length, steps,
-                                                      seconds_floor))
-    return {name: (statistics.median(train), statistics.median(infer)) for name, (train, infer) in results.items()}
+
+
+def medians(rounds):
+    """`{name: (median train, median inference)}` over a list of round results."""
+    return {name: tuple(statistics.median(r[name][i] for r in rounds) for i in (0, 1)) for name in rounds[0]}
+
+
+def measure(timers, length, rounds, steps, batch=64, seconds_floor=2.0, inputs=None):
+    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds, in this process."""
+    tokens, labels = padded_batch(length, batch, inputs)
+    warm_up(timers, tokens, labels)
+    return medians([measure_round(timers, tokens, labels, steps, seconds_floor) for _ in range(rounds)])
 
 
 def print_table(title, results, baseline):
@@ -206,62 +247,148 @@ def lstm_candidates(length, batch=64):
     return timers
 
 
+def backend_timers(cells, length, threads, with_torch):
+    """rnnzoo and plain Keras on this process's backend (and PyTorch): `{name: timer}`, per cell in order."""
+    import keras
+
+    backend = keras.backend.backend()
+    timers = {}
+    for cell in cells:
+        timers[f"rnnzoo {cell} ({backend})"] = KerasTimer(rnnzoo_model(cell, length))
+        timers[f"keras {cell} ({backend})"] = KerasTimer(keras_model(cell, length))
+        if with_torch:
+            import torch
+
+            timers[f"pytorch {cell} {torch.__version__.split('+')[0]}"] = TorchTimer(cell, threads)
+    return timers
+
+
+def set_threads(threads, inter_op_threads):
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads or threads)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    return f"keras {keras.__version__} ({keras.backend.backend()}), threads {threads}"
+
+
+def worker(args):
+    """A backend's worker: builds its timers, then measures one round per
+    `round` line on stdin and prints it as one `RESULT {json}` line."""
+    import rnnzoo  # noqa: F401  (first: it guards against triton's crash beside TensorFlow)
+
+    print("READY", set_threads(args.threads, args.inter_op_threads), flush=True)
+    timers = backend_timers(args.cells, args.length, args.threads, args.with_torch)
+    tokens, labels = padded_batch(args.length)
+    warm_up(timers, tokens, labels)
+    print("WARM", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        print("RESULT " + json.dumps(measure_round(timers, tokens, labels, args.steps)), flush=True)
+
+
+def _read_until(process, prefix):
+    for line in process.stdout:
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+    raise RuntimeError(f"a benchmark worker ended early (exit code {process.wait()}); see its output above")
+
+
+def across_backends(backends, cells, length, rounds, steps, threads, inter_op_threads):
+    """Workers, one per Keras backend, measured in interleaved rounds: `{name: (train, infer)}`."""
+    try:
+        import importlib.util
+
+        has_torch = importlib.util.find_spec("torch") is not None
+    except ValueError:
+        has_torch = False
+    if not has_torch:
+        print("PyTorch is not installed (pip install -e \".[torch]\"): its rows are skipped.")
+    torch_worker = "torch" if "torch" in backends else backends[0]
+    workers = []
+    for backend in backends:
+        command = [sys.executable, "-m", "benchmarks.rnn_speed", "--worker", "--length", str(length),
+                   "--steps", str(steps), "--threads", str(threads), "--cells", *cells]
+        if inter_op_threads:
+            command += ["--inter-op-threads", str(inter_op_threads)]
+        if has_torch and backend == torch_worker:
+            command.append("--with-torch")
+        environment = dict(os.environ, KERAS_BACKEND=backend)
+        workers.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                        env=environment, cwd=os.path.dirname(os.path.dirname(__file__)) or "."))
+    try:
+        for process in workers:
+            print(_read_until(process, "READY "))
+            _read_until(process, "WARM")
+        results = []
+        for _ in range(rounds):
+            one_round = {}
+            for process in workers:
+                process.stdin.write("round\n")
+                process.stdin.flush()
+                one_round.update(json.loads(_read_until(process, "RESULT ")))
+            results.append(one_round)
+    finally:
+        for process in workers:
+            if process.stdin and not process.stdin.closed:
+                process.stdin.close()
+            process.wait()
+    return medians(results)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for TensorFlow and PyTorch")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for each backend and PyTorch")
     parser.add_argument("--inter-op-threads", type=int, default=None,
                         help="TensorFlow's inter-op threads (default: --threads)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5, help="timed steps per model per round (at least 2 s)")
     parser.add_argument("--cells", nargs="*", default=None,
                         help="cells to time (default: lstm and gru; with --long, every registered cell)")
+    parser.add_argument("--backend", nargs="+", default=None, choices=["tensorflow", "jax", "torch"],
+                        help="Keras backends to time rnnzoo and Keras on (default: KERAS_BACKEND's)")
     parser.add_argument("--long", action="store_true", help="length 1024, every registered cell, rnnzoo only")
     parser.add_argument("--candidates", action="store_true", help="other CPU paths for the LSTM layer alone")
     parser.add_argument("--length", type=int, default=None, help="override the sequence length")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--with-torch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
 
-    import tensorflow as tf
+    length = args.length or (1024 if args.long else 100)
+    if args.long or args.candidates:
+        import rnnzoo
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads or args.threads)
-    import keras
-
-    import rnnzoo
-
-    print(f"keras {keras.__version__} ({keras.backend.backend()}), tensorflow {tf.__version__}, "
-          f"threads {args.threads} (inter-op {args.inter_op_threads or args.threads}), "
-          f"devices {[d.device_type for d in tf.config.list_logical_devices()]}")
-    if args.long:
-        length = args.length or 1024
-        cells = ["lstm"] + [c for c in args.cells or rnnzoo.list_cells() if c != "lstm"]
-        timers = {f"rnnzoo {cell}": KerasTimer(rnnzoo_model(cell, length)) for cell in cells}
-        results = measure(timers, length, args.rounds, args.steps)
-        print_table(f"many-to-one, batch 64, length {length}, hidden {UNITS}", results, "rnnzoo lstm")
+        print(set_threads(args.threads, args.inter_op_threads))
+        if args.long:
+            cells = ["lstm"] + [c for c in args.cells or rnnzoo.list_cells() if c != "lstm"]
+            timers = {f"rnnzoo {cell}": KerasTimer(rnnzoo_model(cell, length)) for cell in cells}
+            results = measure(timers, length, args.rounds, args.steps)
+            print_table(f"many-to-one, batch 64, length {length}, hidden {UNITS}", results, "rnnzoo lstm")
+        else:
+            results = measure(lstm_candidates(length), length, args.rounds, args.steps,
+                              inputs=(EMBEDDING, "float32"))
+            print_table(f"LSTM layer alone, batch 64, length {length}, input {EMBEDDING}, hidden {UNITS}",
+                        results, "keras LSTM layer")
         return results
 
-    length = args.length or 100
-    if args.candidates:
-        results = measure(lstm_candidates(length), length, args.rounds, args.steps, inputs=(EMBEDDING, "float32"))
-        print_table(f"LSTM layer alone, batch 64, length {length}, input {EMBEDDING}, hidden {UNITS}", results,
-                    "keras LSTM layer")
-        return results
-    try:
-        import torch
-    except ImportError:
-        torch = None
-        print("PyTorch is not installed (pip install torch): its rows are skipped.")
-    all_results = {}
-    for cell in args.cells or ["lstm", "gru"]:
-        timers = {f"rnnzoo {cell}": KerasTimer(rnnzoo_model(cell, length)),
-                  f"keras {cell}": KerasTimer(keras_model(cell, length))}
-        if torch is not None:
-            timers[f"torch {cell} {torch.__version__}"] = TorchTimer(cell, args.threads)
-        results = measure(timers, length, args.rounds, args.steps)
-        baseline = next(name for name in results if name.startswith("torch")) if torch else f"keras {cell}"
-        print_table(f"many-to-one {cell}, batch 64, length {length}, embedding {EMBEDDING}, hidden {UNITS}, "
-                    f"vocabulary {VOCAB}", results, baseline)
-        all_results.update(results)
-    return all_results
+    cells = args.cells or ["lstm", "gru"]
+    backends = args.backend or [os.environ.get("KERAS_BACKEND", "tensorflow")]
+    results = across_backends(backends, cells, length, args.rounds, args.steps, args.threads, args.inter_op_threads)
+    for cell in cells:
+        rows = {name: value for name, value in results.items() if name.split()[1] == cell}
+        baseline = next((name for name in rows if name.startswith("pytorch")), None) or next(iter(rows))
+        print_table(f"many-to-one {cell}, batch 64, length {length} (padded), embedding {EMBEDDING}, "
+                    f"hidden {UNITS}, vocabulary {VOCAB}", rows, baseline)
+    return results
 
 
 if __name__ == "__main__":

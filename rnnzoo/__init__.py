@@ -9,7 +9,8 @@ rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
 ```
 """
 
-import rnnzoo.utils.quiet  # noqa: F401  (first: TensorFlow loads without its C++ start-up lines)
+import rnnzoo.utils.triton_guard  # noqa: F401  (first: triton, if installed, can then load beside TensorFlow)
+import rnnzoo.utils.quiet  # noqa: F401  (TensorFlow loads without its C++ start-up lines)
 from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
 from rnnzoo.cells import list_cells, register_cell
 from rnnzoo.decoding import greedy_decode

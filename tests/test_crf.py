@@ -41,10 +41,10 @@ def test_crf_matches_brute_force_enumeration():
     emissions = rng.normal(size=(3, 5, num_tags)).astype("float32")
     mask = np.array([[t < n for t in range(5)] for n in lengths])
     tags = rng.integers(num_tags, size=(3, 5)) * mask
-    log_z = np.asarray(crf.log_partition(emissions, mask))
-    nll = np.asarray(crf.negative_log_likelihood(emissions, tags, mask))
-    best = np.asarray(crf.viterbi_decode(emissions, mask))
-    marginals = np.asarray(crf.marginals(emissions, mask))
+    log_z = keras.ops.convert_to_numpy(crf.log_partition(emissions, mask))
+    nll = keras.ops.convert_to_numpy(crf.negative_log_likelihood(emissions, tags, mask))
+    best = keras.ops.convert_to_numpy(crf.viterbi_decode(emissions, mask))
+    marginals = keras.ops.convert_to_numpy(crf.marginals(emissions, mask))
     for b, n in enumerate(lengths):
         paths = list(itertools.product(range(num_tags), repeat=n))
         scores = np.array([_path_score(crf, emissions[b], p) for p in paths])
@@ -80,7 +80,7 @@ def test_constrained_viterbi_never_emits_invalid_bio():
     emissions[:, :, [0, 3, 5]] += 3.0
     lengths = rng.integers(1, 8, size=64)
     mask = np.arange(7)[None] < lengths[:, None]
-    decoded = np.asarray(crf.viterbi_decode(emissions, mask))
+    decoded = keras.ops.convert_to_numpy(crf.viterbi_decode(emissions, mask))
     allowed = bio_allowed(NER_TAGS)
     for row, n in zip(decoded, lengths):
         tags = [NER_TAGS[i] for i in row[:n]]
@@ -156,13 +156,13 @@ def test_crf_handles_batches_of_single_step_sequences():
     rng = np.random.default_rng(3)
     crf = _random_crf(3, rng)
     emissions = rng.normal(size=(4, 1, 3)).astype("float32")
-    start, end = np.asarray(crf.start_transitions), np.asarray(crf.end_transitions)
+    start, end = keras.ops.convert_to_numpy(crf.start_transitions), keras.ops.convert_to_numpy(crf.end_transitions)
     expected = emissions[:, 0] + start + end
-    np.testing.assert_array_equal(np.asarray(crf.viterbi_decode(emissions))[:, 0], expected.argmax(-1))
-    np.testing.assert_allclose(np.asarray(crf.log_partition(emissions)),
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(crf.viterbi_decode(emissions))[:, 0], expected.argmax(-1))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(crf.log_partition(emissions)),
                                np.log(np.exp(expected).sum(-1)), atol=1e-5)
     shifted = np.exp(expected - expected.max(-1, keepdims=True))
-    np.testing.assert_allclose(np.asarray(crf.marginals(emissions))[:, 0],
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(crf.marginals(emissions))[:, 0],
                                shifted / shifted.sum(-1, keepdims=True), atol=1e-5)
     # And inside a compiled training step (where the scan length is unknown).
     model = rnnzoo.build_model("bilstm_crf_tagger", vocab_size=9, num_classes=3, units=4, embedding_dim=4)

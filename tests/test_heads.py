@@ -71,11 +71,12 @@ def test_crf_head_loss_decoding_and_marginals_match_brute_force():
     tags = np.array([[2, 3, 1]], "int32")
     # Brute force over every tag sequence, scored by the CRF itself.
     sequences = [np.array([s], "int32") for s in itertools.product(range(4), repeat=3)]
-    nll = {tuple(s[0]): float(np.asarray(crf.negative_log_likelihood(emissions, s, mask))[0]) for s in sequences}
+    nll = {tuple(s[0]): float(keras.ops.convert_to_numpy(crf.negative_log_likelihood(emissions, s, mask))[0])
+           for s in sequences}
     best = min(nll, key=nll.get)
-    assert np.asarray(model.head.decode(emissions, mask))[0].tolist() == list(best)
+    assert keras.ops.convert_to_numpy(model.head.decode(emissions, mask))[0].tolist() == list(best)
     assert sum(np.exp(-v) for v in nll.values()) == pytest.approx(1.0, rel=1e-4)
-    marginals = np.asarray(model.head.probabilities(emissions, mask))[0]
+    marginals = keras.ops.convert_to_numpy(model.head.probabilities(emissions, mask))[0]
     expected = np.zeros((3, 4))
     for sequence, value in nll.items():
         for t, tag in enumerate(sequence):

@@ -180,8 +180,8 @@ def test_streaming_model_steps_give_the_full_models_outputs_and_share_weights(ce
     logits = []
     for t in range(6):
         outputs = step({input_kind: inputs[:, t:t + 1], **states})
-        logits.append(np.asarray(outputs["logits"]))
-        states = {name: np.asarray(outputs[name]) for name in states}
+        logits.append(keras.ops.convert_to_numpy(outputs["logits"]))
+        states = {name: keras.ops.convert_to_numpy(outputs[name]) for name in states}
     np.testing.assert_allclose(np.stack(logits, axis=1), model.predict(inputs, verbose=0), atol=1e-5)
     bidirectional = rnnzoo.build_model("many_to_many", num_classes=4, units=5, bidirectional=True, **kwargs)
     with pytest.raises(ValueError, match="bidirectional"):

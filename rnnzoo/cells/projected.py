@@ -301,6 +301,8 @@ def linear_recurrence(a, b, initial, chunk=SCAN_CHUNK):
     at once, and a short loop over the blocks carries h from one to
     the next. Work stays linear in the length, and the sequential part is
     `time / chunk` steps."""
+    a, b = ops.convert_to_tensor(a), ops.convert_to_tensor(b)
+    initial = ops.convert_to_tensor(initial, dtype=a.dtype)  # the torch backend's loop stacks tensors only
     shape = ops.shape(a)
     batch, steps, units = shape[0], shape[1], shape[2]
     padding = (-steps) % chunk
@@ -332,6 +334,10 @@ def _on_accelerator():
         import jax
 
         return jax.default_backend() != "cpu"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
     return False
 
 

@@ -3,12 +3,51 @@
 Keras' `LSTM` and `GRU` take the cuDNN kernel on a GPU when their arguments
 allow it (tanh/sigmoid activations, no `recurrent_dropout`, right-padded
 masks), so we register the layers themselves rather than `RNN(LSTMCell(...))`,
-which never does.
+which never does. On the torch backend our subclasses add what Keras lacks
+there: PyTorch's fused kernels on every device, with right-padded masks
+(`rnnzoo.cells.torch_kernels`). Weights, configs and outputs are Keras' own,
+so a model moves between backends unchanged.
 """
 
 import keras
+from keras import ops
 
 from rnnzoo.cells.registry import register_cell
+
+
+class _TorchFused:
+    """Mixin: `inner_loop` through PyTorch's fused kernel on the torch backend."""
+
+    _kind = None
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if keras.backend.backend() == "torch":
+            from rnnzoo.cells import torch_kernels
+
+            if torch_kernels.why_not_fused(self) is None:
+                if isinstance(mask, (list, tuple)):
+                    mask = mask[0]
+                if training and self.dropout:  # as Keras' LSTM / GRU: one input mask for all steps
+                    sequences = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
+                states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+                result = torch_kernels.fused_inner_loop(self, self._kind, sequences, states, mask)
+                if result is not None:
+                    return result
+        return super().inner_loop(sequences, initial_state, mask, training=training)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class LSTM(_TorchFused, keras.layers.LSTM):
+    """`keras.layers.LSTM`; on the torch backend, PyTorch's fused LSTM."""
+
+    _kind = "lstm"
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class GRU(_TorchFused, keras.layers.GRU):
+    """`keras.layers.GRU`; on the torch backend, PyTorch's fused GRU."""
+
+    _kind = "gru"
 
 
 @register_cell("simple", num_states=1)
@@ -24,10 +63,10 @@ def simple(units, activation="tanh", **options):
 @register_cell("lstm", num_states=2)
 def lstm(units, **options):
     """LSTM (Hochreiter & Schmidhuber 1997) with a forget gate; cuDNN on GPU."""
-    return keras.layers.LSTM(units, **options)
+    return LSTM(units, **options)
 
 
 @register_cell("gru", num_states=1)
 def gru(units, reset_after=True, **options):
     """GRU (Cho et al. 2014), reset gate after the recurrent matmul; cuDNN on GPU."""
-    return keras.layers.GRU(units, reset_after=reset_after, **options)
+    return GRU(units, reset_after=reset_after, **options)

@@ -24,6 +24,7 @@ from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
 from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
 from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
 from rnnzoo.utils.files import apply_umask, replace_folder, write_json
+from rnnzoo.utils.backends import require_tensorflow
 
 FORMATS = ("saved_model", "tflite")
 SIGNATURE = "serving_default"
@@ -163,9 +164,7 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         raise ValueError("quantize applies to format='tflite' only.")
     if quantize not in tflite.QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {tflite.QUANTIZATIONS}, got {quantize!r}.")
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow); "
-                         "a .keras file saved under another backend loads there unchanged.")
+    require_tensorflow("export")
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"path {path} exists and is not a folder.")

@@ -15,6 +15,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from rnnzoo.utils.backends import require_tensorflow
 from rnnzoo.utils.files import replace_folder
 
 SIGNATURE = "serving_default"
@@ -26,6 +27,7 @@ def export_text_model(folder, serve, track=(), input_signature=(TEXT_SPEC,)):
     function of string tensors returning a dict of tensors). `track` lists
     the models and lookup tables `serve` uses. Written to a temporary folder
     and renamed into place."""
+    require_tensorflow("a SavedModel that serves raw text")
     folder = os.path.abspath(os.fspath(folder))
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)

@@ -22,6 +22,7 @@ from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
 from rnnzoo.training.options import config_options
 from rnnzoo.training.runs import RunFolder
+from rnnzoo.utils.backends import require_tensorflow
 
 SMOKE_STEPS = 2
 SMOKE_EXAMPLES = 64
@@ -79,6 +80,7 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="ex
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
     folder to a scratch folder that is removed at exit."""
+    require_tensorflow(f"the {recipe} recipe (it ends by exporting a SavedModel and TFLite files)")
     setup = distribution(config)
     if setup.name != "none":
         print(f"distribution: {setup.name}, {setup.num_replicas} replicas" + ("" if setup.is_chief else

@@ -8,7 +8,9 @@ each: `positive` for SST-2's `1`) and `saved_model/`.
 """
 
 import os
+import warnings
 
+import keras
 import numpy as np
 
 from rnnzoo.data import UNK_ID, formats
@@ -195,14 +197,21 @@ class TextClassifier:
 
     def save(self, folder):
         """`model.keras`, `tokens/`, `labels.txt`, `label_names.txt` and the
-        SavedModel (`saved_model/`), each written atomically."""
+        SavedModel (`saved_model/`), each written atomically. On JAX or torch
+        the SavedModel is left out, with a warning: `load` the folder under
+        TensorFlow and call `export(folder + "/saved_model")` there."""
         from rnnzoo.utils.saving import save_model
 
         os.makedirs(folder, exist_ok=True)
         save_model(self.model, os.path.join(folder, "model.keras"))
         self.encoder.save(os.path.join(folder, TOKENS))
         save_labels(folder, self.labels, self.names)
-        self.export(os.path.join(folder, "saved_model"))
+        if keras.backend.backend() == "tensorflow":
+            self.export(os.path.join(folder, "saved_model"))
+        else:
+            warnings.warn(f"{folder}: no saved_model/ written (a SavedModel needs the TensorFlow backend; this "
+                          f"process runs {keras.backend.backend()}); load the folder under TensorFlow and call "
+                          "export() there.", stacklevel=2)
         return folder
 
     @classmethod

@@ -26,8 +26,8 @@ class RNNModel(keras.Model):
         raise NotImplementedError
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """`"auto"` picks: Adam (learning rate 1e-3, gradient clipping at
-        global norm 1.0, which keeps recurrent training stable), the loss that
+        """`"auto"` picks: Adam (learning rate 1e-3, each gradient clipped to
+        norm 1.0, which keeps recurrent training stable), the loss that
         matches the outputs (logits unless an activation was asked for) and
         masked accuracy (or MAE for regression)."""
         if optimizer == "auto":
@@ -42,13 +42,29 @@ class RNNModel(keras.Model):
         # Keras skips this for models that override `compile`; ours accepts
         # the saved arguments as they are, so restore them (and build the
         # optimizer so its saved variables load).
-        config = keras.saving.deserialize_keras_object(config)
+        config = keras.saving.deserialize_keras_object(_portable_optimizer(config))
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def get_compile_config(self):
+        return _portable_optimizer(super().get_compile_config())
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, **self._rnnzoo_config}
+
+
+def _portable_optimizer(compile_config):
+    """The compile config with the optimizer under its public `keras.optimizers`
+    name. On the torch backend Keras records the optimizer's backend class
+    (`keras.src.backend.torch.optimizers.torch_adam.Adam`), which a TensorFlow
+    or JAX process then imports and cannot train with ("expected Tensor ...
+    got ResourceVariable"); the public name builds each backend's own class.
+    Also mends files saved that way before."""
+    optimizer = (compile_config or {}).get("optimizer")
+    if isinstance(optimizer, dict) and str(optimizer.get("module", "")).startswith("keras.src.backend."):
+        compile_config = dict(compile_config, optimizer=dict(optimizer, module="keras.optimizers"))
+    return compile_config
 
     @classmethod
     def from_config(cls, config):

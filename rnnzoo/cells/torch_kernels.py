@@ -1,0 +1,155 @@
+"""PyTorch's fused LSTM and GRU kernels for `lstm` and `gru` on the torch backend.
+
+Keras' torch backend runs PyTorch's fused kernel only on CUDA and only
+without a mask; on the CPU, and whenever there is a padding mask, it steps a
+Python loop over time. Here the ATen kernels (`torch._VF.lstm` /
+`torch._VF.gru`: oneDNN on the CPU, cuDNN on CUDA) run on every device, with
+Keras' weights (no copy kept: gradients flow back to the Keras variables) and
+Keras' semantics for right-padded masks:
+
+- outputs at real positions come from one run of the kernel over the padded
+  batch: with right padding, no real step ever sees a padded one;
+- the last output is the output at `length - 1`; padded positions get what
+  Keras' loop gives them (zeros, or the last output repeated);
+- `go_backwards` reverses each sequence's real steps in place, runs forward,
+  and lays the outputs out as Keras' loop does (padding first, as zeros);
+- the final states, when the layer returns or keeps them and some sequence is
+  padded, come from a packed-sequence run (exact, and about 4x slower on the
+  CPU, where oneDNN takes only unpacked inputs).
+
+A mask that is not right padding (holes, left padding) falls back to Keras'
+loop. This module imports torch; only the torch backend calls it.
+"""
+
+import torch
+from torch.nn.utils import rnn as torch_rnn
+
+from keras import activations
+
+
+def why_not_fused(layer):
+    """Why `layer` (our LSTM or GRU) cannot take the fused kernel, or None."""
+    cell = layer.cell
+    if layer.use_cudnn not in ("auto", True):
+        return "use_cudnn=False"
+    if layer.recurrent_dropout:
+        return "recurrent_dropout"
+    if layer.unroll:
+        return "unroll=True"
+    if cell.activation is not activations.tanh or cell.recurrent_activation is not activations.sigmoid:
+        return "activations other than tanh / sigmoid"
+    if getattr(cell, "reset_after", True) is False:
+        return "reset_after=False (PyTorch's GRU resets after the recurrent matmul)"
+    return None
+
+
+def _lengths_if_right_padded(mask):
+    """Per-sequence lengths (int64) if `mask` (batch, time) is right padding, else None."""
+    mask = mask.to(torch.bool)
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if not bool(torch.equal(steps[None, :] < lengths[:, None], mask)):
+        return None
+    return lengths
+
+
+def _lstm_weights(cell, dtype):
+    units = cell.units
+    kernel = cell.kernel.value.to(dtype)
+    weights = [kernel.T, cell.recurrent_kernel.value.to(dtype).T]
+    bias = cell.bias.value.to(dtype) if cell.use_bias else kernel.new_zeros(4 * units)
+    return weights + [bias, kernel.new_zeros(4 * units)]
+
+
+def _gru_weights(cell, dtype):
+    """Keras orders the GRU's gates (z, r, h), PyTorch (r, z, n)."""
+    units = cell.units
+
+    def reorder(matrix):  # (..., 3 * units) in Keras' order -> PyTorch's order
+        z, r, h = torch.split(matrix, units, dim=-1)
+        return torch.cat([r, z, h], dim=-1)
+
+    kernel = cell.kernel.value.to(dtype)
+    weights = [reorder(kernel).T, reorder(cell.recurrent_kernel.value.to(dtype)).T]
+    if cell.use_bias:
+        bias = reorder(cell.bias.value.to(dtype))
+        return weights + [bias[0], bias[1]]
+    return weights + [kernel.new_zeros(3 * units), kernel.new_zeros(3 * units)]
+
+
+def _run(kind, inputs, states, weights, lengths=None):
+    """One layer, one direction, batch-major: outputs and final states.
+    With `lengths`, a packed-sequence run (final states at each length)."""
+    train = torch.is_grad_enabled()
+    hx = tuple(s[None] for s in states) if kind == "lstm" else states[0][None]
+    kernel = torch._VF.lstm if kind == "lstm" else torch._VF.gru
+    if lengths is None:
+        result = kernel(inputs, hx, weights, True, 1, 0.0, train, False, True)
+    else:
+        packed = torch_rnn.pack_padded_sequence(inputs, lengths.cpu().clamp(min=1), batch_first=True,
+                                                enforce_sorted=False)
+        order = packed.sorted_indices
+        hx = tuple(h[:, order] for h in hx) if kind == "lstm" else hx[:, order]
+        result = kernel(packed.data, packed.batch_sizes, hx, weights, True, 1, 0.0, train, False)
+        packed_outputs = torch_rnn.PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices)
+        outputs = torch_rnn.pad_packed_sequence(packed_outputs, batch_first=True,
+                                                total_length=inputs.shape[1])[0]
+        final = [state[:, packed.unsorted_indices] for state in result[1:]]
+        return outputs, [state[0] for state in final]
+    return result[0], [state[0] for state in result[1:]]
+
+
+def _gather_steps(sequences, index):
+    """`sequences[b, index[b, t]]` for (batch, time, features) sequences."""
+    return torch.gather(sequences, 1, index[:, :, None].expand(-1, -1, sequences.shape[2]))
+
+
+def fused_inner_loop(layer, kind, sequences, initial_state, mask):
+    """`(last_output, outputs, states)` as Keras' `RNN.inner_loop` returns
+    them, from PyTorch's fused kernel; None when the mask is not right padding."""
+    weights = (_lstm_weights if kind == "lstm" else _gru_weights)(layer.cell, sequences.dtype)
+    states = [torch.as_tensor(state).to(sequences.dtype) for state in initial_state]
+    steps = sequences.shape[1]
+    lengths = None
+    if mask is not None:
+        lengths = _lengths_if_right_padded(mask)
+        if lengths is None:
+            return None
+        if bool((lengths == steps).all()):
+            lengths = None  # no padding in this batch: the plain run is exact
+    positions = torch.arange(steps, device=sequences.device)
+
+    if lengths is None:
+        inputs = torch.flip(sequences, dims=[1]) if layer.go_backwards else sequences
+        outputs, final = _run(kind, inputs, states, weights)
+        last = outputs[:, -1]
+        return last, (outputs if layer.return_sequences else last[:, None]), final
+
+    real = positions[None, :] < lengths[:, None]  # (batch, time)
+    if layer.go_backwards:  # each sequence's real steps reversed in place
+        reverse = torch.where(real, lengths[:, None] - 1 - positions[None, :], positions[None, :])
+        sequences = _gather_steps(sequences, reverse)
+    if layer.return_state or layer.stateful:
+        outputs, final = _run(kind, sequences, states, weights, lengths)
+    else:
+        outputs, final = _run(kind, sequences, states, weights)
+        final = None  # not used by the layer (no `return_state`, not stateful)
+    empty = (lengths == 0)[:, None]
+    last = _gather_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0]
+    last = torch.where(empty, torch.zeros_like(last), last)
+    if final is None:
+        final = [last] + [torch.zeros_like(state) for state in states[1:]]
+    else:  # a sequence with no real step keeps its initial states
+        final = [torch.where(empty, initial, state) for initial, state in zip(states, final)]
+    if layer.zero_output_for_mask and not layer.go_backwards:
+        last = last * (lengths == steps)[:, None].to(last.dtype)  # Keras' loop ends on a zeroed padded step
+    if not layer.return_sequences:
+        return last, last[:, None], final
+    realf = real[:, :, None].to(outputs.dtype)
+    if layer.go_backwards:  # Keras' loop reads the padding first: outputs[t] = run[t - padding]
+        padding = (steps - lengths)[:, None]
+        shifted = _gather_steps(outputs, (positions[None, :] - padding).clamp(min=0))
+        return last, shifted * torch.flip(realf, dims=[1]), final
+    if layer.zero_output_for_mask:
+        return last, outputs * realf, final
+    return last, outputs * realf + last[:, None] * (1 - realf), final
