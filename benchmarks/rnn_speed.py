@@ -130,14 +130,15 @@ def tokens_per_second(run, tokens_per_step, steps, seconds_floor):
     return tokens_per_step * count / (time.perf_counter() - started)
 
 
-def padded_batch(length, batch=64, inputs=None, seed=0):
+def padded_batch(length, batch=64, inputs=None, seed=0, padded=True):
     """`(inputs, labels)`: random token ids right-padded with 0 (lengths from
-    length / 2 to length, the first full), or `inputs=(features, dtype)` random vectors."""
+    length / 2 to length, the first full; every one full with `padded=False`),
+    or `inputs=(features, dtype)` random vectors."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, CLASSES, size=(batch,)).astype("int32")
     if inputs is not None:
         return rng.normal(size=(batch, length, inputs[0])).astype(inputs[1]), labels
-    lengths = rng.integers(length // 2, length + 1, size=batch)
+    lengths = rng.integers(length // 2, length + 1, size=batch) if padded else np.full(batch, length)
     lengths[0] = length
     tokens = rng.integers(1, VOCAB, size=(batch, length)) * (np.arange(length)[None, :] < lengths[:, None])
     return tokens.astype("int32"), labels
@@ -163,8 +164,9 @@ def medians(rounds):
 
 
 def measure(timers, length, rounds, steps, batch=64, seconds_floor=2.0, inputs=None):
-    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds, in this process."""
-    tokens, labels = padded_batch(length, batch, inputs)
+    """`{name: (train tokens/s, inference tokens/s)}`, median over rounds, in this process
+    (`--long` and `--candidates`: unpadded batches)."""
+    tokens, labels = padded_batch(length, batch, inputs, padded=False)
     warm_up(timers, tokens, labels)
     return medians([measure_round(timers, tokens, labels, steps, seconds_floor) for _ in range(rounds)])
 
