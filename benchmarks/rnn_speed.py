@@ -1,7 +1,7 @@
 """RNN training and inference speed, in one run, with one thread count:
 rnnzoo's many-to-one model, the plain Keras equivalent, and PyTorch.
 
-    python -m benchmarks.rnn_speed [--threads 2] [--rounds 3] [--backend tensorflow torch] [--long]
+    python -m benchmarks.rnn_speed [--threads 2] [--rounds 3] [--backend torch jax] [--long]
 
 The standard case: many-to-one LSTM and GRU, batch 64, length 100, embedding
 128, hidden 256, vocabulary 10k, 2 classes, on padded batches: random tokens,
@@ -17,9 +17,9 @@ seconds) of a training step and of inference. Each model is timed in
 load hits all of them alike) and the median round is reported, with its ratio
 to PyTorch.
 
-`--backend`: the Keras backends rnnzoo and plain Keras run on (default: the
-one `KERAS_BACKEND` names). Each backend runs in a worker process of its own
-(a process has one Keras backend), and every round visits each worker in turn,
+`--backend torch jax`: rnnzoo and plain Keras also on these Keras backends,
+beside TensorFlow. Each backend runs in a worker process of its own (a
+process has one Keras backend), and every round visits each worker in turn,
 so the rounds still interleave. PyTorch's rows run in the torch worker if
 there is one.
 
@@ -354,8 +354,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="timed steps per model per round (at least 2 s)")
     parser.add_argument("--cells", nargs="*", default=None,
                         help="cells to time (default: lstm and gru; with --long, every registered cell)")
-    parser.add_argument("--backend", nargs="+", default=None, choices=["tensorflow", "jax", "torch"],
-                        help="Keras backends to time rnnzoo and Keras on (default: KERAS_BACKEND's)")
+    parser.add_argument("--backend", nargs="+", default=[], choices=["tensorflow", "jax", "torch"],
+                        help="Keras backends to time rnnzoo and Keras on, beside TensorFlow")
     parser.add_argument("--long", action="store_true", help="length 1024, every registered cell, rnnzoo only")
     parser.add_argument("--candidates", action="store_true", help="other CPU paths for the LSTM layer alone")
     parser.add_argument("--length", type=int, default=None, help="override the sequence length")
@@ -383,7 +383,7 @@ def main(argv=None):
         return results
 
     cells = args.cells or ["lstm", "gru"]
-    backends = args.backend or [os.environ.get("KERAS_BACKEND", "tensorflow")]
+    backends = ["tensorflow"] + [backend for backend in dict.fromkeys(args.backend) if backend != "tensorflow"]
     results = across_backends(backends, cells, length, args.rounds, args.steps, args.threads, args.inter_op_threads)
     for cell in cells:
         rows = {name: value for name, value in results.items() if name.split()[1] == cell}
