@@ -75,14 +75,17 @@ def test_fused_kernel_equals_keras_loop_with_padding(layer_class, fused_calls):
 
 
 @pytest.mark.parametrize("layer_class", [LSTM, GRU])
-def test_fused_gradients_equal_keras_loop(layer_class):
+@pytest.mark.parametrize("options", [dict(return_sequences=True), dict(return_state=True, go_backwards=True)])
+def test_fused_gradients_equal_keras_loop(layer_class, options):
+    """Through the outputs, and through final states held across the padding."""
     import torch
 
     x, mask = padded_inputs(3)
     gradients = []
-    for layer in fused_and_loop(layer_class, return_sequences=True):
+    for layer in fused_and_loop(layer_class, **options):
         inputs = torch.tensor(x, requires_grad=True)
-        (layer(inputs, mask=mask) ** 2).sum().backward()
+        outputs = layer(inputs, mask=mask)
+        sum((o ** 2).sum() for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])).backward()
         gradients.append([inputs.grad.numpy()] + [w.value.grad.numpy() for w in layer.trainable_weights])
     for fused, loop in zip(*gradients):
         np.testing.assert_allclose(fused, loop, atol=1e-5)

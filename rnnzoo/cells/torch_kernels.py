@@ -3,28 +3,36 @@
 Keras' torch backend runs PyTorch's fused kernel only on CUDA and only
 without a mask; on the CPU, and whenever there is a padding mask, it steps a
 Python loop over time. Here the ATen kernels (`torch._VF.lstm` /
-`torch._VF.gru`: oneDNN on the CPU, cuDNN on CUDA) run on every device, with
-Keras' weights (no copy kept: gradients flow back to the Keras variables) and
-Keras' semantics for right-padded masks:
+`torch._VF.gru`: oneDNN on the CPU for the LSTM, cuDNN on CUDA) run on every
+device, with Keras' weights (no copy kept: gradients flow back to the Keras
+variables) and Keras' semantics for right-padded masks, in one run of the
+kernel over the padded batch:
 
-- outputs at real positions come from one run of the kernel over the padded
-  batch: with right padding, no real step ever sees a padded one;
+- outputs at real positions are exact: with right padding, no real step sees
+  a padded one;
 - the last output is the output at `length - 1`; padded positions get what
   Keras' loop gives them (zeros, or the last output repeated);
 - `go_backwards` reverses each sequence's real steps in place, runs forward,
   and lays the outputs out as Keras' loop does (padding first, as zeros);
 - the final states, when the layer returns or keeps them and some sequence is
-  padded, come from a packed-sequence run (exact, and about 4x slower on the
-  CPU, where oneDNN takes only unpacked inputs).
+  padded, are held through the padding inside the kernel: one more input
+  feature, 1 at padded steps, with a weight of +-1e4 into the gates, saturates
+  them there (the LSTM's forget gate to exactly 1 and input gate to exactly
+  0, so the cell state is carried unchanged; the GRU's update gate to exactly
+  1, so h is), and their derivatives to exactly 0. A packed sequence would do
+  the same but is about 4x slower on the CPU, where oneDNN takes no packed
+  input (slower than Keras' own loop there).
 
 A mask that is not right padding (holes, left padding) falls back to Keras'
 loop. This module imports torch; only the torch backend calls it.
 """
 
 import torch
-from torch.nn.utils import rnn as torch_rnn
 
 from keras import activations
+
+# The hold feature's weight into the saturated gates: sigmoid(+-1e4) is exactly 1 / 0 in float16 and float32.
+HOLD = 1e4
 
 
 def why_not_fused(layer):
@@ -77,26 +85,23 @@ def _gru_weights(cell, dtype):
     return weights + [kernel.new_zeros(3 * units), kernel.new_zeros(3 * units)]
 
 
-def _run(kind, inputs, states, weights, lengths=None):
-    """One layer, one direction, batch-major: outputs and final states.
-    With `lengths`, a packed-sequence run (final states at each length)."""
-    train = torch.is_grad_enabled()
+def _run(kind, inputs, states, weights):
+    """One layer, one direction, batch-major: outputs and final states."""
     hx = tuple(s[None] for s in states) if kind == "lstm" else states[0][None]
     kernel = torch._VF.lstm if kind == "lstm" else torch._VF.gru
-    if lengths is None:
-        result = kernel(inputs, hx, weights, True, 1, 0.0, train, False, True)
-    else:
-        packed = torch_rnn.pack_padded_sequence(inputs, lengths.cpu().clamp(min=1), batch_first=True,
-                                                enforce_sorted=False)
-        order = packed.sorted_indices
-        hx = tuple(h[:, order] for h in hx) if kind == "lstm" else hx[:, order]
-        result = kernel(packed.data, packed.batch_sizes, hx, weights, True, 1, 0.0, train, False)
-        packed_outputs = torch_rnn.PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices)
-        outputs = torch_rnn.pad_packed_sequence(packed_outputs, batch_first=True,
-                                                total_length=inputs.shape[1])[0]
-        final = [state[:, packed.unsorted_indices] for state in result[1:]]
-        return outputs, [state[0] for state in final]
+    result = kernel(inputs, hx, weights, True, 1, 0.0, torch.is_grad_enabled(), False, True)
     return result[0], [state[0] for state in result[1:]]
+
+
+def _hold_through_padding(kind, inputs, weights, real):
+    """Inputs and weights with one more feature, 1 at padded steps, which
+    saturates the gates that carry the states unchanged (module docstring)."""
+    units = weights[1].shape[1]
+    # PyTorch's gate order: LSTM (i, f, g, o), GRU (r, z, n).
+    signs = [-1.0, 1.0, 0.0, 0.0] if kind == "lstm" else [0.0, 1.0, 0.0]
+    column = torch.repeat_interleave(inputs.new_tensor(signs) * HOLD, units)[:, None]
+    padded = (~real)[:, :, None].to(inputs.dtype)
+    return torch.cat([inputs, padded], dim=-1), [torch.cat([weights[0], column], dim=1)] + weights[1:]
 
 
 def _gather_steps(sequences, index):
@@ -130,17 +135,15 @@ def fused_inner_loop(layer, kind, sequences, initial_state, mask):
         reverse = torch.where(real, lengths[:, None] - 1 - positions[None, :], positions[None, :])
         sequences = _gather_steps(sequences, reverse)
     if layer.return_state or layer.stateful:
-        outputs, final = _run(kind, sequences, states, weights, lengths)
-    else:
-        outputs, final = _run(kind, sequences, states, weights)
-        final = None  # not used by the layer (no `return_state`, not stateful)
-    empty = (lengths == 0)[:, None]
-    last = _gather_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0]
-    last = torch.where(empty, torch.zeros_like(last), last)
-    if final is None:
-        final = [last] + [torch.zeros_like(state) for state in states[1:]]
-    else:  # a sequence with no real step keeps its initial states
-        final = [torch.where(empty, initial, state) for initial, state in zip(states, final)]
+        sequences, weights = _hold_through_padding(kind, sequences, weights, real)
+    outputs, final = _run(kind, sequences, states, weights)
+    empty = (lengths == 0)[:, None]  # no real step: Keras' loop gives zeros and keeps the initial states
+    at_length = _gather_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0]
+    last = torch.where(empty, torch.zeros_like(at_length), at_length)
+    if not (layer.return_state or layer.stateful):
+        final = [last] + [torch.zeros_like(state) for state in states[1:]]  # not used by the layer
+    elif kind == "lstm":  # c was held through the padding; h there is not held (the output gate), so read it
+        final = [torch.where(empty, states[0], at_length), final[1]]
     if layer.zero_output_for_mask and not layer.go_backwards:
         last = last * (lengths == steps)[:, None].to(last.dtype)  # Keras' loop ends on a zeroed padded step
     if not layer.return_sequences:
