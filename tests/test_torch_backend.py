@@ -137,6 +137,12 @@ def test_stacked_bidirectional_tagger_matches_its_loop_twin_and_trains(cell, fus
     labels = np.where(tokens > 0, tokens % 4 + 1, 0).astype("int32")
     losses = model.fit(tokens, labels, epochs=6, batch_size=16, verbose=0).history["loss"]
     assert losses[-1] < losses[0]
+    # Inference reuses the kernel-layout weights until the variables change (training, set_weights).
+    twin.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(tokens, verbose=0), twin.predict(tokens, verbose=0), atol=1e-5)
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    twin.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(tokens, verbose=0), twin.predict(tokens, verbose=0), atol=1e-5)
 
 
 def test_what_needs_tensorflow_says_so(tmp_path):

@@ -27,6 +27,8 @@ A mask that is not right padding (holes, left padding) falls back to Keras'
 loop. This module imports torch; only the torch backend calls it.
 """
 
+import weakref
+
 import torch
 
 from keras import activations
@@ -109,10 +111,28 @@ def _gather_steps(sequences, index):
     return torch.gather(sequences, 1, index[:, :, None].expand(-1, -1, sequences.shape[2]))
 
 
+# Inference only: each cell's kernel-layout weights, made once per weight update (the kernels
+# otherwise copy the transposed Keras matrices on every call).
+_INFERENCE_WEIGHTS = weakref.WeakKeyDictionary()
+
+
+def _kernel_weights(kind, cell, dtype):
+    make = _lstm_weights if kind == "lstm" else _gru_weights
+    if torch.is_grad_enabled():
+        return make(cell, dtype)  # built in the autograd graph, so gradients reach the Keras variables
+    sources = [variable.value for variable in cell.trainable_weights]
+    key = (dtype, [source._version for source in sources])
+    cached = _INFERENCE_WEIGHTS.get(cell)
+    if cached is None or cached[1] != key or any(a is not b for a, b in zip(cached[0], sources)):
+        cached = (sources, key, [w.contiguous() for w in make(cell, dtype)])
+        _INFERENCE_WEIGHTS[cell] = cached
+    return cached[2]
+
+
 def fused_inner_loop(layer, kind, sequences, initial_state, mask):
     """`(last_output, outputs, states)` as Keras' `RNN.inner_loop` returns
     them, from PyTorch's fused kernel; None when the mask is not right padding."""
-    weights = (_lstm_weights if kind == "lstm" else _gru_weights)(layer.cell, sequences.dtype)
+    weights = _kernel_weights(kind, layer.cell, sequences.dtype)
     states = [torch.as_tensor(state).to(sequences.dtype) for state in initial_state]
     steps = sequences.shape[1]
     lengths = None
