@@ -151,3 +151,16 @@ def test_what_needs_tensorflow_says_so(tmp_path):
                                          r"this process runs Keras on torch"):
         rnnzoo.export(model, tmp_path / "out", format="tflite")
     assert not (tmp_path / "out").exists()
+
+
+def test_inference_weights_follow_set_weights_on_a_frozen_layer():
+    import torch
+
+    x, mask = padded_inputs(4)
+    fused, loop = fused_and_loop(GRU, return_sequences=True)
+    fused.trainable = False
+    with torch.no_grad():
+        fused(x, mask=mask)  # caches the kernel-layout weights
+        fused.set_weights([w * 0.5 for w in fused.get_weights()])
+        loop.set_weights(fused.get_weights())
+        np.testing.assert_allclose(as_list(fused(x, mask=mask))[0], as_list(loop(x, mask=mask))[0], atol=1e-5)

@@ -120,7 +120,7 @@ def _kernel_weights(kind, cell, dtype):
     make = _lstm_weights if kind == "lstm" else _gru_weights
     if torch.is_grad_enabled():
         return make(cell, dtype)  # built in the autograd graph, so gradients reach the Keras variables
-    sources = [variable.value for variable in cell.trainable_weights]
+    sources = [variable.value for variable in cell.weights]  # frozen cells too: their weights can still be set
     key = (dtype, [source._version for source in sources])
     cached = _INFERENCE_WEIGHTS.get(cell)
     if cached is None or cached[1] != key or any(a is not b for a, b in zip(cached[0], sources)):
