@@ -164,3 +164,17 @@ def test_inference_weights_follow_set_weights_on_a_frozen_layer():
         fused.set_weights([w * 0.5 for w in fused.get_weights()])
         loop.set_weights(fused.get_weights())
         np.testing.assert_allclose(as_list(fused(x, mask=mask))[0], as_list(loop(x, mask=mask))[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["right", "left"])
+def test_input_dropout_is_applied_once_fused_or_not(padding):
+    """Training with `dropout`: the fused kernel and Keras' loop (taken for left
+    padding) each apply the cell's input mask once, as the loop twin does."""
+    x, mask = padded_inputs(5)
+    if padding == "left":
+        x, mask = x[:, ::-1].copy(), mask[:, ::-1].copy()
+    fused, loop = fused_and_loop(LSTM, return_sequences=True, dropout=0.5)
+    for layer in (fused, loop):  # the same, known input mask in both
+        layer.cell.get_dropout_mask = lambda step_inputs: keras.ops.full(keras.ops.shape(step_inputs), 2.0)
+    np.testing.assert_allclose(as_list(fused(x, mask=mask, training=True))[0],
+                               as_list(loop(x, mask=mask, training=True))[0], atol=1e-5)

@@ -27,10 +27,11 @@ class _TorchFused:
             if torch_kernels.why_not_fused(self) is None:
                 if isinstance(mask, (list, tuple)):
                     mask = mask[0]
+                dropped = sequences
                 if training and self.dropout:  # as Keras' LSTM / GRU: one input mask for all steps
-                    sequences = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
+                    dropped = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
                 states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
-                result = torch_kernels.fused_inner_loop(self, self._kind, sequences, states, mask)
+                result = torch_kernels.fused_inner_loop(self, self._kind, dropped, states, mask)
                 if result is not None:
                     return result
         return super().inner_loop(sequences, initial_state, mask, training=training)
