@@ -37,6 +37,7 @@ skipped with a message.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -305,12 +306,7 @@ def _read_until(process, prefix):
 
 def across_backends(backends, cells, length, rounds, steps, threads, inter_op_threads):
     """Workers, one per Keras backend, measured in interleaved rounds: `{name: (train, infer)}`."""
-    try:
-        import importlib.util
-
-        has_torch = importlib.util.find_spec("torch") is not None
-    except ValueError:
-        has_torch = False
+    has_torch = importlib.util.find_spec("torch") is not None
     if not has_torch:
         print("PyTorch is not installed (pip install -e \".[torch]\"): its rows are skipped.")
     torch_worker = "torch" if "torch" in backends else backends[0]
