@@ -9,8 +9,13 @@ rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
 ```
 """
 
-import rnnzoo.utils.triton_guard  # noqa: F401  (first: triton, if installed, can then load beside TensorFlow)
-import rnnzoo.utils.quiet  # noqa: F401  (TensorFlow loads without its C++ start-up lines)
+from rnnzoo.utils.backends import missing_backend_package
+
+if missing_backend_package():
+    raise ImportError(missing_backend_package())
+
+import rnnzoo.utils.triton_guard  # noqa: E402,F401  (first: triton, if installed, can then load beside TensorFlow)
+import rnnzoo.utils.quiet  # noqa: E402,F401  (TensorFlow loads without its C++ start-up lines)
 from rnnzoo import layers, metrics  # noqa: F401  (register serializables)
 from rnnzoo.cells import list_cells, register_cell
 from rnnzoo.decoding import greedy_decode

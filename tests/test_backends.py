@@ -42,3 +42,17 @@ def test_triton_loads_beside_tensorflow_once_rnnzoo_is_imported():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, KERAS_BACKEND="tensorflow"))
     assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
+
+
+def test_a_backend_without_its_package_is_named_with_the_install():
+    from rnnzoo.utils.backends import missing_backend_package
+
+    def absent(name):
+        return None
+
+    assert missing_backend_package({"KERAS_BACKEND": "torch"}, absent) == (
+        'KERAS_BACKEND=torch needs torch, which is not installed: pip install -e ".[torch]"')
+    assert "jax" in missing_backend_package({"KERAS_BACKEND": "jax"}, absent)
+    assert missing_backend_package({"KERAS_BACKEND": "torch"}, lambda name: object()) is None
+    assert missing_backend_package({"KERAS_BACKEND": "tensorflow"}, absent) is None
+    assert missing_backend_package({}, absent) is None
