@@ -40,11 +40,11 @@ import keras
 import numpy as np
 
 from rnnzoo.utils.files import atomic_write, write_json
-from rnnzoo.utils.saving import DamagedModelError, load_model, save_model
+from rnnzoo.utils.saving import DamagedModelError, load_model, save_model, save_weights
 
-# Fault injection for tests: SIGKILL this process after saving epoch N, or
-# in the middle of an epoch, after training step S of epoch E ("E:S").
-KILL_AFTER_EPOCH = "RNNZOO_KILL_AFTER_EPOCH"
+# Fault injection for tests: SIGKILL this process in the middle of an epoch,
+# after training step S of epoch E ("E:S"). (While saving a file:
+# `utils.files.KILL_IN_SAVE`.)
 KILL_AT_STEP = "RNNZOO_KILL_AT_STEP"
 
 
@@ -152,8 +152,7 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        with atomic_write(self._weights_path) as tmp:
-            self.model.save_weights(tmp)
+        save_weights(self.model, self._weights_path)
         write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 
     def on_epoch_end(self, epoch, logs=None):
@@ -202,8 +201,6 @@ class RunState(keras.callbacks.Callback):
             state["wait"] += 1
         state["epoch"] = epoch + 1
         self.run.save_state(state)
-        if os.environ.get(KILL_AFTER_EPOCH) == str(epoch + 1):
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class TimeLimit(keras.callbacks.Callback):

@@ -27,6 +27,27 @@ def save_model(model, path):
         model.save(tmp)
 
 
+def save_weights(model, path):
+    """`model.save_weights(path)` (a `.weights.h5` file, optimizer state
+    included), atomically. The HDF5 file is built in memory and written with
+    plain file I/O: HDF5 writing straight to a full disk crashed the process
+    (h5py freeing its objects after the failed write: a segfault), where a
+    full disk must be one error line."""
+    import io
+
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    store = saving_lib.H5IOStore(buffer, mode="w")
+    try:
+        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+    finally:
+        store.close()
+    with atomic_write(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+
+
 def load_model(path):
     """`keras.saving.load_model(path)` with `safe_mode=True` and errors that
     name the file."""
