@@ -122,10 +122,11 @@ def recipe_parser(prog, description, **defaults):
     output = parser.add_argument_group("output")
     output.add_argument("--output", default="saved_models", help="where run folders go")
     output.add_argument("--run", default=None,
-                        help="run folder name (default: derived from the options, so the same command "
-                             "finds and resumes the same run)")
+                        help="run folder name, one folder under OUTPUT/RECIPE (no '/' or '..'; default: derived "
+                             "from the options, so the same command finds and resumes the same run)")
     output.add_argument("--restart", action="store_true",
-                        help="discard an existing run folder of the same name and train from scratch")
+                        help="empty the run folder of the same name and train from scratch (only a folder rnnzoo "
+                             "made: one holding run.json)")
     output.add_argument("--export-quantize", nargs="*", default=["dynamic"], choices=("dynamic", "float16", "int8"),
                         help="TFLite quantizations exported besides float32, each scored on validation data "
                              "(int8 fixes the input length to the longest training example)")

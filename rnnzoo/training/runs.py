@@ -10,7 +10,7 @@ import re
 import shutil
 
 from rnnzoo.data.reading import DataFormatError, read_json
-from rnnzoo.utils.files import write_json
+from rnnzoo.utils.files import is_temporary, remove_stale_temporaries, write_json
 
 # Options that do not change what is trained.
 # The distribution is one of them: the same global batch trains the same model
@@ -21,7 +21,10 @@ from rnnzoo.utils.files import write_json
 NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "debug", "download", "data_root", "export_quantize",
                         "distribute", "cpu_devices", "deterministic", "encoding", "time_limit")
 CONFIG_FILE = "config.json"
-RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged)
+RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged);
+# it is also the marker that says rnnzoo made the folder: only such a folder is ever written into or removed
+LOCK_FILE = ".lock"  # held (flock) by the one process that works in the run folder
+RUN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 STATE_FILE = "state.json"
 STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, type(None)),
               "wait": int, "history": dict, "finished": bool, "stopped_early": bool,
@@ -38,6 +41,7 @@ def default_run_name(options):
     """`<data>-<cell>[-bi]-<8 hex digits of the training options>`."""
     digest = hashlib.sha256(json.dumps(training_options(options), sort_keys=True, default=str).encode())
     data = re.sub(r"[^A-Za-z0-9_.]+", "_", os.path.basename(os.path.normpath(str(options.get("data", "data")))))
+    data = data.lstrip(".") or "data"  # a run name never starts with '.' (`--data .`)
     direction = "-bi" if options.get("bidirectional") else ""
     return f"{data}-{options.get('cell', 'model')}{direction}-{digest.hexdigest()[:8]}"
 
@@ -54,13 +58,26 @@ class RunFolder:
 
     @classmethod
     def create(cls, recipe, options):
-        """The run folder for these options (made if new). A folder of the
-        same name made with other training options is refused, not mixed."""
+        """The run folder for these options (made if new), locked for this
+        process. A folder of the same name made with other training options
+        is refused, not mixed; so is a folder rnnzoo did not make (no
+        `run.json`), which is never written into nor removed. `--restart`
+        empties the folder, once it is locked and known to be a run."""
         name = options.get("run") or default_run_name(options)
+        check_run_name(name)
         run = cls(os.path.join(options.get("output") or "saved_models", recipe, name))
-        if options.get("restart") and os.path.isdir(run.path):
-            shutil.rmtree(run.path)
+        if os.path.exists(run.path) and not os.path.isdir(run.path):
+            raise ValueError(f"{run.path} exists and is not a folder; pass another --run or --output.")
+        if os.path.isdir(run.path) and run.entries() and not run.is_run():
+            raise ValueError(f"{run.path} holds files that rnnzoo did not write (no {RUN_FILE}); it is left as "
+                             "it is: pass another --run or --output.")
         os.makedirs(run.path, exist_ok=True)
+        run.lock()
+        if options.get("restart"):
+            for entry in run.entries():
+                path = run.file(entry)
+                shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
+        remove_stale_temporaries(run.path)  # what a killed run left half-written
         wanted = json.loads(json.dumps(training_options(options), default=str))
         if os.path.exists(run.file(CONFIG_FILE)):
             found = run.read_json(CONFIG_FILE)
@@ -69,11 +86,28 @@ class RunFolder:
                 details = ", ".join(f"{k}: {found.get(k)!r} -> {wanted.get(k)!r}" for k in changed)
                 raise ValueError(f"run folder {run.path} was made with other options ({details}); "
                                  "pass --run NAME for a new run or --restart to replace it.")
-        else:
-            write_json(run.file(CONFIG_FILE), wanted)
         if not os.path.exists(run.file(RUN_FILE)):
             write_json(run.file(RUN_FILE), {"recipe": recipe})
+        if not os.path.exists(run.file(CONFIG_FILE)):
+            write_json(run.file(CONFIG_FILE), wanted)
         return run
+
+    def entries(self):
+        """The folder's entries, less its lock and rnnzoo's temporaries."""
+        return [name for name in os.listdir(self.path) if name != LOCK_FILE and not is_temporary(name)]
+
+    def is_run(self):
+        """Whether rnnzoo made this folder: it holds `run.json` (or, made
+        before that file, both `config.json` and `state.json`)."""
+        return os.path.isfile(self.file(RUN_FILE)) or (
+            os.path.isfile(self.file(CONFIG_FILE)) and os.path.isfile(self.file(STATE_FILE)))
+
+    def lock(self):
+        """Hold the run folder's lock for the rest of this process (released
+        by the system when it ends, however it ends). A second process on
+        the same run is refused with the first one's process id."""
+        lock_run_folder(self.path)
+        return self
 
     def file(self, *parts):
         return os.path.join(self.path, *parts)
@@ -122,3 +156,44 @@ class RunFolder:
 
     def __repr__(self):
         return f"RunFolder({self.path!r})"
+
+
+def check_run_name(name):
+    """`--run` is a folder name, not a path: no separators, no `..`, not hidden."""
+    if not isinstance(name, str) or not RUN_NAME.match(name) or ".." in name:
+        raise ValueError(f"--run {name!r}: a run name is one folder name (letters, digits, '_', '-' and '.', not "
+                         "starting with '.', no '/' or '..').")
+    return name
+
+
+_HELD_LOCKS = {}  # real path -> the open lock file this process holds
+
+
+def lock_run_folder(folder):
+    """Take `folder/.lock` for this process (a no-op if it already holds it).
+    Raises `RunLockedError` naming the process that holds it."""
+    key = os.path.realpath(folder)
+    if key in _HELD_LOCKS and not _HELD_LOCKS[key].closed:
+        return
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): runs are not locked there
+        return
+    handle = open(os.path.join(folder, LOCK_FILE), "a+", encoding="ascii")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise RunLockedError(f"{folder} is in use by process {holder}; wait for it to end, or pass another --run "
+                             "or --output.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    _HELD_LOCKS[key] = handle
+
+
+class RunLockedError(OSError):
+    """Another process works in this run folder."""
