@@ -71,6 +71,9 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
             continue
         kind = entry["quantize"] or "float32"
         kind += f", {entry['int8_form']}" if entry.get("int8_form") else ""
+        if "error" in entry:
+            exports.append((f"TFLite `{name}/` ({kind}): not written", "-", entry["error"], "-", "-"))
+            continue
         exports.append((f"TFLite `{name}/model.tflite` ({kind})", _size(entry["size_bytes"]),
                         f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
                         f"{entry['metric_delta']:+.4f}"))
@@ -79,7 +82,7 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
                         _size(tflite_generator["size_bytes"]), f"{tflite_generator['parity_max_abs_diff']:.2g}",
                         f"greedy output as Keras: {tflite_generator['decode_agreement']:.0%} of "
                         f"{tflite_generator['examples']}", "-"))
-    first = next((entry for entry in tflite.values() if isinstance(entry, dict)), None)
+    first = next((entry for entry in tflite.values() if isinstance(entry, dict) and "error" not in entry), None)
     tflite_check = tflite_use = ""
     if first is not None:
         inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())

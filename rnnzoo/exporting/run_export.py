@@ -77,7 +77,10 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
 
     Returns `{folder name: {size_bytes, parity_max_abs_diff, metric,
     metric_delta, ops, micro_unsupported_ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
-    metric of the Keras model on the same (cut) examples.
+    metric of the Keras model on the same (cut) examples. A variant that
+    fails its parity check is not written and is reported as
+    `{quantize, error}`; the other variants are still exported (a run's
+    results never hang on one file).
     """
     chosen = examples[:max_examples]
     keras_metric = float(metric(_keras_outputs(model, chosen, sequence_length, word_length, output)))
@@ -87,16 +90,20 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
     representative = [stack([e], sequence_length, word_length) for e in calibration]
     for quantize in (None, *quantizations):
         path = os.path.join(folder, folder_name(quantize))
-        report = export(model, path, format="tflite", quantize=quantize, sequence_length=sequence_length,
-                        word_length=word_length, inputs=parity_inputs,
-                        representative_data=representative if quantize == "int8" else None)
+        try:
+            report = export(model, path, format="tflite", quantize=quantize, sequence_length=sequence_length,
+                            word_length=word_length, inputs=parity_inputs,
+                            representative_data=representative if quantize == "int8" else None)
+        except ValueError as error:  # this variant failed its check (or cannot be made): the others still are
+            summary[folder_name(quantize)] = {"quantize": quantize, "error": str(error)}
+            continue
         with open(os.path.join(path, "model.tflite"), "rb") as f:
             outputs = _tflite_outputs(f.read(), chosen, sequence_length, word_length, output)
         score = float(metric(outputs))
         summary[folder_name(quantize)] = {
             "quantize": quantize, "size_bytes": report["size_bytes"],
-            "parity_max_abs_diff": report["parity"]["max_abs_diff"], "metric": score,
-            "metric_delta": score - keras_metric, "inputs": report["inputs"],
+            "parity_max_abs_diff": report["parity"]["max_abs_diff"], "parity_scale": report["parity"]["scale"],
+            "metric": score, "metric_delta": score - keras_metric, "inputs": report["inputs"],
             "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
             "micro_unsupported_ops": report["micro_unsupported_ops"],
             "int8_form": next((form for form, found in report.get("int8_forms", {}).items() if found["kept"]), None),

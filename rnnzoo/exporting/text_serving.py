@@ -10,13 +10,12 @@ outputs = load_signature("run/saved_model")(text=tf.constant(["a fine film"]))
 """
 
 import os
-import tempfile
 
 import keras
 import tensorflow as tf
 
 from rnnzoo.utils.backends import require_tensorflow
-from rnnzoo.utils.files import replace_folder
+from rnnzoo.utils.files import replace_folder, scratch_folder
 
 SIGNATURE = "serving_default"
 TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
@@ -29,13 +28,11 @@ def export_text_model(folder, serve, track=(), input_signature=(TEXT_SPEC,)):
     and renamed into place."""
     require_tensorflow("a SavedModel that serves raw text")
     folder = os.path.abspath(os.fspath(folder))
-    parent = os.path.dirname(folder)
-    os.makedirs(parent, exist_ok=True)
     archive = keras.export.ExportArchive()
     for resource in track:
         archive.track(resource)
     archive.add_endpoint("serve", serve, input_signature=list(input_signature))
-    with tempfile.TemporaryDirectory(prefix=f".{os.path.basename(folder)}.", dir=parent) as scratch:
+    with scratch_folder(folder) as scratch:
         written = os.path.join(scratch, "saved_model")
         archive.write_out(written, verbose=False)
         replace_folder(written, folder)
