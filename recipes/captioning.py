@@ -120,6 +120,9 @@ def main(argv=None):
     for example, caption in list(zip(splits["test"], captions["beam"]))[:5]:
         print(f"  reference: {example.captions[0]}\n  output:    {caption}\n")
 
+    dataset = config.data if config.data != "builtin" else config.builtin
+    recipe.save_metrics(run, config, model, metrics, state, dataset=dataset, num_examples=len(references))
+
     # Export: a SavedModel taking images (beam search in the graph) and TFLite encoder + decoder step, checked.
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     tflite = recipe.export_generator_tflite(run, model, inputs["test"][:8], max_length=max_length)
@@ -134,7 +137,6 @@ def main(argv=None):
                                f"{config.attention} attention; beam search (beam {config.beam_size}).",
                 "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
                 "text_example": None, "input_kind": "image", "tflite_generator": tflite}
-    dataset = config.data if config.data != "builtin" else config.builtin
     recipe.finish(run, config, model, metrics, state, dataset=dataset, num_examples=len(references),
                   extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card)
     return metrics

@@ -108,6 +108,8 @@ def main(argv=None):
     for name, scores in metrics["baselines"].items():
         print(f"baseline {name}: mse {scores['mse']:.4f}, mae {scores['mae']:.4f}")
 
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(history))
+
     # Export: a raw-window SavedModel and TFLite files, both in the series' units, each checked.
     forecaster = raw_forecaster(model, standardizer)
     serving = export_serving(run, forecaster, standardizer.invert(history), standardizer.invert(predicted))

@@ -104,6 +104,9 @@ def main(argv=None):
     print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
 
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data,
+                        num_examples=int(windows["test"][1].size))
+
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
     serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
     tflite = export_streaming_tflite(run, serving_model)

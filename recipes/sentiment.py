@@ -90,10 +90,12 @@ def main(argv=None):
                                     label_names=names)
     plot_confusion_matrix(metrics["confusion_matrix"], names, run.file("confusion_matrix.png"))
 
+    headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
+    recipe.save_metrics(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels))
+
     # Export: a SavedModel taking raw strings and TFLite files, each checked; the report and model card.
     serving = export_serving(run, classifier, test_texts, probabilities)
     tflite = export_tflite(run, config, model, data)
-    headline = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], **metrics}
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "
                            f"classifier over {config.tokenizer} tokens, labels {names}.",

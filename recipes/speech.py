@@ -108,6 +108,8 @@ def main(argv=None):
     for reference, hypothesis in list(zip(references, transcripts["beam"]))[:5]:
         print(f"  reference: {reference}\n  output:    {hypothesis}\n")
 
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(references))
+
     # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
     serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], transcripts["greedy"][:64])
     validation_features, validation_labels = data["validation"]

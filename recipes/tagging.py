@@ -104,6 +104,8 @@ def main(argv=None):
     metrics, per_class = test_metrics(config.task, tags, splits["test"], predicted)
     plot_per_class_f1(per_class, run.file("per_type_f1.png" if ner else "per_tag_f1.png"))
 
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]))
+
     # Export: a SavedModel taking sentences and TFLite files, each checked; the report and model card.
     serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
     tflite = export_tflite(run, config, model, encoder, tags, splits)

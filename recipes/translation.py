@@ -123,6 +123,8 @@ def main(argv=None):
     if config.attention != "none":
         plot_example_attention(run, model, encoders, test_sources[0], strip_end(outputs["beam"][0]))
 
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources))
+
     # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)

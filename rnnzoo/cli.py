@@ -77,16 +77,51 @@ def _export(args):
     return 0
 
 
-def _predict(args):
-    import sys
+def _stdin_lines():
+    """Non-blank lines of standard input as `(line number, text)`, read as
+    they come (bounded memory) and decoded as UTF-8 (a BOM dropped); bytes
+    that are not UTF-8 are an error naming the line."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"standard input, line {number}: byte {raw[error.start:error.start + 1]!r} "
+                             f"(column {error.start + 1}) is not UTF-8.") from None
+        if line.strip():
+            yield number, line
 
+
+def _arguments(inputs):
+    """The command line's inputs as `(position, text)`; an argument that is
+    not valid UTF-8 (the shell passed bytes Python could not decode) is an
+    error naming it."""
+    for position, text in enumerate(inputs, start=1):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"input {position}: not valid UTF-8.") from None
+        yield position, text
+
+
+def _predict(args):
     from rnnzoo.tasks.run_folder import format_prediction, predict_run_folder
 
-    texts = args.inputs or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    if not texts:
+    numbered = _arguments(args.inputs) if args.inputs else _stdin_lines()
+    where = "input" if args.inputs else "standard input, line"
+    positions = []
+
+    def texts():
+        for position, text in numbered:
+            positions.append((position, text))
+            yield text
+
+    printed = 0
+    for result in predict_run_folder(args.run_dir, texts(), trust=args.trust,
+                                     where=lambda index: f"{where} {positions[index][0]}"):
+        print(format_prediction(positions[printed][1], result), flush=True)
+        printed += 1
+    if not printed:
         raise ValueError("give inputs as arguments or one per line on standard input.")
-    for text, result in zip(texts, predict_run_folder(args.run_dir, texts)):
-        print(format_prediction(text, result))
     return 0
 
 
@@ -95,7 +130,7 @@ def _evaluate(args):
 
     path, metrics = evaluate_run_folder(args.run_dir, args.data, split=args.split, root=args.data_root,
                                         download=args.download, encoding=args.encoding, images=args.images,
-                                        output=args.output)
+                                        output=args.output, trust=args.trust)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"{args.data} ({args.split}): {headline}")
     print(f"report: {path}")
@@ -158,6 +193,13 @@ def main(argv=None):
     evaluate_parser.add_argument("--images", default=None, help="captioning: the folder of the captions file's images")
     evaluate_parser.add_argument("--output", default=None,
                                  help="report path (unset: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
+    for command in (export_parser, predict_parser, evaluate_parser):
+        command.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    for command in (predict_parser, evaluate_parser):
+        command.add_argument("--trust", action="store_true",
+                             help="load the run's SavedModel even if its graph holds ops outside rnnzoo's "
+                                  "allow-list (file, network or Python ops): a SavedModel is code, so only for "
+                                  "a run folder you trust")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return _run(args.recipe, rest)
@@ -169,12 +211,14 @@ def main(argv=None):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command in ("export", "predict", "evaluate"):
         command = {"export": _export, "predict": _predict, "evaluate": _evaluate}[args.command]
+        from rnnzoo.tasks.recipe import error_line, fail, is_user_error
+
         try:
             return command(args)
-        except (ValueError, OSError) as error:
-            from rnnzoo.tasks.recipe import fail
-
-            fail(f"rnnzoo {args.command}: error: {_as_flags(str(error))}")
+        except Exception as error:  # noqa: BLE001  (a user's error becomes one line; a bug keeps its traceback)
+            if args.debug or not is_user_error(error):
+                raise
+            fail(f"rnnzoo {args.command}: error: {_as_flags(error_line(error))}")
     return _list(args)
 
 

@@ -78,6 +78,19 @@ def evaluation_report(metrics, *, dataset, split, num_examples, model=None, conf
     return report
 
 
+def is_report(path):
+    """Whether the file at `path` is a report rnnzoo wrote (so replacing it
+    loses nothing of the user's)."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            found = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and "format_version" in found and "metrics" in found
+
+
 def write_report(path, metrics, **kwargs):
     """Write `evaluation_report(metrics, **kwargs)` to `path` (atomically) and
     return the report dict."""

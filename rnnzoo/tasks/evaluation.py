@@ -13,12 +13,15 @@ forecaster on every window of the split (the recipe's chronological split of
 `builtin` or a named dataset, or every window of a CSV file).
 """
 
+import hashlib
 import os
 import re
 
-from rnnzoo.data.reading import read_json
+from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.sources import load_split
+from rnnzoo.exporting.graph_check import check_saved_model
 from rnnzoo.metrics import write_report
+from rnnzoo.metrics.report import is_report
 from rnnzoo.tasks import (captioning, forecasting, language_model, speech, tagging, text_classification,
                           translation)
 from rnnzoo.training.runs import RunFolder
@@ -47,11 +50,17 @@ def task_of(run_dir):
 
 
 def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=False, encoding="utf-8",
-                        images=None, output=None):
+                        images=None, output=None, trust=False):
     """Read `data` (a path, a dataset name or "builtin"; a named dataset's
     `split`), score the run on it and write the report. Returns
-    `(report path, metrics)`."""
+    `(report path, metrics)`. The run's SavedModel graph is checked before
+    it is loaded (`exporting.graph_check`) unless `trust`."""
     task = task_of(run_dir)
+    if output is not None and os.path.exists(output) and not is_report(output):
+        raise ValueError(f"--output {output}: the file exists and is not an rnnzoo report; it is left as it is: "
+                         "pick a new path.")
+    if os.path.isdir(os.path.join(run_dir, "saved_model")):
+        check_saved_model(os.path.join(run_dir, "saved_model"), trust=trust)
     config = read_json(os.path.join(run_dir, "config.json")) if os.path.exists(
         os.path.join(run_dir, "config.json")) else {}
     file_options = task.file_options(config)
@@ -68,11 +77,25 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
                               **task.dataset_options(data, config))
     if not examples:
         raise ValueError(f"--data {data}: holds no examples.")
-    metrics = task.evaluate(run_dir, examples, config)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(str(data))))
-    path = output or os.path.join(run_dir, "evaluations", f"{name}-{split}", "metrics.json")
+    try:
+        metrics = task.evaluate(run_dir, examples, config)
+    except DataFormatError:
+        raise
+    except ValueError as error:  # what the examples hold that the run cannot score (unknown labels): name the data
+        raise ValueError(f"--data {data}: {error}") from None
+    path = output or os.path.join(run_dir, "evaluations", report_name(data, split), "metrics.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     scored = "serving.keras" if task is language_model.EVALUATION else "saved_model (raw input)"
     write_report(path, metrics, dataset=str(data), split=split, num_examples=len(examples), config=config,
                  extra={"run": os.path.abspath(run_dir), "scored": scored})
     return path, metrics
+
+
+def report_name(data, split):
+    """`<data>-<split>`: a dataset name as it is; a file or folder by its
+    base name and 8 hex digits of its absolute path, so `a/test.tsv` and
+    `b/test.tsv` get reports of their own."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(str(data)))).lstrip(".") or "data"
+    if os.path.exists(str(data)):
+        name += "-" + hashlib.sha256(os.path.abspath(str(data)).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{name}-{split}"

@@ -4,8 +4,10 @@
 says what is task-specific: how text becomes ids, the model, the metric."""
 
 import atexit
+import csv
 import functools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,9 +33,32 @@ SMOKE_EXPORT_CHECKED = 16
 
 
 # What a user's input can cause: a bad option, file or dataset (ValueError and
-# DataFormatError), a missing file or a failed download (OSError), a damaged
-# checkpoint or a loss gone non-finite (TrainingError). Anything else is a bug.
-USER_ERRORS = (ValueError, OSError, TrainingError)
+# DataFormatError), a missing file, a full or read-only disk or a failed
+# download (OSError), a CSV field over the csv module's limit (csv.Error), a
+# damaged checkpoint or a loss gone non-finite (TrainingError), and
+# TensorFlow's errors for the same causes (`is_user_error`). Anything else is a bug.
+USER_ERRORS = (ValueError, OSError, csv.Error, TrainingError)
+# TensorFlow's file errors (its ops write SavedModels) that mean the disk, not our code.
+_DISK_TROUBLE = ("No space left on device", "Read-only file system", "Disk quota exceeded", "Permission denied")
+
+
+def is_user_error(error):
+    """Whether `error` is one a user's input or machine caused (see
+    `USER_ERRORS`), to be told in one line, rather than a bug."""
+    if isinstance(error, USER_ERRORS):
+        return True
+    tf = sys.modules.get("tensorflow")  # never imported just to ask
+    return tf is not None and isinstance(error, tf.errors.OpError) and (
+        isinstance(error, (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError))
+        or any(text in str(error) for text in _DISK_TROUBLE))
+
+
+def error_line(error):
+    """An error as one line: TensorFlow's op errors lose their
+    `{{function_node ...}}` prefix and their graph context."""
+    text = getattr(error, "message", None) or str(error)
+    text = re.sub(r"^\{\{[^}]*\}\}\s*", "", text.strip())
+    return " ".join(text.splitlines()[0].split()) if text else type(error).__name__
 
 
 class CommandError(SystemExit):
@@ -65,10 +90,10 @@ def command(main, argv=None):
         print("\ninterrupted: run the same command again to resume after the last finished epoch "
               "(--restart starts over).", file=sys.stderr)
         raise SystemExit(130) from None
-    except USER_ERRORS as error:
-        if "--debug" in argv:
+    except Exception as error:  # noqa: BLE001  (a user's error becomes one line; a bug keeps its traceback)
+        if "--debug" in argv or not is_user_error(error):
             raise
-        fail(f"error: {error} (--debug shows the traceback)")
+        fail(f"error: {error_line(error)} (--debug shows the traceback)")
 
 
 def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="examples", **data_options):
@@ -157,7 +182,9 @@ def export_tflite(run, config, model, examples, metric, **options):
     summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(config.export_quantize),
                                      max_examples=SMOKE_EXPORT_CHECKED if config.smoke else EXPORT_CHECKED, **options)
     for name, entry in summary.items():
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and "error" in entry:
+            print(f"warning: TFLite {name} was not written: {entry['error']}", file=sys.stderr)
+        elif isinstance(entry, dict):
             delta = entry["metric_delta"] if abs(entry["metric_delta"]) >= 5e-5 else 0.0  # never "-0.0000"
             form = f" ({entry['int8_form']})" if entry.get("int8_form") else ""
             print(f"TFLite {name}{form}: {entry['size_bytes'] / 1024:,.0f} KB, "
@@ -181,16 +208,24 @@ def export_generator_tflite(run, model, encoder_inputs, *, max_length):
     return summary
 
 
-def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None,
-           unit="examples"):
-    """Write `metrics.json`, the training curves and the model card
-    (`README.md`, from the `card` fields; see `exporting.model_card`);
-    print the headline."""
+def save_metrics(run, config, model, metrics, state, *, dataset, num_examples, extra=None):
+    """Write `metrics.json` (test scores, training summary, versions) as soon
+    as the test scores exist: before the exports, so an export that fails
+    never loses them. `finish` writes it again with the exports' reports."""
     extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
              "best_validation": state["best"], "stopped_early": state["stopped_early"], **(extra or {})}
-    report = write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
-                          num_examples=num_examples, model=model, config=config_options(config),
-                          training_time=state["seconds"], extra=extra)
+    return write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
+                        num_examples=num_examples, model=model, config=config_options(config),
+                        training_time=state["seconds"], extra=extra)
+
+
+def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None,
+           unit="examples"):
+    """Write `metrics.json` (with the exports' reports), the training curves
+    and the model card (`README.md`, from the `card` fields; see
+    `exporting.model_card`); print the headline."""
+    report = save_metrics(run, config, model, metrics, state, dataset=dataset, num_examples=num_examples,
+                          extra=extra)
     if state["history"]:
         plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
     if card is not None:

@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from rnnzoo.data.reading import read_json
+from rnnzoo.exporting.graph_check import check_saved_model
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.training.runs import RunFolder
 
@@ -47,22 +48,66 @@ def _input_name(signature):
     return name
 
 
-def predict_run_folder(run_dir, inputs):
+# The longest text a prediction reads (characters), by the signature's input: longer inputs are refused
+# with one line rather than read in unbounded memory and time (a tagger's memory grows with a sentence's
+# words, a language model's time with its prompt's characters).
+MAX_INPUT_CHARACTERS = {"text": 100_000, "prompt": 10_000}
+MAX_INPUT_FILE_BYTES = 100 * 2 ** 20  # an image, WAV or CSV file given to predict
+PREDICT_CHUNK = 64  # inputs served at a time: memory stays bounded whatever the number of inputs
+
+
+def _check_size(name, text, where):
+    if name in ("image", "waveform", "window"):  # a file's path
+        if os.path.isfile(text) and os.path.getsize(text) > MAX_INPUT_FILE_BYTES:
+            raise ValueError(f"{where}: {text} is {os.path.getsize(text):,} bytes; rnnzoo predict reads files of "
+                             f"at most {MAX_INPUT_FILE_BYTES:,}.")
+        return
+    limit = MAX_INPUT_CHARACTERS.get(name)
+    if limit is not None and len(text) > limit:
+        raise ValueError(f"{where}: {len(text):,} characters; rnnzoo predict reads at most {limit:,} per "
+                         f"{'prompt' if name == 'prompt' else 'text'}: split the text into smaller pieces.")
+
+
+def predict_run_folder(run_dir, inputs, trust=False, where=None):
     """Run the run's SavedModel on raw inputs, read as its signature takes
     them: texts (`text`), image files (`image`: decoded, converted to the
     model's colour mode and resized to its size) or WAV files (`waveform`:
-    mixed down to mono and resampled to the model's rate). Returns one dict
-    of NumPy values per input (padding past a sentence's length removed). A
-    tagging run reads raw sentences: punctuation and clitics are split off
-    first ("isn't it?" is tagged as `is n't it ?`), and `words` says which
-    tokens were tagged."""
+    mixed down to mono and resampled to the model's rate). Yields one dict
+    of NumPy values per input, in order (padding past a sentence's length
+    removed), serving `PREDICT_CHUNK` inputs at a time, so any number of
+    inputs (an iterable, read as it goes) takes bounded memory; a text
+    longer than `MAX_INPUT_CHARACTERS` is refused. A tagging run reads raw
+    sentences: punctuation and clitics are split off first ("isn't it?" is
+    tagged as `is n't it ?`), and `words` says which tokens were tagged (an
+    empty sentence gets no tags).
+
+    The SavedModel's graph is checked first (`graph_check`) unless
+    `trust`. `where(index)` names an input in errors (default "input N")."""
+    folder = _require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
+                      "pass the run folder of a finished recipe run.")
+    check_saved_model(folder, trust=trust)
+    signature = load_signature(folder)
+    name = _input_name(signature)
+    if name not in ("image", "waveform", "window", "prompt", "text"):
+        raise ValueError(f"{run_dir}: the SavedModel takes {name!r}, which predict cannot read.")
+    tagging = name == "text" and os.path.exists(os.path.join(run_dir, "tags.txt"))
+    where = where or (lambda index: f"input {index + 1}")
+    chunk = []
+    for index, item in enumerate(inputs):
+        _check_size(name, item, where(index))
+        chunk.append(item)
+        if len(chunk) == PREDICT_CHUNK:
+            yield from _predict_chunk(signature, name, tagging, run_dir, chunk)
+            chunk = []
+    if chunk:
+        yield from _predict_chunk(signature, name, tagging, run_dir, chunk)
+
+
+def _predict_chunk(signature, name, tagging, run_dir, inputs):
     import tensorflow as tf
 
     from rnnzoo.data.tokenizers import split_punctuation
 
-    signature = load_signature(_require(os.path.join(run_dir, SAVED_MODEL), "SavedModel (saved_model/)",
-                                        "pass the run folder of a finished recipe run."))
-    name = _input_name(signature)
     words = None
     if name == "image":
         from rnnzoo.tasks.captioning import caption_images
@@ -79,15 +124,15 @@ def predict_run_folder(run_dir, inputs):
         batches = forecast_files(signature, run_dir, list(inputs))
     elif name == "prompt":
         batches = [{k: v[None] for k, v in signature(prompt=tf.constant(prompt)).items()} for prompt in inputs]
-    elif name == "text" and os.path.exists(os.path.join(run_dir, "tags.txt")):
-        # Raw sentences: punctuation and clitics split off as the Treebank does, then tagged word by word.
+    elif tagging:
+        # Raw sentences: punctuation and clitics split off as the Treebank does, then tagged word by word;
+        # a sentence with no words gets no tags (the graph is not asked about it).
         split = tf.strings.split(split_punctuation(list(inputs))).to_list()
         words = [[w.decode("utf-8") for w in row] for row in split]
-        batches = [signature(text=tf.constant([" ".join(row) for row in words]))]
-    elif name == "text":
-        batches = [signature(text=tf.constant(list(inputs)))]
+        sentences = [" ".join(row) for row in words if row]
+        batches = [signature(text=tf.constant(sentences))] if sentences else []
     else:
-        raise ValueError(f"{run_dir}: the SavedModel takes {name!r}, which predict cannot read.")
+        batches = [signature(text=tf.constant(list(inputs)))]
     results = []
     for outputs in batches:
         outputs = {k: np.asarray(v) for k, v in outputs.items()}
@@ -97,8 +142,10 @@ def predict_run_folder(run_dir, inputs):
                 length = int(result.pop("lengths"))
                 result = {k: v[:length] for k, v in result.items()}
             results.append(result)
-    for result, row in zip(results, words or ()):
-        result["words"] = row
+    if words is not None:
+        found = iter(results)
+        results = [{**next(found), "words": row} if row else {"tags": np.array([], object), "words": []}
+                   for row in words]
     return results
 
 
@@ -111,8 +158,8 @@ def format_prediction(text, result):
         rows = [",".join([str(t)] + [f"{v:.6g}" for v in values])
                 for t, values in zip(result["timestamps"], result["forecast"])]
         return "\n".join([f"# forecast after {text}", ",".join(["date", *result["columns"]]), *rows])
-    if "continuation" in result:
-        return result["text"].decode()
+    if "continuation" in result:  # the prompt as the model read it, then the sample (an empty prompt: the sample)
+        return (result["text"] if text.strip() else result["continuation"]).decode()
     for key in ("translation", "caption", "transcript"):
         if key in result:
             return f"{result[key].decode()}\t{text}"

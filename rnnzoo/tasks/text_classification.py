@@ -67,7 +67,9 @@ def label_ids(labels, names, found):
     by_label = {**{name: i for i, name in enumerate(names)}, **labels.index}
     unknown = sorted({str(label) for label in found} - set(by_label))
     if unknown:
-        raise ValueError(f"labels {unknown} are not among {labels.tokens} (names {names}).")
+        first = next(index for index, label in enumerate(found) if str(label) not in by_label)
+        raise ValueError(f"labels {unknown} (the first in example {first + 1}) are not among {labels.tokens} "
+                         f"(names {names}).")
     return [by_label[str(label)] for label in found]
 
 
