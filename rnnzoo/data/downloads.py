@@ -25,6 +25,7 @@ import tempfile
 import typing
 import urllib.request
 import zipfile
+import zlib
 
 from rnnzoo.utils.files import atomic_write, replace_folder
 
@@ -164,24 +165,13 @@ def fetch_file(remote, folder):
         if remote.archive_sha256 and file_sha256(downloaded) != remote.archive_sha256:
             raise _checksum_error(remote.url, remote.archive_sha256, file_sha256(downloaded))
         kind, _, member = (remote.unpack or "").partition(":")
-        if kind == "gz":
-            with gzip.open(downloaded, "rb") as src, atomic_write(downloaded + ".out") as tmp:
-                with open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            result = downloaded + ".out"
-        elif kind in ("zip", "tar"):
-            unpacked = os.path.join(scratch, "unpacked")
-            if kind == "zip":
-                with zipfile.ZipFile(downloaded) as archive:
-                    archive.extractall(unpacked)
-            else:
-                with tarfile.open(downloaded) as archive:
-                    archive.extractall(unpacked, filter="data")  # no paths outside `unpacked`
-            result = os.path.join(unpacked, member)
-            if not os.path.isdir(result):
-                raise ValueError(f"{remote.url}: the archive has no folder {member!r}.")
-        else:
-            result = downloaded
+        try:
+            result = _unpack(downloaded, kind, member, os.path.join(scratch, "unpacked"))
+        except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error) as error:
+            raise DownloadError(f"{remote.url}: the download is not a readable {kind or 'file'} "
+                                f"({type(error).__name__}: {error}); nothing was kept.") from None
+        if result is None:
+            raise DownloadError(f"{remote.url}: the archive has no folder {member!r}; nothing was kept.")
         if remote.sha256:
             found = folder_digest(result) if os.path.isdir(result) else file_sha256(result)
             if found != remote.sha256:
@@ -189,6 +179,43 @@ def fetch_file(remote, folder):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(result, target)  # same filesystem: the scratch folder is inside `folder`
     return target
+
+
+def _unpack(downloaded, kind, member, unpacked):
+    """The path of what `downloaded` holds: the file itself, its gunzipped
+    text, or the `member` folder of a zip or tar archive extracted to
+    `unpacked` (None if the archive has no such folder). A member whose path
+    would land outside `unpacked` (absolute, `..`, a link) is refused."""
+    if kind == "gz":
+        with gzip.open(downloaded, "rb") as src, atomic_write(downloaded + ".out") as tmp:
+            with open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        return downloaded + ".out"
+    if kind == "zip":
+        with zipfile.ZipFile(downloaded) as archive:
+            for name in archive.namelist():
+                _check_member(name, unpacked)
+            archive.extractall(unpacked)
+    elif kind == "tar":
+        with tarfile.open(downloaded) as archive:
+            for info in archive.getmembers():
+                _check_member(info.name, unpacked)
+                if not (info.isfile() or info.isdir()):
+                    raise tarfile.TarError(f"member {info.name!r} is a link or device, not a file")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12: the same rules, enforced by tarfile too
+                archive.extractall(unpacked, filter="data")
+            else:
+                archive.extractall(unpacked)
+    else:
+        return downloaded
+    result = os.path.join(unpacked, member)
+    return result if os.path.isdir(result) else None
+
+
+def _check_member(name, folder):
+    target = os.path.realpath(os.path.join(folder, name))
+    if os.path.isabs(name) or not target.startswith(os.path.realpath(folder) + os.sep):
+        raise tarfile.TarError(f"member {name!r} would be written outside the folder")
 
 
 def is_complete(name, folder):

@@ -1,6 +1,7 @@
 """Reading text files line by line with errors that name the file, the line
 and what was expected. Every loader reads through here."""
 
+import codecs
 import json
 import os
 
@@ -21,14 +22,25 @@ def check_file(path):
     return path
 
 
+def _without_bom(encoding):
+    """UTF-8 files may start with a byte-order mark (Windows editors write
+    one); it is not text, so UTF-8 is read as "utf-8-sig" at a file's start."""
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}.") from None
+
+
 def read_lines(path, encoding="utf-8"):
     """Yield (line number, line without its newline). Undecodable bytes raise
-    `DataFormatError` naming the encoding tried."""
+    `DataFormatError` naming the encoding tried; a UTF-8 byte-order mark is
+    dropped."""
     path = check_file(path)
+    first = _without_bom(encoding)
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             try:
-                line = raw.decode(encoding)
+                line = raw.decode(first if number == 1 else encoding)
             except UnicodeDecodeError as error:
                 raise DataFormatError(
                     path, number,
@@ -55,13 +67,13 @@ def read_blocks(path, encoding="utf-8"):
 
 
 def read_text(path, encoding="utf-8"):
-    """A whole file as one string, unchanged (same decoding errors as
-    `read_lines`)."""
+    """A whole file as one string, unchanged but for a UTF-8 byte-order mark
+    (same decoding errors as `read_lines`)."""
     path = check_file(path)
     with open(path, "rb") as f:
         data = f.read()
     try:
-        return data.decode(encoding)
+        return data.decode(_without_bom(encoding))
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise DataFormatError(

@@ -21,6 +21,10 @@ import numpy as np
 from rnnzoo.data.reading import DataFormatError, read_text
 
 FILLS = ("previous", "linear")
+# A filled series may hold at most this many times the rows read (plus `MAX_FILLED_EXTRA`): a timestamp far
+# from the others (a typo in the year) would otherwise ask for gigabytes of missing rows.
+MAX_FILL_FACTOR = 10
+MAX_FILLED_EXTRA = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +63,11 @@ def load_time_series(path, date_column=None, fill=None, encoding="utf-8"):
     """A `TimeSeries` from a CSV file with a header row."""
     if fill is not None and fill not in FILLS:
         raise ValueError(f"fill must be one of {', '.join(FILLS)} (or None), got {fill!r}.")
-    rows = list(csv.reader(io.StringIO(read_text(path, encoding))))
+    reader = csv.reader(io.StringIO(read_text(path, encoding)))
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # a field over the csv module's limit (131,072 characters), a NUL byte, ...
+        raise DataFormatError(path, reader.line_num + 1, f"not a CSV row the reader accepts ({error}).") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise DataFormatError(path, 1, "no header row (expected e.g. 'date,load,OT').")
     header = [cell.strip() for cell in rows[0]]
@@ -93,7 +101,7 @@ def load_time_series(path, date_column=None, fill=None, encoding="utf-8"):
     values = np.array(values, dtype="float64")
     timestamps, values = _evenly_spaced(timestamps, values, lines, path, fill)
     if fill is not None:
-        values = _fill_missing(values, fill)
+        values = _fill_missing(values, fill, path, columns)
     return TimeSeries(timestamps, values.astype("float32"), tuple(columns))
 
 
@@ -124,20 +132,28 @@ def _evenly_spaced(timestamps, values, lines, path, fill):
                                                      "--fill linear (fill=) to fill them.")
     if not gaps.size:
         return timestamps, values
+    filled_rows = int((timestamps[-1] - timestamps[0]) // step) + 1
+    if filled_rows > MAX_FILL_FACTOR * len(timestamps) + MAX_FILLED_EXTRA:
+        index = int(np.argmax(steps))
+        raise DataFormatError(path, lines[index + 1], f"timestamp {timestamps[index + 1]} is "
+                                                     f"{int(steps[index] // step):,} steps of {step} after the one "
+                                                     f"above ({timestamps[index]}): filling the gaps would make "
+                                                     f"{filled_rows:,} rows of {len(timestamps):,}; is the "
+                                                     "timestamp right?")
     full = np.arange(timestamps[0], timestamps[-1] + step, step)
     filled = np.full((len(full), values.shape[1]), np.nan)
     filled[((timestamps - timestamps[0]) // step).astype(int)] = values
     return full, filled
 
 
-def _fill_missing(values, fill):
+def _fill_missing(values, fill, path, names):
     """Fill NaN cells column by column: repeat the previous value, or
     interpolate linearly (ends take the nearest value)."""
     values = values.copy()
-    for column in values.T:
+    for name, column in zip(names, values.T):
         missing = np.isnan(column)
         if missing.all():
-            raise ValueError("a column has no values at all.")
+            raise DataFormatError(path, None, f"column {name!r} has no values at all.")
         if not missing.any():
             continue
         known = np.flatnonzero(~missing)
