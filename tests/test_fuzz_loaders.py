@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -136,5 +137,67 @@ def test_audio_folder_names(names):
             except OSError:  # a name this file system refuses
                 pass
         _check(lambda: formats.list_audio_clips(folder), folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# The time-series CSV reader: mangled files up to 1 MB (huge fields, NUL bytes, a BOM, far-off or
+# repeated timestamps, gaps with and without --fill) raise a ValueError naming the file, or return a
+# series that keeps every row read, evenly spaced, and finite once filled.
+STAMPS = ["2016-07-01 00:00:00", "2016-07-01 01:00:00", "2016-07-01 03:00:00", "9999-12-31 23:00:00",
+          "1970-01-01", "2016-07-01T02:00", "x", ""]
+CELLS = ["1", "-2.5", "1e3", "", "nan", "inf", "a", "\x00", "\ufeff1", '"1,2"', '"']
+csv_row = st.tuples(st.sampled_from(STAMPS), st.lists(st.sampled_from(CELLS), min_size=0, max_size=4)).map(
+    lambda row: ",".join([row[0], *row[1]]))
+csv_file = st.tuples(
+    st.sampled_from(["date,load,OT", "\ufeffdate,load,OT", "date", "", "load,OT"]),
+    st.lists(csv_row, max_size=8),
+    st.sampled_from([0, 0, 200_000, 1_000_000]),  # a field far over the csv module's 131,072-character limit
+).map(lambda t: ("\n".join([t[0], *t[1]]) + ("\n2016-07-01 05:00:00," + "9" * t[2] + ",1" if t[2] else ""))
+      .encode("utf-8"))
+
+
+@pytest.mark.parametrize("fill", [None, "previous", "linear"])
+@FUZZ
+@given(data=st.one_of(csv_file, file_bytes))
+def test_time_series_reader_returns_a_sound_series_or_names_the_file(fill, data):
+    folder = tempfile.mkdtemp(prefix="rnnzoo-fuzz-")
+    try:
+        path = _write(folder, "series.csv", data)
+        try:
+            series = formats.load_time_series(path, fill=fill)
+        except ValueError as error:
+            assert path in str(error), error
+            return
+        steps = np.diff(series.timestamps)
+        assert len(series) >= 2 and (steps == steps[0]).all() and steps[0] > np.timedelta64(0, "s")
+        assert series.values.shape == (len(series), len(series.columns))
+        assert np.isfinite(series.values).all()
+        assert len(series) <= 10 * data.count(b"\n") + 10_001  # a far-off timestamp is refused, not filled
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@FUZZ
+@given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=2, max_size=40),
+       missing=st.sets(st.integers(1, 38), max_size=10))
+def test_time_series_reader_reads_back_a_written_series(values, missing):
+    """A series written with some rows left out reads back with exactly its
+    values, the missing rows repeated from the one before (`--fill previous`).
+    Rows go missing in the second half only, so the series' step (its most
+    common one) stays one hour."""
+    missing = {index for index in missing if len(values) // 2 < index < len(values) - 1}
+    start = np.datetime64("2016-07-01T00:00:00")
+    lines = ["date,OT"] + [f"{start + np.timedelta64(i, 'h')},{value!r}" for i, value in enumerate(values)
+                           if i not in missing]
+    folder = tempfile.mkdtemp(prefix="rnnzoo-fuzz-")
+    try:
+        path = _write(folder, "series.csv", "\n".join(lines).encode())
+        series = formats.load_time_series(path, fill="previous")
+        expected = list(values)
+        for index in sorted(missing):
+            expected[index] = expected[index - 1]
+        np.testing.assert_array_equal(series.values[:, 0], np.asarray(expected, "float32"))
+        assert series.timestamps[0] == start and len(series) == len(values)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,7 @@ bidirectional tagger against the unidirectional one."""
 
 import json
 import os
+import random
 import signal
 import stat
 import subprocess
@@ -20,10 +21,11 @@ from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks import speech as speech_task
-from rnnzoo.tasks.evaluation import evaluate_run_folder
+from rnnzoo.tasks.evaluation import evaluate_run_folder, report_name
 from rnnzoo.tasks.recipe import SMOKE_EXPORT_CHECKED
 from rnnzoo.tasks import tagging as tagging_task
-from rnnzoo.training.loop import KILL_AFTER_EPOCH, KILL_AT_STEP
+from rnnzoo.training.loop import KILL_AT_STEP
+from rnnzoo.utils.files import KILL_IN_SAVE, is_temporary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -106,7 +108,7 @@ def _check_evaluate_sentiment(tmp_path, folder, model, encoder, capsys):
     capsys.readouterr()
     cli.main(["evaluate", folder, "--data", str(data)])
     printed = capsys.readouterr().out
-    report_path = os.path.join(folder, "evaluations", "reviews.tsv-test", "metrics.json")
+    report_path = os.path.join(folder, "evaluations", report_name(data, "test"), "metrics.json")
     assert f"report: {report_path}" in printed
     after = _files(folder)
     assert {k: v for k, v in after.items() if not k.startswith("evaluations")} == before
@@ -121,7 +123,7 @@ def _check_evaluate_sentiment(tmp_path, folder, model, encoder, capsys):
     assert report["metrics"]["per_class"].keys() == {"negative", "positive"}
     # Bad input: one line naming what is wrong, exit status 2 (SystemExit with a message).
     data.write_text("a fine film\tmaybe\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match=r"rnnzoo evaluate: error: labels \['maybe'\] are not among"):
+    with pytest.raises(SystemExit, match=r"rnnzoo evaluate: error: --data .*reviews.tsv: labels \['maybe'\] \(the first in example 1\) are not among"):
         cli.main(["evaluate", folder, "--data", str(data)])
     with pytest.raises(SystemExit, match="no such file or folder"):
         cli.main(["evaluate", folder, "--data", str(tmp_path / "missing.tsv")])
@@ -191,6 +193,10 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     tokenized, raw = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert tokenized == [f"{w}/{t}" for w, t in zip(sentences[0].split(), served_tags[0])]
     assert raw == tokenized  # raw text: the final period is split off and tagged as in the tokenized sentence
+    cli.main(["predict", folder, "", "   "])  # sentences with no words get no tags (issue 33, defect 5)
+    assert capsys.readouterr().out == "\n\n"
+    cli.main(["predict", folder, "", "Lima"])
+    assert capsys.readouterr().out.split("\n") == ["", f"Lima/{served_tags[1][0]}", ""]
     report = json.load(open(os.path.join(folder, "metrics.json")))["extra"]["tflite"]
     longest = report["tflite"]["inputs"]["tokens"][1]  # characters fix the length
     assert report["tflite"]["inputs"]["characters"] == [1, longest, 20]
@@ -212,7 +218,7 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
             (["Lima"], ["B-LOC"])]
     bio.write_text("\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(*s)) for s in gold) + "\n", encoding="utf-8")
     cli.main(["evaluate", folder, "--data", str(bio)])
-    report = json.load(open(os.path.join(folder, "evaluations", "new.bio-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(bio, "test"), "metrics.json")))
     predicted = [served_tags[0], served_tags[1]]
     expected_scores = tagging_task.score("ner", [tags for _, tags in gold], predicted)[0]
     assert report["metrics"]["f1"] == pytest.approx(expected_scores["f1"])
@@ -253,37 +259,66 @@ def _metrics(folder):
         return report["metrics"], json.load(f)["history"]
 
 
-def test_recipe_killed_mid_epoch_and_after_an_epoch_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
-    """Killed in epoch 2 (after step 1, with dropout on, after the epoch-1
-    backup), run again and killed right after saving epoch 2, then run
-    again, a recipe ends with exactly the metrics and history of an
-    uninterrupted run in another process."""
+def _kill_points(state):
+    """Where a run resumed from `state` (its `state.json`, or None) can be
+    SIGKILLed for sure: after a training step of an epoch still to train, or
+    while saving a file it writes (between writing the temporary file and
+    renaming it into place): each epoch's backup, its metadata and the run
+    state, the first epoch's best model, and at the end the report, the
+    SavedModel, the TFLite folder, the model card and the curves."""
+    done = state["epoch"] if state else 0
+    finished = bool(state and state["finished"])
+    points = [("save", name) for name in ("metrics.json", "saved_model", "tflite", "README.md", "training_curves.png")]
+    if not finished:
+        points.append(("save", "state.json"))
+    if not finished and done < 3:
+        points += [("step", f"{epoch}:{step}") for epoch in range(done + 1, 4) for step in (1, 2)]
+        points += [("save", "latest.weights.h5"), ("save", "training_metadata.json")]
+        points += [("save", "model.keras")] if done == 0 else []
+    return points
+
+
+def test_recipe_killed_at_five_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
+    """Killed with SIGKILL at five random points (during training steps and
+    during each kind of save), run again after each, a recipe ends with
+    exactly the metrics and history of an uninterrupted run in another
+    process, and no temporary file is left behind."""
     command = [sys.executable, "-m", "recipes.sentiment", "--smoke", "--epochs", "3", "--units", "8",
                "--verbose", "0", "--export-quantize"]
     env = {**os.environ, "PYTHONPATH": ROOT}
+    seed = int(os.environ.get("RNNZOO_FAULT_SEED", random.randrange(10 ** 6)))
+    rng = random.Random(seed)
 
     def run(name, **kill):
         result = subprocess.run(command + ["--output", str(tmp_path / name)], cwd=ROOT, capture_output=True,
                                 text=True, timeout=300, env={**env, **kill})
-        assert result.returncode == (-signal.SIGKILL if kill else 0), result.stderr[-2000:]
+        assert result.returncode == (-signal.SIGKILL if kill else 0), (seed, kill, result.stderr[-2000:])
         return result.stdout
 
     run("whole")
-    run("killed", **{KILL_AT_STEP: "2:1"})
-    folder = _run_folder(tmp_path / "killed", "sentiment")
-    state = json.load(open(os.path.join(folder, "state.json")))
-    assert state["epoch"] == 1 and not state["finished"] and not os.path.exists(os.path.join(folder, "metrics.json"))
-    assert "resuming after epoch 1" in run("killed", **{KILL_AFTER_EPOCH: "2"})
-    state = json.load(open(os.path.join(folder, "state.json")))
-    assert state["epoch"] == 2 and not state["finished"] and len(state["history"]["loss"]) == 2
-    assert "resuming after epoch 2" in run("killed")
+    killed_at = []
+    folder = None
+    for _ in range(5):
+        state = json.load(open(os.path.join(folder, "state.json"))) if folder and os.path.exists(
+            os.path.join(folder, "state.json")) else None
+        kind, where = rng.choice(_kill_points(state))
+        killed_at.append(f"{kind} {where}")
+        run("killed", **{KILL_AT_STEP if kind == "step" else KILL_IN_SAVE: where})
+        folder = folder or _run_folder(tmp_path / "killed", "sentiment")
+    run("killed")
     whole_metrics, whole_history = _metrics(_run_folder(tmp_path / "whole", "sentiment"))
     metrics, history = _metrics(folder)
+    context = f"seed {seed} (RNNZOO_FAULT_SEED), killed at {killed_at}"
     assert len(history["loss"]) == 3 and len(open(os.path.join(folder, "history.csv")).read().splitlines()) == 4
     for name in whole_history:
-        np.testing.assert_allclose(history[name], whole_history[name], rtol=1e-6, err_msg=name)
-    np.testing.assert_allclose(metrics["accuracy"], whole_metrics["accuracy"], rtol=1e-6)
-    assert metrics["confusion_matrix"] == whole_metrics["confusion_matrix"]
+        np.testing.assert_allclose(history[name], whole_history[name], rtol=1e-6, err_msg=f"{name}; {context}")
+    np.testing.assert_allclose(metrics["accuracy"], whole_metrics["accuracy"], rtol=1e-6, err_msg=context)
+    assert metrics["confusion_matrix"] == whole_metrics["confusion_matrix"], context
+    left = [os.path.join(base, name) for base, folders, names in os.walk(tmp_path / "killed")
+            for name in folders + names if is_temporary(name)]
+    assert not left, (left, context)
+    assert os.path.exists(os.path.join(folder, "saved_model", "saved_model.pb")) and os.path.exists(
+        os.path.join(folder, "README.md")), context
 
 
 def test_recipe_reports_bad_data_clearly(tmp_path):
@@ -353,7 +388,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
     (tmp_path / "pairs.tsv").write_text("".join(f"{t}\t{r}\n" for t, r in zip(texts[:2], references)),
                                         encoding="utf-8")
     cli.main(["evaluate", folder, "--data", str(tmp_path / "pairs.tsv")])
-    report = json.load(open(os.path.join(folder, "evaluations", "pairs.tsv-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "pairs.tsv", "test"), "metrics.json")))
     assert report["metrics"]["bleu"] == pytest.approx(translation.sacrebleu_score(expected[:2], references))
     capsys.readouterr()
     cli.main(["predict", folder, *texts[:2]])
@@ -391,7 +426,7 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     text = "the king is dead , long live the king"  # 37 characters: a window of 20, then one of 16
     (tmp_path / "king.txt").write_text(text, encoding="utf-8")
     cli.main(["evaluate", folder, "--data", str(tmp_path / "king.txt")])
-    report = json.load(open(os.path.join(folder, "evaluations", "king.txt-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "king.txt", "test"), "metrics.json")))
     encoder = TextEncoder.load(os.path.join(folder, "tokens"))
     ids = np.array(encoder.encode_to_lists([text])[0], "int32")
     shifted = served.predict(ids[None, :-1], verbose=0)[0].astype("float64")
@@ -490,7 +525,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
     with pytest.raises(SystemExit, match="give --images"):
         cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt")])
     cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt"), "--images", str(tmp_path / "photos")])
-    report = json.load(open(os.path.join(folder, "evaluations", "captions.txt-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "captions.txt", "test"), "metrics.json")))
     expected_scores = captioning.score([["six nine two"], ["four one", "four"]], [served, served])
     assert report["num_examples"] == 2 and report["metrics"] == pytest.approx(expected_scores)
 
@@ -532,7 +567,7 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
         _write_wav(tmp_path / "recordings" / f"{clip.label}_lucas_{index}.wav",
                    np.round(np.clip(clip.path, -1, 1) * 32767)[:, None], 8000)
     cli.main(["evaluate", folder, "--data", str(tmp_path / "recordings")])
-    report = json.load(open(os.path.join(folder, "evaluations", "recordings-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "recordings", "test"), "metrics.json")))
     serve = _signature(folder)
     transcripts = [serve(waveform=(np.round(np.clip(c.path, -1, 1) * 32767) / 32768).astype("float32"))["transcript"]
                    .numpy().decode() for c in clips]

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from rnnzoo import cli
+from rnnzoo.tasks.evaluation import report_name
 from rnnzoo.data import load_builtin
 from rnnzoo.tasks import TextClassifier
 
@@ -35,7 +36,7 @@ def test_text_classifier_answers_raw_text_with_label_names(classifier):
     assert set(report["per_class"]) == {"negative", "positive"} and 0 <= report["accuracy"] <= 1
     tokens = sum(classifier.encoder.encode_to_lists(["a fine film", "dull"]), [])
     assert report["unknown_token_rate"] == pytest.approx(tokens.count(1) / len(tokens)) and 1 in tokens
-    with pytest.raises(ValueError, match=r"labels \['maybe'\] are not among"):
+    with pytest.raises(ValueError, match=r"labels \['maybe'\] \(the first in example 1\) are not among"):
         classifier.evaluate(["a fine film"], ["maybe"])
 
 
@@ -53,7 +54,7 @@ def test_text_classifier_folder_loads_serves_and_is_scored_like_a_run(classifier
     assert capsys.readouterr().out.startswith(classifier.predict(texts[:1])[0][0] + " (p=")
     (tmp_path / "reviews.tsv").write_text("a clever film\t1\nawful\t0\n", encoding="utf-8")
     cli.main(["evaluate", folder, "--data", str(tmp_path / "reviews.tsv")])
-    report = json.load(open(os.path.join(folder, "evaluations", "reviews.tsv-test", "metrics.json")))
+    report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "reviews.tsv", "test"), "metrics.json")))
     expected_accuracy = classifier.evaluate(["a clever film", "awful"], ["1", "0"])["accuracy"]
     assert report["num_examples"] == 2 and report["metrics"]["accuracy"] == pytest.approx(expected_accuracy)
 
