@@ -301,7 +301,8 @@ def test_recipe_killed_at_five_random_points_resumes_and_ends_like_an_uninterrup
     for _ in range(5):
         state = json.load(open(os.path.join(folder, "state.json"))) if folder and os.path.exists(
             os.path.join(folder, "state.json")) else None
-        kind, where = rng.choice(_kill_points(state))
+        points = _kill_points(state)
+        kind, where = rng.choice([p for p in points if f"{p[0]} {p[1]}" not in killed_at] or points)
         killed_at.append(f"{kind} {where}")
         run("killed", **{KILL_AT_STEP if kind == "step" else KILL_IN_SAVE: where})
         folder = folder or _run_folder(tmp_path / "killed", "sentiment")
