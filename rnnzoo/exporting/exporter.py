@@ -32,7 +32,7 @@ REPORT_FILE = "export.json"
 # Float parity, relative to the outputs' scale. The same float32 graph differs between Keras and TFLite (and
 # between CPUs: AVX2, AVX-512 and ARM kernels sum in other orders, XNNPACK takes other paths) by a few units
 # in the last place per operation, growing with the recurrence's length: about 1e-6 of the scale on AVX2,
-# up to 2e-4 on AVX-512 (a speech model's logits, 9e-4 on a scale of about 5). A wrong export (a gate out
+# 9e-4 reported on AVX-512 (a speech model's logits, whose scale is above 1). A wrong export (a gate out
 # of order, a mask dropped, a state not carried) is off by a good fraction of the scale, 100x or more above.
 TOLERANCE = 1e-3
 

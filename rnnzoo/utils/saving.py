@@ -50,9 +50,8 @@ def save_weights(model, path):
 
 def load_model(path):
     """`keras.saving.load_model(path)` with `safe_mode=True` and errors that
-    name the file."""
-    import rnnzoo  # noqa: F401  (registers rnnzoo's layers and models)
-
+    name the file. (rnnzoo's layers and models are registered: importing
+    this module ran the package's `__init__`, which imports them.)"""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such model file.")
