@@ -392,3 +392,42 @@ def test_a_time_limit_cuts_the_epoch_under_way_short_and_keeps_it(tmp_path, caps
     assert os.path.exists(run.model_path) and model is not None
     # The limit says when this command stops, not what is trained: the run's name does not depend on it.
     assert default_run_name(_options(tmp_path, time_limit=5.0)) == default_run_name(_options(tmp_path))
+
+
+def test_a_backup_newer_than_the_run_state_is_not_resumed_from(tmp_path):
+    """Killed after the backup of epoch 2 was written but before `state.json`
+    said so, a run resumes after epoch 1 from the epoch-1 backup, which is
+    kept until the state names the new one (resuming from the epoch-2
+    weights while training epoch 2 again ended a SIGKILL test of a recipe
+    with another accuracy; that test now passes for the same draw)."""
+    from rnnzoo.training.loop import EPOCH_ATTRIBUTE
+    from rnnzoo.utils.saving import weights_attributes
+
+    x, y = _data(np.random.default_rng(0))
+    run = RunFolder.create("demo", _options(tmp_path))
+    args = dict(epochs=2, patience=5, monitor="val_accuracy", mode="max", verbose=0)
+    _, state = fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, **args)
+    assert weights_attributes(run.checkpoint_path)[EPOCH_ATTRIBUTE] == 2
+    assert weights_attributes(run.previous_checkpoint_path)[EPOCH_ATTRIBUTE] == 1
+
+    def weights_of(path):
+        model = _model()
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(path)
+        return [np.asarray(w) for w in model.weights]
+
+    epoch_one, epoch_two = weights_of(run.previous_checkpoint_path), weights_of(run.checkpoint_path)
+    state.update(epoch=1, finished=False, history={k: v[:1] for k, v in state["history"].items()})
+    run.save_state(state)  # as if killed between the epoch-2 backup and its state.json
+
+    class StartingWeights(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):  # after every callback's on_train_begin (the restore)
+            self.found = getattr(self, "found", None) or [np.asarray(w) for w in self.model.weights]
+
+    starting, messages = StartingWeights(), []
+    fit(_model(), lambda e: _dataset(x, y, e), _dataset(x, y), run, log=messages.append, callbacks=[starting],
+        **args)
+    assert any("resuming after epoch 1 from" in m and "previous.weights.h5" in m for m in messages), messages
+    for found, expected in zip(starting.found, epoch_one):
+        np.testing.assert_array_equal(found, expected)
+    assert any(not np.array_equal(a, b) for a, b in zip(epoch_one, epoch_two))

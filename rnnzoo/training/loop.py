@@ -3,7 +3,9 @@ Keras' own callbacks, and a state file that lets the same command resume
 after a crash.
 
 - `BackupAndRestore` keeps the last finished epoch (weights and optimizer,
-  `checkpoints/latest.weights.h5`) and resumes from it;
+  `checkpoints/latest.weights.h5`, which records its epoch; the backup
+  before it stays as `previous.weights.h5` until `state.json` names the new
+  epoch, so a kill between the two resumes from the epoch the state names);
 - `ModelCheckpoint(save_best_only=True)` keeps the best model by the
   validation score (`model.keras`);
 - `EarlyStopping` stops after `patience` epochs without improvement (it
@@ -40,12 +42,14 @@ import keras
 import numpy as np
 
 from rnnzoo.utils.files import atomic_write, write_json
-from rnnzoo.utils.saving import DamagedModelError, load_model, save_model, save_weights
+from rnnzoo.utils.saving import DamagedModelError, load_model, save_model, save_weights, weights_attributes
 
 # Fault injection for tests: SIGKILL this process in the middle of an epoch,
 # after training step S of epoch E ("E:S"). (While saving a file:
 # `utils.files.KILL_IN_SAVE`.)
 KILL_AT_STEP = "RNNZOO_KILL_AT_STEP"
+# The epoch a backup holds, written in its file with the weights (so the pair cannot disagree).
+EPOCH_ATTRIBUTE = "rnnzoo_epoch"
 
 
 class TrainingError(RuntimeError):
@@ -124,20 +128,48 @@ class Backup(keras.callbacks.BackupAndRestore):
         if not self.first_epoch:  # a new run (or one restarted): nothing to restore
             self.model._initial_epoch = 0
             return
-        try:
-            super()._load_model()
-        except (OSError, ValueError) as error:
-            raise TrainingError(
-                f"cannot resume: {self._weights_path}: the checkpoint is damaged ({str(error).splitlines()[0]}). "
-                f"Pass --restart to train from scratch (the best model so far, {self.run.model_path}, is kept "
-                "until then).") from None
-        if not os.path.exists(self._weights_path):
+        path = self._checkpoint_of(self.first_epoch)
+        if path is None:
             self._load_legacy_checkpoint()
-        elif (self.model._initial_epoch or 0) != self.first_epoch:
-            # The process stopped between writing the backup and the state file: go on from the state.
-            self.log(f"the checkpoint is from epoch {self.model._initial_epoch or 0}, the run state from epoch "
-                     f"{self.first_epoch}: resuming after epoch {self.first_epoch}.")
+        else:
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)  # its variables are in the file
+            try:
+                self.model.load_weights(path)
+            except (OSError, ValueError) as error:
+                raise self._damaged(path, error) from None
+            if path != self._weights_path:
+                self.log(f"the last backup was made after the run state's epoch {self.first_epoch} (the process "
+                         f"stopped in between): resuming after epoch {self.first_epoch} from {path}.")
         self.model._initial_epoch = self.first_epoch
+
+    def _checkpoint_of(self, epoch):
+        """The backup of `epoch` (the run state's): `latest.weights.h5`, or
+        the one before it when the process stopped between writing the
+        latest backup and the run state. Each file records its epoch
+        (`EPOCH_ATTRIBUTE`); files written before it are taken as the
+        latest. None: no backup (a run begun with `last.keras`)."""
+        found = {}
+        for path in (self._weights_path, self.run.previous_checkpoint_path):
+            if os.path.exists(path):
+                try:
+                    found[path] = weights_attributes(path).get(EPOCH_ATTRIBUTE)
+                except (OSError, ValueError) as error:
+                    raise self._damaged(path, error) from None
+        for path, saved in found.items():
+            if saved == epoch or (saved is None and path == self._weights_path):
+                return path
+        if found:
+            raise TrainingError(f"cannot resume: the run state says {epoch} epochs are done, but the backups in "
+                                f"{self.backup_dir} are of epochs {sorted(found.values())}. Pass --restart to "
+                                "train from scratch.")
+        return None
+
+    def _damaged(self, path, error):
+        return TrainingError(
+            f"cannot resume: {path}: the checkpoint is damaged ({str(error).splitlines()[0]}). "
+            f"Pass --restart to train from scratch (the best model so far, {self.run.model_path}, is kept "
+            "until then).")
 
     def _load_legacy_checkpoint(self):
         """Runs started before the backup was a weights file kept `checkpoints/last.keras`."""
@@ -152,7 +184,9 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        save_weights(self.model, self._weights_path)
+        if os.path.exists(self._weights_path):  # kept until the run state names the new backup's epoch
+            os.replace(self._weights_path, self.run.previous_checkpoint_path)
+        save_weights(self.model, self._weights_path, {EPOCH_ATTRIBUTE: self._current_epoch})
         write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 
     def on_epoch_end(self, epoch, logs=None):

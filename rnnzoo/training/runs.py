@@ -124,6 +124,12 @@ class RunFolder:
         `checkpoints/last.keras`)."""
         return self.file("checkpoints", "latest.weights.h5")
 
+    @property
+    def previous_checkpoint_path(self):
+        """The backup before the latest, kept until the run state names the
+        latest one's epoch (a process killed in between resumes from it)."""
+        return self.file("checkpoints", "previous.weights.h5")
+
     def read_json(self, name):
         return read_json(self.file(name))
 
@@ -145,8 +151,8 @@ class RunFolder:
                 raise DataFormatError(self.file(STATE_FILE), None,
                                       f"{key!r} is missing or of the wrong type; delete the run folder "
                                       "or pass --restart.")
-        if state["epoch"] and not any(os.path.exists(path) for path in
-                                      (self.checkpoint_path, self.file("checkpoints", "last.keras"))):
+        if state["epoch"] and not any(os.path.exists(path) for path in (
+                self.checkpoint_path, self.previous_checkpoint_path, self.file("checkpoints", "last.keras"))):
             raise DataFormatError(self.file(STATE_FILE), None,
                                   f"says {state['epoch']} epochs are done but {self.checkpoint_path} is missing.")
         return state

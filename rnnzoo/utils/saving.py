@@ -27,12 +27,14 @@ def save_model(model, path):
         model.save(tmp)
 
 
-def save_weights(model, path):
+def save_weights(model, path, attributes=None):
     """`model.save_weights(path)` (a `.weights.h5` file, optimizer state
-    included), atomically. The HDF5 file is built in memory and written with
-    plain file I/O: HDF5 writing straight to a full disk crashed the process
-    (h5py freeing its objects after the failed write: a segfault), where a
-    full disk must be one error line."""
+    included), atomically, with `attributes` (name -> number or string) in
+    the file, written with the weights (`weights_attributes` reads them
+    back). The HDF5 file is built in memory and written with plain file
+    I/O: HDF5 writing straight to a full disk crashed the process (h5py
+    freeing its objects after the failed write: a segfault), where a full
+    disk must be one error line."""
     import io
 
     from keras.src.saving import saving_lib
@@ -41,11 +43,21 @@ def save_weights(model, path):
     store = saving_lib.H5IOStore(buffer, mode="w")
     try:
         saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+        store.h5_file.attrs.update(attributes or {})
     finally:
         store.close()
     with atomic_write(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(buffer.getbuffer())
+
+
+def weights_attributes(path):
+    """The attributes `save_weights` wrote into a `.weights.h5` file (an
+    empty dict for files written without)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {name: value.item() if hasattr(value, "item") else value for name, value in f.attrs.items()}
 
 
 def load_model(path):
