@@ -66,10 +66,6 @@ def _portable_optimizer(compile_config):
         compile_config = dict(compile_config, optimizer=dict(optimizer, module="keras.optimizers"))
     return compile_config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 def constructor_arguments(local_variables):
     """The constructor arguments from `locals()` at the top of `__init__`,
