@@ -28,7 +28,6 @@ from rnnzoo.data.builtin import load_builtin
 from rnnzoo.metrics import plot_caption_grid
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.captioning import (
-    BACKBONES,
     caption_dataset,
     caption_ids,
     caption_vocabulary,
@@ -39,41 +38,16 @@ from rnnzoo.tasks.captioning import (
     score,
     to_text,
 )
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import CaptioningConfig
 
-BUILTINS = ("digit_strips", "shapes")
 
-
-def build_parser():
-    parser = recipe_parser("python -m recipes.captioning", "Train an image captioner.",
-                           units=256, embedding_dim=64, epochs=20, batch_size=64, dropout=0.2,
-                           bidirectional=False, patience=4)
-    group = parser.add_argument_group("captioning")
-    group.add_argument("--builtin", choices=BUILTINS, default="digit_strips", help="built-in data for --data builtin")
-    group.add_argument("--builtin-size", type=int, default=None,
-                       help="training examples generated for built-in data (default 3,000)")
-    group.add_argument("--images", default=None, help="image (or .npy feature) folder of a captions file")
-    group.add_argument("--image-size", type=int, nargs=2, default=(64, 64), metavar=("HEIGHT", "WIDTH"),
-                       help="images from files are resized to this")
-    group.add_argument("--image-encoder", choices=("cnn",) + tuple(BACKBONES), default="cnn",
-                       help="a CNN trained from scratch, or a frozen keras.applications backbone")
-    group.add_argument("--weights", choices=("imagenet", "none"), default="imagenet",
-                       help="backbone weights (imagenet downloads them once into ~/.keras)")
-    group.add_argument("--cnn-filters", type=int, nargs="+", default=(32, 64, 128), help="filters per CNN block")
-    group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
-                       help="attention over the CNN feature map (cnn encoder only)")
-    group.add_argument("--augment", type=float, nargs=3, default=(0.0, 0.0, 0.0),
-                       metavar=("TRANSLATION", "ZOOM", "ROTATION"),
-                       help="random translation, zoom and rotation in training (cnn encoder), e.g. 0.05 0.1 0.02")
-    group.add_argument("--beam-size", type=int, default=3, help="beam search width (1: greedy)")
-    group.add_argument("--length-penalty", type=float, default=0.0, help="GNMT alpha (0: raw log-probability)")
-    return parser
 
 
 
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(CaptioningConfig, argv, prog="python -m recipes.captioning")
     if config.bidirectional:
         raise ValueError("a caption decoder generates left to right: drop --bidirectional")
 
@@ -84,7 +58,7 @@ def main(argv=None):
         splits = {split: load_builtin(config.builtin, split, **sizes.get(split, {}))
                   for split in ("train", "validation", "test")}
     splits, run = recipe.start("captioning", config, builtin=config.builtin, splits=splits,
-                               load_path=functools.partial(load_path, images=config.images))
+                               load_path=functools.partial(load_path, images=config.images), export="generator")
     encoder = caption_vocabulary(run, splits["train"])
     raw = {split: load_pixels(config, examples) for split, examples in splits.items()}
     inputs, features, model_options = image_encoder(config, raw)
@@ -125,7 +99,7 @@ def main(argv=None):
 
     # Export: a SavedModel taking images (beam search in the graph) and TFLite encoder + decoder step, checked.
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
-    tflite = recipe.export_generator_tflite(run, model, inputs["test"][:8], max_length=max_length)
+    tflite = recipe.export_generator_tflite(run, config, model, inputs["test"][:8], max_length=max_length)
     serving = card = None
     if raw["test"].ndim == 4:  # images, not precomputed features
         plot_caption_grid(raw["test"][:12], captions["beam"][:12], [r[0] for r in references[:12]],

@@ -30,50 +30,27 @@ from rnnzoo.tasks.forecasting import (
     export_serving,
     export_tflite,
     raw_forecaster,
-    read_series,
+    run_series,
     seasonal_period,
     series_splits,
     test_metrics,
     window_batches,
     windows,
 )
-from rnnzoo.topologies.forecasters import NORMALIZATIONS
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import ForecastingConfig
 
-
-def build_parser():
-    parser = recipe_parser("python -m recipes.forecasting", "Train a time-series forecaster (SegRNN).",
-                           cell="gru", units=512, dropout=0.5, epochs=10, batch_size=256, patience=3,
-                           bidirectional=False)
-    group = parser.add_argument_group("forecasting")
-    group.add_argument("--lookback", type=int, default=96, help="steps of history read")
-    group.add_argument("--horizon", type=int, default=96, help="steps forecast (the literature: 96, 192, 336, 720)")
-    group.add_argument("--model", choices=("segment_rnn", "direct", "seq2seq"), default="segment_rnn",
-                       help="SegRNN (segments, parallel decoding), a recurrent stack with a dense head emitting "
-                            "the horizon at once, or an encoder-decoder forecasting one step at a time")
-    group.add_argument("--segment-length", type=int, default=24, help="segment_rnn: steps per segment (divides both)")
-    group.add_argument("--channel-independent", action="store_true",
-                       help="direct, seq2seq: read each column as its own sequence (segment_rnn always does)")
-    group.add_argument("--features", choices=("M", "S"), default="M",
-                       help="M: every column in and out (multivariate); S: the --target column only")
-    group.add_argument("--target", default="OT", help="the column forecast with --features S")
-    group.add_argument("--normalization", choices=[n or "none" for n in NORMALIZATIONS], default="last",
-                       help="per window: subtract its last value, reversible instance normalization, or none")
-    group.add_argument("--date-column", default=None, help="the CSV column of timestamps (default: the first)")
-    group.add_argument("--fill", choices=("previous", "linear"), default=None,
-                       help="fill gaps in time and empty cells (default: refuse them)")
-    return parser
 
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(ForecastingConfig, argv, prog="python -m recipes.forecasting")
     if config.bidirectional:
         raise ValueError("a forecaster reads the past left to right: drop --bidirectional")
     if config.model == "segment_rnn" and config.num_layers != 1:
         raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers (or use --model direct)")
 
     # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
-    series = read_series(config)
+    series = run_series(config)
     step, bounds = series_splits(series, config.lookback, config.horizon, config.data)
     standardizer = Standardizer.fit(series.values[slice(*bounds["train"])], series.columns)
     values = standardizer(series.values)

@@ -31,43 +31,29 @@ from rnnzoo.tasks.language_model import (
     encode_text,
     evaluate_perplexity,
     export_serving,
-    export_streaming_tflite,
     generate,
     language_model_vocabulary,
     stream_windows,
     window_batches,
 )
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import LanguageModelConfig
 from rnnzoo.utils.saving import save_model
 
 NAMED_DATASETS = ("tinyshakespeare",)
 TRAIN_FRACTION = 0.9
 
 
-def build_parser():
-    parser = recipe_parser("python -m recipes.language_model", "Train a stateful recurrent language model.",
-                           units=256, embedding_dim=64, num_layers=2, bidirectional=False, dropout=0.2,
-                           epochs=10, batch_size=64, learning_rate=2e-3, patience=3)
-    group = parser.add_argument_group("language model")
-    group.add_argument("--level", choices=("character", "word"), default="character",
-                       help="model characters or words")
-    group.add_argument("--sequence-length", type=int, default=100, help="truncated BPTT window (tokens)")
-    group.add_argument("--vocab-size", type=int, default=20000, help="word level: largest vocabulary")
-    group.add_argument("--prompt", default=None, help="text to continue (default: the validation text's start)")
-    group.add_argument("--generate", type=int, default=300, help="tokens to sample after the prompt")
-    group.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (lower: safer)")
-    group.add_argument("--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)")
-    return parser
-
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(LanguageModelConfig, argv, prog="python -m recipes.language_model")
     if config.bidirectional:
         raise ValueError("a language model reads left to right: drop --bidirectional")
 
     # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
-                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts")
+                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts",
+                               export="streaming")
     encoder = language_model_vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
@@ -109,7 +95,7 @@ def main(argv=None):
 
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
     serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
-    tflite = export_streaming_tflite(run, serving_model)
+    tflite = recipe.export_streaming_tflite(run, config, serving_model)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "
                            f"samples {config.generate} tokens after a prompt (temperature {config.temperature}, "

@@ -29,27 +29,13 @@ from rnnzoo.tasks.text_classification import (
     export_tflite,
     load_path,
 )
-from rnnzoo.topologies.blocks import POOLING
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import SentimentConfig
 
-
-def build_parser():
-    parser = recipe_parser("python -m recipes.sentiment", "Train a sentiment classifier.",
-                           units=128, embedding_dim=128, epochs=8, batch_size=32)
-    group = parser.add_argument_group("sentiment")
-    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="word",
-                       help="words (punctuation split off) or WordPiece subwords")
-    group.add_argument("--vocab-size", type=int, default=20000, help="largest vocabulary (reserved ids included)")
-    group.add_argument("--min-frequency", type=int, default=1, help="rarer tokens become <unk>")
-    group.add_argument("--embeddings", default=None,
-                       help="pretrained word vectors in GloVe / word2vec text format (sets --embedding-dim)")
-    group.add_argument("--pooling", choices=POOLING, default="last",
-                       help="what the classifier reads: the final states, or the max / mean of the outputs")
-    return parser
 
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(SentimentConfig, argv, prog="python -m recipes.sentiment")
     # Data: the splits, a vocabulary of the training texts, label names, token ids.
     splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=load_path,
                                names=DATASETS)

@@ -37,24 +37,11 @@ from rnnzoo.tasks.speech import (
     transcribe,
     words,
 )
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import SpeechConfig
 
-STRING_COUNTS = {"train": 6000, "validation": 300, "test": 500}
+STRING_COUNTS = {"validation": 300, "test": 500}  # and --strings for training
 
-
-def build_parser():
-    parser = recipe_parser("python -m recipes.speech", "Train a CTC recognizer of spoken digit strings.",
-                           units=128, num_layers=2, epochs=30, batch_size=32, dropout=0.2,
-                           learning_rate=2e-3, patience=5)
-    group = parser.add_argument_group("speech")
-    group.add_argument("--mel-bins", type=int, default=40, help="log-mel features per 10 ms frame")
-    group.add_argument("--conv-filters", type=int, nargs="*", default=(64, 64),
-                       help="filters of each 1-D convolution before the recurrent layers (none: no front end)")
-    group.add_argument("--min-digits", type=int, default=2, help="fewest digits in a generated string")
-    group.add_argument("--max-digits", type=int, default=5, help="most digits in a generated string")
-    group.add_argument("--strings", type=int, default=STRING_COUNTS["train"], help="training strings")
-    group.add_argument("--beam-width", type=int, default=10, help="CTC beam search width")
-    return parser
 
 
 def load_clips(config):
@@ -64,7 +51,7 @@ def load_clips(config):
 
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(SpeechConfig, argv, prog="python -m recipes.speech")
     if not 1 <= config.min_digits <= config.max_digits:
         raise ValueError(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
 

@@ -14,7 +14,6 @@ string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
 `probabilities` (CRF marginals or softmax) and `lengths`.
 """
 
-import argparse
 import dataclasses
 import functools
 import os
@@ -34,35 +33,16 @@ from rnnzoo.tasks.tagging import (
     tagging_vocabularies,
     test_metrics,
 )
-from rnnzoo.training import parse_config, recipe_parser
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import TaggingConfig
 
 NAMED_DATASETS = {"pos": ("ud_english_ewt",), "ner": ("wnut17",)}
 
 
-def build_parser():
-    parser = recipe_parser("python -m recipes.tagging", "Train a POS or NER tagger.",
-                           units=128, embedding_dim=100, epochs=10, batch_size=32, dropout=0.5)
-    group = parser.add_argument_group("tagging")
-    group.add_argument("--task", choices=("pos", "ner"), default="pos",
-                       help="part-of-speech tags (token accuracy) or BIO entities (span F1)")
-    group.add_argument("--output-layer", choices=("auto", "softmax", "crf"), default="auto",
-                       help="auto: CRF for NER (with BIO constraints), softmax for POS")
-    group.add_argument("--tag", choices=("upos", "xpos"), default="upos", help="CoNLL-U column to predict")
-    group.add_argument("--char-dim", type=int, default=25, help="character embedding size (0: no characters)")
-    group.add_argument("--char-units", type=int, default=25, help="units of the character encoder's BiLSTM")
-    group.add_argument("--max-word-length", type=int, default=20, help="characters read per word")
-    group.add_argument("--vocab-size", type=int, default=30000, help="largest word vocabulary (reserved ids included)")
-    group.add_argument("--min-frequency", type=int, default=2,
-                       help="rarer training words become <unk> (their characters still count)")
-    group.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=True,
-                       help="lowercase word lookups")
-    return parser
-
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
-    if config.output_layer == "auto":
-        config = dataclasses.replace(config, output_layer="crf" if config.task == "ner" else "softmax")
+    config = parse_config(TaggingConfig, argv, prog="python -m recipes.tagging")
+    config = dataclasses.replace(config, output_layer=config.head)  # "auto" resolved
 
     # Data: tagged sentences, word and character vocabularies, the tag set.
     splits, run = recipe.start("tagging", config, builtin=config.task, names=NAMED_DATASETS[config.task],

@@ -36,41 +36,20 @@ from rnnzoo.tasks.translation import (
     translate_ids,
     translation_vocabularies,
 )
-from rnnzoo.training import config_options, parse_config, recipe_parser
-from rnnzoo.training.schedules import SCHEDULES, ScheduledSamplingSchedule
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import TranslationConfig
+from rnnzoo.training.schedules import ScheduledSamplingSchedule
 
 NAMED_DATASETS = ("multi30k", "tatoeba_eng_fra")
 
 
-def build_parser():
-    parser = recipe_parser("python -m recipes.translation", "Train an attention encoder-decoder translator.",
-                           units=256, embedding_dim=256, epochs=15, batch_size=64, dropout=0.3, patience=3)
-    group = parser.add_argument_group("translation")
-    group.add_argument("--tokenizer", choices=("word", "wordpiece"), default="wordpiece",
-                       help="words (punctuation split off) or WordPiece subwords, per language")
-    group.add_argument("--vocab-size", type=int, default=8000, help="largest vocabulary per language")
-    group.add_argument("--lowercase", action="store_true", help="lowercase both languages (default: keep case)")
-    group.add_argument("--attention", choices=("luong", "bahdanau", "none"), default="luong",
-                       help="attention over the encoder's outputs")
-    group.add_argument("--source-language", default="en", help="multi30k: source file suffix")
-    group.add_argument("--target-language", default="de", help="multi30k: target file suffix")
-    group.add_argument("--scheduled-sampling", choices=("none",) + SCHEDULES, default="none",
-                       help="feed the decoder its own predictions with a probability that grows by this schedule")
-    group.add_argument("--sampling-max", type=float, default=0.25,
-                       help="the largest scheduled-sampling probability (reached at the last epoch)")
-    group.add_argument("--max-train-length", type=int, default=64,
-                       help="drop training pairs with more tokens than this on either side")
-    group.add_argument("--beam-size", type=int, default=5, help="beam search width (1: greedy)")
-    group.add_argument("--length-penalty", type=float, default=0.6, help="GNMT alpha (0: raw log-probability)")
-    group.add_argument("--examples", type=int, default=5, help="test translations to print")
-    return parser
-
 
 def main(argv=None):
-    config = parse_config(build_parser(), argv)
+    config = parse_config(TranslationConfig, argv, prog="python -m recipes.translation")
     # Data: sentence pairs, a vocabulary per language, token ids; overlong training pairs dropped.
     splits, run = recipe.start("translation", config, builtin="translation", load_path=load_path,
-                               names=NAMED_DATASETS, **dataset_options(config.data, config_options(config)))
+                               names=NAMED_DATASETS, export="generator",
+                               **dataset_options(config.data, recipe.config_options(config)))
     source_encoder, target_encoder = encoders = translation_vocabularies(run, config, splits["train"])
     data = {split: encode_pairs(encoders, pairs) for split, pairs in splits.items()}
     train_sources, train_targets = drop_long_pairs(*data["train"], config.max_train_length)
@@ -128,7 +107,7 @@ def main(argv=None):
     # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
-    tflite = recipe.export_generator_tflite(run, model, pad_rows(test_sources[:8]), max_length=max_length)
+    tflite = recipe.export_generator_tflite(run, config, model, pad_rows(test_sources[:8]), max_length=max_length)
     card = {"title": f"Translator: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} encoder-decoder "
                            f"with {config.attention} attention over {config.tokenizer} tokens; beam search "

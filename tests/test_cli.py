@@ -36,8 +36,12 @@ def test_unknown_names_are_spelled_right():
 def test_every_option_has_help_and_run_help_lists_the_recipes(capsys):
     from recipes import RECIPES
 
+    from rnnzoo.cli.arguments import config_parser
+    from rnnzoo.configs import RECIPE_CONFIGS
+
+    assert set(RECIPE_CONFIGS) == set(RECIPES)
     for name in RECIPES:
-        parser = importlib.import_module(f"recipes.{name}").build_parser()
+        parser = config_parser(RECIPE_CONFIGS[name], f"python -m recipes.{name}")
         undocumented = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]
         assert not undocumented, (name, undocumented)
     for command in ("export", "predict", "evaluate", "list"):

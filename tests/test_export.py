@@ -295,3 +295,30 @@ def test_streaming_checks_states_a_sequence_reaches():
     reached = exporter._with_reached_states(step, random, model.get_config())
     assert (reached["state_0_2"] > 0).all() and reached["tokens"] is random["tokens"]
     assert not np.allclose(reached["state_0_0"], random["state_0_0"])
+
+
+def test_each_tflite_variant_of_a_run_has_its_own_length_rule(tmp_path):
+    """Issue 34: asking for int8 fixed every file's input length; now only the
+    int8 file takes the longest training length, and each file is scored
+    against Keras on inputs cut as that file's."""
+    from rnnzoo.exporting.run_export import export_tflite_variants
+
+    model = rnnzoo.build_model("many_to_one", vocab_size=30, num_classes=3, units=4, cell="gru",
+                               bidirectional=False)
+    rng = np.random.default_rng(0)
+    examples = [{"tokens": rng.integers(1, 30, size=n).astype("int32")} for n in (3, 5, 7, 12) * 4]
+
+    def longest_output(outputs):  # a "metric" that sees how many steps each file read
+        return float(len(outputs))
+
+    summary = export_tflite_variants(str(tmp_path), model, examples, longest_output,
+                                     quantizations=("dynamic", "int8"), longest=7)
+    assert summary["tflite"]["inputs"]["tokens"] == [1, "any"]
+    assert summary["tflite_dynamic"]["inputs"]["tokens"] == [1, "any"]
+    assert summary["tflite_int8"]["inputs"]["tokens"] == [1, 7]
+    for name in ("tflite", "tflite_dynamic", "tflite_int8"):
+        assert summary[name]["metric_delta"] == summary[name]["metric"] - summary[name]["keras_metric"]
+    no_length = export_tflite_variants(str(tmp_path / "none"), model, examples, longest_output, quantizations=("int8",))
+    assert no_length["tflite_int8"] == {"quantize": "int8", "error": "int8 needs a fixed input length: pass "
+                                                                      "sequence_length or longest."}
+    assert not os.path.exists(tmp_path / "none" / "tflite_int8")

@@ -141,7 +141,7 @@ def _check_tflite_exports(folder, metric, model, ids):
     for name in ("tflite", "tflite_dynamic"):
         entry = report[name]
         assert entry["non_builtin_ops"] == [] and entry["size_bytes"] > 0
-        assert entry["metric_delta"] == pytest.approx(entry["metric"] - report["keras_metric"])
+        assert entry["metric_delta"] == pytest.approx(entry["metric"] - entry["keras_metric"])
     assert report["tflite"]["parity_max_abs_diff"] < 1e-4
     assert report["tflite_dynamic"]["size_bytes"] <= report["tflite"]["size_bytes"]  # tiny weights stay float
     card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
@@ -208,7 +208,7 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
         cli.main(["export", folder, "--format", "saved_model", "--streaming"])
     with pytest.raises(SystemExit, match="needs a fixed --sequence-length"):
         cli.main(["export", folder])
-    cli.main(["export", folder, "--quantize", "dynamic", "--sequence-length", "12"])
+    cli.main(["export", folder, "--export-quantize", "dynamic", "--sequence-length", "12"])
     assert "inputs: {'characters': [1, 12, 20], 'tokens': [1, 12]}" in capsys.readouterr().out
     assert os.path.exists(os.path.join(folder, "export", "tflite_dynamic", "model.tflite"))
 
@@ -331,6 +331,19 @@ def test_recipe_reports_bad_data_clearly(tmp_path):
         cli.main(["run", "no_such_recipe"])
 
 
+@pytest.mark.parametrize("recipe, kind", [("translation", "an encoder and a one-step decoder"),
+                                          ("captioning", "an encoder and a one-step decoder"),
+                                          ("language_model", "a one-step model with states in and out")])
+def test_a_quantization_a_task_cannot_export_is_refused_before_any_work(tmp_path, capsys, recipe, kind):
+    # Issue 34: --export-quantize was silently ignored by the generators and the language model.
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["run", recipe, "--export-quantize", "dynamic", "int8", "--output", str(tmp_path)])
+    assert exit.value.code == 2 and not os.listdir(tmp_path)
+    line = capsys.readouterr().err.strip()
+    assert line == (f"error: --export-quantize int8: the {recipe} export is {kind}, which is not offered in int8; "
+                    "choose from dynamic, float16 (or none). (--debug shows the traceback)")
+
+
 @pytest.mark.parametrize("config, message", [
     ('[1, 2]', "expected a JSON object"),
     ('{"lowercase": true, "max_word_length": "20", "characters": true}', "'max_word_length' must be a int"),
@@ -411,10 +424,13 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     np.testing.assert_allclose(served.get_layer("logits").get_weights()[0],
                                saved.get_layer("logits").get_weights()[0])
 
-    # The one-step TFLite model, stepped through sequences, matches the full model.
-    tflite = report["extra"]["tflite"]
+    # The one-step TFLite model, stepped through sequences, matches the full model; the dynamic-range
+    # file (--export-quantize's default) is written beside it.
+    tflite = report["extra"]["tflite"]["tflite"]
     assert tflite["stream_max_abs_diff"] < 1e-4 and tflite["non_builtin_ops"] == []
-    assert os.path.exists(os.path.join(folder, "tflite", "model.tflite"))
+    for name in ("tflite", "tflite_dynamic"):
+        assert os.path.exists(os.path.join(folder, name, "model.tflite")), name
+    assert report["extra"]["tflite"]["tflite_dynamic"]["stream_max_abs_diff"] < 0.1
     # The prompt-in SavedModel samples what the Python sampler sampled; `rnnzoo predict` prints prompt + sample.
     assert report["extra"]["serving_check"]["agreement"] == 1.0
     assert _signature(folder)(prompt=np.array("the king ", dtype=object))["continuation"].numpy().decode() == sample
@@ -440,12 +456,16 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
 
 def _check_generator_tflite(folder, report):
     """A generator's run exports its encoder and one-step decoder as builtin-only TFLite files that, stepped by
-    a greedy loop, decode what Keras decodes."""
-    tflite = report["extra"]["tflite"]
+    a greedy loop, decode what Keras decodes; each --export-quantize variant gets the same pair."""
+    variants = report["extra"]["tflite"]
+    tflite = variants["tflite"]
     assert tflite["decode_agreement"] == 1.0 and tflite["non_builtin_ops"] == [] and tflite["examples"] == 8
-    for part in ("encoder", "step"):
-        assert os.path.exists(os.path.join(folder, "tflite", part, "model.tflite")), part
-    assert "tflite/step/model.tflite" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+    card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+    for name, entry in variants.items():
+        assert "error" not in entry, entry
+        for part in ("encoder", "step"):
+            assert os.path.exists(os.path.join(folder, name, part, "model.tflite")), (name, part)
+        assert f"{name}/step/model.tflite" in card
 
 
 def test_language_model_windows_continue_each_stream():
@@ -476,7 +496,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
     from recipes import captioning
 
     metrics = captioning.main(["--smoke", "--epochs", "1", "--units", "8", "--embedding-dim", "8",
-                               "--cnn-filters", "4", "--beam-size", "2", "--verbose", "0",
+                               "--cnn-filters", "4", "--beam-size", "2", "--verbose", "0", "--export-quantize",
                                "--output", str(tmp_path / "out")])
     assert {"bleu_1", "bleu_4", "wer", "bleu_4_greedy", "wer_greedy"} <= set(metrics)
     folder = _run_folder(tmp_path / "out", "captioning")

@@ -33,15 +33,15 @@ def test_run_name_depends_on_training_options_only(tmp_path):
 
 
 def test_cell_options_are_parsed_and_reach_the_model():
-    from rnnzoo.training import parse_config, recipe_parser
+    from rnnzoo.cli.arguments import parse_config
+    from rnnzoo.configs import SentimentConfig
 
-    parser = recipe_parser("test", "test")
-    config = parse_config(parser, ["--cell", "rg_lru", "--cell-option", "block=true", "--cell-option",
-                                   "conv_width=3", "--cell-option", "parallel_scan=auto"])
+    config = parse_config(SentimentConfig, ["--cell", "rg_lru", "--cell-option", "block=true", "--cell-option",
+                                            "conv_width=3", "--cell-option", "parallel_scan=auto"], prog="test")
     assert config.cell_options == {"block": True, "conv_width": 3, "parallel_scan": "auto"}
-    assert parse_config(parser, []).cell_options is None
+    assert parse_config(SentimentConfig, [], prog="test").cell_options is None
     with pytest.raises(SystemExit) as error:  # argparse's usage error, status 2
-        parse_config(parser, ["--cell-option", "block"])
+        parse_config(SentimentConfig, ["--cell-option", "block"], prog="test")
     assert error.value.code == 2
     model = rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, cell=config.cell,
                                cell_options=config.cell_options)

@@ -47,8 +47,8 @@ def _print_recipes(recipes):
 def _run(name, rest):
     import importlib
 
+    from rnnzoo.cli import arguments
     from rnnzoo.tasks import recipe as recipe_steps
-    from rnnzoo.training import options
 
     recipes = _recipes()
     if name is None or name in ("-h", "--help"):
@@ -57,7 +57,7 @@ def _run(name, rest):
         return 0 if name is not None or {"-h", "--help"} & set(rest) else 2
     if name not in recipes:
         recipe_steps.fail(f"rnnzoo run: error: unknown recipe {name!r}; available: {', '.join(recipes)}.")
-    options.INVOKED_AS = "rnnzoo run"  # usage lines read `rnnzoo run NAME`
+    arguments.INVOKED_AS = "rnnzoo run"  # usage lines read `rnnzoo run NAME`
     recipe_steps.command(importlib.import_module(f"recipes.{name}").main, rest)
     return 0
 
@@ -145,7 +145,8 @@ def _as_flags(message):
 
 
 def main(argv=None):
-    from rnnzoo.training.options import HelpFormatter
+    from rnnzoo.cli.arguments import HelpFormatter
+    from rnnzoo.configs import QUANTIZATIONS
 
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="rnnzoo", description="Recurrent networks for Keras 3.")
@@ -161,7 +162,7 @@ def main(argv=None):
     export_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
     export_parser.add_argument("--format", choices=("saved_model", "tflite"), default="tflite",
                                help="a SavedModel (dynamic shapes) or a builtin-only TFLite file (batch 1)")
-    export_parser.add_argument("--quantize", choices=("dynamic", "float16", "int8"), default=None,
+    export_parser.add_argument("--export-quantize", choices=QUANTIZATIONS, default=None, dest="quantize",
                                help="TFLite only: int8 weights, float16 weights, or int8 weights and activations "
                                     "(needs --sequence-length)")
     export_parser.add_argument("--sequence-length", type=int, default=None,

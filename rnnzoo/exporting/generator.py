@@ -55,21 +55,22 @@ def until_end(row):
     return row[: row.index(END_ID) + 1] if END_ID in row else [i for i in row if i != PAD_ID]
 
 
-def export_generator(model, folder, encoder_inputs, *, max_length):
+def export_generator(model, folder, encoder_inputs, *, max_length, quantize=None):
     """Write `folder/encoder/` and `folder/step/` (see the module) and greedy
     decode each of `encoder_inputs` (a batch, e.g. padded source ids or
     images) with them against `decoding.decode`. Returns `{encoder, step}`
     reports, the total `size_bytes` and `decode_agreement` (the fraction of
-    examples decoded to the same ids)."""
+    examples decoded to the same ids). `quantize`: None (float32),
+    "dynamic" or "float16", for both files."""
     encoder, step = model.inference_models()
     input_name = encoder.inputs[0].name
     encoder_inputs = np.asarray(encoder_inputs)
     encoded = {k: np.asarray(v) for k, v in encoder(encoder_inputs).items()}
     start = np.full((len(encoder_inputs), 1), START_ID, "int32")
     reports = {
-        "encoder": export(encoder, os.path.join(folder, "encoder"), format="tflite",
+        "encoder": export(encoder, os.path.join(folder, "encoder"), format="tflite", quantize=quantize,
                           inputs={input_name: encoder_inputs}),
-        "step": export(step, os.path.join(folder, "step"), format="tflite",
+        "step": export(step, os.path.join(folder, "step"), format="tflite", quantize=quantize,
                        inputs={**encoded, "decoder_tokens": start}),
     }
     encode_runner, step_runner = [tflite.signature_runner(load_tflite(os.path.join(folder, part)), SIGNATURE)

@@ -53,7 +53,7 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         input_kind: what the SavedModel takes: "text", "prompt", "image" or
             "waveform".
         tflite_generator: `tasks.recipe.export_generator_tflite`'s summary
-            (an encoder and a one-step decoder).
+            (an encoder and a one-step decoder per variant).
     """
     if input_kind not in SERVING_INPUTS:
         raise ValueError(f"input_kind must be one of {sorted(SERVING_INPUTS)}, got {input_kind!r}.")
@@ -77,11 +77,14 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         exports.append((f"TFLite `{name}/model.tflite` ({kind})", _size(entry["size_bytes"]),
                         f"{entry['parity_max_abs_diff']:.2g}", f"{entry['metric']:.4f}",
                         f"{entry['metric_delta']:+.4f}"))
-    if tflite_generator is not None:
-        exports.append(("TFLite `tflite/encoder/model.tflite` + `tflite/step/model.tflite` (float32)",
-                        _size(tflite_generator["size_bytes"]), f"{tflite_generator['parity_max_abs_diff']:.2g}",
-                        f"greedy output as Keras: {tflite_generator['decode_agreement']:.0%} of "
-                        f"{tflite_generator['examples']}", "-"))
+    for name, entry in (tflite_generator or {}).items():
+        kind = entry["quantize"] or "float32"
+        if "error" in entry:
+            exports.append((f"TFLite `{name}/` ({kind}): not written", "-", entry["error"], "-", "-"))
+            continue
+        exports.append((f"TFLite `{name}/encoder/model.tflite` + `{name}/step/model.tflite` ({kind})",
+                        _size(entry["size_bytes"]), f"{entry['parity_max_abs_diff']:.2g}",
+                        f"greedy output as Keras: {entry['decode_agreement']:.0%} of {entry['examples']}", "-"))
     first = next((entry for entry in tflite.values() if isinstance(entry, dict) and "error" not in entry), None)
     tflite_check = tflite_use = ""
     if first is not None:

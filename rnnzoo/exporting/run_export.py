@@ -17,6 +17,24 @@ from rnnzoo.exporting import tflite
 from rnnzoo.exporting.exporter import SIGNATURE, export
 
 MAX_CHECKED = 500
+# The quantizations each kind of export can take. int8 calibrates one graph with fixed input shapes; a
+# generator's encoder and one-step decoder, and a streaming step that carries states between calls, would
+# each need their own calibration data and fixed shapes, which are not offered.
+VARIANTS = {"model": ("dynamic", "float16", "int8"), "generator": ("dynamic", "float16"),
+            "streaming": ("dynamic", "float16")}
+KINDS = {"model": "one network", "generator": "an encoder and a one-step decoder",
+         "streaming": "a one-step model with states in and out"}
+
+
+def check_quantizations(quantizations, kind, task):
+    """Refuse, before any work, a quantization that `task` (its export of
+    `kind`: "model", "generator" or "streaming") cannot have."""
+    for quantize in quantizations:
+        if quantize not in VARIANTS[kind]:
+            offered = ", ".join(VARIANTS[kind])
+            raise ValueError(f"--export-quantize {quantize}: the {task} export is {KINDS[kind]}, which is not "
+                             f"offered in {quantize}; choose from {offered} (or none).")
+
 PARITY_EXAMPLES = 32
 CALIBRATION_EXAMPLES = 100
 
@@ -53,9 +71,23 @@ def _keras_outputs(model, examples, length, word_length, output, batch_size=64):
     return outputs
 
 
+def each_variant(folder, quantizations, write):
+    """`{folder name: write(quantize, path)}` for float32 and each of
+    `quantizations`; a variant that fails its check (or cannot be made) is
+    `{quantize, error}` and the others are still written (a run's results
+    never hang on one file)."""
+    summary = {}
+    for quantize in (None, *quantizations):
+        try:
+            summary[folder_name(quantize)] = write(quantize, os.path.join(folder, folder_name(quantize)))
+        except ValueError as error:
+            summary[folder_name(quantize)] = {"quantize": quantize, "error": str(error)}
+    return summary
+
+
 def export_tflite_variants(folder, model, examples, metric, *, quantizations=("dynamic",),
-                           calibration_examples=None, sequence_length=None, word_length=None, output=None,
-                           max_examples=MAX_CHECKED):
+                           calibration_examples=None, sequence_length=None, longest=None, word_length=None,
+                           output=None, max_examples=MAX_CHECKED):
     """Export `model` as float TFLite (`folder/tflite/`) and once per entry
     of `quantizations` (`folder/tflite_<quantize>/`), builtin ops only,
     batch 1.
@@ -71,41 +103,50 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
         calibration_examples: int8's representative data, examples like
             `examples` drawn from the training data (the first 100 are used;
             default: `examples`).
-        sequence_length, word_length: fixed input lengths (needed for
-            character encoders and int8); longer inputs are cut, which the
-            metric then sees, for Keras and TFLite alike.
+        sequence_length, word_length: fixed input lengths of every file
+            (a character encoder needs them); longer inputs are cut, which
+            the metric then sees, for Keras and TFLite alike.
+        longest: the longest training input: the fixed length of a file
+            that needs one when `sequence_length` is None (int8 only; the
+            other files keep a dynamic length). Each file's metric is
+            compared with the Keras model's on inputs cut as that file's.
 
     Returns `{folder name: {size_bytes, parity_max_abs_diff, metric,
     metric_delta, ops, micro_unsupported_ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
-    metric of the Keras model on the same (cut) examples. A variant that
+    metric of the Keras model on the same examples, cut as the float file's. A variant that
     fails its parity check is not written and is reported as
     `{quantize, error}`; the other variants are still exported (a run's
     results never hang on one file).
     """
     chosen = examples[:max_examples]
-    keras_metric = float(metric(_keras_outputs(model, chosen, sequence_length, word_length, output)))
-    summary = {"keras_metric": keras_metric, "examples": len(chosen)}
-    parity_inputs = stack(chosen[:PARITY_EXAMPLES], sequence_length, word_length)
+    keras_metrics = {}
+
+    def keras_metric(length):
+        if length not in keras_metrics:
+            keras_metrics[length] = float(metric(_keras_outputs(model, chosen, length, word_length, output)))
+        return keras_metrics[length]
+
     calibration = (calibration_examples or chosen)[:CALIBRATION_EXAMPLES]
-    representative = [stack([e], sequence_length, word_length) for e in calibration]
-    for quantize in (None, *quantizations):
-        path = os.path.join(folder, folder_name(quantize))
-        try:
-            report = export(model, path, format="tflite", quantize=quantize, sequence_length=sequence_length,
-                            word_length=word_length, inputs=parity_inputs,
-                            representative_data=representative if quantize == "int8" else None)
-        except ValueError as error:  # this variant failed its check (or cannot be made): the others still are
-            summary[folder_name(quantize)] = {"quantize": quantize, "error": str(error)}
-            continue
+
+    def write(quantize, path):
+        length = sequence_length if sequence_length is not None or quantize != "int8" else longest
+        if quantize == "int8" and length is None:
+            raise ValueError("int8 needs a fixed input length: pass sequence_length or longest.")
+        representative = [stack([e], length, word_length) for e in calibration]
+        report = export(model, path, format="tflite", quantize=quantize, sequence_length=length,
+                        word_length=word_length, inputs=stack(chosen[:PARITY_EXAMPLES], length, word_length),
+                        representative_data=representative if quantize == "int8" else None)
         with open(os.path.join(path, "model.tflite"), "rb") as f:
-            outputs = _tflite_outputs(f.read(), chosen, sequence_length, word_length, output)
+            outputs = _tflite_outputs(f.read(), chosen, length, word_length, output)
         score = float(metric(outputs))
-        summary[folder_name(quantize)] = {
+        return {
             "quantize": quantize, "size_bytes": report["size_bytes"],
             "parity_max_abs_diff": report["parity"]["max_abs_diff"], "parity_scale": report["parity"]["scale"],
-            "metric": score, "metric_delta": score - keras_metric, "inputs": report["inputs"],
-            "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
+            "metric": score, "keras_metric": keras_metric(length), "metric_delta": score - keras_metric(length),
+            "inputs": report["inputs"], "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
             "micro_unsupported_ops": report["micro_unsupported_ops"],
             "int8_form": next((form for form, found in report.get("int8_forms", {}).items() if found["kept"]), None),
         }
-    return summary
+
+    return {"keras_metric": keras_metric(sequence_length), "examples": len(chosen),
+            **each_variant(folder, quantizations, write)}

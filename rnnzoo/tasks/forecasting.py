@@ -18,7 +18,6 @@ evaluate` scores a finished run's SavedModel the same way, on a split of the
 series the run read or on every window of another CSV file.
 """
 
-import argparse
 import dataclasses
 import json
 import os
@@ -37,24 +36,35 @@ FRACTIONS = (0.7, 0.1, 0.2)
 NORMALIZATION_FILE = "normalization.json"
 
 
-def read_series(config):
-    """The run's series: `builtin` (generated), a named dataset or a CSV
-    path; only the `--target` column with `--features S`."""
-    if config.data == "builtin":
-        series = multi_seasonal_series(seed=config.seed)
-    elif config.data in DATASETS:
-        series = load_dataset(config.data, "all", root=config.data_root, download=config.download)
-    elif os.path.exists(config.data):
-        series = load_time_series(config.data, date_column=config.date_column, fill=config.fill,
-                                  encoding=config.encoding)
+def read_series(data, *, seed=0, root=None, download=False, date_column=None, fill=None, encoding="utf-8",
+                target="OT", features="M"):
+    """A series: `builtin` (generated with `seed`), a named dataset (under
+    `root`, or downloaded) or a CSV path (`date_column`, `fill`,
+    `encoding`); only the `target` column with `features="S"`."""
+    if data == "builtin":
+        series = multi_seasonal_series(seed=seed)
+    elif data in DATASETS:
+        series = load_dataset(data, "all", root=root, download=download)
+    elif os.path.exists(data):
+        series = load_time_series(data, date_column=date_column, fill=fill, encoding=encoding)
     else:
-        raise FileNotFoundError(f"--data {config.data}: no such file, and not a known dataset name "
+        raise FileNotFoundError(f"--data {data}: no such file, and not a known dataset name "
                                 f"({', '.join(('builtin',) + DATASETS)}).")
-    if config.target not in series.columns:
-        raise ValueError(f"--target {config.target}: no such column; the series has {', '.join(series.columns)}.")
-    if config.features == "S":
-        series = series.select([config.target])
+    if target not in series.columns:
+        raise ValueError(f"--target {target}: no such column; the series has {', '.join(series.columns)}.")
+    if features == "S":
+        series = series.select([target])
     return series
+
+
+def run_series(config):
+    """The series a run reads, from its config (the recipe's, or a finished
+    run's `config.json` as a dict)."""
+    options = config if isinstance(config, dict) else dataclasses.asdict(config)
+    return read_series(options["data"], seed=options.get("seed", 0), root=options.get("data_root"),
+                       download=options.get("download", False), date_column=options.get("date_column"),
+                       fill=options.get("fill"), encoding=options.get("encoding", "utf-8"),
+                       target=options.get("target", "OT"), features=options.get("features", "M"))
 
 
 def build_forecaster(config, channels):
@@ -260,9 +270,8 @@ def evaluation_windows(run_dir, data, split, config, root=None, download=False, 
     file, every window of it (stride 1), read as the run read its data
     (`--date-column`, `--fill`)."""
     standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
-    settings = argparse.Namespace(**{**config, "data": data, "data_root": root, "download": download,
-                                     "encoding": encoding})
-    series = read_series(settings).select(standardizer.columns)
+    series = run_series({**config, "data": data, "data_root": root, "download": download,
+                         "encoding": encoding}).select(standardizer.columns)
     lookback, horizon = config["lookback"], config["horizon"]
     if data == "builtin" or data in DATASETS:
         _, bounds = series_splits(series, lookback, horizon, data)

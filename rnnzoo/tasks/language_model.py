@@ -147,22 +147,6 @@ def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
     return check
 
 
-def export_streaming_tflite(run, serving_model):
-    """`tflite/`: the one-step model (`tokens` `(1, 1)` and the states
-    `state_{layer}_{k}` in; `logits` and the new states out), builtin ops
-    only, checked by stepping whole sequences against the full model. A
-    device carries the states from one call to the next."""
-    from rnnzoo.exporting import export
-
-    report = export(serving_model, run.file("tflite"), format="tflite", streaming=True)
-    summary = {"size_bytes": report["size_bytes"], "parity_max_abs_diff": report["parity"]["max_abs_diff"],
-               "stream_max_abs_diff": report["stream_parity"]["max_abs_diff"], "inputs": report["inputs"],
-               "non_builtin_ops": report["non_builtin_ops"]}
-    print(f"TFLite (one step, states in and out): {summary['size_bytes'] / 1024:,.0f} KB, stepped through "
-          f"sequences: max |diff| {summary['stream_max_abs_diff']:.2e}")
-    return summary
-
-
 def load_path(path, encoding="utf-8"):
     """A plain text file."""
     from rnnzoo.data.formats import load_text

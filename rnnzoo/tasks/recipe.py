@@ -5,6 +5,7 @@ says what is task-specific: how text becomes ids, the model, the metric."""
 
 import atexit
 import csv
+import dataclasses
 import functools
 import os
 import re
@@ -18,11 +19,10 @@ from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
 from rnnzoo.exporting.generator import export_generator
-from rnnzoo.exporting.run_export import export_tflite_variants
+from rnnzoo.exporting.run_export import check_quantizations, each_variant, export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
-from rnnzoo.training.options import config_options
 from rnnzoo.training.runs import RunFolder
 from rnnzoo.utils.backends import require_tensorflow
 
@@ -40,6 +40,14 @@ SMOKE_EXPORT_CHECKED = 16
 USER_ERRORS = (ValueError, OSError, csv.Error, TrainingError)
 # TensorFlow's file errors (its ops write SavedModels) that mean the disk, not our code.
 _DISK_TROUBLE = ("No space left on device", "Read-only file system", "Disk quota exceeded", "Permission denied")
+
+
+def config_options(config):
+    """The run's configuration (an `rnnzoo.configs` dataclass) as a plain
+    dict: run folders, reports and model cards store it."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"expected a recipe configuration (rnnzoo.configs), got {type(config).__name__}.")
+    return dataclasses.asdict(config)
 
 
 def is_user_error(error):
@@ -96,16 +104,20 @@ def command(main, argv=None):
         fail(f"error: {error_line(error)} (--debug shows the traceback)")
 
 
-def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="examples", **data_options):
+def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="examples", export="model",
+          **data_options):
     """Seed everything (and turn on TensorFlow op determinism unless
     `--no-deterministic`), read the splits (unless the recipe gives
     `splits`) and open the run folder; returns `(splits, run)`. With
-    `--smoke`, validation and test keep 64 examples.
+    `--smoke`, validation and test keep 64 examples. `export`: what the
+    recipe exports as TFLite ("model", "generator" or "streaming"), whose
+    `--export-quantize` variants are checked before any work.
 
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
     folder to a scratch folder that is removed at exit."""
     require_tensorflow(f"the {recipe} recipe (it ends by exporting a SavedModel and TFLite files)")
+    check_quantizations(config.export_quantize, export, recipe)
     setup = distribution(config)
     if setup.name != "none":
         print(f"distribution: {setup.name}, {setup.num_replicas} replicas" + ("" if setup.is_chief else
@@ -115,11 +127,11 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="ex
         options["output"] = tempfile.mkdtemp(prefix="rnnzoo-worker-")
         atexit.register(shutil.rmtree, options["output"], ignore_errors=True)
     keras.utils.set_random_seed(config.seed)
-    if getattr(config, "deterministic", False) and keras.backend.backend() == "tensorflow":
+    if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    if load_path is not None and getattr(config, "encoding", "utf-8") != "utf-8":
+    if load_path is not None and config.encoding != "utf-8":
         load_path = functools.partial(load_path, encoding=config.encoding)
     splits = splits or load_splits(config.data, builtin=builtin, load_path=load_path, names=names,
                          root=config.data_root, download=config.download, seed=config.seed, **data_options)
@@ -136,7 +148,7 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="ex
 def distribution(config):
     """The process's `training.distribution.Distribution` for `--distribute`:
     build and compile the model in its `scope()`."""
-    return get_distribution(getattr(config, "distribute", "none"), getattr(config, "cpu_devices", None))
+    return get_distribution(config.distribute, config.cpu_devices)
 
 
 def compile_model(model, config, **kwargs):
@@ -170,8 +182,8 @@ def train(model, train_batches, validation_batches, run, config, **kwargs):
     steps = SMOKE_STEPS if config.smoke else None
     return fit(model, train_batches, validation_batches, run, epochs=config.epochs, patience=config.patience,
                seed=config.seed, steps_per_epoch=steps, validation_steps=steps, verbose=config.verbose,
-               distribution=distribution(config), lr_decay=getattr(config, "lr_decay", 1.0),
-               time_limit=getattr(config, "time_limit", None), **kwargs)
+               distribution=distribution(config), lr_decay=config.lr_decay,
+               time_limit=config.time_limit, **kwargs)
 
 
 def export_tflite(run, config, model, examples, metric, **options):
@@ -181,10 +193,9 @@ def export_tflite(run, config, model, examples, metric, **options):
     `rnnzoo.exporting.run_export.export_tflite_variants`."""
     summary = export_tflite_variants(run.path, model, examples, metric, quantizations=tuple(config.export_quantize),
                                      max_examples=SMOKE_EXPORT_CHECKED if config.smoke else EXPORT_CHECKED, **options)
+    _print_failed(summary)
     for name, entry in summary.items():
-        if isinstance(entry, dict) and "error" in entry:
-            print(f"warning: TFLite {name} was not written: {entry['error']}", file=sys.stderr)
-        elif isinstance(entry, dict):
+        if isinstance(entry, dict) and "error" not in entry:
             delta = entry["metric_delta"] if abs(entry["metric_delta"]) >= 5e-5 else 0.0  # never "-0.0000"
             form = f" ({entry['int8_form']})" if entry.get("int8_form") else ""
             print(f"TFLite {name}{form}: {entry['size_bytes'] / 1024:,.0f} KB, "
@@ -193,18 +204,52 @@ def export_tflite(run, config, model, examples, metric, **options):
     return summary
 
 
-def export_generator_tflite(run, model, encoder_inputs, *, max_length):
-    """`tflite/encoder/` and `tflite/step/` of a sequence generator, checked
-    by greedy decoding `encoder_inputs` with them (see
-    `rnnzoo.exporting.generator`)."""
-    report = export_generator(model, run.file("tflite"), encoder_inputs, max_length=max_length)
-    summary = {"size_bytes": report["size_bytes"], "examples": report["examples"],
-               "decode_agreement": report["decode_agreement"],
-               "parity_max_abs_diff": max(report[part]["parity"]["max_abs_diff"] for part in ("encoder", "step")),
-               "inputs": {part: report[part]["inputs"] for part in ("encoder", "step")},
-               "non_builtin_ops": report["encoder"]["non_builtin_ops"] + report["step"]["non_builtin_ops"]}
-    print(f"TFLite encoder + one-step decoder: {summary['size_bytes'] / 1024:,.0f} KB, same greedy output as Keras "
-          f"for {summary['decode_agreement']:.0%} of {summary['examples']} test examples")
+def _print_failed(summary):
+    for name, entry in summary.items():
+        if isinstance(entry, dict) and "error" in entry:
+            print(f"warning: TFLite {name} was not written: {entry['error']}", file=sys.stderr)
+
+
+def export_generator_tflite(run, config, model, encoder_inputs, *, max_length):
+    """`tflite/encoder/` and `tflite/step/` of a sequence generator (and
+    `tflite_<quantize>/...` per `--export-quantize`), each checked by greedy
+    decoding `encoder_inputs` with them (see `rnnzoo.exporting.generator`)."""
+
+    def write(quantize, folder):
+        report = export_generator(model, folder, encoder_inputs, max_length=max_length, quantize=quantize)
+        entry = {"quantize": quantize, "size_bytes": report["size_bytes"], "examples": report["examples"],
+                 "decode_agreement": report["decode_agreement"],
+                 "parity_max_abs_diff": max(report[part]["parity"]["max_abs_diff"] for part in ("encoder", "step")),
+                 "inputs": {part: report[part]["inputs"] for part in ("encoder", "step")},
+                 "non_builtin_ops": report["encoder"]["non_builtin_ops"] + report["step"]["non_builtin_ops"]}
+        print(f"TFLite encoder + one-step decoder ({quantize or 'float32'}): {entry['size_bytes'] / 1024:,.0f} KB, "
+              f"same greedy output as Keras for {entry['decode_agreement']:.0%} of {entry['examples']} test examples")
+        return entry
+
+    summary = each_variant(run.path, config.export_quantize, write)
+    _print_failed(summary)
+    return summary
+
+
+def export_streaming_tflite(run, config, model):
+    """`tflite/` (and `tflite_<quantize>/` per `--export-quantize`): the
+    one-step model of `model` (tokens `(1, 1)` and the states in; logits and
+    the new states out), checked by stepping whole sequences against the
+    full model. A device carries the states from one call to the next."""
+    from rnnzoo.exporting import export
+
+    def write(quantize, folder):
+        report = export(model, folder, format="tflite", streaming=True, quantize=quantize)
+        entry = {"quantize": quantize, "size_bytes": report["size_bytes"],
+                 "parity_max_abs_diff": report["parity"]["max_abs_diff"],
+                 "stream_max_abs_diff": report["stream_parity"]["max_abs_diff"], "inputs": report["inputs"],
+                 "non_builtin_ops": report["non_builtin_ops"]}
+        print(f"TFLite one step, states in and out ({quantize or 'float32'}): {entry['size_bytes'] / 1024:,.0f} KB, "
+              f"stepped through sequences: max |diff| {entry['stream_max_abs_diff']:.2e}")
+        return entry
+
+    summary = each_variant(run.path, config.export_quantize, write)
+    _print_failed(summary)
     return summary
 
 

@@ -132,16 +132,15 @@ TFLITE_INPUTS = """`features`: float32 `(1, frames, mel_bins)` log-mel features 
 
 def export_tflite(run, config, model, feature_rows, references):
     """TFLite files of the CTC model (features in, logits out), scored by
-    best-path WER on validation strings (int8 fixes the length to the
-    longest of them)."""
+    best-path WER on validation strings (the int8 file's length is fixed to
+    the longest of them)."""
     def word_error_rate(outputs):
         hypotheses = [words(ctc_decode_logits(o[None], [len(o)])[0]) for o in outputs]
         return wer(references[: len(outputs)], hypotheses)
 
     examples = [{"features": np.asarray(f, "float32")} for f in feature_rows]
     longest = max(len(f) for f in feature_rows)
-    return recipe.export_tflite(run, config, model, examples, word_error_rate,
-                                sequence_length=longest if "int8" in config.export_quantize else None)
+    return recipe.export_tflite(run, config, model, examples, word_error_rate, longest=longest)
 
 
 def load_path(path, encoding="utf-8"):

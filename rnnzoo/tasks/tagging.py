@@ -298,9 +298,9 @@ def export_tflite(run, config, model, encoder, tags, splits):
         return scores[0]["f1"] if config.task == "ner" else scores["accuracy"]
 
     characters = encoder.characters is not None
-    fixed = characters or "int8" in config.export_quantize
     longest = max(len(s.words) for s in splits["train"])
-    return recipe.export_tflite(run, config, model, examples, metric, sequence_length=longest if fixed else None,
+    return recipe.export_tflite(run, config, model, examples, metric, sequence_length=longest if characters else None,
+                                longest=longest,
                                 calibration_examples=model_inputs(splits["train"][:100]),
                                 word_length=config.max_word_length if characters else None)
 

@@ -267,8 +267,7 @@ The output `logits` `(1, classes)` is in the order of `labels.txt`."""
 
 def export_tflite(run, config, model, data):
     """TFLite files scored by validation accuracy, int8 calibrated on
-    training texts (the input length is fixed to the longest training text
-    only for int8, which needs it)."""
+    training texts (its file's length is fixed to the longest of them)."""
     ids, labels = data["validation"]
 
     def accuracy(outputs):
@@ -279,8 +278,7 @@ def export_tflite(run, config, model, data):
 
     longest = max(len(row) for row in data["train"][0])
     return recipe.export_tflite(run, config, model, examples(ids), accuracy,
-                                calibration_examples=examples(data["train"][0][:100]),
-                                sequence_length=longest if "int8" in config.export_quantize else None)
+                                calibration_examples=examples(data["train"][0][:100]), longest=longest)
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "sentiment", load_path, evaluate_run, is_run=is_run)

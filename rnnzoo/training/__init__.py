@@ -1,9 +1,9 @@
-"""What every recipe shares: command-line options, run folders that resume
-after a crash, the epoch loop with checkpoints and early stopping, and where
-`--data` points."""
+"""What every recipe shares: run folders that resume after a crash, the
+epoch loop with checkpoints and early stopping, learning-rate and sampling
+schedules, pruning and data-parallel distribution. The recipes' options are
+written down in `rnnzoo.configs`; their command line is `rnnzoo.cli`."""
 
 from rnnzoo.training.loop import TrainingError, fit
-from rnnzoo.training.options import config_options, parse_config, recipe_parser
 from rnnzoo.training.runs import RunFolder
 
-__all__ = ["RunFolder", "TrainingError", "config_options", "fit", "parse_config", "recipe_parser"]
+__all__ = ["RunFolder", "TrainingError", "fit"]
