@@ -21,7 +21,8 @@ import numpy as np
 
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.exporting.generator import greedy_decode_by_steps, until_end
+from rnnzoo.data import until_end
+from rnnzoo.exporting.generator import greedy_decode_by_steps
 from rnnzoo.tasks import translation
 from rnnzoo.utils.saving import load_model
 

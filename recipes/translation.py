@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import rnnzoo
+from rnnzoo.data import until_end
 from rnnzoo.data.batching import pad_rows
 from rnnzoo.metrics import sacrebleu_score
 from rnnzoo.tasks import recipe
@@ -30,7 +31,6 @@ from rnnzoo.tasks.translation import (
     export_serving,
     load_path,
     plot_example_attention,
-    strip_end,
     teacher_forcing_dataset,
     to_text,
     translate_ids,
@@ -100,7 +100,7 @@ def main(argv=None):
     for pair, translation in list(zip(splits["test"], translations))[: config.examples]:
         print(f"  source:    {pair.source}\n  reference: {pair.target}\n  output:    {translation}\n")
     if config.attention != "none":
-        plot_example_attention(run, model, encoders, test_sources[0], strip_end(outputs["beam"][0]))
+        plot_example_attention(run, model, encoders, test_sources[0], until_end(outputs["beam"][0]))
 
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources))
 

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from rnnzoo.data import END_ID, NUM_RESERVED, START_ID
+from rnnzoo.data import NUM_RESERVED, teacher_forcing, until_end
 from rnnzoo.data.batching import pad_rows
 from rnnzoo.topologies import build_model
 
@@ -33,8 +33,8 @@ def _digit_sequences(rng, count, min_length, max_length):
 
 
 def _decoder_pair(targets):
-    """Teacher forcing: decoder input = START + target, labels = target + END."""
-    return pad_rows([[START_ID, *t] for t in targets]), pad_rows([[*t, END_ID] for t in targets])
+    """Teacher forcing, padded: decoder input = START + target, labels = target + END."""
+    return tuple(pad_rows(rows) for rows in teacher_forcing(targets))
 
 
 def make_task(topology, count, rng):
@@ -92,8 +92,7 @@ def evaluate_generation(model, inputs, references, max_length):
     generated = model.generate(source, max_length=max_length)
     matches = 0
     for row, reference in zip(generated, references):
-        produced = row[: list(row).index(END_ID)] if END_ID in row else row
-        matches += np.array_equal(produced, reference)
+        matches += until_end(row) == [int(value) for value in reference]
     return matches / len(references)
 
 

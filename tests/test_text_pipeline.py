@@ -202,3 +202,18 @@ def test_in_length_order_batches_short_rows_together_and_keeps_the_order():
 
     assert in_length_order(lengths, rows, batch_size=2) == [5, 1, 4, 2, 3]
     assert widths == [2, 4, 5]
+
+
+def test_the_stop_rule_and_start_end_packing_are_one_rule_in_python_and_in_the_graph():
+    from rnnzoo.data import END_ID, START_ID, TextEncoder, teacher_forcing, until_end
+
+    rows = [[7, 8, END_ID, 9, 0], [7, PAD_ID, 8, 0, 0], [9, 9, 9, 9, 9], [END_ID, 7, 0, 0, 0]]
+    assert [until_end(row) for row in rows] == [[7, 8], [7], [9, 9, 9, 9, 9], []]
+    assert [until_end(row, include_end=True) for row in rows] == [[7, 8, END_ID], [7], [9] * 5, [END_ID]]
+    encoder = TextEncoder.adapt(["a b c d e f"], tokenizer="word")
+    ids = [encoder.vocabulary.index[t] for t in "a b c".split()]
+    row = [*ids, END_ID, ids[0], 0]
+    graph = encoder.decode([row])[0]
+    assert graph == encoder.decode([until_end(row)])[0] == "a b c"
+    decoder_inputs, labels = teacher_forcing([ids, []])
+    assert decoder_inputs == [[START_ID, *ids], [START_ID]] and labels == [[*ids, END_ID], [END_ID]]

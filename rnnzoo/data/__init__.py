@@ -19,6 +19,8 @@ from rnnzoo.data.special_tokens import (
     RESERVED_TOKENS,
     START_ID,
     UNK_ID,
+    teacher_forcing,
+    until_end,
 )
 from rnnzoo.utils.lazy import lazy_attributes
 
@@ -42,7 +44,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, {
 })
 
 __all__ = [
-    "DATASETS", "END_ID", "NUM_RESERVED", "PAD_ID", "RESERVED_TOKENS", "START_ID", "UNK_ID",
+    "DATASETS", "END_ID", "NUM_RESERVED", "PAD_ID", "RESERVED_TOKENS", "START_ID", "UNK_ID", "teacher_forcing",
+    "until_end",
     "AudioClip", "CaptionedImage", "CharacterTokenizer", "DataFormatError", "LabeledText",
     "TaggedSentence", "TextEncoder", "TextPair", "Vocabulary", "WordPieceTokenizer",
     "WordTokenizer", "batch_dataset", "bucket_boundaries", "download", "get_tokenizer",

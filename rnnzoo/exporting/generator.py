@@ -22,7 +22,7 @@ import os
 import numpy as np
 
 from rnnzoo import decoding
-from rnnzoo.data import END_ID, PAD_ID, START_ID
+from rnnzoo.data import END_ID, PAD_ID, START_ID, until_end
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.exporter import SIGNATURE, export, load_tflite
 
@@ -49,12 +49,6 @@ def greedy_decode_by_steps(encode, step, encoder_input, *, max_length):
     return ids
 
 
-def until_end(row):
-    """Generated ids up to and including the end token (or without padding)."""
-    row = [int(i) for i in row]
-    return row[: row.index(END_ID) + 1] if END_ID in row else [i for i in row if i != PAD_ID]
-
-
 def export_generator(model, folder, encoder_inputs, *, max_length, quantize=None):
     """Write `folder/encoder/` and `folder/step/` (see the module) and greedy
     decode each of `encoder_inputs` (a batch, e.g. padded source ids or
@@ -78,6 +72,6 @@ def export_generator(model, folder, encoder_inputs, *, max_length, quantize=None
     expected = decoding.decode(model, encoder_inputs, max_length=max_length)
     found = [greedy_decode_by_steps(lambda x: encode_runner({input_name: x}), step_runner, example[None],
                                     max_length=max_length) for example in encoder_inputs]
-    agreement = float(np.mean([until_end(a) == b for a, b in zip(expected, found)]))
+    agreement = float(np.mean([until_end(a, include_end=True) == b for a, b in zip(expected, found)]))
     return {**reports, "size_bytes": sum(r["size_bytes"] for r in reports.values()),
             "decode_agreement": agreement, "examples": len(found)}

@@ -10,7 +10,7 @@ A run folder holds `tokens/` (the caption `TextEncoder`) and `saved_model/`.
 import keras
 import numpy as np
 
-from rnnzoo.data import END_ID, START_ID, formats
+from rnnzoo.data import formats, teacher_forcing
 from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
@@ -91,7 +91,7 @@ def caption_dataset(inputs, encoder, examples, key):
     images = inputs[np.asarray(rows)]
     import tensorflow as tf
 
-    tokens = ragged_dataset([[START_ID] + i for i in ids], [i + [END_ID] for i in ids])
+    tokens = ragged_dataset(*teacher_forcing(ids))
     pixels = tf.data.Dataset.from_tensor_slices(images)
     return tf.data.Dataset.zip((pixels, tokens)).map(lambda x, t: ({key: x, "decoder_tokens": t[0]}, t[1]))
 

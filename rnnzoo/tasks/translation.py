@@ -11,7 +11,7 @@ import os
 import keras
 import numpy as np
 
-from rnnzoo.data import END_ID, START_ID, formats
+from rnnzoo.data import END_ID, START_ID, formats, teacher_forcing
 from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
@@ -114,8 +114,8 @@ def drop_long_pairs(sources, targets, max_length):
 
 
 def teacher_forcing_dataset(sources, targets):
-    """Teacher forcing: decoder input = START + target, labels = target + END."""
-    dataset = ragged_dataset(sources, [[START_ID] + t for t in targets], [t + [END_ID] for t in targets])
+    """Teacher forcing (`data.teacher_forcing`): decoder input = START + target, labels = target + END."""
+    dataset = ragged_dataset(sources, *teacher_forcing(targets))
     return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
 
 
@@ -145,12 +145,6 @@ def plot_example_attention(run, model, encoders, source_ids, output_ids):
     return plot_attention(weights, source_encoder.vocabulary.to_tokens(source_ids),
                           target_encoder.vocabulary.to_tokens(list(output_ids) + [END_ID]),
                           run.file("attention.png"))
-
-
-def strip_end(ids):
-    """Generated ids up to the end token (or without padding)."""
-    ids = [int(i) for i in ids]
-    return ids[: ids.index(END_ID)] if END_ID in ids else [i for i in ids if i]
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "translation", load_path, evaluate_run,
