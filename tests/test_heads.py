@@ -93,3 +93,24 @@ def test_old_models_get_their_head_from_the_config(tmp_path):
     assert isinstance(loaded.head, CRFHead) and loaded.head.crf is loaded.get_layer("crf")
     x = np.array([[1, 2, 3, 0]], "int32")
     np.testing.assert_array_equal(loaded.predict_tags(x), model.predict_tags(x))
+
+
+def test_a_new_head_is_a_registry_entry_not_a_branch_in_the_topology(monkeypatch):
+    """Issue 34: heads are objects the topology is handed; it asks the head for
+    its layers, loss and decoding, and never reads the head's name."""
+    from rnnzoo.layers import heads
+
+    class ScaledSoftmaxHead(SoftmaxHead):
+        name = "scaled"
+
+        def attach(self, logits):
+            return keras.layers.Rescaling(2.0, name="scale")(logits)
+
+    monkeypatch.setitem(heads.HEADS, "scaled", ScaledSoftmaxHead)
+    model = rnnzoo.build_model("many_to_many", vocab_size=12, num_classes=4, units=3, output_layer="scaled")
+    assert isinstance(model.head, ScaledSoftmaxHead) and model.get_layer("scale") is not None
+    assert model.crf is None
+    with pytest.raises(ValueError, match="output_layer='crf' reads logits"):
+        heads.get_head("crf", num_classes=4, output_activation="softmax")
+    with pytest.raises(ValueError, match="`crf_constraints` needs output_layer='crf'"):
+        rnnzoo.build_model("many_to_many", vocab_size=12, num_classes=4, units=3, crf_constraints="bio")

@@ -19,6 +19,7 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.data import PAD_ID
+from rnnzoo.layers.crf import CRF
 from rnnzoo.metrics import MaskedAccuracy
 
 
@@ -92,6 +93,17 @@ class SoftmaxHead:
     def __init__(self, output_activation=None, ignore_class=PAD_ID):
         self.output_activation, self.ignore_class = output_activation, ignore_class
 
+    @classmethod
+    def from_options(cls, *, num_classes, output_activation=None, ignore_class=PAD_ID, tag_names=None,
+                     crf_constraints=None):
+        if crf_constraints is not None:
+            raise ValueError("`crf_constraints` needs output_layer='crf'.")
+        return cls(output_activation, ignore_class)
+
+    def attach(self, logits):
+        """The model's outputs from the per-step logits (this head adds no layer)."""
+        return logits
+
     def default_loss(self):
         return default_loss("classification", self.output_activation, self.ignore_class)
 
@@ -117,8 +129,25 @@ class CRFHead:
 
     name = "crf"
 
-    def __init__(self, crf):
+    def __init__(self, crf=None):
         self.crf = crf
+
+    @classmethod
+    def from_options(cls, *, num_classes, output_activation=None, ignore_class=PAD_ID, tag_names=None,
+                     crf_constraints=None):
+        if output_activation is not None:
+            raise ValueError("output_layer='crf' reads logits: leave `output_activation` as None.")
+        if ignore_class != PAD_ID:
+            raise ValueError(f"output_layer='crf' masks padding labels {PAD_ID}; `ignore_class` must be "
+                             f"{PAD_ID}, got {ignore_class!r}.")
+        head = cls()
+        head.options = (num_classes, tag_names, crf_constraints)
+        return head
+
+    def attach(self, logits):
+        """The `crf` layer (the transitions) over the logits."""
+        self.crf = CRF(*self.options, name="crf")
+        return self.crf(logits)
 
     def default_loss(self):
         return None  # `compute_loss` adds the negative log-likelihood
@@ -145,6 +174,19 @@ class CTCHead:
 
     name = "ctc"
 
+    @classmethod
+    def from_options(cls, *, num_classes, output_activation=None, ignore_class=PAD_ID, tag_names=None,
+                     crf_constraints=None):
+        if output_activation is not None or ignore_class != PAD_ID:
+            raise ValueError("output_layer='ctc' reads logits with blank 0: leave `output_activation` None and "
+                             f"`ignore_class` {PAD_ID}.")
+        if crf_constraints is not None:
+            raise ValueError("`crf_constraints` needs output_layer='crf'.")
+        return cls()
+
+    def attach(self, logits):
+        return logits
+
     def default_loss(self):
         return None  # `compute_loss` adds the CTC loss
 
@@ -167,4 +209,16 @@ class CTCHead:
         return ops.softmax(logits, axis=-1) * ops.cast(mask, logits.dtype)[..., None]
 
 
-HEADS = ("softmax", "crf", "ctc")
+# Per-step output heads by name (`many_to_many(output_layer=NAME)`). A head is
+# made by `from_options` (which checks the options it needs), adds its layers
+# with `attach(logits)`, and then gives the model its loss, metrics, decoding
+# and probabilities: no topology branches on a head's name.
+HEADS = {"softmax": SoftmaxHead, "crf": CRFHead, "ctc": CTCHead}
+
+
+def get_head(name, **options):
+    """The head called `name`, checked against `options` (num_classes,
+    output_activation, ignore_class, tag_names, crf_constraints)."""
+    if name not in HEADS:
+        raise ValueError(f"`output_layer` must be one of {', '.join(map(repr, HEADS))}, got {name!r}.")
+    return HEADS[name].from_options(**options)

@@ -3,12 +3,10 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.data import PAD_ID
-from rnnzoo.layers import CRF
-from rnnzoo.layers.heads import HEADS, CRFHead, CTCHead, SoftmaxHead, replica_share
+from rnnzoo.layers.heads import HEADS, get_head, replica_share
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import check_choice, check_head, encoder_with_head, state_sizes
 
-OUTPUT_LAYERS = HEADS
 
 class _CellStep(keras.layers.Layer):
     """One step of a recurrent layer's cell, with its weights: `(inputs,
@@ -122,19 +120,11 @@ class ManyToMany(RNNModel):
             char_embedding_dim=char_embedding_dim, char_units=char_units, batch_size=batch_size,
             conv_filters=conv_filters,
         )
-        check_choice("output_layer", output_layer, OUTPUT_LAYERS)
-        if output_layer == "crf":
-            if output_activation is not None:
-                raise ValueError("output_layer='crf' reads logits: leave `output_activation` as None.")
-            if ignore_class != PAD_ID:
-                raise ValueError(f"output_layer='crf' masks padding labels {PAD_ID}; `ignore_class` must be "
-                                 f"{PAD_ID}, got {ignore_class!r}.")
-            outputs = CRF(num_classes, tag_names, crf_constraints, name="crf")(outputs)
-        elif output_layer == "ctc" and (output_activation is not None or ignore_class != PAD_ID):
-            raise ValueError("output_layer='ctc' reads logits with blank 0: leave `output_activation` None and "
-                             f"`ignore_class` {PAD_ID}.")
-        elif crf_constraints is not None:
-            raise ValueError("`crf_constraints` needs output_layer='crf'.")
+        check_choice("output_layer", output_layer, tuple(HEADS))
+        head = get_head(output_layer, num_classes=num_classes, output_activation=output_activation,
+                        ignore_class=ignore_class, tag_names=tag_names, crf_constraints=crf_constraints)
+        outputs = head.attach(outputs)
+        object.__setattr__(self, "_head", head)  # before compiling (its loss); a plain object, not tracked
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
     def reset_states(self):
@@ -155,16 +145,13 @@ class ManyToMany(RNNModel):
 
     @property
     def crf(self):
-        return self.get_layer("crf") if self._rnnzoo_config["output_layer"] == "crf" else None
+        """The CRF layer of a CRF head, else None."""
+        return getattr(self.head, "crf", None)
 
     @property
     def head(self):
-        """The output head (`rnnzoo.layers.heads`): loss, decoding, probabilities."""
-        if getattr(self, "_head", None) is None:
-            config = self._rnnzoo_config
-            kind = config["output_layer"]
-            self._head = (CRFHead(self.crf) if kind == "crf" else CTCHead() if kind == "ctc"
-                          else SoftmaxHead(config["output_activation"], config["ignore_class"]))
+        """The output head object (`rnnzoo.layers.heads`): loss, metrics,
+        decoding, probabilities."""
         return self._head
 
     def default_loss(self):
@@ -204,7 +191,7 @@ class ManyToMany(RNNModel):
         """Label sequences of a CTC model: a list (one per example) of lists
         of label ids (blanks and repeats removed), by best path (greedy) or
         by `keras.ops.ctc_decode`'s beam search when `beam_width` is given."""
-        if self._rnnzoo_config["output_layer"] != "ctc":
+        if not hasattr(self.head, "decode_sequences"):
             raise ValueError("ctc_decode needs output_layer='ctc'.")
         logits = self.predict(x, batch_size=batch_size, verbose=0)
         return self.head.decode_sequences(logits, ops.convert_to_numpy(self.input_lengths(x)), beam_width)
