@@ -53,14 +53,14 @@ def main(argv=None):
     evaluation = load_dataset(args.data, args.eval_split, root=args.data_root)
     texts, labels = [e.text for e in train], [e.label for e in train]
     eval_texts, eval_labels = [e.text for e in evaluation], [e.label for e in evaluation]
-    base = TextClassifier.load(args.run)
+    base = TextClassifier.from_preset(args.run)
     export_inputs = stack([{"tokens": np.array(row, "int32")} for row in base.token_ids(eval_texts[:8])])
     rows = []
     accuracy = base.evaluate(eval_texts, eval_labels)["accuracy"]
     rows.append(("0 (trained)", accuracy, 0.0, _sizes(base.model, export_inputs)))
     steps = -(-len(texts) // args.batch_size) * args.epochs
     for target in args.sparsities:
-        classifier = TextClassifier.load(args.run)
+        classifier = TextClassifier.from_preset(args.run)
         classifier.model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss=classifier.model.loss,
                                  metrics=["accuracy"])
         pruning = MagnitudePruning(target, end_step=int(0.7 * steps), frequency=max(1, steps // 50))

@@ -28,6 +28,7 @@ from rnnzoo.data.builtin import load_builtin
 from rnnzoo.metrics import plot_caption_grid
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.captioning import (
+    Captioner,
     caption_dataset,
     caption_ids,
     caption_vocabulary,
@@ -100,19 +101,20 @@ def main(argv=None):
     # Export: a SavedModel taking images (beam search in the graph) and TFLite encoder + decoder step, checked.
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
     tflite = recipe.export_generator_tflite(run, config, model, inputs["test"][:8], max_length=max_length)
-    serving = card = None
+    serving = card = captioner = None
     if raw["test"].ndim == 4:  # images, not precomputed features
         plot_caption_grid(raw["test"][:12], captions["beam"][:12], [r[0] for r in references[:12]],
                           run.file("captions.png"))
-        serving = export_serving(run, model, encoder, raw["test"].shape[1:], features, raw["test"],
-                                 captions["beam"], **decoding)
+        captioner = Captioner(encoder, model, features, **decoding)
+        serving = export_serving(run, captioner, raw["test"])
         card = {"title": f"Image captioner: {os.path.basename(run.path)}", "metric_name": "bleu_4",
                 "description": f"{config.image_encoder} image encoder and a {config.cell.upper()} decoder with "
                                f"{config.attention} attention; beam search (beam {config.beam_size}).",
                 "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
                 "text_example": None, "input_kind": "image", "tflite_generator": tflite}
     recipe.finish(run, config, model, metrics, state, dataset=dataset, num_examples=len(references),
-                  extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card)
+                  extra={"serving_check": serving, "decoding": decoding, "tflite": tflite}, card=card,
+                  task=captioner)
     return metrics
 
 

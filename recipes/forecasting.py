@@ -23,13 +23,13 @@ from rnnzoo.metrics import plot_error_by_step, plot_forecasts
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.forecasting import (
     NORMALIZATION_FILE,
+    Forecaster,
     TFLITE_INPUTS,
     Standardizer,
     baselines,
     build_forecaster,
     export_serving,
     export_tflite,
-    raw_forecaster,
     run_series,
     seasonal_period,
     series_splits,
@@ -88,10 +88,10 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(history))
 
     # Export: a raw-window SavedModel and TFLite files, both in the series' units, each checked.
-    forecaster = raw_forecaster(model, standardizer)
-    serving = export_serving(run, forecaster, standardizer.invert(history), standardizer.invert(predicted))
+    forecaster = Forecaster(standardizer, model, step)
+    serving = export_serving(run, forecaster, standardizer.invert(history))
     validation_units = tuple(standardizer.invert(part) for part in data["validation"])
-    tflite = export_tflite(run, config, forecaster, *validation_units, standardizer)
+    tflite = export_tflite(run, config, forecaster.forecasting_model(), *validation_units, standardizer)
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",
             "description": f"{config.model} ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
                            f"{', '.join(series.columns)} in, the next {config.horizon} out, in the series' units.",
@@ -99,7 +99,7 @@ def main(argv=None):
             "text_example": None, "input_kind": "window", "tflite": tflite, "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(history),
                   extra={"serving_check": serving, "tflite": tflite, "columns": list(series.columns)}, card=card,
-                  unit="windows")
+                  unit="windows", task=forecaster)
     return metrics
 
 

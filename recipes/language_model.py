@@ -27,11 +27,11 @@ from rnnzoo.data import formats
 from rnnzoo.data.datasets import text_prefix
 from rnnzoo.tasks import recipe
 from rnnzoo.tasks.language_model import (
+    LanguageModel,
     ResetStates,
     encode_text,
     evaluate_perplexity,
     export_serving,
-    generate,
     language_model_vocabulary,
     stream_windows,
     window_batches,
@@ -84,9 +84,9 @@ def main(argv=None):
     prompt = config.prompt or splits["test"][0][:40]
     serving_model = model.stateless_copy()
     save_model(serving_model, run.file("serving.keras"))
-    sampling = {"length": config.generate, "temperature": config.temperature, "top_k": config.top_k,
-                "seed": config.seed, "level": config.level}
-    sample = generate(serving_model, encoder, prompt, **sampling)
+    task = LanguageModel(encoder, serving_model, level=config.level, sequence_length=config.sequence_length,
+                         length=config.generate, temperature=config.temperature, top_k=config.top_k, seed=config.seed)
+    sample = task.generate(prompt)
     print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
 
@@ -94,7 +94,7 @@ def main(argv=None):
                         num_examples=int(windows["test"][1].size))
 
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
-    serving = export_serving(run, serving_model, encoder, prompt, sample, **sampling)
+    serving = export_serving(run, task, prompt)
     tflite = recipe.export_streaming_tflite(run, config, serving_model)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "
@@ -105,7 +105,7 @@ def main(argv=None):
             "text_example": prompt, "input_kind": "prompt"}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=int(windows["test"][1].size),
                   extra={"sample": {"prompt": prompt, "text": sample}, "serving_check": serving, "tflite": tflite},
-                  card=card, unit="predicted tokens")
+                  card=card, unit="predicted tokens", task=task)
     return metrics
 
 

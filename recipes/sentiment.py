@@ -80,7 +80,7 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels))
 
     # Export: a SavedModel taking raw strings and TFLite files, each checked; the report and model card.
-    serving = export_serving(run, classifier, test_texts, probabilities)
+    serving = export_serving(run, classifier, test_texts)
     tflite = export_tflite(run, config, model, data)
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "
@@ -89,7 +89,8 @@ def main(argv=None):
             "metric_name": "accuracy", "text_example": splits["test"][0].text,
             "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels),
-                  curve_metric="accuracy", extra={"serving_check": serving, "tflite": tflite}, card=card)
+                  curve_metric="accuracy", extra={"serving_check": serving, "tflite": tflite}, card=card,
+                  task=classifier)
     return headline
 
 

@@ -27,7 +27,10 @@ from rnnzoo.data.datasets import fsdd_split
 from rnnzoo.data.sources import load_splits
 from rnnzoo.metrics import wer
 from rnnzoo.tasks import recipe
+from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks.speech import (
+    DIGIT_LABELS,
+    SpeechRecognizer,
     TFLITE_INPUTS,
     ctc_dataset,
     digit_strings,
@@ -98,7 +101,8 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(references))
 
     # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
-    serving = export_serving(run, model, config, [w for w, _ in strings["test"][:64]], transcripts["greedy"][:64])
+    recognizer = SpeechRecognizer(Vocabulary(DIGIT_LABELS, reserved=DIGIT_LABELS[:1]), model, config.mel_bins)
+    serving = export_serving(run, recognizer, [w for w, _ in strings["test"]])
     validation_features, validation_labels = data["validation"]
     tflite = export_tflite(run, config, model, validation_features, [words(ids) for ids in validation_labels])
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
@@ -108,7 +112,7 @@ def main(argv=None):
             "text_example": None, "input_kind": "waveform", "tflite_inputs": TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(references),
                   extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving, "tflite": tflite},
-                  card=card, unit="digit strings")
+                  card=card, unit="digit strings", task=recognizer)
     return metrics
 
 

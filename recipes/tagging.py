@@ -24,6 +24,7 @@ from rnnzoo.tasks import recipe
 from rnnzoo.tasks.tagging import (
     TFLITE_CRF,
     TFLITE_INPUTS,
+    SequenceTagger,
     export_serving,
     export_tflite,
     load_path,
@@ -80,14 +81,15 @@ def main(argv=None):
     )
 
     # Evaluation on the test sentences.
-    predicted, probabilities = predict(model, recipe.ordered_batches(datasets["test"][0], config))
+    predicted, _ = predict(model, recipe.ordered_batches(datasets["test"][0], config))
     metrics, per_class = test_metrics(config.task, tags, splits["test"], predicted)
     plot_per_class_f1(per_class, run.file("per_type_f1.png" if ner else "per_tag_f1.png"))
 
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]))
 
     # Export: a SavedModel taking sentences and TFLite files, each checked; the report and model card.
-    serving = export_serving(run, model, encoder, tags, splits["test"], predicted, probabilities)
+    tagger = SequenceTagger(encoder, tags, model, config.task)
+    serving = export_serving(run, tagger, splits["test"])
     tflite = export_tflite(run, config, model, encoder, tags, splits)
     metric_name = "f1" if ner else "accuracy"
     card = {"title": f"{config.task.upper()} tagger: {os.path.basename(run.path)}",
@@ -99,7 +101,8 @@ def main(argv=None):
             "tflite_inputs": TFLITE_INPUTS + (TFLITE_CRF if config.output_layer == "crf" else "")}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]),
                   curve_metric=None, card=card,
-                  extra={"serving_check": serving, "output_layer": config.output_layer, "tflite": tflite})
+                  extra={"serving_check": serving, "output_layer": config.output_layer, "tflite": tflite},
+                  task=tagger)
     return metrics
 
 

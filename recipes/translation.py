@@ -35,6 +35,7 @@ from rnnzoo.tasks.translation import (
     to_text,
     translate_ids,
     translation_vocabularies,
+    Translator,
 )
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import TranslationConfig
@@ -106,7 +107,8 @@ def main(argv=None):
 
     # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = {"max_length": max_length, "beam_size": config.beam_size, "length_penalty": config.length_penalty}
-    serving = export_serving(run, model, encoders, [p.source for p in splits["test"]], translations, **decoding)
+    translator = Translator(*encoders, model, **decoding)
+    serving = export_serving(run, translator, [p.source for p in splits["test"]])
     tflite = recipe.export_generator_tflite(run, config, model, pad_rows(test_sources[:8]), max_length=max_length)
     card = {"title": f"Translator: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} encoder-decoder "
@@ -115,7 +117,8 @@ def main(argv=None):
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving,
             "metric_name": "bleu", "text_example": splits["test"][0].source, "tflite_generator": tflite}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(test_sources),
-                  extra={"serving_check": serving, "decoding": decoding, "speed": speed, "tflite": tflite}, card=card)
+                  extra={"serving_check": serving, "decoding": decoding, "speed": speed, "tflite": tflite}, card=card,
+                  task=translator)
     return metrics
 
 

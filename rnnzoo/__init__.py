@@ -6,6 +6,7 @@ model = rnnzoo.build_model("many_to_one", cell="lstm", vocab_size=20000, num_cla
 rnnzoo.list_models("*gru*")
 rnnzoo.list_cells()
 rnnzoo.export(model, "out/tflite", format="tflite", quantize="dynamic")
+tagger = rnnzoo.load("saved_models/tagging/RUN")   # any task's preset or run folder, as its class
 ```
 """
 
@@ -32,11 +33,11 @@ from rnnzoo.topologies import (
 from rnnzoo.utils.lazy import lazy_attributes
 from rnnzoo.version import __version__
 
-# Export imports TensorFlow: load it when `rnnzoo.export` is first used.
-__getattr__, __dir__ = lazy_attributes(__name__, {"rnnzoo.exporting": ["export"]})
+# Export and the tasks import TensorFlow: load them when `rnnzoo.export` or `rnnzoo.load` is first used.
+__getattr__, __dir__ = lazy_attributes(__name__, {"rnnzoo.exporting": ["export"], "rnnzoo.tasks.base": ["load"]})
 
 __all__ = [
     "EncoderDecoder", "ManyToMany", "ManyToOne", "OneToMany", "__version__",
-    "build_model", "export", "greedy_decode", "list_cells", "list_models", "list_topologies",
+    "build_model", "export", "greedy_decode", "list_cells", "load", "list_models", "list_topologies",
     "register_cell", "register_model",
 ]

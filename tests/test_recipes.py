@@ -41,6 +41,25 @@ def _signature(folder):
     return tf.saved_model.load(os.path.join(folder, "saved_model")).signatures["serving_default"]
 
 
+def _check_loads_as_task(folder, class_name, raw, expected, legacy=False):
+    """A run folder is a preset: `rnnzoo.load` returns its task, whose
+    predictions on raw input are the SavedModel's (`expected`). `legacy`:
+    first remove the preset files, as in a run folder made before them."""
+    import rnnzoo
+
+    if legacy:
+        for name in ("metadata.json", "task.json"):
+            os.remove(os.path.join(folder, name))
+    task = rnnzoo.load(folder)
+    assert type(task).__name__ == class_name
+    found = task.predict(raw)
+    if isinstance(expected, np.ndarray):
+        np.testing.assert_allclose(found, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
+    else:
+        assert found == expected
+    return task
+
+
 def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     glove = tmp_path / "vectors.txt"
     glove.write_text("the 0.1 0.2 0.3 0.4\ngood 1 1 1 1\nbad -1 -1 -1 -1\n", encoding="utf-8")
@@ -78,6 +97,10 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     names = open(os.path.join(folder, "label_names.txt")).read().split()
     assert names == ["negative", "positive"]
     assert [s.decode() for s in served["label"].numpy()] == [names[i] for i in expected.argmax(-1)]
+    task = _check_loads_as_task(folder, "TextClassifier", texts, [(names[i], pytest.approx(float(p[i]), abs=1e-5))
+                                                                  for p, i in zip(expected, expected.argmax(-1))],
+                                legacy=True)
+    assert task.names == names
 
     # `rnnzoo predict` serves the same labels from the run folder.
     cli.main(["predict", folder, *texts[:2]])
@@ -182,6 +205,9 @@ def test_ner_smoke_run_with_crf_serves_valid_tags(tmp_path, capsys):
     served_tags = [[t.decode() for t in row[:n]] for row, n in zip(served["tags"].numpy(), lengths) if n]
     assert served_tags == [tags.to_tokens(row) for row in expected]
     assert served["tags"].numpy()[2].tolist() == [b""] * served["tags"].shape[1]
+    found = _check_loads_as_task(folder, "SequenceTagger", [s for s in sentences if s],
+                                 [list(zip(s.split(), row)) for s, row in zip([s for s in sentences if s], served_tags)])
+    assert found.task == "ner" and json.load(open(os.path.join(folder, "task.json")))["config"] == {"task": "ner"}
     for row in served_tags:  # BIO-constrained decoding
         for previous, current in zip(["O"] + row, row):
             assert not current.startswith("I-") or previous[2:] == current[2:], row
@@ -396,6 +422,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
                             env={**os.environ, "PYTHONPATH": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:4] == expected
+    assert _check_loads_as_task(folder, "Translator", texts, expected).get_config() == decoding
 
     # `rnnzoo evaluate` on parallel text: sacreBLEU of the SavedModel's translations.
     references = ["die grossen hunde sehen eine kleine katze .", "ein vogel mag den baum ."]
@@ -436,6 +463,7 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     assert _signature(folder)(prompt=np.array("the king ", dtype=object))["continuation"].numpy().decode() == sample
     cli.main(["predict", folder, "the king "])
     assert capsys.readouterr().out.splitlines()[-1] == "the king " + sample
+    _check_loads_as_task(folder, "LanguageModel", ["the king "], [sample])
     assert "prompt=tf.constant('the king ')" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
 
     # `rnnzoo evaluate` on a text file: its perplexity read as one stream, which equals the stateless
@@ -518,6 +546,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
                             env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:5] == expected
+    _check_loads_as_task(folder, "Captioner", images, expected)
 
     # `rnnzoo predict` reads image files in another colour mode (and size) than the model's.
     import tensorflow as tf
@@ -574,6 +603,7 @@ def test_speech_smoke_run_reports_wer_and_serves_wav_files(tmp_path, capsys):
     _write_wav(tmp_path / "mono.wav", pcm[:, None], 8000)
     _write_wav(tmp_path / "stereo.wav", np.repeat(np.repeat(pcm, 2)[:, None], 2, axis=1), 16000)
     expected = _signature(folder)(waveform=pcm.astype("float32") / 32768)["transcript"].numpy().decode()
+    _check_loads_as_task(folder, "SpeechRecognizer", [str(tmp_path / "mono.wav")], [expected])
     cli.main(["predict", folder, str(tmp_path / "mono.wav"), str(tmp_path / "stereo.wav")])
     printed = [line.split("\t") for line in capsys.readouterr().out.splitlines()[-2:]]
     assert printed[0] == [expected, str(tmp_path / "mono.wav")] and printed[1][1] == str(tmp_path / "stereo.wav")
@@ -656,6 +686,7 @@ def test_forecasting_smoke_run_serves_raw_windows_and_predicts_csv_files(tmp_pat
     first = series.timestamps[-1] + np.timedelta64(1, "h")
     assert lines[2].startswith(str(first)) and len(lines) == 98
     served = _signature(folder)(window=series.values[None, -96:])["forecast"].numpy()[0]
+    _check_loads_as_task(folder, "Forecaster", series.values[None, -96:], served[None])
     np.testing.assert_allclose([float(v) for v in lines[2].split(",")[1:]], served[0], rtol=1e-4, atol=1e-4)
 
     # `rnnzoo evaluate`: every window of a CSV file, through the SavedModel, scored on the run's z-scale.

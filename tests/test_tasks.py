@@ -41,10 +41,12 @@ def test_text_classifier_answers_raw_text_with_label_names(classifier):
 
 
 def test_text_classifier_folder_loads_serves_and_is_scored_like_a_run(classifier, tmp_path, capsys):
-    folder = classifier.save(str(tmp_path / "classifier"))
+    folder = classifier.save_to_preset(str(tmp_path / "classifier"))
     texts = ["The plot was clever (really)!", "boring, dull... awful", ""]
     expected = classifier.predict_probabilities(texts)
-    np.testing.assert_allclose(TextClassifier.load(folder).predict_probabilities(texts), expected, atol=1e-6)
+    np.testing.assert_allclose(TextClassifier.from_preset(folder).predict_probabilities(texts), expected, atol=1e-6)
+    check = classifier.export(os.path.join(folder, "saved_model"), texts)
+    assert check["examples"] == 3 and check["max_abs_diff"] < 1e-5 and check["label_agreement"] == 1.0
     serve = tf.saved_model.load(os.path.join(folder, "saved_model")).signatures["serving_default"]
     served = serve(text=tf.constant(texts))
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-5)

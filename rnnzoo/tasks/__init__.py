@@ -5,11 +5,16 @@ scores predictions with its field's metric, and serves a finished run folder
 `exporting/` (which never import each other) and is what recipes build on:
 `recipe.py` holds the steps every recipe takes, in order.
 
+Each task is a class on keras-hub's contract (`base.Task`: a preprocessor,
+a backbone with its head, and `fit` / `predict` / `evaluate` /
+`save_to_preset` / `from_preset` / `export` on raw input):
+
 ```python
 from rnnzoo.tasks import TextClassifier
 classifier = TextClassifier.from_examples(texts, labels, units=64)
 classifier.fit(texts, labels, epochs=3)
 classifier.predict(["A gripping, funny film."])   # [("1", 0.93)]
+rnnzoo.load("saved_models/tagging/RUN").predict(["The cat sat ."])   # any preset or run folder
 ```
 """
 
@@ -40,7 +45,23 @@ class Evaluation:
     # a list of examples per split (a series is split in time); replaces `load_path` and `builtin`.
     load_split: typing.Callable = None
 
-# Each task module imports TensorFlow: load it on first use.
-__getattr__, __dir__ = lazy_attributes(__name__, {"rnnzoo.tasks.text_classification": ["TextClassifier"]})
+# The task modules, each with its `Task` subclass (registered by name when imported).
+TASK_MODULES = {"TextClassifier": "text_classification", "SequenceTagger": "tagging", "Translator": "translation",
+                "LanguageModel": "language_model", "Captioner": "captioning", "SpeechRecognizer": "speech",
+                "Forecaster": "forecasting"}
 
-__all__ = ["Evaluation", "TextClassifier"]
+
+def load_task_modules():
+    """Import every task module, so each `Task` subclass is registered."""
+    import importlib
+
+    for module in TASK_MODULES.values():
+        importlib.import_module(f"rnnzoo.tasks.{module}")
+
+
+# Each task module imports TensorFlow: load it on first use.
+__getattr__, __dir__ = lazy_attributes(__name__, {
+    "rnnzoo.tasks.base": ["Task", "load"],
+    **{f"rnnzoo.tasks.{module}": [name] for name, module in TASK_MODULES.items()}})
+
+__all__ = ["Evaluation", "Task", "load", "load_task_modules", *TASK_MODULES]

@@ -14,12 +14,15 @@ from rnnzoo.data import formats, teacher_forcing
 from rnnzoo.data.batching import in_length_order, ragged_dataset
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
-from rnnzoo.exporting.text_serving import export_text_model, load_signature
+from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.metrics import corpus_bleu, wer
 from rnnzoo.tasks import Evaluation
+from rnnzoo.tasks.base import Task
 RECIPE = "captioning"
 DATASETS = ()
 DECODE_BATCH = 256
+MAX_SERVING_CHECK = 256
+FEATURES = "image_features.keras"
 BACKBONES = {  # keras.applications name -> (constructor, preprocessing input range)
     "mobilenet_v3_small": ("MobileNetV3Small", (0.0, 255.0)),
     "mobilenet_v2": ("MobileNetV2", (-1.0, 1.0)),
@@ -147,21 +150,11 @@ def serving_function(model, encoder, features=None, *, image_shape, max_length, 
     return serve
 
 
-def export_serving(run, model, encoder, image_shape, features, test_images, expected, **decoding):
+def export_serving(run, captioner, test_images):
     """The image-in SavedModel, checked against the Python decoder's captions."""
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([None, None, None, None], tf.float32, name="image")
-    track = [model] + ([features] if features is not None else [])
-    folder = export_text_model(run.file("saved_model"),
-                               serving_function(model, encoder, features, image_shape=tuple(image_shape), **decoding),
-                               track=track, input_signature=(spec,))
-    count = min(len(test_images), 256)
-    served = load_signature(folder)(image=tf.constant(test_images[:count]))["caption"].numpy()
-    served = [c.decode("utf-8") for c in served]
-    check = {"examples": count, "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
-    print(f"SavedModel (image in, caption out): {folder}; same caption as the Python decoder for "
-          f"{check['agreement']:.1%} of {count} test images")
+    check = captioner.export(run.file("saved_model"), test_images)
+    print(f"SavedModel (image in, caption out): {run.file('saved_model')}; same caption as the Python decoder for "
+          f"{check['agreement']:.1%} of {check['examples']} test images")
     return check
 
 
@@ -207,3 +200,142 @@ def caption_images(serve, images):
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: config.get("builtin", "digit_strips"), load_path,
                         evaluate_run)
+
+
+class Captioner(Task):
+    """A captioner that takes raw images (float arrays in [0, 1] of any size
+    and colour mode, or image files) and answers with captions: the caption
+    `TextEncoder` and the image fitting (the preprocessor) and a
+    `one_to_many` model whose CNN encoder starts (and, with attention, is
+    read by) a recurrent decoder; beam search. With `features` (a frozen
+    image model, e.g. a `keras.applications` backbone, saved beside the
+    model as `image_features.keras`) the decoder reads its feature vectors.
+
+    ```python
+    captioner = Captioner.from_examples(images, captions, units=128, cnn_filters=[16, 32])
+    captioner.fit(images, captions, epochs=10)          # captions: a string or a list of them per image
+    captioner.predict(["photo.png"])                    # ["a red circle above a blue square"]
+    captioner.evaluate(test_images, test_captions)["bleu_4"]
+    ```
+    """
+
+    recipe = RECIPE
+
+    def __init__(self, encoder, model, features=None, max_length=20, beam_size=3, length_penalty=0.0):
+        self.encoder, self.model, self.features = encoder, model, features
+        self.max_length, self.beam_size, self.length_penalty = int(max_length), int(beam_size), float(length_penalty)
+        image = features.inputs[0] if features is not None else next(
+            (t for t in model.inputs if t.name in ("image", "features")), model.inputs[-1])
+        self.image_shape = tuple(image.shape[1:])
+        if len(self.image_shape) != 3:
+            raise ValueError(f"a Captioner reads images; this model takes inputs of shape {self.image_shape} "
+                             f"(feature vectors of an image model that was not saved with it, {FEATURES}).")
+
+    @classmethod
+    def from_examples(cls, images, captions, *, beam_size=3, length_penalty=0.0, **model_options):
+        """The caption vocabulary of the training captions and the model
+        (compiled) for images of the first image's shape."""
+        from rnnzoo.topologies import build_model
+
+        captions = _caption_lists(captions)
+        encoder = TextEncoder.adapt([c for row in captions for c in row], tokenizer="word")
+        pixels = cls._pixels(images, None)
+        model = build_model("one_to_many", vocab_size=encoder.vocab_size, image_shape=list(pixels.shape[1:]),
+                            **model_options)
+        longest = max(len(row) for row in encoder.encode_to_lists(c for row in captions for c in row))
+        return cls(encoder, model, max_length=longest + 6, beam_size=beam_size, length_penalty=length_penalty)
+
+    @staticmethod
+    def _pixels(images, image_shape):
+        """Images (arrays, or files decoded as RGB) -> one float32 batch,
+        fitted to `image_shape` (colour mode and size) when given."""
+        if isinstance(images, np.ndarray) and image_shape is None:
+            return images.astype("float32")
+        rows = [formats.load_image(i) if isinstance(i, str) else np.asarray(i, "float32") for i in images]
+        if image_shape is None:
+            return np.stack(rows)
+        return np.concatenate([np.asarray(fit_images(row[None], image_shape)) for row in rows])
+
+    def pixels(self, images):
+        return self._pixels(images, self.image_shape)
+
+    def model_inputs(self, images):
+        """What the decoder reads: the fitted images, or their features."""
+        pixels = self.pixels(images)
+        return pixels if self.features is None else self.features.predict(pixels, batch_size=64, verbose=0)
+
+    def dataset(self, images, captions=None, *, batch_size=32, shuffle=False, seed=0):
+        """Teacher-forcing batches, one example per (image, caption)."""
+        from rnnzoo.data.batching import batch_dataset
+        from rnnzoo.data.examples import CaptionedImage
+
+        if captions is None:
+            raise ValueError("a captioner trains on images and their captions: give both.")
+        examples = [CaptionedImage(None, row) for row in _caption_lists(captions)]
+        dataset = caption_dataset(self.model_inputs(images), self.encoder, examples,
+                                  "image" if self.features is None else "features")
+        count = sum(len(e.captions) for e in examples)
+        return batch_dataset(dataset, batch_size, shuffle_buffer=count if shuffle else None, seed=seed)
+
+    def predict(self, images, batch_size=None, beam_size=None):
+        """A caption per image (beam search; `beam_size=1`: greedy)."""
+        rows = caption_ids(self.model, self.model_inputs(images), max_length=self.max_length,
+                           beam_size=self.beam_size if beam_size is None else beam_size,
+                           length_penalty=self.length_penalty)
+        return to_text(self.encoder, rows)
+
+    def evaluate(self, images, captions, batch_size=None):
+        """BLEU-1..4 against every reference and WER against the first."""
+        return score(_caption_lists(captions), self.predict(images))
+
+    def get_config(self):
+        return {"max_length": self.max_length, "beam_size": self.beam_size, "length_penalty": self.length_penalty}
+
+    @classmethod
+    def run_options(cls, run_dir):
+        import os
+
+        from rnnzoo.data.reading import read_json
+
+        path = os.path.join(run_dir, "metrics.json")
+        decoding = read_json(path).get("decoding", {}) if os.path.exists(path) else {}
+        return {k: decoding[k] for k in ("max_length", "beam_size", "length_penalty") if k in decoding}
+
+    def save_assets(self, folder):
+        import os
+
+        from rnnzoo.utils.saving import save_model
+
+        self.encoder.save(os.path.join(folder, "tokens"))
+        if self.features is not None:
+            save_model(self.features, os.path.join(folder, FEATURES))
+
+    @classmethod
+    def load_assets(cls, folder):
+        import os
+
+        from rnnzoo.utils.saving import load_model
+
+        features = os.path.join(folder, FEATURES)
+        return {"encoder": TextEncoder.load(os.path.join(folder, "tokens")),
+                "features": load_model(features) if os.path.exists(features) else None}
+
+    def serving(self):
+        """`image` (a batch of any size and colour mode) -> `caption` and `token_ids`."""
+        import tensorflow as tf
+
+        serve = serving_function(self.model, self.encoder, self.features, image_shape=self.image_shape,
+                                 **self.get_config())
+        tracked = [self.model] + ([self.features] if self.features is not None else [])
+        return serve, (tf.TensorSpec([None, None, None, None], tf.float32, name="image"),), tracked
+
+    def export_check(self, signature, images):
+        pixels = self.pixels(list(images)[:MAX_SERVING_CHECK] if not isinstance(images, np.ndarray)
+                             else images[:MAX_SERVING_CHECK])
+        served = caption_images(signature, list(pixels))
+        return {"agreement": float(np.mean([a == b for a, b in zip(served, self.predict(pixels))]))}
+
+
+def _caption_lists(captions):
+    """A caption or a list of captions per image -> a list per image."""
+    return [[row] if isinstance(row, str) else list(row) for row in captions]

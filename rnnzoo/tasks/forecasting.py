@@ -29,11 +29,14 @@ from rnnzoo.data.builtin.series import multi_seasonal_series
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.time_series import load_time_series
 from rnnzoo.tasks import Evaluation, recipe
+from rnnzoo.tasks.base import Task, max_abs_difference
+from rnnzoo.utils.files import write_json
 
 DATASETS = ("ett_h1",)
 ETT_MONTHS = (12, 4, 4)  # train, validation, test, of 30 days each
 FRACTIONS = (0.7, 0.1, 0.2)
 NORMALIZATION_FILE = "normalization.json"
+MAX_SERVING_CHECK = 512
 
 
 def read_series(data, *, seed=0, root=None, download=False, date_column=None, fill=None, encoding="utf-8",
@@ -150,9 +153,7 @@ class Standardizer:
         return values * self.std + self.mean
 
     def save(self, path):
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump({"columns": list(self.columns), "mean": self.mean.tolist(), "std": self.std.tolist()}, f,
-                      indent=2)
+        write_json(path, {"columns": list(self.columns), "mean": self.mean.tolist(), "std": self.std.tolist()})
 
     @classmethod
     def load(cls, path):
@@ -206,20 +207,12 @@ def raw_forecaster(model, standardizer):
     return keras.Model(window, {"forecast": forecast}, name="forecaster")
 
 
-def export_serving(run, forecaster, history_units, expected_units):
+def export_serving(run, forecaster, history_units):
     """The raw-window SavedModel (`window` in, `forecast` out, both in the
     series' units), checked against the Keras forecasts."""
-    import tensorflow as tf
-
-    from rnnzoo.exporting.text_serving import export_text_model, load_signature
-
-    spec = tf.TensorSpec([None, *forecaster.inputs[0].shape[1:]], tf.float32, name="window")
-    folder = export_text_model(run.file("saved_model"), lambda window: forecaster(window), track=[forecaster],
-                               input_signature=(spec,))
-    served = load_signature(folder)(window=tf.constant(history_units, tf.float32))["forecast"].numpy()
-    check = {"examples": len(history_units), "max_abs_diff": float(np.max(np.abs(served - expected_units)))}
-    print(f"SavedModel (window in, forecast out, in the series' units): {folder}; max |diff| vs Keras "
-          f"{check['max_abs_diff']:.2e} on {len(history_units)} test windows")
+    check = forecaster.export(run.file("saved_model"), history_units)
+    print(f"SavedModel (window in, forecast out, in the series' units): {run.file('saved_model')}; max |diff| vs "
+          f"Keras {check['max_abs_diff']:.2e} on {check['examples']} test windows")
     return check
 
 
@@ -323,3 +316,120 @@ def export_tflite(run, config, forecaster, history_units, future_units, standard
 
     examples = [{"window": np.asarray(w, "float32")} for w in history_units]
     return recipe.export_tflite(run, config, forecaster, examples, mse, output="forecast")
+
+
+def _series_windows(x, y, lookback, horizon):
+    """`(history, future)` float32 arrays in the series' units: from windows
+    `(n, lookback, columns)` and their futures `(n, horizon, columns)`, or from
+    a whole series (a `TimeSeries` or a `(rows, columns)` array; every window,
+    stride 1) when `y` is None."""
+    values = np.asarray(getattr(x, "values", x), "float32")
+    if y is not None:
+        return values, np.asarray(y, "float32")
+    if values.ndim != 2:
+        raise ValueError(f"expected a series (rows, columns) or windows with their futures, got shape {values.shape}.")
+    if len(values) < lookback + horizon:
+        raise ValueError(f"the series has {len(values)} rows; a window needs lookback {lookback} + horizon "
+                         f"{horizon} = {lookback + horizon}.")
+    return windows(values, 0, len(values), lookback, horizon)
+
+
+class Forecaster(Task):
+    """A forecaster that takes raw windows of a series, in its own units, and
+    answers with the next `horizon` steps in those units: the per-column
+    z-scoring (the preprocessor, `normalization.json`) is inside the served
+    graph; the backbone (`segment_rnn`, `direct_forecaster`,
+    `seq2seq_forecaster`) reads and writes the normalized scale, where the
+    loss is taken (as the long-horizon papers report MSE).
+
+    ```python
+    forecaster = Forecaster.from_examples(train_series, lookback=96, horizon=24, units=64)
+    forecaster.fit(train_series, epochs=5)                # a (rows, columns) array or TimeSeries
+    forecaster.predict(windows)                           # (n, 24, columns), in the series' units
+    forecaster.evaluate(test_series)["mse"]               # or evaluate(windows, futures)
+    ```
+    """
+
+    recipe = "forecasting"
+
+    def __init__(self, standardizer, model, step_seconds=None):
+        self.standardizer, self.model, self.step_seconds = standardizer, model, step_seconds
+        self.lookback, self.horizon = int(model.inputs[0].shape[1]), int(model.outputs[0].shape[1])
+
+    @classmethod
+    def from_examples(cls, series, *, lookback, horizon, model="segment_rnn", columns=None, **model_options):
+        """Fit the scaling to a training series (a `TimeSeries` or a `(rows,
+        columns)` array) and build the model (compiled):
+        `rnnzoo.build_model("segment_rnn" | "<model>_forecaster", ...)`."""
+        import rnnzoo
+
+        values = np.asarray(getattr(series, "values", series), "float32")
+        columns = columns or getattr(series, "columns", None) or [f"column_{i}" for i in range(values.shape[1])]
+        name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
+        network = rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=values.shape[1],
+                                     **model_options)
+        step = step_seconds(series) if hasattr(series, "step") else None
+        return cls(Standardizer.fit(values, columns), network, step)
+
+    def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0):
+        """Normalized `(history, future)` batches (shuffled with `seed`)."""
+        history, future = _series_windows(x, y, self.lookback, self.horizon)
+        return window_batches((self.standardizer(history), self.standardizer(future)), batch_size,
+                              seed=seed if shuffle else None)
+
+    def forecasting_model(self):
+        """The Keras model from a raw window to the forecast, both in the
+        series' units (`raw_forecaster`)."""
+        return raw_forecaster(self.model, self.standardizer)
+
+    def predict(self, windows, batch_size=256):
+        """The forecast `(n, horizon, columns)` after each window `(n,
+        lookback, columns)`, in the series' units."""
+        history = np.asarray(windows, "float32")
+        normalized = self.model.predict(self.standardizer(history), batch_size=batch_size, verbose=0)
+        return self.standardizer.invert(np.asarray(normalized))
+
+    def evaluate(self, x, y=None, batch_size=256):
+        """Normalized MSE and MAE, MAE per column in its units, MSE per
+        step, and the naive and seasonal-naive baselines on the same windows
+        (a whole series: every window, stride 1)."""
+        history, future = _series_windows(x, y, self.lookback, self.horizon)
+        metrics = test_metrics(self.standardizer(self.predict(history, batch_size)), self.standardizer(future),
+                               self.standardizer)
+        period = seasonal_period(self.step_seconds) if self.step_seconds else None
+        metrics["baselines"] = baselines(self.standardizer(history), self.standardizer(future), period)
+        return metrics
+
+    def get_config(self):
+        return {"step_seconds": self.step_seconds}
+
+    @classmethod
+    def run_options(cls, run_dir):
+        return {}
+
+    def save_assets(self, folder):
+        self.standardizer.save(os.path.join(folder, NORMALIZATION_FILE))
+
+    @classmethod
+    def load_assets(cls, folder):
+        return {"standardizer": Standardizer.load(os.path.join(folder, NORMALIZATION_FILE))}
+
+    def serving(self):
+        """`window` (raw, in the series' units) -> `forecast` in those units."""
+        import tensorflow as tf
+
+        forecaster = self.forecasting_model()
+        spec = tf.TensorSpec([None, *forecaster.inputs[0].shape[1:]], tf.float32, name="window")
+        return (lambda window: forecaster(window)), (spec,), [forecaster]
+
+    def export_check(self, signature, windows):
+        """The largest difference from `predict`, absolute and relative to
+        the forecasts' scale (each column's standard deviation)."""
+        import tensorflow as tf
+
+        history = np.asarray(windows, "float32")[:MAX_SERVING_CHECK]
+        served = signature(window=tf.constant(history))["forecast"].numpy()
+        expected = self.predict(history)
+        return {"max_abs_diff": max_abs_difference(served, expected),
+                "max_relative_diff": max_abs_difference(served / self.standardizer.std,
+                                                        expected / self.standardizer.std)}

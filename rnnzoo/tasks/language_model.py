@@ -6,6 +6,8 @@ A run folder holds `tokens/` (the `TextEncoder`), `serving.keras` (the
 stateless copy of the stateful model) and `saved_model/`.
 """
 
+import os
+
 import keras
 import numpy as np
 from keras import ops
@@ -13,12 +15,16 @@ from keras import ops
 from rnnzoo import decoding
 from rnnzoo.data import END_ID, PAD_ID, START_ID, UNK_ID
 from rnnzoo.data.text_encoder import TextEncoder
-from rnnzoo.exporting.text_serving import export_text_model, load_signature
+from rnnzoo.data.reading import read_json
 from rnnzoo.tasks import Evaluation
+from rnnzoo.tasks.base import Task
 
 
 RECIPE = "language_model"
 DATASETS = ("tinyshakespeare",)
+TOKENS = "tokens"
+SERVING_MODEL = "serving.keras"
+MAX_SERVING_CHECK = 8
 
 
 def forbidden_ids(level):
@@ -75,13 +81,23 @@ def serving_function(serving_model, encoder, **options):
     return serve
 
 
+def vocabulary_texts(text, level):
+    """What a vocabulary is learnt from: the whole text (characters), or its lines (words)."""
+    return [text] if level == "character" else text.splitlines()
+
+
+def vocabulary_options(level, max_size):
+    """Characters, or words as written (case and normalization kept)."""
+    if level == "character":
+        return {"tokenizer": "character"}
+    return {"tokenizer": "word", "lowercase": False, "normalization": None, "max_size": max_size}
+
+
 def language_model_vocabulary(run, config, text):
-    """Characters, or words as written (case and normalization kept), of the
-    training text; read back when resuming, so ids match."""
-    if config.level == "character":
-        return TextEncoder.resume_or_adapt(run.file("tokens"), [text], tokenizer="character")
-    return TextEncoder.resume_or_adapt(run.file("tokens"), text.splitlines(), tokenizer="word", lowercase=False,
-                                       normalization=None, max_size=config.vocab_size)
+    """The training text's vocabulary (`vocabulary_options`), read back
+    when resuming, so ids match."""
+    return TextEncoder.resume_or_adapt(run.file(TOKENS), vocabulary_texts(text, config.level),
+                                       **vocabulary_options(config.level, config.vocab_size))
 
 
 def encode_text(encoder, text, level):
@@ -134,16 +150,11 @@ def evaluate_perplexity(model, windows):
     return float(np.exp(loss)), float(loss)
 
 
-def export_serving(run, serving_model, encoder, prompt, expected, **sampling):
+def export_serving(run, language_model, prompt):
     """The prompt-in SavedModel, checked against the Python sampler's text."""
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([], tf.string, name="prompt")
-    folder = export_text_model(run.file("saved_model"), serving_function(serving_model, encoder, **sampling),
-                               track=[serving_model, encoder.vocabulary.tf_table()], input_signature=(spec,))
-    served = load_signature(folder)(prompt=tf.constant(prompt))["continuation"].numpy().decode("utf-8")
-    check = {"examples": 1, "agreement": float(served == expected)}
-    print(f"SavedModel (prompt in, text out): {folder}; same sample as the Python sampler: {served == expected}")
+    check = language_model.export(run.file("saved_model"), [prompt])
+    print(f"SavedModel (prompt in, text out): {run.file('saved_model')}; same sample as the Python sampler: "
+          f"{check.get('agreement') == 1.0}")
     return check
 
 
@@ -155,22 +166,26 @@ def load_path(path, encoding="utf-8"):
 
 
 def evaluate_run(run_dir, examples, config):
-    """Perplexity of the run's model on the texts, each read as one stream
-    in windows of the run's `--sequence-length` with the state carried from
-    window to window (as in training); every token after the first is
-    scored, the last partial window too."""
-    import os
-
+    """Perplexity of the run's model on the texts (`text_perplexity`), in
+    windows of the run's `--sequence-length`."""
     from rnnzoo.utils.saving import load_model
 
-    encoder = TextEncoder.load(os.path.join(run_dir, "tokens"))
-    serving_model = load_model(os.path.join(run_dir, "serving.keras"))
+    encoder = TextEncoder.load(os.path.join(run_dir, TOKENS))
+    serving_model = load_model(os.path.join(run_dir, SERVING_MODEL))
+    return text_perplexity(serving_model, encoder, examples, config.get("level", "character"),
+                           config.get("sequence_length", 100))
+
+
+def text_perplexity(serving_model, encoder, texts, level, window):
+    """Perplexity of a stateless language model on the texts, each read as
+    one stream in windows of `window` tokens with the state carried from
+    window to window (as in training); every token after the first is
+    scored, the last partial window too."""
     streaming = type(serving_model).from_config({**serving_model.get_config(), "stateful": True, "batch_size": 1})
     streaming.set_weights(serving_model.get_weights())
-    window = config.get("sequence_length", 100)
     total_loss = total_tokens = 0.0
-    for text in examples:
-        ids = encode_text(encoder, text, config.get("level", "character"))
+    for text in texts:
+        ids = encode_text(encoder, text, level)
         if len(ids) < 2:
             raise ValueError(f"a text of {len(ids)} tokens has nothing to predict; give a longer text.")
         streaming.reset_states()
@@ -187,3 +202,115 @@ def evaluate_run(run_dir, examples, config):
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "characters", load_path, evaluate_run)
+
+
+class LanguageModel(Task):
+    """A language model that reads raw text and writes more of it: a
+    `TextEncoder` of characters or words (the preprocessor) and a stateless
+    `many_to_many` model; `generate` samples after a prompt in one compiled
+    loop (`decoding.sample`), `evaluate` scores perplexity with the state
+    carried from window to window.
+
+    ```python
+    lm = LanguageModel.from_examples([text], level="character", units=256)
+    lm.fit([text], epochs=5)
+    lm.generate("ROMEO:")                # the sampled continuation
+    lm.evaluate([held_out])["perplexity"]
+    ```
+    """
+
+    recipe = RECIPE
+
+    def __init__(self, encoder, model, level="character", sequence_length=100, length=300, temperature=0.8,
+                 top_k=0, seed=0):
+        if level not in ("character", "word"):
+            raise ValueError(f"level must be 'character' or 'word', got {level!r}.")
+        self.encoder, self.model, self.level = encoder, model, level
+        self.sequence_length, self.length = int(sequence_length), int(length)
+        self.temperature, self.top_k, self.seed = float(temperature), int(top_k), int(seed)
+
+    @classmethod
+    def from_examples(cls, texts, *, level="character", max_vocabulary=20000, sequence_length=100, **options):
+        """Learn the vocabulary of the training texts and build the model
+        (compiled); sampling options (`length`, `temperature`, `top_k`,
+        `seed`) go to the task, the rest to `rnnzoo.build_model`."""
+        from rnnzoo.topologies import build_model
+
+        sampling = {k: options.pop(k) for k in ("length", "temperature", "top_k", "seed") if k in options}
+        encoder = TextEncoder.adapt(vocabulary_texts("\n".join(texts), level), **vocabulary_options(level, max_vocabulary))
+        model = build_model("many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size,
+                            bidirectional=False, **options)
+        return cls(encoder, model, level=level, sequence_length=sequence_length, **sampling)
+
+    def dataset(self, texts, y=None, *, batch_size=32, shuffle=False, seed=0):
+        """Windows of `sequence_length` tokens of the texts and the same
+        windows shifted by one token (the targets); each window starts from
+        a zero state."""
+        import tensorflow as tf
+
+        ids = np.concatenate([encode_text(self.encoder, text, self.level) for text in texts])
+        count = (len(ids) - 1) // self.sequence_length
+        if count < 1:
+            raise ValueError(f"the texts hold {len(ids)} tokens; a window needs {self.sequence_length + 1}.")
+        usable = count * self.sequence_length
+        windows = (ids[:usable].reshape(count, -1), ids[1:usable + 1].reshape(count, -1))
+        dataset = tf.data.Dataset.from_tensor_slices(windows)
+        if shuffle:
+            dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=False)
+        return dataset.batch(batch_size)
+
+    def sampling(self):
+        return {"length": self.length, "temperature": self.temperature, "top_k": self.top_k, "seed": self.seed,
+                "level": self.level}
+
+    def generate(self, prompt):
+        """The text sampled after `prompt` (seeded: the same prompt, the same text)."""
+        return generate(self.model, self.encoder, prompt, **self.sampling())
+
+    def predict(self, prompts, batch_size=None):
+        """The continuation sampled after each prompt."""
+        return [self.generate(prompt) for prompt in prompts]
+
+    def evaluate(self, texts, y=None, batch_size=None):
+        """Perplexity, loss and bits per token of the texts, each read as one
+        stream in windows of `sequence_length` with the state carried over."""
+        return text_perplexity(self.model, self.encoder, texts, self.level, self.sequence_length)
+
+    def get_config(self):
+        return {"level": self.level, "sequence_length": self.sequence_length, **{
+            k: v for k, v in self.sampling().items() if k != "level"}}
+
+    @classmethod
+    def model_path(cls, preset):
+        serving = os.path.join(preset, SERVING_MODEL)  # a run folder's model.keras is the stateful one
+        return serving if os.path.exists(serving) else super().model_path(preset)
+
+    @classmethod
+    def run_options(cls, run_dir):
+        path = os.path.join(run_dir, "config.json")
+        config = read_json(path) if os.path.exists(path) else {}
+        names = {"level": "level", "sequence_length": "sequence_length", "length": "generate",
+                 "temperature": "temperature", "top_k": "top_k", "seed": "seed"}
+        return {name: config[key] for name, key in names.items() if key in config}
+
+    def save_assets(self, folder):
+        self.encoder.save(os.path.join(folder, TOKENS))
+
+    @classmethod
+    def load_assets(cls, folder):
+        return {"encoder": TextEncoder.load(os.path.join(folder, TOKENS))}
+
+    def serving(self):
+        """`prompt` (one string) -> `text` and `continuation`."""
+        import tensorflow as tf
+
+        return (serving_function(self.model, self.encoder, **self.sampling()),
+                (tf.TensorSpec([], tf.string, name="prompt"),), [self.model, self.encoder.vocabulary.tf_table()])
+
+    def export_check(self, signature, prompts):
+        import tensorflow as tf
+
+        prompts = [p for p in prompts if self.encoder.encode_to_lists([p])[0]][:MAX_SERVING_CHECK]
+        served = [signature(prompt=tf.constant(p))["continuation"].numpy().decode("utf-8") for p in prompts]
+        return {"examples": len(prompts), "agreement": float(np.mean([a == b for a, b in
+                                                                      zip(served, self.predict(prompts))]))}

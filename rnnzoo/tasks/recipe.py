@@ -265,10 +265,13 @@ def save_metrics(run, config, model, metrics, state, *, dataset, num_examples, e
 
 
 def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_metric=None, extra=None, card=None,
-           unit="examples"):
-    """Write `metrics.json` (with the exports' reports), the training curves
-    and the model card (`README.md`, from the `card` fields; see
-    `exporting.model_card`); print the headline."""
+           unit="examples", task=None):
+    """Write `metrics.json` (with the exports' reports), the training curves,
+    the model card (`README.md`, from the `card` fields; see
+    `exporting.model_card`) and the `task`'s preset files (so the run folder
+    is a preset: `rnnzoo.load(run folder)`); print the headline."""
+    if task is not None:
+        task.save_preset_files(run.path)
     report = save_metrics(run, config, model, metrics, state, dataset=dataset, num_examples=num_examples,
                           extra=extra)
     if state["history"]:

@@ -13,19 +13,27 @@ from rnnzoo.data.audio_features import log_mel_spectrogram
 from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin.images import DIGIT_WORDS
 from rnnzoo.data.formats import list_audio_clips, read_wav
-from rnnzoo.exporting.text_serving import export_text_model, load_signature
+from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.layers.heads import ctc_decode_logits
 from rnnzoo.metrics import wer
+from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks import Evaluation, recipe
+from rnnzoo.tasks.base import Task
 
 RECIPE = "speech"
 DATASETS = ("fsdd",)
 SAMPLE_RATE = 8000
+BLANK = "<blank>"
+LABELS = "labels.txt"
+MAX_SERVING_CHECK = 64
 
 
-def words(label_ids):
-    """CTC label ids (1-10 for the digits 0-9; 0 is the blank) -> "four one seven"."""
-    return " ".join(DIGIT_WORDS[i - 1] for i in label_ids)
+DIGIT_LABELS = (BLANK, *DIGIT_WORDS)  # the spoken-digit recipe's words: 1-10 for the digits 0-9
+
+
+def words(label_ids, names=DIGIT_LABELS):
+    """CTC label ids (0 is the blank) -> "four one seven"."""
+    return " ".join(names[i] for i in label_ids)
 
 
 def read_waveform(path, sample_rate=SAMPLE_RATE):
@@ -40,14 +48,14 @@ def read_waveform(path, sample_rate=SAMPLE_RATE):
     return samples
 
 
-def serving_function(model, mel_bins, beam_width=None):
+def serving_function(model, mel_bins, beam_width=None, names=DIGIT_LABELS):
     """`waveform` (one clip, float32 samples at 8 kHz) -> `transcript` (a
     string) and `label_ids`, in one graph: log-mel features, the model, CTC
     decoding (best path, or beam search with `beam_width`)."""
     import tensorflow as tf
     from keras import ops
 
-    names = tf.constant(["<blank>"] + list(DIGIT_WORDS))
+    names = tf.constant(list(names))
 
     def serve(waveform):
         features = log_mel_spectrogram(waveform, SAMPLE_RATE, mel_bins)[None]
@@ -104,24 +112,18 @@ def ctc_dataset(feature_rows, label_rows):
     return tf.data.Dataset.from_tensor_slices((frames, labels)).map(dense)
 
 
-def transcribe(model, feature_rows, beam_width=None, batch_size=64):
-    """Digit words per example, decoded in batches of similar length."""
-    return in_length_order(lambda batch: [words(labels) for labels in model.ctc_decode(batch, beam_width=beam_width)],
+def transcribe(model, feature_rows, names=DIGIT_LABELS, beam_width=None, batch_size=64):
+    """Transcripts per example, decoded in batches of similar length."""
+    return in_length_order(lambda batch: [words(labels, names)
+                                          for labels in model.ctc_decode(batch, beam_width=beam_width)],
                            feature_rows, batch_size)
 
 
-def export_serving(run, model, config, waveforms, expected):
+def export_serving(run, recognizer, waveforms):
     """The waveform-in SavedModel, checked against the Python decoder's transcripts."""
-    import tensorflow as tf
-
-    spec = tf.TensorSpec([None], tf.float32, name="waveform")
-    folder = export_text_model(run.file("saved_model"), serving_function(model, config.mel_bins), track=[model],
-                               input_signature=(spec,))
-    serve = load_signature(folder)
-    served = [serve(waveform=tf.constant(w))["transcript"].numpy().decode() for w in waveforms]
-    check = {"examples": len(waveforms), "agreement": float(np.mean([a == b for a, b in zip(served, expected)]))}
-    print(f"SavedModel (waveform in, transcript out): {folder}; same transcript as the Python decoder for "
-          f"{check['agreement']:.1%} of {len(waveforms)} test strings")
+    check = recognizer.export(run.file("saved_model"), waveforms)
+    print(f"SavedModel (waveform in, transcript out): {run.file('saved_model')}; same transcript as the Python "
+          f"decoder for {check['agreement']:.1%} of {check['examples']} test strings")
     return check
 
 
@@ -165,3 +167,111 @@ def evaluate_run(run_dir, examples, config):
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "spoken_digits", load_path, evaluate_run)
+
+
+class SpeechRecognizer(Task):
+    """A recognizer that takes raw waveforms (float samples at 8 kHz, or WAV
+    files) and answers with transcripts: log-mel features and the word set
+    (the preprocessor; id 0 is the CTC blank) and a `many_to_many` model
+    with a CTC head, decoded by best path (or beam search, `beam_width`).
+
+    ```python
+    recognizer = SpeechRecognizer.from_examples(waveforms, ["four one", "seven"], units=128)
+    recognizer.fit(waveforms, transcripts, epochs=10)
+    recognizer.predict(["clip.wav"])                      # ["four one seven"]
+    recognizer.evaluate(test_waveforms, test_transcripts)["wer"]
+    ```
+    """
+
+    recipe = RECIPE
+
+    def __init__(self, labels, model, mel_bins=40, beam_width=None):
+        self.labels, self.model, self.mel_bins = labels, model, int(mel_bins)
+        self.beam_width = None if beam_width is None else int(beam_width)
+
+    @classmethod
+    def from_examples(cls, waveforms, transcripts, *, mel_bins=40, conv_filters=(64, 64), beam_width=None,
+                      **model_options):
+        """The word set of the training transcripts and the model (compiled)."""
+        from rnnzoo.topologies import build_model
+
+        labels = Vocabulary([BLANK] + sorted({w for t in transcripts for w in t.split()}), reserved=(BLANK,))
+        model = build_model("many_to_many", input_dim=mel_bins, num_classes=len(labels), output_layer="ctc",
+                            conv_filters=list(conv_filters) or None, **model_options)
+        return cls(labels, model, mel_bins, beam_width)
+
+    def features(self, waveforms):
+        """Log-mel features `(frames, mel_bins)` of each waveform (an array
+        at 8 kHz, or a WAV file's path)."""
+        samples = [read_waveform(w) if isinstance(w, str) else np.asarray(w, "float32") for w in waveforms]
+        return [log_mel_spectrogram(s, SAMPLE_RATE, self.mel_bins).numpy() for s in samples]
+
+    def label_ids(self, transcripts):
+        words = [t.split() for t in transcripts]
+        unknown = sorted({w for row in words for w in row} - set(self.labels.index))
+        if unknown:
+            raise ValueError(f"words {unknown[:5]} are not among the recognizer's {len(self.labels) - 1} words.")
+        return [self.labels.lookup(row) for row in words]
+
+    def dataset(self, waveforms, transcripts=None, *, batch_size=32, shuffle=False, seed=0):
+        """Batches of padded features and label ids (for the CTC loss)."""
+        from rnnzoo.data.batching import batch_dataset
+
+        if transcripts is None:
+            raise ValueError("a recognizer trains on waveforms and their transcripts: give both.")
+        feature_rows = self.features(waveforms)
+        return batch_dataset(ctc_dataset(feature_rows, self.label_ids(transcripts)), batch_size,
+                             shuffle_buffer=len(feature_rows) if shuffle else None, seed=seed)
+
+    def predict(self, waveforms, batch_size=64):
+        """The transcript of each waveform."""
+        return transcribe(self.model, self.features(waveforms), self.labels.tokens, beam_width=self.beam_width,
+                          batch_size=batch_size)
+
+    def evaluate(self, waveforms, transcripts, batch_size=64):
+        """Word error rate and the fraction of waveforms transcribed exactly."""
+        hypotheses = self.predict(waveforms, batch_size)
+        return {"wer": wer(list(transcripts), hypotheses),
+                "accuracy": float(np.mean([h == r for h, r in zip(hypotheses, transcripts)]))}
+
+    def get_config(self):
+        return {"mel_bins": self.mel_bins, "beam_width": self.beam_width}
+
+    @classmethod
+    def run_options(cls, run_dir):
+        import os
+
+        from rnnzoo.data.reading import read_json
+
+        path = os.path.join(run_dir, "config.json")
+        return {"mel_bins": read_json(path).get("mel_bins", 40)} if os.path.exists(path) else {}
+
+    def save_assets(self, folder):
+        import os
+
+        self.labels.save(os.path.join(folder, LABELS))
+
+    @classmethod
+    def load_assets(cls, folder):
+        """The word set (a run made before it was saved: the ten digits)."""
+        import os
+
+        path = os.path.join(folder, LABELS)
+        if not os.path.exists(path):
+            return {"labels": Vocabulary([BLANK, *DIGIT_WORDS], reserved=(BLANK,))}
+        return {"labels": Vocabulary.load(path, reserved=(BLANK,))}
+
+    def serving(self):
+        """`waveform` (one clip at 8 kHz) -> `transcript` and `label_ids`."""
+        import tensorflow as tf
+
+        return (serving_function(self.model, self.mel_bins, self.beam_width, self.labels.tokens),
+                (tf.TensorSpec([None], tf.float32, name="waveform"),), [self.model])
+
+    def export_check(self, signature, waveforms):
+        import tensorflow as tf
+
+        waveforms = list(waveforms)[:MAX_SERVING_CHECK]
+        samples = [read_waveform(w) if isinstance(w, str) else np.asarray(w, "float32") for w in waveforms]
+        served = [signature(waveform=tf.constant(w))["transcript"].numpy().decode() for w in samples]
+        return {"agreement": float(np.mean([a == b for a, b in zip(served, self.predict(waveforms))]))}

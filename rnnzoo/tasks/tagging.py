@@ -9,15 +9,17 @@ A run folder holds `word_encoder.json`, `words.txt`, `characters.txt`,
 
 import os
 
+import keras
 import numpy as np
 
 from rnnzoo.data import PAD_ID, formats
 from rnnzoo.data.batching import pad_rows, ragged_dataset
 from rnnzoo.data.reading import DataFormatError, read_json
 from rnnzoo.data.vocabulary import Vocabulary
-from rnnzoo.exporting.text_serving import export_text_model, load_signature, serve_in_batches
+from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report, span_f1, token_accuracy
 from rnnzoo.tasks import Evaluation, recipe
+from rnnzoo.tasks.base import Task, max_abs_difference
 from rnnzoo.utils.files import write_json
 
 RECIPE = "tagging"
@@ -216,13 +218,14 @@ def predict(model, batches):
     """Per sentence: tag ids (a list) and tag probabilities `(words, tags)`."""
     tag_ids, probabilities = [], []
     for inputs, _ in batches:
-        mask = _tokens(inputs).numpy() != PAD_ID
+        inputs = keras.tree.map_structure(np.asarray, inputs)  # tf.data tensors, for every backend
+        mask = _tokens(inputs) != PAD_ID
         # Under a tf.distribute strategy, Keras 3.15's `predict_on_batch`
         # runs the whole batch on every replica and returns them all
         # stacked; the first `batch` rows are the answer either way.
         logits = model.predict_on_batch(inputs)[: len(mask)]
-        decoded = np.asarray(model.decode(logits, mask))
-        batch_probabilities = np.asarray(model.tag_probabilities(logits, mask))
+        decoded = keras.ops.convert_to_numpy(model.decode(logits, mask))
+        batch_probabilities = keras.ops.convert_to_numpy(model.tag_probabilities(logits, mask))
         for row, row_probabilities, length in zip(decoded, batch_probabilities, mask.sum(axis=1)):
             tag_ids.append(row[:length].tolist())
             probabilities.append(row_probabilities[:length])
@@ -234,23 +237,164 @@ def score_ids(task, tags, sentences, predicted_ids):
     return score(task, [s.tags for s in sentences], [tags.to_tokens(ids) for ids in predicted_ids])
 
 
-def export_serving(run, model, encoder, tags, sentences, predicted_ids, probabilities):
+def export_serving(run, tagger, sentences):
     """The text-in SavedModel, checked against the Keras model's tags and probabilities."""
-    folder = export_text_model(run.file("saved_model"), serving_function(model, encoder, tags),
-                               track=[model, *encoder.tables()])
-    # Sentences whose words hold no spaces reach the SavedModel as the Keras model saw them.
-    chosen = [i for i, s in enumerate(sentences) if not any(" " in w or not w.strip() for w in s.words)]
-    chosen = chosen[:MAX_SERVING_CHECK]
-    outputs = serve_in_batches(load_signature(folder), [served_text(sentences[i].words) for i in chosen])
-    served = [(row[:n].tolist(), p[:n]) for o in outputs
-              for row, p, n in zip(o["tag_ids"], o["probabilities"], o["lengths"])]
-    # Tags can differ only at near-ties (float rounding differs with batch shapes).
-    agreement = float(np.mean([ids == predicted_ids[i] for (ids, _), i in zip(served, chosen)])) if chosen else None
-    difference = max((float(np.max(np.abs(p - probabilities[i]))) for (_, p), i in zip(served, chosen)
-                      if len(p)), default=0.0)
-    print(f"SavedModel (text in): {folder}; max |p - p_keras| {difference:.2e}, same tags as Keras for "
-          f"{agreement:.1%} of {len(chosen)} test sentences")
-    return {"examples": len(chosen), "sentence_agreement": agreement, "max_abs_diff": difference}
+    check = tagger.export(run.file("saved_model"), [s.words for s in sentences])
+    print(f"SavedModel (text in): {run.file('saved_model')}; max |p - p_keras| {check['max_abs_diff']:.2e}, same "
+          f"tags as Keras for {check['sentence_agreement']:.1%} of {check['examples']} test sentences")
+    return check
+
+
+def sentence_words(sentences):
+    """Raw sentences -> word lists: a string has its punctuation and clitics
+    split off as the Treebank does ("isn't it?" -> `is n't it ?`) and is
+    split at spaces; a list of words is kept as it is."""
+    import tensorflow as tf
+
+    from rnnzoo.data.tokenizers import split_punctuation
+
+    sentences = list(sentences)
+    strings = [i for i, s in enumerate(sentences) if isinstance(s, str)]
+    words = [list(s) for s in sentences]
+    if strings:
+        split = tf.strings.split(split_punctuation([sentences[i] for i in strings])).to_list()
+        for i, row in zip(strings, split):
+            words[i] = [w.decode("utf-8") for w in row]
+    return words
+
+
+class SequenceTagger(Task):
+    """A tagger that takes raw sentences and answers with a tag per word:
+    a `WordEncoder` (words and their characters) and the tag set (the
+    preprocessor) and a `many_to_many` model with a softmax or CRF head.
+    `task` is "pos" (scored by token accuracy) or "ner" (BIO tags, scored by
+    entity span F1).
+
+    ```python
+    tagger = SequenceTagger.from_examples(sentences, tags, units=64)   # word lists and tag lists
+    tagger.fit(sentences, tags, epochs=5)
+    tagger.predict(["The cat isn't here."])   # [[("The", "DET"), ("cat", "NOUN"), ("is", "AUX"), ...]]
+    tagger.evaluate(test_sentences, test_tags)["accuracy"]
+    ```
+    """
+
+    recipe = RECIPE
+
+    def __init__(self, encoder, tags, model, task="pos"):
+        if task not in ("pos", "ner"):
+            raise ValueError(f"task must be 'pos' or 'ner', got {task!r}.")
+        self.encoder, self.tags, self.model, self.task = encoder, tags, model, task
+
+    @classmethod
+    def from_examples(cls, sentences, tags, *, task=None, output_layer="auto", lowercase=True, min_frequency=1,
+                      max_vocabulary=None, max_word_length=20, characters=True, char_embedding_dim=25,
+                      char_units=25, **model_options):
+        """Learn the word and character vocabularies and the tag set from
+        training sentences (raw strings or word lists) and their tags, and
+        build the model (compiled). `task`: "ner" when the tags are BIO
+        (`B-`/`I-`), else "pos", unless given; `output_layer` "auto" is a
+        CRF for NER, softmax for POS."""
+        from rnnzoo.data.examples import TaggedSentence
+        from rnnzoo.topologies import build_model
+
+        examples = [TaggedSentence(w, list(t)) for w, t in zip(sentence_words(sentences), tags)]
+        task = task or ("ner" if any(t[:2] in ("B-", "I-") for e in examples for t in e.tags) else "pos")
+        encoder = WordEncoder.adapt(examples, lowercase=lowercase, min_frequency=min_frequency, max_size=max_vocabulary,
+                                    max_word_length=max_word_length, characters=characters)
+        tag_set = Vocabulary(list(TAG_PADDING) + sorted({t for e in examples for t in e.tags}), reserved=TAG_PADDING)
+        if output_layer == "auto":
+            output_layer = "crf" if task == "ner" else "softmax"
+        model = build_model("many_to_many", vocab_size=len(encoder.words), num_classes=len(tag_set),
+                            char_vocab_size=len(encoder.characters) if characters else None,
+                            char_embedding_dim=char_embedding_dim, char_units=char_units, output_layer=output_layer,
+                            tag_names=tag_set.tokens,
+                            crf_constraints="bio" if task == "ner" and output_layer == "crf" else None,
+                            **model_options)
+        return cls(encoder, tag_set, model, task)
+
+    def _examples(self, sentences, tags=None):
+        from rnnzoo.data.examples import TaggedSentence
+
+        words = sentence_words(sentences)
+        tags = [list(t) for t in tags] if tags is not None else [list(TAG_PADDING) * len(w) for w in words]
+        if len(tags) != len(words):
+            raise ValueError(f"{len(words)} sentences and {len(tags)} tag lists.")
+        for index, (row, row_tags) in enumerate(zip(words, tags)):
+            if len(row) != len(row_tags):
+                raise ValueError(f"sentence {index + 1}: {len(row)} words and {len(row_tags)} tags.")
+        return [TaggedSentence(w, t) for w, t in zip(words, tags)]
+
+    def dataset(self, sentences, tags=None, *, batch_size=32, shuffle=False, seed=0):
+        """Batches of word (and character) ids and tag ids: shuffled and
+        bucketed by length, or (`shuffle=False`) in the sentences' order."""
+        from rnnzoo.data.batching import batch_dataset
+
+        examples = self._examples(sentences, tags)
+        return batch_dataset(tagged_dataset(self.encoder, self.tags, examples)[0], batch_size,
+                             boundaries="auto" if shuffle else None, shuffle_buffer=len(examples) if shuffle else None,
+                             seed=seed)
+
+    def predict_ids(self, sentences, batch_size=64):
+        """`(examples, tag ids per sentence, probabilities per sentence)`; a
+        sentence with no words gets no tags."""
+        examples = self._examples(sentences)
+        kept = [i for i, e in enumerate(examples) if e.words]
+        ids, probabilities = [[] for _ in examples], [np.zeros((0, len(self.tags)), "float32") for _ in examples]
+        if kept:
+            found = predict(self.model, self.dataset([examples[i].words for i in kept], batch_size=batch_size))
+            for i, row, p in zip(kept, *found):
+                ids[i], probabilities[i] = row, p
+        return examples, ids, probabilities
+
+    def predict(self, sentences, batch_size=64):
+        """`[[(word, tag), ...], ...]`: each sentence's words and their tags."""
+        examples, ids, _ = self.predict_ids(sentences, batch_size)
+        return [list(zip(e.words, self.tags.to_tokens(row))) for e, row in zip(examples, ids)]
+
+    def evaluate(self, sentences, tags, batch_size=64):
+        """POS: token accuracy and per-tag scores; NER: entity span F1,
+        precision, recall, token accuracy and per-type scores."""
+        examples = self._examples(sentences, tags)
+        _, ids, _ = self.predict_ids([e.words for e in examples], batch_size)
+        return test_metrics(self.task, self.tags, examples, ids)[0]
+
+    def get_config(self):
+        return {"task": self.task}
+
+    @classmethod
+    def run_options(cls, run_dir):
+        config_path = os.path.join(run_dir, "config.json")
+        return {"task": read_json(config_path).get("task", "pos")} if os.path.exists(config_path) else {}
+
+    def save_assets(self, folder):
+        self.encoder.save(folder)
+        self.tags.save(os.path.join(folder, TAGS))
+
+    @classmethod
+    def load_assets(cls, folder):
+        return {"encoder": WordEncoder.load(folder),
+                "tags": Vocabulary.load(os.path.join(folder, TAGS), reserved=TAG_PADDING)}
+
+    def serving(self):
+        """`text` (words separated by spaces) -> `tags`, `tag_ids`,
+        `probabilities` and `lengths`."""
+        from rnnzoo.exporting.text_serving import TEXT_SPEC
+
+        return (serving_function(self.model, self.encoder, self.tags), (TEXT_SPEC,),
+                [self.model, *self.encoder.tables()])
+
+    def export_check(self, signature, sentences):
+        """Sentences whose words hold no spaces reach the SavedModel as the
+        Keras model saw them; tags can differ only at near-ties (float
+        rounding differs with batch shapes)."""
+        examples, ids, probabilities = self.predict_ids(list(sentences)[:MAX_SERVING_CHECK])
+        chosen = [i for i, e in enumerate(examples) if e.words and not any(" " in w or not w.strip() for w in e.words)]
+        outputs = serve_in_batches(signature, [served_text(examples[i].words) for i in chosen])
+        served = [(row[:n].tolist(), p[:n]) for o in outputs
+                  for row, p, n in zip(o["tag_ids"], o["probabilities"], o["lengths"])]
+        agreement = float(np.mean([found == ids[i] for (found, _), i in zip(served, chosen)])) if chosen else None
+        difference = max((max_abs_difference(p, probabilities[i]) for (_, p), i in zip(served, chosen)), default=0.0)
+        return {"examples": len(chosen), "sentence_agreement": agreement, "max_abs_diff": difference}
 
 
 TFLITE_INPUTS = """`tokens`: int32 `(1, words)` word ids from `words.txt` (line number = id, 1 `<unk>`; lowercased

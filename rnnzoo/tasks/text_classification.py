@@ -1,16 +1,15 @@
-"""Text classification (the sentiment recipe): the files it reads, label
-names, the SavedModel that maps raw strings to labels, and scoring a
-finished run on a file.
+"""Text classification (the sentiment recipe): `TextClassifier`, the files
+it reads, label names, the SavedModel that maps raw strings to labels, and
+scoring a finished run on a file.
 
-A run folder holds `tokens/` (the `TextEncoder`), `labels.txt` (the labels as
-the data writes them, in id order), `label_names.txt` (what to print for
-each: `positive` for SST-2's `1`) and `saved_model/`.
+A preset (and a run folder) holds `tokens/` (the `TextEncoder`), `labels.txt`
+(the labels as the data writes them, in id order), `label_names.txt` (what
+to print for each: `positive` for SST-2's `1`), `model.keras`, and in a run
+folder `saved_model/`.
 """
 
 import os
-import warnings
 
-import keras
 import numpy as np
 
 from rnnzoo.data import UNK_ID, formats
@@ -21,6 +20,7 @@ from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report
 from rnnzoo.tasks import Evaluation, recipe
+from rnnzoo.tasks.base import Task, max_abs_difference
 from rnnzoo.utils.files import write_text
 
 RECIPE = "sentiment"
@@ -109,18 +109,22 @@ def evaluate_run(run_dir, examples, config):
     return metrics
 
 
-class TextClassifier:
+class TextClassifier(Task):
     """A text classifier that takes raw strings and answers with label names:
-    a `TextEncoder`, the labels and a `many_to_one` model, saved together as a
-    folder that `rnnzoo predict` and `rnnzoo evaluate` read like a recipe run.
+    a `TextEncoder` and the labels (the preprocessor) and a `many_to_one`
+    model, saved together as a preset folder (a sentiment run folder is one).
 
     ```python
     classifier = TextClassifier.from_examples(texts, labels, units=64, bidirectional=True)
     classifier.fit(texts, labels, validation_data=(val_texts, val_labels), epochs=3)
     classifier.predict(["A gripping, funny film."])   # [("positive", 0.93)]
-    classifier.save("my_classifier")                  # model.keras, tokens/, labels, saved_model/
+    classifier.evaluate(test_texts, test_labels)["accuracy"]
+    classifier.save_to_preset("my_classifier")        # then TextClassifier.from_preset("my_classifier")
+    classifier.export("my_classifier/saved_model")    # raw strings in, label names out
     ```
     """
+
+    recipe = RECIPE
 
     def __init__(self, encoder, labels, model, names=None):
         self.encoder, self.labels, self.model = encoder, labels, model
@@ -157,13 +161,6 @@ class TextClassifier:
         return batch_dataset(ragged_dataset(*columns), batch_size,
                              shuffle_buffer=len(columns[0]) if shuffle else None, seed=seed)
 
-    def fit(self, texts, labels, *, validation_data=None, epochs=1, batch_size=32, seed=0, **fit_options):
-        """`model.fit` on raw texts and labels; returns the Keras `History`."""
-        validation = None if validation_data is None else self.dataset(*validation_data, batch_size=batch_size)
-        fit_options.setdefault("shuffle", False)  # the dataset is shuffled, with `seed`
-        return self.model.fit(self.dataset(texts, labels, batch_size=batch_size, shuffle=True, seed=seed),
-                              validation_data=validation, epochs=epochs, **fit_options)
-
     def predict_probabilities(self, texts, batch_size=64):
         """`(texts, classes)` probabilities, in the order of `self.names`."""
         from keras import ops
@@ -188,42 +185,29 @@ class TextClassifier:
                                        label_names=self.names)
         return {**report, "unknown_token_rate": unknown_token_rate(self.encoder, texts)}
 
-    def export(self, folder):
-        """A SavedModel mapping raw strings (`text`) to `label` names,
-        `label_id` and `probabilities`, needing TensorFlow and
-        tensorflow-text only."""
-        from rnnzoo.exporting.text_serving import export_text_model
+    def serving(self):
+        """Raw strings (`text`) -> `label` names, `label_id` and
+        `probabilities`, needing TensorFlow and tensorflow-text only."""
+        from rnnzoo.exporting.text_serving import TEXT_SPEC
 
-        return export_text_model(folder, serving_function(self.model, self.encoder, self.names),
-                                 track=[self.model, self.encoder.vocabulary.tf_table()])
+        return (serving_function(self.model, self.encoder, self.names), (TEXT_SPEC,),
+                [self.model, self.encoder.vocabulary.tf_table()])
 
-    def save(self, folder):
-        """`model.keras`, `tokens/`, `labels.txt`, `label_names.txt` and the
-        SavedModel (`saved_model/`), each written atomically. On JAX or torch
-        the SavedModel is left out, with a warning: `load` the folder under
-        TensorFlow and call `export(folder + "/saved_model")` there."""
-        from rnnzoo.utils.saving import save_model
+    def export_check(self, signature, texts):
+        texts = list(texts)[:MAX_SERVING_CHECK]
+        served = np.concatenate([o["probabilities"] for o in serve_in_batches(signature, texts)])
+        expected = self.predict_probabilities(texts)
+        return {"examples": len(texts), "max_abs_diff": max_abs_difference(served, expected),
+                "label_agreement": float(np.mean(served.argmax(-1) == expected.argmax(-1)))}
 
-        os.makedirs(folder, exist_ok=True)
-        save_model(self.model, os.path.join(folder, "model.keras"))
+    def save_assets(self, folder):
         self.encoder.save(os.path.join(folder, TOKENS))
         save_labels(folder, self.labels, self.names)
-        if keras.backend.backend() == "tensorflow":
-            self.export(os.path.join(folder, "saved_model"))
-        else:
-            warnings.warn(f"{folder}: no saved_model/ written (a SavedModel needs the TensorFlow backend; this "
-                          f"process runs {keras.backend.backend()}); load the folder under TensorFlow and call "
-                          "export() there.", stacklevel=2)
-        return folder
 
     @classmethod
-    def load(cls, folder):
-        """A classifier saved by `save` or by the sentiment recipe."""
-        from rnnzoo.utils.saving import load_model
-
+    def load_assets(cls, folder):
         labels, names = load_labels(folder)
-        return cls(TextEncoder.load(os.path.join(folder, TOKENS)), labels,
-                   load_model(os.path.join(folder, "model.keras")), names)
+        return {"encoder": TextEncoder.load(os.path.join(folder, TOKENS)), "labels": labels, "names": names}
 
 
 def classifier_vocabularies(run, config, train):
@@ -246,17 +230,11 @@ def encode_examples(encoder, labels, examples):
     return ids, labels.lookup([e.label for e in examples])
 
 
-def export_serving(run, classifier, test_texts, test_probabilities):
+def export_serving(run, classifier, test_texts):
     """Write the text-in SavedModel and check it against the Keras model."""
-    folder = classifier.export(run.file("saved_model"))
-    count = min(len(test_texts), MAX_SERVING_CHECK)
-    outputs = serve_in_batches(load_signature(folder), test_texts[:count])
-    served = np.concatenate([o["probabilities"] for o in outputs])
-    expected = test_probabilities[:count]
-    check = {"examples": count, "max_abs_diff": float(np.max(np.abs(served - expected))),
-             "label_agreement": float(np.mean(served.argmax(-1) == expected.argmax(-1)))}
-    print(f"SavedModel (text in): {folder}; max |p - p_keras| {check['max_abs_diff']:.2e} "
-          f"on {count} test texts")
+    check = classifier.export(run.file("saved_model"), test_texts)
+    print(f"SavedModel (text in): {run.file('saved_model')}; max |p - p_keras| {check['max_abs_diff']:.2e} "
+          f"on {check['examples']} test texts")
     return check
 
 
