@@ -64,7 +64,7 @@ def test_log_mel_features_of_a_known_wav(tmp_path):
     import tensorflow as tf
 
     from rnnzoo.data import formats
-    from rnnzoo.data.audio_features import log_mel_spectrogram
+    from rnnzoo.preprocessing.audio import log_mel_spectrogram
 
     tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000).astype("float32")  # 1 s of A4 at 8 kHz
     path = tmp_path / "a4.wav"

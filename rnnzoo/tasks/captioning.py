@@ -16,6 +16,7 @@ from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.metrics import corpus_bleu, wer
+from rnnzoo.preprocessing.images import fit_images
 from rnnzoo.tasks import Evaluation
 from rnnzoo.tasks.base import Task
 RECIPE = "captioning"
@@ -29,6 +30,17 @@ BACKBONES = {  # keras.applications name -> (constructor, preprocessing input ra
     "efficientnet_b0": ("EfficientNetB0", (0.0, 255.0)),
     "resnet50": ("ResNet50", None),
 }
+
+
+def builtin_splits(config):
+    """The built-in splits with `--builtin-size` training examples, or None
+    (`recipe.start` reads the data as usual)."""
+    if config.data != "builtin" or not config.builtin_size:
+        return None
+    from rnnzoo.data.builtin import load_builtin
+
+    return {split: load_builtin(config.builtin, split, **({"size": config.builtin_size} if split == "train" else {}))
+            for split in ("train", "validation", "test")}
 
 
 def load_pixels(config, examples):
@@ -118,25 +130,6 @@ def score(references, hypotheses):
     return scores
 
 
-def fit_images(images, image_shape):
-    """Float images `(batch, height, width, channels)` in [0, 1] of any size
-    and with 1 (gray), 3 (RGB) or 4 (RGBA) channels -> the model's
-    `image_shape`: colour mode converted, then resized (bilinear), in graph ops."""
-    import tensorflow as tf
-
-    height, width, channels = image_shape
-    images = tf.convert_to_tensor(images, tf.float32)
-    found = tf.shape(images)[-1]
-    if channels == 1:
-        images = tf.cond(found == 1, lambda: images[..., :1], lambda: tf.image.rgb_to_grayscale(images[..., :3]))
-    else:
-        images = tf.cond(found == 1, lambda: tf.image.grayscale_to_rgb(images[..., :1]), lambda: images[..., :3])
-    size = tf.shape(images)[1:3]
-    same = tf.logical_and(tf.equal(size[0], height), tf.equal(size[1], width))
-    images = tf.cond(same, lambda: images, lambda: tf.image.resize(images, (height, width)))
-    return tf.ensure_shape(images, [None, height, width, channels])
-
-
 def serving_function(model, encoder, features=None, *, image_shape, max_length, beam_size, length_penalty):
     """`image` batch of any size and colour mode -> `caption` strings and
     `token_ids`, one graph: fit the images to `image_shape`, encode, beam search, detokenize."""
@@ -148,14 +141,6 @@ def serving_function(model, encoder, features=None, *, image_shape, max_length, 
         return {"caption": encoder.ids_to_text(ids), "token_ids": ids}
 
     return serve
-
-
-def export_serving(run, captioner, test_images):
-    """The image-in SavedModel, checked against the Python decoder's captions."""
-    check = captioner.export(run.file("saved_model"), test_images)
-    print(f"SavedModel (image in, caption out): {run.file('saved_model')}; same caption as the Python decoder for "
-          f"{check['agreement']:.1%} of {check['examples']} test images")
-    return check
 
 
 def load_path(path, encoding="utf-8", images=None):
@@ -220,6 +205,7 @@ class Captioner(Task):
     """
 
     recipe = RECIPE
+    serves = "image in, caption out"
 
     def __init__(self, encoder, model, features=None, max_length=20, beam_size=3, length_penalty=0.0):
         self.encoder, self.model, self.features = encoder, model, features

@@ -19,7 +19,6 @@ series the run read or on every window of another CSV file.
 """
 
 import dataclasses
-import json
 import os
 
 import keras
@@ -28,9 +27,9 @@ import numpy as np
 from rnnzoo.data.builtin.series import multi_seasonal_series
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.time_series import load_time_series
+from rnnzoo.preprocessing.series import Standardizer
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task, max_abs_difference
-from rnnzoo.utils.files import write_json
 
 DATASETS = ("ett_h1",)
 ETT_MONTHS = (12, 4, 4)  # train, validation, test, of 30 days each
@@ -135,33 +134,6 @@ def window_batches(arrays, batch_size, seed=None):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-class Standardizer:
-    """Per-column z-scoring with the training rows' statistics."""
-
-    def __init__(self, mean, std, columns):
-        self.mean, self.std, self.columns = np.asarray(mean, "float32"), np.asarray(std, "float32"), tuple(columns)
-
-    @classmethod
-    def fit(cls, values, columns):
-        std = values.std(axis=0)
-        return cls(values.mean(axis=0), np.where(std > 0, std, 1.0), columns)
-
-    def __call__(self, values):
-        return (values - self.mean) / self.std
-
-    def invert(self, values):
-        return values * self.std + self.mean
-
-    def save(self, path):
-        write_json(path, {"columns": list(self.columns), "mean": self.mean.tolist(), "std": self.std.tolist()})
-
-    @classmethod
-    def load(cls, path):
-        with open(path, encoding="utf-8") as f:
-            found = json.load(f)
-        return cls(found["mean"], found["std"], found["columns"])
-
-
 def seasonal_period(step_seconds):
     """Steps in a day, for the seasonal-naive baseline (None when a step is
     longer than an hour)."""
@@ -205,15 +177,6 @@ def raw_forecaster(model, standardizer):
     normalized = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(window)
     forecast = keras.layers.Normalization(mean=mean, variance=variance, invert=True, name="restore")(model(normalized))
     return keras.Model(window, {"forecast": forecast}, name="forecaster")
-
-
-def export_serving(run, forecaster, history_units):
-    """The raw-window SavedModel (`window` in, `forecast` out, both in the
-    series' units), checked against the Keras forecasts."""
-    check = forecaster.export(run.file("saved_model"), history_units)
-    print(f"SavedModel (window in, forecast out, in the series' units): {run.file('saved_model')}; max |diff| vs "
-          f"Keras {check['max_abs_diff']:.2e} on {check['examples']} test windows")
-    return check
 
 
 def forecast_files(signature, run_dir, paths):
@@ -351,6 +314,7 @@ class Forecaster(Task):
     """
 
     recipe = "forecasting"
+    serves = "window in, forecast out, in the series' units"
 
     def __init__(self, standardizer, model, step_seconds=None):
         self.standardizer, self.model, self.step_seconds = standardizer, model, step_seconds

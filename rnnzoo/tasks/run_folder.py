@@ -114,7 +114,7 @@ def _predict_chunk(signature, name, tagging, run_dir, inputs):
 
         batches = [{"caption": np.array([c.encode("utf-8") for c in caption_images(signature, list(inputs))])}]
     elif name == "waveform":
-        from rnnzoo.tasks.speech import read_waveform
+        from rnnzoo.preprocessing.audio import read_waveform
 
         batches = [{k: v[None] for k, v in signature(waveform=tf.constant(read_waveform(path))).items()}
                    for path in inputs]

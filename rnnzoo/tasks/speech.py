@@ -5,24 +5,23 @@ SavedModel that maps a waveform to its transcript (log-mel features, the CTC
 model and decoding in one graph).
 """
 
-import math
-
 import numpy as np
 
-from rnnzoo.data.audio_features import log_mel_spectrogram
 from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin.images import DIGIT_WORDS
-from rnnzoo.data.formats import list_audio_clips, read_wav
+from rnnzoo.data.datasets import fsdd_split
+from rnnzoo.data.formats import list_audio_clips
+from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.layers.heads import ctc_decode_logits
 from rnnzoo.metrics import wer
+from rnnzoo.preprocessing.audio import SAMPLE_RATE, log_mel_spectrogram, read_waveform
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task
 
 RECIPE = "speech"
 DATASETS = ("fsdd",)
-SAMPLE_RATE = 8000
 BLANK = "<blank>"
 LABELS = "labels.txt"
 MAX_SERVING_CHECK = 64
@@ -31,21 +30,14 @@ MAX_SERVING_CHECK = 64
 DIGIT_LABELS = (BLANK, *DIGIT_WORDS)  # the spoken-digit recipe's words: 1-10 for the digits 0-9
 
 
+def digit_vocabulary():
+    """The spoken-digit recipe's word set (a run made before `labels.txt` was saved has it)."""
+    return Vocabulary(DIGIT_LABELS, reserved=(BLANK,))
+
+
 def words(label_ids, names=DIGIT_LABELS):
     """CTC label ids (0 is the blank) -> "four one seven"."""
     return " ".join(names[i] for i in label_ids)
-
-
-def read_waveform(path, sample_rate=SAMPLE_RATE):
-    """A WAV file as float32 samples at `sample_rate`: channels are mixed
-    down (`read_wav`) and another rate is resampled (polyphase filter)."""
-    samples, rate = read_wav(path)
-    if rate != sample_rate:
-        from scipy.signal import resample_poly
-
-        divisor = math.gcd(rate, sample_rate)
-        samples = resample_poly(samples, sample_rate // divisor, rate // divisor).astype("float32")
-    return samples
 
 
 def serving_function(model, mel_bins, beam_width=None, names=DIGIT_LABELS):
@@ -119,16 +111,8 @@ def transcribe(model, feature_rows, names=DIGIT_LABELS, beam_width=None, batch_s
                            feature_rows, batch_size)
 
 
-def export_serving(run, recognizer, waveforms):
-    """The waveform-in SavedModel, checked against the Python decoder's transcripts."""
-    check = recognizer.export(run.file("saved_model"), waveforms)
-    print(f"SavedModel (waveform in, transcript out): {run.file('saved_model')}; same transcript as the Python "
-          f"decoder for {check['agreement']:.1%} of {check['examples']} test strings")
-    return check
-
-
 TFLITE_INPUTS = """`features`: float32 `(1, frames, mel_bins)` log-mel features of one clip at 8 kHz
-(`rnnzoo.data.audio_features.log_mel_spectrogram`). The output `(1, frames, 11)` holds CTC logits
+(`rnnzoo.preprocessing.audio.log_mel_spectrogram`). The output `(1, frames, 11)` holds CTC logits
 (class 0 the blank, 1-10 the digits 0-9): decode them by best path (arg max, merge repeats, drop blanks)."""
 
 
@@ -143,6 +127,12 @@ def export_tflite(run, config, model, feature_rows, references):
     examples = [{"features": np.asarray(f, "float32")} for f in feature_rows]
     longest = max(len(f) for f in feature_rows)
     return recipe.export_tflite(run, config, model, examples, word_error_rate, longest=longest)
+
+
+def load_clips(config):
+    """`{"train", "validation", "test"}` -> `AudioClip`s (arrays for built-in data, wav paths for FSDD)."""
+    return load_splits(config.data, builtin="spoken_digits", load_path=list_audio_clips, names=("fsdd",),
+                       root=config.data_root, download=config.download, seed=config.seed, split_path=fsdd_split)
 
 
 def load_path(path, encoding="utf-8"):
@@ -184,6 +174,7 @@ class SpeechRecognizer(Task):
     """
 
     recipe = RECIPE
+    serves = "waveform in, transcript out"
 
     def __init__(self, labels, model, mel_bins=40, beam_width=None):
         self.labels, self.model, self.mel_bins = labels, model, int(mel_bins)
@@ -258,7 +249,7 @@ class SpeechRecognizer(Task):
 
         path = os.path.join(folder, LABELS)
         if not os.path.exists(path):
-            return {"labels": Vocabulary([BLANK, *DIGIT_WORDS], reserved=(BLANK,))}
+            return {"labels": digit_vocabulary()}
         return {"labels": Vocabulary.load(path, reserved=(BLANK,))}
 
     def serving(self):

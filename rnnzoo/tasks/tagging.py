@@ -1,7 +1,7 @@
-"""Sequence tagging (the tagging recipe): the files it reads (CoNLL-U, BIO
-columns), how words become model inputs (`WordEncoder`), the SavedModel
-that tags sentences, and scoring: token accuracy for POS, entity span F1
-for NER.
+"""Sequence tagging (the tagging recipe): `SequenceTagger`, the files it
+reads (CoNLL-U, BIO columns), the SavedModel that tags sentences, and
+scoring: token accuracy for POS, entity span F1 for NER. Words become
+model inputs with `rnnzoo.preprocessing.words.WordEncoder`.
 
 A run folder holds `word_encoder.json`, `words.txt`, `characters.txt`,
 `tags.txt` (id 0 is the padding tag) and `saved_model/`.
@@ -14,13 +14,13 @@ import numpy as np
 
 from rnnzoo.data import PAD_ID, formats
 from rnnzoo.data.batching import pad_rows, ragged_dataset
-from rnnzoo.data.reading import DataFormatError, read_json
+from rnnzoo.data.reading import read_json
 from rnnzoo.data.vocabulary import Vocabulary
 from rnnzoo.exporting.text_serving import load_signature, serve_in_batches
 from rnnzoo.metrics import classification_report, span_f1, token_accuracy
+from rnnzoo.preprocessing.words import WordEncoder, sentence_words
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task, max_abs_difference
-from rnnzoo.utils.files import write_json
 
 RECIPE = "tagging"
 DATASETS = ("ud_english_ewt", "wnut17")
@@ -47,88 +47,6 @@ def dataset_options(data, config):
 
 def is_run(run_dir):
     return os.path.exists(os.path.join(run_dir, TAGS)) and os.path.exists(os.path.join(run_dir, WordEncoder.FILE))
-
-
-class WordEncoder:
-    """Words -> word ids and character ids, the same way in Python (training)
-    and in a TensorFlow graph (serving)."""
-
-    FILE = "word_encoder.json"
-
-    def __init__(self, words, characters, lowercase, max_word_length):
-        self.words, self.characters = words, characters
-        self.lowercase, self.max_word_length = lowercase, max_word_length
-
-    @classmethod
-    def adapt(cls, sentences, *, lowercase=True, min_frequency=1, max_size=None, max_word_length=20,
-              characters=True):
-        """Word (and character) vocabularies from training sentences."""
-        import tensorflow as tf
-
-        flat = [w for s in sentences for w in s.words]
-        keys = cls._lower(tf.constant(flat)) if lowercase else flat
-        words = Vocabulary.build([keys], min_frequency, max_size)
-        characters = Vocabulary.build([list(w[:max_word_length]) for w in flat]) if characters else None
-        return cls(words, characters, lowercase, max_word_length)
-
-    @staticmethod
-    def _lower(words):
-        import tensorflow as tf
-
-        return [w.decode("utf-8") for w in tf.strings.lower(words, encoding="utf-8").numpy().tolist()]
-
-    def encode(self, sentences):
-        """Lists: word ids per sentence, and character ids per word (or None)."""
-        import tensorflow as tf
-
-        flat = [w for s in sentences for w in s.words]
-        ids = self.words.lookup(self._lower(tf.constant(flat)) if self.lowercase else flat)
-        word_ids, chars, start = [], [], 0
-        for sentence in sentences:
-            end = start + len(sentence.words)
-            word_ids.append(ids[start:end])
-            if self.characters is not None:
-                chars.append([self.characters.lookup(list(w[: self.max_word_length])) for w in sentence.words])
-            start = end
-        return word_ids, (chars if self.characters is not None else None)
-
-    def tf_encode(self, words):
-        """Ragged words `(batch, None)` -> model inputs (dense, right-padded)."""
-        import tensorflow as tf
-
-        keys = tf.strings.lower(words, encoding="utf-8") if self.lowercase else words
-        inputs = {"tokens": self.words.tf_lookup(keys).to_tensor()}
-        if self.characters is not None:
-            chars = tf.strings.unicode_split(words, "UTF-8")[:, :, : self.max_word_length]
-            inputs["characters"] = self.characters.tf_lookup(chars).to_tensor()
-        return inputs
-
-    def tables(self):
-        return [v.tf_table() for v in (self.words, self.characters) if v is not None]
-
-    def save(self, folder):
-        self.words.save(os.path.join(folder, "words.txt"))
-        if self.characters is not None:
-            self.characters.save(os.path.join(folder, "characters.txt"))
-        write_json(os.path.join(folder, self.FILE), {"lowercase": self.lowercase,
-                                                     "max_word_length": self.max_word_length,
-                                                     "characters": self.characters is not None})
-
-    @classmethod
-    def load(cls, folder):
-        path = os.path.join(folder, cls.FILE)
-        config = read_json(path)
-        kinds = {"lowercase": bool, "max_word_length": int, "characters": bool}
-        if not isinstance(config, dict):
-            raise DataFormatError(path, None, f"expected a JSON object with {sorted(kinds)}.")
-        for key, kind in kinds.items():
-            if type(config.get(key)) is not kind:
-                raise DataFormatError(path, None, f"{key!r} must be a {kind.__name__}, found {config.get(key)!r}.")
-        if config["max_word_length"] < 1:
-            raise DataFormatError(path, None, f"'max_word_length' must be >= 1, found {config['max_word_length']}.")
-        characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config["characters"] else None
-        return cls(Vocabulary.load(os.path.join(folder, "words.txt")), characters,
-                   config["lowercase"], config["max_word_length"])
 
 
 def score(task, true, found):
@@ -237,32 +155,6 @@ def score_ids(task, tags, sentences, predicted_ids):
     return score(task, [s.tags for s in sentences], [tags.to_tokens(ids) for ids in predicted_ids])
 
 
-def export_serving(run, tagger, sentences):
-    """The text-in SavedModel, checked against the Keras model's tags and probabilities."""
-    check = tagger.export(run.file("saved_model"), [s.words for s in sentences])
-    print(f"SavedModel (text in): {run.file('saved_model')}; max |p - p_keras| {check['max_abs_diff']:.2e}, same "
-          f"tags as Keras for {check['sentence_agreement']:.1%} of {check['examples']} test sentences")
-    return check
-
-
-def sentence_words(sentences):
-    """Raw sentences -> word lists: a string has its punctuation and clitics
-    split off as the Treebank does ("isn't it?" -> `is n't it ?`) and is
-    split at spaces; a list of words is kept as it is."""
-    import tensorflow as tf
-
-    from rnnzoo.data.tokenizers import split_punctuation
-
-    sentences = list(sentences)
-    strings = [i for i, s in enumerate(sentences) if isinstance(s, str)]
-    words = [list(s) for s in sentences]
-    if strings:
-        split = tf.strings.split(split_punctuation([sentences[i] for i in strings])).to_list()
-        for i, row in zip(strings, split):
-            words[i] = [w.decode("utf-8") for w in row]
-    return words
-
-
 class SequenceTagger(Task):
     """A tagger that takes raw sentences and answers with a tag per word:
     a `WordEncoder` (words and their characters) and the tag set (the
@@ -279,6 +171,7 @@ class SequenceTagger(Task):
     """
 
     recipe = RECIPE
+    serves = "text in, tags out"
 
     def __init__(self, encoder, tags, model, task="pos"):
         if task not in ("pos", "ner"):

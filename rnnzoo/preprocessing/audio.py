@@ -1,9 +1,16 @@
-"""Speech features with `tf.signal`: waveform -> log-mel spectrogram, so the
-same ops run in `tf.data` and in exported graphs."""
+"""Audio as a model hears it: a WAV file read as mono float samples at the
+model's rate (`read_waveform`), and log-mel features with `tf.signal`
+(`log_mel_spectrogram`), so the same ops run in `tf.data` and in exported
+graphs."""
+
+import math
 
 import numpy as np
 import tensorflow as tf
 
+from rnnzoo.data.formats import read_wav
+
+SAMPLE_RATE = 8000
 FRAME_SECONDS = 0.025  # 25 ms windows
 HOP_SECONDS = 0.010  # every 10 ms
 
@@ -27,3 +34,15 @@ def log_mel_spectrogram(samples, sample_rate, num_mel_bins=40, normalize=True):
         mean, variance = tf.nn.moments(features, axes=[0], keepdims=True)
         features = (features - mean) / tf.sqrt(variance + 1e-6)
     return features
+
+
+def read_waveform(path, sample_rate=SAMPLE_RATE):
+    """A WAV file as float32 samples at `sample_rate`: channels are mixed
+    down (`read_wav`) and another rate is resampled (polyphase filter)."""
+    samples, rate = read_wav(path)
+    if rate != sample_rate:
+        from scipy.signal import resample_poly
+
+        divisor = math.gcd(rate, sample_rate)
+        samples = resample_poly(samples, sample_rate // divisor, rate // divisor).astype("float32")
+    return samples
