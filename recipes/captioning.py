@@ -24,27 +24,10 @@ import functools
 import os
 
 import rnnzoo
-from rnnzoo.data.builtin import load_builtin
-from rnnzoo.metrics import plot_caption_grid
-from rnnzoo.tasks import recipe
-from rnnzoo.tasks.captioning import (
-    Captioner,
-    caption_dataset,
-    caption_ids,
-    caption_vocabulary,
-    export_serving,
-    image_encoder,
-    load_path,
-    load_pixels,
-    score,
-    to_text,
-)
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import CaptioningConfig
-
-
-
-
+from rnnzoo.metrics import plot_caption_grid
+from rnnzoo.tasks import captioning, recipe
 
 
 def main(argv=None):
@@ -53,30 +36,23 @@ def main(argv=None):
         raise ValueError("a caption decoder generates left to right: drop --bidirectional")
 
     # Data: captioned images (or feature vectors), the caption vocabulary, the image encoder's inputs.
-    splits = None
-    if config.data == "builtin" and config.builtin_size:
-        sizes = {"train": {"size": config.builtin_size}}
-        splits = {split: load_builtin(config.builtin, split, **sizes.get(split, {}))
-                  for split in ("train", "validation", "test")}
-    splits, run = recipe.start("captioning", config, builtin=config.builtin, splits=splits,
-                               load_path=functools.partial(load_path, images=config.images), export="generator")
-    encoder = caption_vocabulary(run, splits["train"])
-    raw = {split: load_pixels(config, examples) for split, examples in splits.items()}
-    inputs, features, model_options = image_encoder(config, raw)
+    splits, run = recipe.start("captioning", config, builtin=config.builtin, splits=captioning.builtin_splits(config),
+                               export="generator",
+                               load_path=functools.partial(captioning.load_path, images=config.images))
+    encoder = captioning.caption_vocabulary(run, splits["train"])
+    raw = {split: captioning.load_pixels(config, examples) for split, examples in splits.items()}
+    inputs, features, model_options = captioning.image_encoder(config, raw)
     key = "image" if inputs["train"].ndim == 4 else "features"
 
     # Model: the image encoder starts (and with attention, is read by) a recurrent caption decoder.
     with recipe.distribution(config).scope():
-        model = rnnzoo.build_model(
-            "one_to_many", vocab_size=encoder.vocab_size, cell=config.cell, units=config.units,
-            cell_options=config.cell_options,
-            num_layers=config.num_layers, dropout=config.dropout, embedding_dim=config.embedding_dim,
-            compile=False, **model_options,
-        )
+        model = rnnzoo.build_model("one_to_many", vocab_size=encoder.vocab_size,
+                                   **config.model_options(**model_options))
         recipe.compile_model(model, config)
 
     # Training: teacher forcing on every (image, caption) pair, the best epoch by validation loss.
-    datasets = {split: caption_dataset(inputs[split], encoder, splits[split], key) for split in ("train", "validation")}
+    datasets = {split: captioning.caption_dataset(inputs[split], encoder, splits[split], key)
+                for split in ("train", "validation")}
     lengths = [len(ids) + 1 for ids in encoder.encode_to_lists(c for e in splits["train"] for c in e.captions)]
     model, state = recipe.train(model, recipe.epoch_batches(datasets["train"], config, lengths),
                                 recipe.ordered_batches(datasets["validation"], config), run, config,
@@ -87,11 +63,11 @@ def main(argv=None):
     references = [e.captions for e in splits["test"]]
     metrics, captions = {}, {}
     for name, beam_size in (("greedy", 1), ("beam", config.beam_size)):
-        rows = caption_ids(model, inputs["test"], max_length=max_length, beam_size=beam_size,
-                           length_penalty=config.length_penalty)
-        captions[name] = to_text(encoder, rows)
+        rows = captioning.caption_ids(model, inputs["test"], max_length=max_length, beam_size=beam_size,
+                                      length_penalty=config.length_penalty)
+        captions[name] = captioning.to_text(encoder, rows)
         metrics.update({f"{k}_{name}" if name == "greedy" else k: v
-                        for k, v in score(references, captions[name]).items()})
+                        for k, v in captioning.score(references, captions[name]).items()})
     for example, caption in list(zip(splits["test"], captions["beam"]))[:5]:
         print(f"  reference: {example.captions[0]}\n  output:    {caption}\n")
 
@@ -105,8 +81,8 @@ def main(argv=None):
     if raw["test"].ndim == 4:  # images, not precomputed features
         plot_caption_grid(raw["test"][:12], captions["beam"][:12], [r[0] for r in references[:12]],
                           run.file("captions.png"))
-        captioner = Captioner(encoder, model, features, **decoding)
-        serving = export_serving(run, captioner, raw["test"])
+        captioner = captioning.Captioner(encoder, model, features, **decoding)
+        serving = recipe.export_saved_model(run, captioner, raw["test"])
         card = {"title": f"Image captioner: {os.path.basename(run.path)}", "metric_name": "bleu_4",
                 "description": f"{config.image_encoder} image encoder and a {config.cell.upper()} decoder with "
                                f"{config.attention} attention; beam search (beam {config.beam_size}).",

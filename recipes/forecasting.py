@@ -18,28 +18,10 @@ series' units and return the forecast in those units.
 
 import os
 
-
-from rnnzoo.metrics import plot_error_by_step, plot_forecasts
-from rnnzoo.tasks import recipe
-from rnnzoo.tasks.forecasting import (
-    NORMALIZATION_FILE,
-    Forecaster,
-    TFLITE_INPUTS,
-    Standardizer,
-    baselines,
-    build_forecaster,
-    export_serving,
-    export_tflite,
-    run_series,
-    seasonal_period,
-    series_splits,
-    test_metrics,
-    window_batches,
-    windows,
-)
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import ForecastingConfig
-
+from rnnzoo.metrics import plot_error_by_step, plot_forecasts
+from rnnzoo.tasks import forecasting, recipe
 
 
 def main(argv=None):
@@ -50,11 +32,11 @@ def main(argv=None):
         raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers (or use --model direct)")
 
     # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
-    series = run_series(config)
-    step, bounds = series_splits(series, config.lookback, config.horizon, config.data)
-    standardizer = Standardizer.fit(series.values[slice(*bounds["train"])], series.columns)
+    series = forecasting.run_series(config)
+    step, bounds = forecasting.series_splits(series, config.lookback, config.horizon, config.data)
+    standardizer = forecasting.Standardizer.fit(series.values[slice(*bounds["train"])], series.columns)
     values = standardizer(series.values)
-    data = {split: windows(values, start, end, config.lookback, config.horizon)
+    data = {split: forecasting.windows(values, start, end, config.lookback, config.horizon)
             for split, (start, end) in bounds.items()}
     if config.max_examples:
         data["train"] = tuple(part[: config.max_examples] for part in data["train"])
@@ -62,24 +44,27 @@ def main(argv=None):
         data = {k: v if k == "train" else tuple(part[: recipe.SMOKE_EXAMPLES] for part in v) for k, v in data.items()}
     _, run = recipe.start("forecasting", config, builtin=None, load_path=None,
                           splits={k: v[0] for k, v in data.items()}, unit="windows")
-    standardizer.save(run.file(NORMALIZATION_FILE))
+    standardizer.save(run.file(forecasting.NORMALIZATION_FILE))
     print(f"series: {len(series)} rows of {', '.join(series.columns)}, every {series.step}")
 
     # Model: SegRNN (or the direct or seq2seq forecaster) with the chosen cell.
     with recipe.distribution(config).scope():
-        model = recipe.compile_model(build_forecaster(config, len(series.columns)), config, loss="mse",
+        model = recipe.compile_model(forecasting.build_forecaster(config, len(series.columns)), config, loss="mse",
                                      metrics=["mae"])
 
     # Training: shuffled windows, the best model by validation MSE.
-    model, state = recipe.train(
-        model, lambda epoch: window_batches(data["train"], config.batch_size, seed=config.seed * 1000 + epoch),
-        window_batches(data["validation"], config.batch_size), run, config, monitor="val_loss", mode="min")
+    def train_batches(epoch):
+        return forecasting.window_batches(data["train"], config.batch_size, seed=config.seed * 1000 + epoch)
+
+    model, state = recipe.train(model, train_batches, forecasting.window_batches(data["validation"], config.batch_size),
+                                run, config, monitor="val_loss", mode="min")
 
     # Evaluation: every test window, against the naive and seasonal-naive forecasts.
     history, future = data["test"]
     predicted = model.predict(history, batch_size=config.batch_size, verbose=0)
-    metrics = test_metrics(predicted, future, standardizer)
-    metrics["baselines"] = baselines(history, future, seasonal_period(step))  # seasonal: repeat the last day
+    metrics = forecasting.test_metrics(predicted, future, standardizer)
+    # Seasonal naive repeats the last day.
+    metrics["baselines"] = forecasting.baselines(history, future, forecasting.seasonal_period(step))
     plot_forecasts(history, future, predicted, series.columns.index(config.target), run.file("forecasts.png"))
     plot_error_by_step(metrics["mse_by_step"], run.file("error_by_step.png"))
     for name, scores in metrics["baselines"].items():
@@ -88,15 +73,15 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(history))
 
     # Export: a raw-window SavedModel and TFLite files, both in the series' units, each checked.
-    forecaster = Forecaster(standardizer, model, step)
-    serving = export_serving(run, forecaster, standardizer.invert(history))
+    forecaster = forecasting.Forecaster(standardizer, model, step)
+    serving = recipe.export_saved_model(run, forecaster, standardizer.invert(history))
     validation_units = tuple(standardizer.invert(part) for part in data["validation"])
-    tflite = export_tflite(run, config, forecaster.forecasting_model(), *validation_units, standardizer)
+    tflite = forecasting.export_tflite(run, config, forecaster.forecasting_model(), *validation_units, standardizer)
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",
             "description": f"{config.model} ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
                            f"{', '.join(series.columns)} in, the next {config.horizon} out, in the series' units.",
             "split_sizes": {k: len(v[0]) for k, v in data.items()}, "serving_check": serving,
-            "text_example": None, "input_kind": "window", "tflite": tflite, "tflite_inputs": TFLITE_INPUTS}
+            "text_example": None, "input_kind": "window", "tflite": tflite, "tflite_inputs": forecasting.TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(history),
                   extra={"serving_check": serving, "tflite": tflite, "columns": list(series.columns)}, card=card,
                   unit="windows", task=forecaster)

@@ -25,24 +25,12 @@ import numpy as np
 import rnnzoo
 from rnnzoo.data import formats
 from rnnzoo.data.datasets import text_prefix
-from rnnzoo.tasks import recipe
-from rnnzoo.tasks.language_model import (
-    LanguageModel,
-    ResetStates,
-    encode_text,
-    evaluate_perplexity,
-    export_serving,
-    language_model_vocabulary,
-    stream_windows,
-    window_batches,
-)
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import LanguageModelConfig
+from rnnzoo.tasks import language_model, recipe
 from rnnzoo.utils.saving import save_model
 
-NAMED_DATASETS = ("tinyshakespeare",)
 TRAIN_FRACTION = 0.9
-
 
 
 def main(argv=None):
@@ -52,49 +40,45 @@ def main(argv=None):
 
     # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
-                               names=NAMED_DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts",
+                               names=language_model.DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts",
                                export="streaming")
-    encoder = language_model_vocabulary(run, config, splits["train"][0])
+    encoder = language_model.language_model_vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
-        ids = encode_text(encoder, text, config.level)
-        windows[split] = stream_windows(ids, config.batch_size, config.sequence_length)
+        ids = language_model.encode_text(encoder, text, config.level)
+        windows[split] = language_model.stream_windows(ids, config.batch_size, config.sequence_length)
         print(f"{split}: {len(ids):,} tokens -> {windows[split][0].shape[0]} batches of {config.batch_size} "
               f"streams x {config.sequence_length}")
     print(f"vocabulary: {encoder.vocab_size} ({config.level}s)")
 
     # Model: a stateful recurrent stack over a fixed batch of streams.
     with recipe.distribution(config).scope():
-        model = rnnzoo.build_model(
-            "many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size, cell=config.cell,
-            cell_options=config.cell_options,
-            units=config.units, num_layers=config.num_layers, bidirectional=False, dropout=config.dropout,
-            embedding_dim=config.embedding_dim, stateful=True, batch_size=config.batch_size, compile=False,
-        )
+        model = rnnzoo.build_model("many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size,
+                                   **config.model_options(stateful=True, batch_size=config.batch_size))
         recipe.compile_model(model, config)
 
     # Training: states carry across consecutive windows and reset every epoch.
-    model, state = recipe.train(model, lambda epoch: window_batches(windows["train"]),
-                                window_batches(windows["validation"]), run, config, monitor="val_loss", mode="min",
-                                callbacks=[ResetStates()])
+    model, state = recipe.train(model, lambda epoch: language_model.window_batches(windows["train"]),
+                                language_model.window_batches(windows["validation"]), run, config,
+                                monitor="val_loss", mode="min", callbacks=[language_model.ResetStates()])
 
     # Evaluation: perplexity on the held-out text, then a sample from a prompt.
-    perplexity, loss = evaluate_perplexity(model, windows["test"])
+    perplexity, loss = language_model.evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
     prompt = config.prompt or splits["test"][0][:40]
     serving_model = model.stateless_copy()
     save_model(serving_model, run.file("serving.keras"))
-    task = LanguageModel(encoder, serving_model, level=config.level, sequence_length=config.sequence_length,
-                         length=config.generate, temperature=config.temperature, top_k=config.top_k, seed=config.seed)
+    task = language_model.LanguageModel(encoder, serving_model, level=config.level,
+                                        sequence_length=config.sequence_length, length=config.generate,
+                                        temperature=config.temperature, top_k=config.top_k, seed=config.seed)
     sample = task.generate(prompt)
     print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
           f"{prompt}{sample}\n")
 
-    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data,
-                        num_examples=int(windows["test"][1].size))
+    recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=windows["test"][1].size)
 
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
-    serving = export_serving(run, task, prompt)
+    serving = recipe.export_saved_model(run, task, [prompt])
     tflite = recipe.export_streaming_tflite(run, config, serving_model)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "

@@ -15,48 +15,35 @@ import dataclasses
 import os
 
 import rnnzoo
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import SentimentConfig
 from rnnzoo.data import formats
 from rnnzoo.data.batching import ragged_dataset
 from rnnzoo.metrics import classification_report, plot_confusion_matrix
 from rnnzoo.tasks import recipe
-from rnnzoo.tasks.text_classification import (
-    DATASETS,
-    TFLITE_INPUTS,
-    TextClassifier,
-    classifier_vocabularies,
-    encode_examples,
-    export_serving,
-    export_tflite,
-    load_path,
-)
-from rnnzoo.cli.arguments import parse_config
-from rnnzoo.configs import SentimentConfig
-
+from rnnzoo.tasks import text_classification as classification
 
 
 def main(argv=None):
     config = parse_config(SentimentConfig, argv, prog="python -m recipes.sentiment")
+
     # Data: the splits, a vocabulary of the training texts, label names, token ids.
-    splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=load_path,
-                               names=DATASETS)
-    encoder, labels, names = classifier_vocabularies(run, config, splits["train"])
+    splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=classification.load_path,
+                               names=classification.DATASETS)
+    encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"])
     vectors = None
     if config.embeddings:
         vectors, found = formats.load_word_vectors(config.embeddings, encoder.vocabulary, seed=config.seed)
         config = dataclasses.replace(config, embedding_dim=vectors.shape[1])
         print(f"pretrained vectors: {found} of {encoder.vocab_size} vocabulary words found in {config.embeddings}")
 
-    data = {split: encode_examples(encoder, labels, examples) for split, examples in splits.items()}
+    data = {split: classification.encode_examples(encoder, labels, examples) for split, examples in splits.items()}
     train_set = ragged_dataset(*data["train"])
 
     # Model: embeddings, a recurrent stack and a classifier, compiled with Adam.
     with recipe.distribution(config).scope():
-        model = rnnzoo.build_model(
-            "many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels), cell=config.cell,
-            cell_options=config.cell_options,
-            units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
-            dropout=config.dropout, embedding_dim=config.embedding_dim, pooling=config.pooling, compile=False,
-        )
+        model = rnnzoo.build_model("many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels),
+                                   **config.model_options(pooling=config.pooling))
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)
         recipe.compile_model(model, config)
@@ -69,7 +56,7 @@ def main(argv=None):
     )
 
     # Evaluation on the test texts, as raw strings, through the task model.
-    classifier = TextClassifier(encoder, labels, model, names)
+    classifier = classification.TextClassifier(encoder, labels, model, names)
     test_texts, test_labels = [e.text for e in splits["test"]], data["test"][1]
     probabilities = classifier.predict_probabilities(test_texts, batch_size=config.batch_size)
     metrics = classification_report(test_labels, probabilities.argmax(-1), labels=range(len(labels)),
@@ -80,14 +67,14 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels))
 
     # Export: a SavedModel taking raw strings and TFLite files, each checked; the report and model card.
-    serving = export_serving(run, classifier, test_texts)
-    tflite = export_tflite(run, config, model, data)
+    serving = recipe.export_saved_model(run, classifier, test_texts)
+    tflite = classification.export_tflite(run, config, model, data)
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "
                            f"classifier over {config.tokenizer} tokens, labels {names}.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": "accuracy", "text_example": splits["test"][0].text,
-            "tflite_inputs": TFLITE_INPUTS}
+            "tflite_inputs": classification.TFLITE_INPUTS}
     recipe.finish(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels),
                   curve_metric="accuracy", extra={"serving_check": serving, "tflite": tflite}, card=card,
                   task=classifier)

@@ -21,36 +21,13 @@ import os
 import numpy as np
 
 import rnnzoo
-from rnnzoo.data import formats
 from rnnzoo.data.builtin.images import DIGIT_WORDS
-from rnnzoo.data.datasets import fsdd_split
-from rnnzoo.data.sources import load_splits
-from rnnzoo.metrics import wer
-from rnnzoo.tasks import recipe
-from rnnzoo.data.vocabulary import Vocabulary
-from rnnzoo.tasks.speech import (
-    DIGIT_LABELS,
-    SpeechRecognizer,
-    TFLITE_INPUTS,
-    ctc_dataset,
-    digit_strings,
-    export_serving,
-    export_tflite,
-    features,
-    transcribe,
-    words,
-)
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import SpeechConfig
+from rnnzoo.metrics import wer
+from rnnzoo.tasks import recipe, speech
 
 STRING_COUNTS = {"validation": 300, "test": 500}  # and --strings for training
-
-
-
-def load_clips(config):
-    """`{"train", "validation", "test"}` -> `AudioClip`s (arrays for built-in data, wav paths for FSDD)."""
-    return load_splits(config.data, builtin="spoken_digits", load_path=formats.list_audio_clips, names=("fsdd",),
-                       root=config.data_root, download=config.download, seed=config.seed, split_path=fsdd_split)
 
 
 def main(argv=None):
@@ -59,39 +36,37 @@ def main(argv=None):
         raise ValueError(f"need 1 <= --min-digits <= --max-digits, got {config.min_digits}, {config.max_digits}")
 
     # Data: recordings joined into digit strings per split, log-mel features, label ids.
-    clips = load_clips(config)
+    clips = speech.load_clips(config)
     counts = {**STRING_COUNTS, "train": min(config.strings, config.max_examples or config.strings)}
     if config.smoke:
         counts = {split: 64 for split in counts}
     strings, rng = {}, np.random.default_rng(config.seed)
     for split in ("train", "validation", "test"):
-        strings[split] = digit_strings(clips[split], counts[split], rng, config.min_digits, config.max_digits)
+        strings[split] = speech.digit_strings(clips[split], counts[split], rng, config.min_digits, config.max_digits)
     _, run = recipe.start("speech", config, builtin=None, load_path=None,
                           splits={split: [s[1] for s in rows] for split, rows in strings.items()}, unit="digit strings")
     print("clips: " + ", ".join(f"{k} {len(v)}" for k, v in clips.items()))
-    data = {split: (features(rows, config.mel_bins), [labels for _, labels in rows]) for split, rows in strings.items()}
+    data = {split: (speech.features(rows, config.mel_bins), [labels for _, labels in rows])
+            for split, rows in strings.items()}
 
     # Model: a convolutional front end and a recurrent stack, trained with the CTC loss.
     with recipe.distribution(config).scope():
-        model = rnnzoo.build_model(
-            "many_to_many", input_dim=config.mel_bins, num_classes=len(DIGIT_WORDS) + 1, output_layer="ctc",
-            conv_filters=list(config.conv_filters) or None, cell=config.cell, units=config.units,
-            cell_options=config.cell_options,
-            num_layers=config.num_layers, bidirectional=config.bidirectional, dropout=config.dropout, compile=False,
-        )
+        model = rnnzoo.build_model("many_to_many", input_dim=config.mel_bins, num_classes=len(DIGIT_WORDS) + 1,
+                                   output_layer="ctc", conv_filters=list(config.conv_filters) or None,
+                                   **config.model_options())
         recipe.compile_model(model, config)
 
     # Training: the best epoch by validation loss.
     lengths = [len(f) for f in data["train"][0]]
-    model, state = recipe.train(model, recipe.epoch_batches(ctc_dataset(*data["train"]), config, lengths),
-                                recipe.ordered_batches(ctc_dataset(*data["validation"]), config), run, config,
+    model, state = recipe.train(model, recipe.epoch_batches(speech.ctc_dataset(*data["train"]), config, lengths),
+                                recipe.ordered_batches(speech.ctc_dataset(*data["validation"]), config), run, config,
                                 monitor="val_loss", mode="min")
 
     # Evaluation: WER and whole-string accuracy of best-path and beam-search transcripts.
-    references = [words(labels) for labels in data["test"][1]]
+    references = [speech.words(labels) for labels in data["test"][1]]
     metrics, transcripts = {}, {}
     for name, beam in (("greedy", None), ("beam", config.beam_width)):
-        transcripts[name] = transcribe(model, data["test"][0], beam_width=beam)
+        transcripts[name] = speech.transcribe(model, data["test"][0], beam_width=beam)
         metrics[f"wer_{name}"] = wer(references, transcripts[name])
         metrics[f"string_accuracy_{name}"] = float(np.mean([h == r for h, r in zip(transcripts[name], references)]))
     metrics["wer"] = metrics["wer_beam"]
@@ -101,15 +76,15 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(references))
 
     # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
-    recognizer = SpeechRecognizer(Vocabulary(DIGIT_LABELS, reserved=DIGIT_LABELS[:1]), model, config.mel_bins)
-    serving = export_serving(run, recognizer, [w for w, _ in strings["test"]])
-    validation_features, validation_labels = data["validation"]
-    tflite = export_tflite(run, config, model, validation_features, [words(ids) for ids in validation_labels])
+    recognizer = speech.SpeechRecognizer(speech.digit_vocabulary(), model, config.mel_bins)
+    serving = recipe.export_saved_model(run, recognizer, [w for w, _ in strings["test"]])
+    features, labels = data["validation"]
+    tflite = speech.export_tflite(run, config, model, features, [speech.words(ids) for ids in labels])
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",
             "description": f"Log-mel features, a convolutional front end and a {config.cell.upper()} stack "
                            "trained with CTC; the SavedModel decodes by best path.",
             "split_sizes": {k: len(v) for k, v in strings.items()}, "serving_check": serving, "tflite": tflite,
-            "text_example": None, "input_kind": "waveform", "tflite_inputs": TFLITE_INPUTS}
+            "text_example": None, "input_kind": "waveform", "tflite_inputs": speech.TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(references),
                   extra={"clips": {k: len(v) for k, v in clips.items()}, "serving_check": serving, "tflite": tflite},
                   card=card, unit="digit strings", task=recognizer)

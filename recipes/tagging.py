@@ -19,26 +19,12 @@ import functools
 import os
 
 import rnnzoo
-from rnnzoo.metrics import plot_per_class_f1
-from rnnzoo.tasks import recipe
-from rnnzoo.tasks.tagging import (
-    TFLITE_CRF,
-    TFLITE_INPUTS,
-    SequenceTagger,
-    export_serving,
-    export_tflite,
-    load_path,
-    predict,
-    score_ids,
-    tagged_dataset,
-    tagging_vocabularies,
-    test_metrics,
-)
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import TaggingConfig
+from rnnzoo.metrics import plot_per_class_f1
+from rnnzoo.tasks import recipe, tagging
 
 NAMED_DATASETS = {"pos": ("ud_english_ewt",), "ner": ("wnut17",)}
-
 
 
 def main(argv=None):
@@ -47,24 +33,19 @@ def main(argv=None):
 
     # Data: tagged sentences, word and character vocabularies, the tag set.
     splits, run = recipe.start("tagging", config, builtin=config.task, names=NAMED_DATASETS[config.task],
-                               load_path=functools.partial(load_path, tag=config.tag),
+                               load_path=functools.partial(tagging.load_path, tag=config.tag),
                                **({"tag": config.tag} if config.data == "ud_english_ewt" else {}))
-    encoder, tags = tagging_vocabularies(run, config, splits)
-    datasets = {split: tagged_dataset(encoder, tags, sentences) for split, sentences in splits.items()}
+    encoder, tags = tagging.tagging_vocabularies(run, config, splits)
+    datasets = {split: tagging.tagged_dataset(encoder, tags, sentences) for split, sentences in splits.items()}
     ner = config.task == "ner"
 
     # Model: word embeddings + a character encoder, a BiLSTM, a softmax or CRF head.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
-            "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), cell=config.cell,
-            cell_options=config.cell_options,
-            units=config.units, num_layers=config.num_layers, bidirectional=config.bidirectional,
-            dropout=config.dropout, embedding_dim=config.embedding_dim,
+            "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), tag_names=tags.tokens,
             char_vocab_size=len(encoder.characters) if encoder.characters else None,
-            char_embedding_dim=config.char_dim or 25, char_units=config.char_units,
-            output_layer=config.output_layer, tag_names=tags.tokens,
-            crf_constraints="bio" if ner and config.output_layer == "crf" else None, compile=False,
-        )
+            char_embedding_dim=config.char_dim or 25, char_units=config.char_units, output_layer=config.output_layer,
+            crf_constraints="bio" if ner and config.output_layer == "crf" else None, **config.model_options())
         recipe.compile_model(model, config)
 
     # Training: scored each epoch on validation by decoding (span F1 for NER, accuracy for POS).
@@ -72,7 +53,7 @@ def main(argv=None):
     monitor = "val_f1" if ner else "val_accuracy"
 
     def validate(model):
-        scores = score_ids(config.task, tags, splits["validation"], predict(model, validation)[0])
+        scores = tagging.score_ids(config.task, tags, splits["validation"], tagging.predict(model, validation)[0])
         return {f"val_{k}": v for k, v in (scores[0] if ner else scores).items()}
 
     model, state = recipe.train(
@@ -81,16 +62,16 @@ def main(argv=None):
     )
 
     # Evaluation on the test sentences.
-    predicted, _ = predict(model, recipe.ordered_batches(datasets["test"][0], config))
-    metrics, per_class = test_metrics(config.task, tags, splits["test"], predicted)
+    predicted, _ = tagging.predict(model, recipe.ordered_batches(datasets["test"][0], config))
+    metrics, per_class = tagging.test_metrics(config.task, tags, splits["test"], predicted)
     plot_per_class_f1(per_class, run.file("per_type_f1.png" if ner else "per_tag_f1.png"))
 
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]))
 
     # Export: a SavedModel taking sentences and TFLite files, each checked; the report and model card.
-    tagger = SequenceTagger(encoder, tags, model, config.task)
-    serving = export_serving(run, tagger, splits["test"])
-    tflite = export_tflite(run, config, model, encoder, tags, splits)
+    tagger = tagging.SequenceTagger(encoder, tags, model, config.task)
+    serving = recipe.export_saved_model(run, tagger, [s.words for s in splits["test"]])
+    tflite = tagging.export_tflite(run, config, model, encoder, tags, splits)
     metric_name = "f1" if ner else "accuracy"
     card = {"title": f"{config.task.upper()} tagger: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} tagger "
@@ -98,7 +79,7 @@ def main(argv=None):
                            f"{config.output_layer} output layer over {len(tags) - 1} tags.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": metric_name, "text_example": " ".join(splits["test"][0].words),
-            "tflite_inputs": TFLITE_INPUTS + (TFLITE_CRF if config.output_layer == "crf" else "")}
+            "tflite_inputs": tagging.TFLITE_INPUTS + (tagging.TFLITE_CRF if config.output_layer == "crf" else "")}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(splits["test"]),
                   curve_metric=None, card=card,
                   extra={"serving_check": serving, "output_layer": config.output_layer, "tflite": tflite},

@@ -151,6 +151,12 @@ class ModelConfig(Config):
                                        flag="--cell-option", metavar="KEY=VALUE")
     dropout: float = option(0.3, "input dropout of each recurrent layer and before the output layer", check=rate)
 
+    def model_options(self, **overrides):
+        """These fields as `rnnzoo.build_model` arguments, uncompiled (a
+        recipe compiles with its own optimizer), with a recipe's `overrides`."""
+        fields = ("cell", "cell_options", "units", "num_layers", "bidirectional", "dropout", "embedding_dim")
+        return {**{name: getattr(self, name) for name in fields}, "compile": False, **overrides}
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig(Config):

@@ -14,13 +14,16 @@ import keras
 import numpy as np
 import pytest
 
-from recipes import sentiment, tagging, translation
+from recipes import sentiment, tagging
 from rnnzoo import cli
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.examples import TaggedSentence
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.data.vocabulary import Vocabulary
+from rnnzoo.metrics import sacrebleu_score
+from rnnzoo.tasks import captioning as captioning_task
 from rnnzoo.tasks import speech as speech_task
+from rnnzoo.tasks import translation as translation_task
 from rnnzoo.tasks.evaluation import evaluate_run_folder, report_name
 from rnnzoo.tasks.recipe import SMOKE_EXPORT_CHECKED
 from rnnzoo.tasks import tagging as tagging_task
@@ -270,14 +273,6 @@ def test_ner_export_scores_validation_sentences_longer_than_the_export_length(tm
     assert tflite["inputs"]["tokens"] == [1, 3] and 0.0 <= tflite["metric"] <= 1.0
 
 
-def test_bidirectional_tagger_beats_unidirectional_on_right_context(tmp_path):
-    common = ["--epochs", "3", "--max-examples", "1500", "--char-dim", "0", "--units", "32", "--verbose", "0",
-              "--output", str(tmp_path), "--batch-size", "16", "--export-quantize"]
-    both = tagging.main(common + ["--bidirectional"])["accuracy"]
-    forward = tagging.main(common + ["--no-bidirectional"])["accuracy"]
-    assert both > 0.97 and both > forward + 0.03, (both, forward)
-
-
 def _metrics(folder):
     with open(os.path.join(folder, "metrics.json")) as f:
         report = json.load(f)
@@ -415,7 +410,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
     texts = ["the big dogs see a small cat near the house .", "a bird likes the tree .", "", "zzz"]
     sources = [row or [1] for row in encoders[0].encode_to_lists(texts)]
     decoding = report["extra"]["decoding"]
-    expected = translation.to_text(encoders[1], translation.translate_ids(model, sources, **decoding))
+    expected = translation_task.to_text(encoders[1], translation_task.translate_ids(model, sources, **decoding))
     (tmp_path / "texts.txt").write_text("\n".join(t or " " for t in texts), encoding="utf-8")
     result = subprocess.run([sys.executable, "-c", FRESH_TRANSLATE, os.path.join(folder, "saved_model"),
                              str(tmp_path / "texts.txt")], capture_output=True, text=True, timeout=300,
@@ -430,7 +425,7 @@ def test_translation_smoke_run_serves_strings_without_rnnzoo(tmp_path, capsys):
                                         encoding="utf-8")
     cli.main(["evaluate", folder, "--data", str(tmp_path / "pairs.tsv")])
     report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "pairs.tsv", "test"), "metrics.json")))
-    assert report["metrics"]["bleu"] == pytest.approx(translation.sacrebleu_score(expected[:2], references))
+    assert report["metrics"]["bleu"] == pytest.approx(sacrebleu_score(expected[:2], references))
     capsys.readouterr()
     cli.main(["predict", folder, *texts[:2]])
     assert capsys.readouterr().out.splitlines() == [f"{e}\t{t}" for e, t in zip(expected, texts[:2])]
@@ -537,9 +532,9 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
 
     model = keras.saving.load_model(os.path.join(folder, "model.keras"))
     encoder = TextEncoder.load(os.path.join(folder, "tokens"))
-    images = np.stack([e.image for e in captioning.load_builtin("digit_strips", "test", size=5)])
+    images = np.stack([e.image for e in load_builtin("digit_strips", "test", size=5)])
     decoding = report["extra"]["decoding"]
-    expected = captioning.to_text(encoder, captioning.caption_ids(model, images, **decoding))
+    expected = captioning_task.to_text(encoder, captioning_task.caption_ids(model, images, **decoding))
     np.save(tmp_path / "images.npy", images)
     result = subprocess.run([sys.executable, "-c", FRESH_CAPTION, os.path.join(folder, "saved_model"),
                              str(tmp_path / "images.npy")], capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -576,7 +571,7 @@ def test_captioning_smoke_run_serves_captions_from_images(tmp_path, capsys):
         cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt")])
     cli.main(["evaluate", folder, "--data", str(tmp_path / "captions.txt"), "--images", str(tmp_path / "photos")])
     report = json.load(open(os.path.join(folder, "evaluations", report_name(tmp_path / "captions.txt", "test"), "metrics.json")))
-    expected_scores = captioning.score([["six nine two"], ["four one", "four"]], [served, served])
+    expected_scores = captioning_task.score([["six nine two"], ["four one", "four"]], [served, served])
     assert report["num_examples"] == 2 and report["metrics"] == pytest.approx(expected_scores)
 
 

@@ -15,8 +15,8 @@ import pytest
 import rnnzoo
 from rnnzoo.data import load_builtin
 from rnnzoo.metrics import sacrebleu_score, wer
-from rnnzoo.tasks import (Captioner, Forecaster, LanguageModel, SequenceTagger, SpeechRecognizer, Task,
-                          TextClassifier, Translator)
+from rnnzoo.tasks import (Captioner, Forecaster, LanguageModel, SequenceTagger, SpeechRecognizer, TextClassifier,
+                          Translator)
 
 TINY = dict(units=4, num_layers=1)
 
@@ -143,7 +143,7 @@ def test_task_contract(case, tmp_path):
     consistent(task, task.evaluate(x, y) if y is not None else task.evaluate(x))
 
     preset = task.save_to_preset(str(tmp_path / "preset"))
-    for loaded in (type(task).from_preset(preset), rnnzoo.load(preset), Task.from_preset(preset)):
+    for loaded in (type(task).from_preset(preset), rnnzoo.load(preset)):
         assert type(loaded) is type(task) and loaded.get_config() == task.get_config()
         assert_same(loaded.predict(raw), predictions)
     other = TextClassifier if type(task) is not TextClassifier else Forecaster

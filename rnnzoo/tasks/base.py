@@ -51,6 +51,7 @@ class Task:
     """
 
     recipe = None  # the recipe whose run folders hold this task
+    serves = "raw input"  # what the SavedModel takes and returns, in words
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

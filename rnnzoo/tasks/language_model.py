@@ -150,14 +150,6 @@ def evaluate_perplexity(model, windows):
     return float(np.exp(loss)), float(loss)
 
 
-def export_serving(run, language_model, prompt):
-    """The prompt-in SavedModel, checked against the Python sampler's text."""
-    check = language_model.export(run.file("saved_model"), [prompt])
-    print(f"SavedModel (prompt in, text out): {run.file('saved_model')}; same sample as the Python sampler: "
-          f"{check.get('agreement') == 1.0}")
-    return check
-
-
 def load_path(path, encoding="utf-8"):
     """A plain text file."""
     from rnnzoo.data.formats import load_text
@@ -220,6 +212,7 @@ class LanguageModel(Task):
     """
 
     recipe = RECIPE
+    serves = "prompt in, text out"
 
     def __init__(self, encoder, model, level="character", sequence_length=100, length=300, temperature=0.8,
                  top_k=0, seed=0):
@@ -237,7 +230,8 @@ class LanguageModel(Task):
         from rnnzoo.topologies import build_model
 
         sampling = {k: options.pop(k) for k in ("length", "temperature", "top_k", "seed") if k in options}
-        encoder = TextEncoder.adapt(vocabulary_texts("\n".join(texts), level), **vocabulary_options(level, max_vocabulary))
+        encoder = TextEncoder.adapt(vocabulary_texts("\n".join(texts), level),
+                                    **vocabulary_options(level, max_vocabulary))
         model = build_model("many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size,
                             bidirectional=False, **options)
         return cls(encoder, model, level=level, sequence_length=sequence_length, **sampling)

@@ -186,6 +186,19 @@ def train(model, train_batches, validation_batches, run, config, **kwargs):
                time_limit=config.time_limit, **kwargs)
 
 
+def export_saved_model(run, task, examples):
+    """`saved_model/`: the task's SavedModel serving raw input, checked
+    against the task's own `predict` on raw `examples` (see
+    `rnnzoo.exporting.task_export`); prints the check and returns it."""
+    check = task.export(run.file("saved_model"), examples)
+    found = [f"max |diff| vs Keras {check['max_abs_diff']:.2e}"] if "max_abs_diff" in check else []
+    found += [f"the same output as Keras for {check[key]:.1%}" for key in ("agreement", "sentence_agreement")
+              if check.get(key) is not None]
+    print(f"SavedModel ({task.serves}): {run.file('saved_model')}; {', '.join(found)} of {check['examples']} test "
+          "examples")
+    return check
+
+
 def export_tflite(run, config, model, examples, metric, **options):
     """Float and `--export-quantize` TFLite files in the run folder, each
     scored with `metric` on (up to 500) validation `examples`; int8 is

@@ -125,6 +125,7 @@ class TextClassifier(Task):
     """
 
     recipe = RECIPE
+    serves = "text in, label out"
 
     def __init__(self, encoder, labels, model, names=None):
         self.encoder, self.labels, self.model = encoder, labels, model
@@ -228,14 +229,6 @@ def encode_examples(encoder, labels, examples):
     """`(id lists, label ids)` of `LabeledText`s; an empty text reads as <unk>."""
     ids = encoder.model_rows(e.text for e in examples)
     return ids, labels.lookup([e.label for e in examples])
-
-
-def export_serving(run, classifier, test_texts):
-    """Write the text-in SavedModel and check it against the Keras model."""
-    check = classifier.export(run.file("saved_model"), test_texts)
-    print(f"SavedModel (text in): {run.file('saved_model')}; max |p - p_keras| {check['max_abs_diff']:.2e} "
-          f"on {check['examples']} test texts")
-    return check
 
 
 TFLITE_INPUTS = """`tokens`: int32 `(1, length)` token ids: tokenize the text as `tokens/tokenizer.json` says and

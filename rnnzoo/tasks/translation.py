@@ -122,14 +122,6 @@ def teacher_forcing_dataset(sources, targets):
     return dataset.map(lambda s, d, y: ({"source_tokens": s, "decoder_tokens": d}, y))
 
 
-def export_serving(run, translator, texts):
-    """Write the string-to-string SavedModel and check it against the Python decoder's translations."""
-    check = translator.export(run.file("saved_model"), texts)
-    print(f"SavedModel (text in, text out): {run.file('saved_model')}; same translation as the Python decoder for "
-          f"{check['agreement']:.1%} of {check['examples']} test sentences")
-    return check
-
-
 def plot_example_attention(run, model, encoders, source_ids, output_ids):
     """Attention heatmap of the first test sentence's translation."""
     source_encoder, target_encoder = encoders
@@ -162,6 +154,7 @@ class Translator(Task):
     """
 
     recipe = RECIPE
+    serves = "text in, text out"
 
     def __init__(self, source_encoder, target_encoder, model, max_length=50, beam_size=4, length_penalty=0.6):
         self.source_encoder, self.target_encoder, self.model = source_encoder, target_encoder, model
