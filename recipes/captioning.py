@@ -82,7 +82,7 @@ def main(argv=None):
         plot_caption_grid(raw["test"][:12], captions["beam"][:12], [r[0] for r in references[:12]],
                           run.file("captions.png"))
         captioner = captioning.Captioner(encoder, model, features, **decoding)
-        serving = recipe.export_saved_model(run, captioner, raw["test"])
+        serving = recipe.export_saved_model(run, config, captioner, raw["test"])
         card = {"title": f"Image captioner: {os.path.basename(run.path)}", "metric_name": "bleu_4",
                 "description": f"{config.image_encoder} image encoder and a {config.cell.upper()} decoder with "
                                f"{config.attention} attention; beam search (beam {config.beam_size}).",

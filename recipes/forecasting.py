@@ -74,7 +74,7 @@ def main(argv=None):
 
     # Export: a raw-window SavedModel and TFLite files, both in the series' units, each checked.
     forecaster = forecasting.Forecaster(standardizer, model, step)
-    serving = recipe.export_saved_model(run, forecaster, standardizer.invert(history))
+    serving = recipe.export_saved_model(run, config, forecaster, standardizer.invert(history))
     validation_units = tuple(standardizer.invert(part) for part in data["validation"])
     tflite = forecasting.export_tflite(run, config, forecaster.forecasting_model(), *validation_units, standardizer)
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",

@@ -78,7 +78,7 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=windows["test"][1].size)
 
     # Export: a SavedModel that samples from a prompt string, checked against the sample above.
-    serving = recipe.export_saved_model(run, task, [prompt])
+    serving = recipe.export_saved_model(run, config, task, [prompt])
     tflite = recipe.export_streaming_tflite(run, config, serving_model)
     card = {"title": f"Language model: {os.path.basename(run.path)}", "metric_name": "perplexity",
             "description": f"Stateful {config.cell.upper()} {config.level}-level language model; the SavedModel "

@@ -67,7 +67,7 @@ def main(argv=None):
     recipe.save_metrics(run, config, model, headline, state, dataset=config.data, num_examples=len(test_labels))
 
     # Export: a SavedModel taking raw strings and TFLite files, each checked; the report and model card.
-    serving = recipe.export_saved_model(run, classifier, test_texts)
+    serving = recipe.export_saved_model(run, config, classifier, test_texts)
     tflite = classification.export_tflite(run, config, model, data)
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "

@@ -77,7 +77,7 @@ def main(argv=None):
 
     # Export: a SavedModel taking a waveform (features and best-path decoding in the graph), checked.
     recognizer = speech.SpeechRecognizer(speech.digit_vocabulary(), model, config.mel_bins)
-    serving = recipe.export_saved_model(run, recognizer, [w for w, _ in strings["test"]])
+    serving = recipe.export_saved_model(run, config, recognizer, [w for w, _ in strings["test"]])
     features, labels = data["validation"]
     tflite = speech.export_tflite(run, config, model, features, [speech.words(ids) for ids in labels])
     card = {"title": f"Spoken digit strings: {os.path.basename(run.path)}", "metric_name": "wer",

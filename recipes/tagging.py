@@ -70,7 +70,7 @@ def main(argv=None):
 
     # Export: a SavedModel taking sentences and TFLite files, each checked; the report and model card.
     tagger = tagging.SequenceTagger(encoder, tags, model, config.task)
-    serving = recipe.export_saved_model(run, tagger, [s.words for s in splits["test"]])
+    serving = recipe.export_saved_model(run, config, tagger, [s.words for s in splits["test"]])
     tflite = tagging.export_tflite(run, config, model, encoder, tags, splits)
     metric_name = "f1" if ner else "accuracy"
     card = {"title": f"{config.task.upper()} tagger: {os.path.basename(run.path)}",

@@ -80,7 +80,7 @@ def main(argv=None):
 
     # Export: a string-to-string SavedModel (tokenization, beam search and detokenization in the graph).
     decoding = translator.get_config()
-    serving = recipe.export_saved_model(run, translator, sources)
+    serving = recipe.export_saved_model(run, config, translator, sources)
     tflite = recipe.export_generator_tflite(run, config, model, pad_rows(data["test"][0][:8]),
                                             max_length=translator.max_length)
     card = {"title": f"Translator: {os.path.basename(run.path)}",

@@ -22,7 +22,7 @@ TINY = dict(units=4, num_layers=1)
 
 
 def classifier_case():
-    train = load_builtin("sentiment", "train")[:64]
+    train = load_builtin("sentiment", "train")[:48]
     x, y = [e.text for e in train], [e.label for e in train]
 
     def consistent(task, metrics):
@@ -33,7 +33,7 @@ def classifier_case():
 
 
 def tagger_case(kind):
-    train = load_builtin(kind, "train")[:48]
+    train = load_builtin(kind, "train")[:24]
     x, y = [s.words for s in train], [s.tags for s in train]
 
     def consistent(task, metrics):
@@ -47,14 +47,14 @@ def tagger_case(kind):
 
 
 def translator_case():
-    train = load_builtin("translation", "train")[:64]
+    train = load_builtin("translation", "train")[:48]
     x, y = [p.source for p in train], [p.target for p in train]
 
     def consistent(task, metrics):
         assert metrics["bleu"] == pytest.approx(sacrebleu_score(task.predict(x), y))
         assert metrics["perplexity"] > 1
 
-    return Translator.from_examples(x, y, embedding_dim=4, beam_size=2, **TINY), x, y, x[:3] + [""], consistent
+    return Translator.from_examples(x, y, embedding_dim=4, beam_size=2, **TINY), x, y, x[:2] + [""], consistent
 
 
 def language_model_case():
@@ -69,7 +69,7 @@ def language_model_case():
 
 
 def captioner_case():
-    train = load_builtin("digit_strips", "train")[:32]
+    train = load_builtin("digit_strips", "train")[:24]
     x, y = np.stack([e.image for e in train]), [e.captions for e in train]
 
     def consistent(task, metrics):
@@ -82,7 +82,7 @@ def captioner_case():
 def speech_case():
     from rnnzoo.tasks.speech import digit_strings, words
 
-    strings = digit_strings(load_builtin("spoken_digits", "train"), 24, np.random.default_rng(0), 1, 2)[:16]
+    strings = digit_strings(load_builtin("spoken_digits", "train"), 24, np.random.default_rng(0), 1, 2)[:12]
     x, y = [w for w, _ in strings], [words(labels) for _, labels in strings]
 
     def consistent(task, metrics):
