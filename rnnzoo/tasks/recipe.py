@@ -191,11 +191,11 @@ def export_saved_model(run, config, task, examples):
     against the task's own `predict` on raw `examples` (16 with --smoke; see
     `rnnzoo.exporting.task_export`); prints the check and returns it."""
     check = task.export(run.file("saved_model"), examples[:SMOKE_EXPORT_CHECKED] if config.smoke else examples)
-    found = [f"max |diff| vs Keras {check['max_abs_diff']:.2e}"] if "max_abs_diff" in check else []
-    found += [f"the same output as Keras for {check[key]:.1%}" for key in ("agreement", "sentence_agreement")
+    found = [f"max |diff| {check['max_abs_diff']:.2e}"] if "max_abs_diff" in check else []
+    found += [f"the same answer for {check[key]:.1%}" for key in ("agreement", "sentence_agreement")
               if check.get(key) is not None]
-    print(f"SavedModel ({task.serves}): {run.file('saved_model')}; {', '.join(found)} of {check['examples']} test "
-          "examples")
+    print(f"SavedModel ({task.serves}): {run.file('saved_model')}; against the Keras model on {check['examples']} "
+          f"test examples: {', '.join(found)}")
     return check
 
 
