@@ -1,4 +1,4 @@
-"""One side of the cross-backend test (tests/test_backends.py), run in a
+"""One side of the cross-backend test (tests/utils/test_backends.py), run in a
 process of its own under the Keras backend KERAS_BACKEND names:
 
     python tests/backend_roundtrip.py save FOLDER   # build, save FOLDER/<name>.keras + its inputs and outputs

@@ -28,7 +28,7 @@ from rnnzoo.training.runs import LOCK_FILE, RunFolder, RunLockedError
 from rnnzoo.utils import files
 from rnnzoo.utils.saving import load_model
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMOKE = ["--smoke", "--epochs", "1", "--units", "4", "--verbose", "0"]
 
 WRITING_GRAPH = r"""

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-ROUNDTRIP = os.path.join(os.path.dirname(__file__), "backend_roundtrip.py")
+ROUNDTRIP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "backend_roundtrip.py")
 
 
 def run(backend, *arguments):

@@ -30,7 +30,7 @@ from rnnzoo.tasks import tagging as tagging_task
 from rnnzoo.training.loop import KILL_AT_STEP
 from rnnzoo.utils.files import KILL_IN_SAVE, is_temporary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _run_folder(output, recipe):
