@@ -200,7 +200,8 @@ def task_class(path):
         raise FileNotFoundError(f"{path}: no such preset or run folder.")
     metadata = os.path.join(path, METADATA)
     if os.path.exists(metadata):
-        name = read_json(metadata).get("task") if isinstance(read_json(metadata), dict) else None
+        found = read_json(metadata)
+        name = found.get("task") if isinstance(found, dict) else None
         if name not in TASKS:
             raise DataFormatError(metadata, None, f"'task' must be one of {sorted(TASKS)}, found {name!r}.")
         return TASKS[name]
@@ -215,9 +216,6 @@ def task_class(path):
 def load(path, **options):
     """The task saved in a preset or run folder, as its class:
     `rnnzoo.load("saved_models/tagging/RUN").predict(["The cat sat ."])`."""
-    from rnnzoo.tasks import load_task_modules
-
-    load_task_modules()
     return Task.from_preset(path, **options)
 
 

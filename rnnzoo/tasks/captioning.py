@@ -7,11 +7,14 @@ graph).
 A run folder holds `tokens/` (the caption `TextEncoder`) and `saved_model/`.
 """
 
+import os
+
 import keras
 import numpy as np
 
 from rnnzoo.data import formats, teacher_forcing
 from rnnzoo.data.batching import in_length_order, ragged_dataset
+from rnnzoo.data.reading import read_json
 from rnnzoo.data.text_encoder import TextEncoder
 from rnnzoo.decoding import decode, decoding_function
 from rnnzoo.exporting.text_serving import load_signature
@@ -154,8 +157,6 @@ def evaluate_run(run_dir, examples, config):
     """Caption each image with the run's SavedModel (files are decoded,
     converted to its colour mode and resized to its size) and score BLEU-1..4
     against all references and WER against the first."""
-    import os
-
     serve = load_signature(os.path.join(run_dir, "saved_model"))
     return score([e.captions for e in examples], caption_images(serve, [e.image for e in examples]))
 
@@ -279,17 +280,11 @@ class Captioner(Task):
 
     @classmethod
     def run_options(cls, run_dir):
-        import os
-
-        from rnnzoo.data.reading import read_json
-
         path = os.path.join(run_dir, "metrics.json")
         decoding = read_json(path).get("decoding", {}) if os.path.exists(path) else {}
         return {k: decoding[k] for k in ("max_length", "beam_size", "length_penalty") if k in decoding}
 
     def save_assets(self, folder):
-        import os
-
         from rnnzoo.utils.saving import save_model
 
         self.encoder.save(os.path.join(folder, "tokens"))
@@ -298,8 +293,6 @@ class Captioner(Task):
 
     @classmethod
     def load_assets(cls, folder):
-        import os
-
         from rnnzoo.utils.saving import load_model
 
         features = os.path.join(folder, FEATURES)

@@ -217,6 +217,13 @@ def export_tflite(run, config, model, examples, metric, **options):
     return summary
 
 
+def _variants(run, config, write):
+    """`each_variant` of the run's `--export-quantize`, failures printed."""
+    summary = each_variant(run.path, config.export_quantize, write)
+    _print_failed(summary)
+    return summary
+
+
 def _print_failed(summary):
     for name, entry in summary.items():
         if isinstance(entry, dict) and "error" in entry:
@@ -239,9 +246,7 @@ def export_generator_tflite(run, config, model, encoder_inputs, *, max_length):
               f"same greedy output as Keras for {entry['decode_agreement']:.0%} of {entry['examples']} test examples")
         return entry
 
-    summary = each_variant(run.path, config.export_quantize, write)
-    _print_failed(summary)
-    return summary
+    return _variants(run, config, write)
 
 
 def export_streaming_tflite(run, config, model):
@@ -261,9 +266,7 @@ def export_streaming_tflite(run, config, model):
               f"stepped through sequences: max |diff| {entry['stream_max_abs_diff']:.2e}")
         return entry
 
-    summary = each_variant(run.path, config.export_quantize, write)
-    _print_failed(summary)
-    return summary
+    return _variants(run, config, write)
 
 
 def save_metrics(run, config, model, metrics, state, *, dataset, num_examples, extra=None):

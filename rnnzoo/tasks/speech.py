@@ -5,12 +5,15 @@ SavedModel that maps a waveform to its transcript (log-mel features, the CTC
 model and decoding in one graph).
 """
 
+import os
+
 import numpy as np
 
 from rnnzoo.data.batching import in_length_order
 from rnnzoo.data.builtin.images import DIGIT_WORDS
 from rnnzoo.data.datasets import fsdd_split
 from rnnzoo.data.formats import list_audio_clips
+from rnnzoo.data.reading import read_json
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.layers.heads import ctc_decode_logits
@@ -145,8 +148,6 @@ def evaluate_run(run_dir, examples, config):
     against the digit its name gives: word error rate (substitutions,
     insertions, deletions over all recordings) and the fraction transcribed
     exactly."""
-    import os
-
     import tensorflow as tf
 
     serve = load_signature(os.path.join(run_dir, "saved_model"))
@@ -230,23 +231,15 @@ class SpeechRecognizer(Task):
 
     @classmethod
     def run_options(cls, run_dir):
-        import os
-
-        from rnnzoo.data.reading import read_json
-
         path = os.path.join(run_dir, "config.json")
         return {"mel_bins": read_json(path).get("mel_bins", 40)} if os.path.exists(path) else {}
 
     def save_assets(self, folder):
-        import os
-
         self.labels.save(os.path.join(folder, LABELS))
 
     @classmethod
     def load_assets(cls, folder):
         """The word set (a run made before it was saved: the ten digits)."""
-        import os
-
         path = os.path.join(folder, LABELS)
         if not os.path.exists(path):
             return {"labels": digit_vocabulary()}
