@@ -17,6 +17,7 @@ TINY_BY_TOPOLOGY = {
     "many_to_one": dict(vocab_size=11, num_classes=3),
     "many_to_many": dict(vocab_size=11, num_classes=3),
     "bidirectional": dict(vocab_size=11, num_classes=3),
+    "hierarchical": dict(vocab_size=11, num_classes=3),
     "encoder_decoder": dict(source_vocab_size=11, target_vocab_size=9),
     "one_to_many": dict(input_dim=6, vocab_size=9),
     "segment_rnn": dict(lookback=8, horizon=4, channels=2, segment_length=2, dropout=0.1),
@@ -75,7 +76,7 @@ def expected_output_shape(model, inputs, batch_size):
         vocab = config.get("target_vocab_size") or config["vocab_size"]
         return (batch_size, inputs["decoder_tokens"].shape[1], vocab)
     size = config["num_outputs"] if config.get("task") == "regression" else config["num_classes"]
-    if isinstance(model, rnnzoo.ManyToMany):
+    if isinstance(model, rnnzoo.ManyToMany) or config.get("per_segment"):
         return (batch_size, inputs.shape[1], size)
     return (batch_size, size)
 

@@ -9,7 +9,9 @@ WORD_LENGTH = 5
 
 def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length=WORD_LENGTH, config=None):
     """A dict of input name -> array: token ids in [1, vocab), character ids
-    `(batch, words, word_length)` (a tagger's character encoder), feature
+    `(batch, words, word_length)` (a tagger's character encoder), segments
+    of `word_length` steps `(batch, length, word_length[, features])` (a
+    hierarchical model), feature
     sequences, feature vectors or images. Decoder tokens get `length + 2`
     steps so source and target lengths differ. `pad_to` right-pads token
     rows to that length with 0 after a random real length (padding parity);
@@ -24,6 +26,10 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
             vocab = {"tokens": config.get("vocab_size"), "source_tokens": config.get("source_vocab_size"),
                      "decoder_tokens": config.get("target_vocab_size") or config.get("vocab_size")}[name]
             steps = length + 2 if name == "decoder_tokens" else length
+            if len(tensor.shape) == 3:  # segments of steps (a hierarchical model): shorter segments, padded
+                inputs[name] = _segments(rng, rng.integers(1, vocab, (batch_size, pad_to or length, word_length)),
+                                         length if pad_to else None).astype("int32")
+                continue
             values = rng.integers(1, vocab, (batch_size, steps))
             if pad_to is not None:
                 padded = np.zeros((batch_size, pad_to), values.dtype)
@@ -33,6 +39,9 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
             inputs[name] = values
         elif name == "characters":
             continue  # after the tokens, whose padding it follows
+        elif name == "features" and len(tensor.shape) == 4:
+            inputs[name] = _segments(rng, rng.normal(size=(batch_size, pad_to or length, word_length,
+                                                           tensor.shape[-1])), length if pad_to else None)
         elif name in ("features", "source_features") and len(tensor.shape) == 3:
             steps = pad_to or length
             inputs[name] = rng.normal(size=(batch_size, steps, tensor.shape[-1]))
@@ -45,3 +54,16 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
         characters[:, :, rng.integers(1, word_length + 1):] = 0  # shorter words, right-padded
         inputs["characters"] = (characters * (tokens != 0)[..., None]).astype("int32")
     return inputs
+
+
+def _segments(rng, values, real_segments):
+    """Right-padded segments: each segment keeps a random number of steps
+    (at least 1); with `real_segments`, each row keeps a random number of
+    segments up to it, the rest padding."""
+    batch, segments, steps = values.shape[:3]
+    for row in range(batch):
+        kept = segments if real_segments is None else int(rng.integers(1, min(real_segments, segments) + 1))
+        values[row, kept:] = 0
+        for segment in range(kept):
+            values[row, segment, int(rng.integers(1, steps + 1)):] = 0
+    return values

@@ -20,7 +20,7 @@ from rnnzoo.exporting import tflite
 from rnnzoo.exporting.fused_lstm import fused_lstms
 from rnnzoo.exporting.micro import micro_check
 from rnnzoo.exporting.example_inputs import WORD_LENGTH, example_inputs
-from rnnzoo.exporting.signatures import input_specs, output_names, serving_function
+from rnnzoo.exporting.signatures import input_specs, is_nested, output_names, serving_function
 from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
 from rnnzoo.utils.files import replace_folder, scratch_folder, write_json
 from rnnzoo.utils.backends import require_tensorflow
@@ -143,7 +143,8 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
             (shorter inputs are then right-padded with 0, which masking
             ignores); by default it stays dynamic (resize the interpreter's
             input, or use the signature runner, which does). Needed for
-            `quantize="int8"` and for a tagger with a character encoder.
+            `quantize="int8"` and for a model reading segments (a tagger with a
+            character encoder, a hierarchical model: `sequence_length` segments).
         word_length: TFLite only: characters per word of a `characters`
             input (default: the width of `inputs["characters"]`).
         streaming: export `model.streaming_model()` (a `many_to_many` model:
@@ -209,12 +210,15 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
                            config=whole.get_config() if streaming else None)
     if streaming and not given:
         inputs = _with_reached_states(model, inputs, whole.get_config())
-    if format == "tflite" and "characters" in inputs:
-        # The character encoder reads (batch * words) words at once: both
-        # dimensions must be fixed for its loop to stay builtin.
+    nested = [tensor.name for tensor in model.inputs if is_nested(tensor)]
+    if format == "tflite" and nested:
+        # A segment encoder (characters of words, words of sentences) reads
+        # (batch * segments) segments at once: both dimensions must be fixed
+        # for its loop to stay builtin.
         if sequence_length is None:
-            raise ValueError("a model with a character encoder needs a fixed sequence_length for TFLite.")
-        word_length = word_length or np.asarray(inputs["characters"]).shape[2]
+            raise ValueError(f"`{nested[0]}`: a model reading segments (a character encoder's words, a hierarchical "
+                             "model's sentences) needs a fixed sequence_length for TFLite.")
+        word_length = word_length or np.asarray(inputs[nested[0]]).shape[2]
     with scratch_folder(path) as scratch:
         report = {"format": format, "quantize": quantize, "signature": SIGNATURE,
                   "model": type(whole).__name__, "streaming": bool(streaming)}

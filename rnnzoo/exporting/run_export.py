@@ -45,11 +45,14 @@ def folder_name(quantize):
 
 def stack(examples, length=None, word_length=None):
     """Unbatched input dicts -> one batch, right-padded with 0 to the
-    longest example, or to `length` (and `word_length` characters per word)
-    when given; longer inputs are cut there."""
-    return {name: pad_rows([e[name] for e in examples], length,
-                           inner=(word_length,) if name == "characters" and word_length else None)
-            for name in examples[0]}
+    longest example, or to `length` (and `word_length` steps per segment:
+    characters per word, words per sentence) when given; longer inputs are
+    cut there."""
+    def inner(name):
+        nested = name == "characters" or (name == "tokens" and np.ndim(examples[0][name]) == 2)
+        return (word_length,) if nested and word_length else None
+
+    return {name: pad_rows([e[name] for e in examples], length, inner=inner(name)) for name in examples[0]}
 
 
 def _tflite_outputs(content, examples, length, word_length, output):

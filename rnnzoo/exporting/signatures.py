@@ -7,18 +7,27 @@ import tensorflow as tf
 
 def input_specs(model, batch_size=None, sequence_length=None, target_length=None, word_length=None):
     """`tf.TensorSpec`s named like the model's inputs. Unknown time dims take
-    `sequence_length` (`target_length` for `decoder_tokens`); the characters
-    per word of a `characters` input take `word_length`."""
+    `sequence_length` (`target_length` for `decoder_tokens`); the steps of
+    each segment of a nested input (the characters per word of `characters`,
+    the words per sentence of a hierarchical model's `tokens`) take
+    `word_length`."""
     specs = []
     for tensor in model.inputs:
         shape = list(tensor.shape)
         shape[0] = batch_size
         if len(shape) >= 2 and shape[1] is None:
             shape[1] = target_length or sequence_length if tensor.name == "decoder_tokens" else sequence_length
-        if tensor.name == "characters" and shape[2] is None:
+        if is_nested(tensor) and shape[2] is None:
             shape[2] = word_length
         specs.append(tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=tensor.name))
     return specs
+
+
+def is_nested(tensor):
+    """A sequence of segments of steps: `(batch, segments, steps[, features])`
+    (a tagger's `characters`, a hierarchical model's input)."""
+    return tensor.name == "characters" or len(tensor.shape) == 4 or (
+        len(tensor.shape) == 3 and "int" in str(tensor.dtype))
 
 
 def output_names(model):

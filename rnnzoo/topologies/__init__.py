@@ -5,6 +5,7 @@ from rnnzoo.topologies.base import RNNModel
 from rnnzoo.topologies.bidirectional import bidirectional
 from rnnzoo.topologies.decoder import SequenceGenerator
 from rnnzoo.topologies.encoder_decoder import EncoderDecoder
+from rnnzoo.topologies.hierarchical import Hierarchical
 from rnnzoo.topologies.many_to_many import ManyToMany
 from rnnzoo.topologies.many_to_one import ManyToOne
 from rnnzoo.topologies.one_to_many import OneToMany
@@ -23,6 +24,7 @@ register_topology("many_to_one", ManyToOne)
 register_topology("many_to_many", ManyToMany)
 register_topology("encoder_decoder", EncoderDecoder)
 register_topology("bidirectional", bidirectional)
+register_topology("hierarchical", Hierarchical)
 register_topology("segment_rnn", SegmentRNN)
 register_topology("direct_forecaster", DirectForecaster)
 register_topology("seq2seq_forecaster", Seq2SeqForecaster)
@@ -30,7 +32,7 @@ register_topology("seq2seq_forecaster", Seq2SeqForecaster)
 from rnnzoo.topologies import variants  # noqa: E402,F401  (registers the variants)
 
 __all__ = [
-    "DirectForecaster", "EncoderDecoder", "Forecaster", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel",
+    "DirectForecaster", "EncoderDecoder", "Forecaster", "Hierarchical", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel",
     "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
     "list_models", "list_topologies", "register_model", "register_topology",
 ]

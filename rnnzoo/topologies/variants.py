@@ -33,6 +33,12 @@ def bilstm_crf_tagger():
     return dict(cell="lstm", bidirectional=True, output_layer="crf")
 
 
+@register_model("hierarchical")
+def han_classifier():
+    """Hierarchical Attention Network (Yang et al. 2016): bi-GRU words and sentences, attention at both levels."""
+    return dict(cell="gru", units=50, bidirectional=True, segment_pooling="attention", pooling="attention")
+
+
 @register_model("encoder_decoder")
 def lstm_seq2seq():
     """LSTM encoder-decoder without attention (Sutskever et al. 2014)."""

@@ -6,7 +6,7 @@ from rnnzoo.topologies import get_model_entry, registry
 
 def test_every_topology_is_registered():
     assert rnnzoo.list_topologies() == sorted(
-        ["one_to_many", "many_to_one", "many_to_many", "encoder_decoder", "bidirectional", "segment_rnn",
+        ["one_to_many", "many_to_one", "many_to_many", "encoder_decoder", "bidirectional", "segment_rnn", "hierarchical",
          "direct_forecaster", "seq2seq_forecaster"]
     )
     assert set(rnnzoo.list_topologies()) <= set(rnnzoo.list_models())
