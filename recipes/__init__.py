@@ -8,6 +8,8 @@ takes `--data` for real datasets, and saves everything under
 
 RECIPES = {
     "sentiment": "many-to-one text classification; accuracy, precision/recall/F1",
+    "document_classification": "documents as sentences of words: hierarchical attention network (or flat); "
+                               "10-fold accuracy on movie reviews, attention pictures",
     "tagging": "POS / NER tagging (BiLSTM + character encoder + softmax or CRF); accuracy or span F1",
     "translation": "encoder-decoder with attention, beam search, string-to-string SavedModel; sacreBLEU",
     "captioning": "image -> caption (CNN or keras.applications encoder, attention decoder); BLEU-1..4, WER",

@@ -213,8 +213,32 @@ class SentimentConfig(RecipeConfig):
     min_frequency: int = option(1, "rarer tokens become <unk>")
     embeddings: str | None = option(None, "pretrained word vectors in GloVe / word2vec text format (sets "
                                           "--embedding-dim)")
-    pooling: str = option("last", "what the classifier reads: the final states, or the max / mean of the outputs",
+    pooling: str = option("last", "what the classifier reads: the final states, attention over the outputs, or "
+                                  "their max / mean", choices=POOLING)
+
+
+@dataclasses.dataclass(frozen=True)
+@defaults(cell="gru", units=50, embedding_dim=100, epochs=15, batch_size=32, dropout=0.3, patience=4)
+class DocumentConfig(RecipeConfig):
+    """Train a document classifier that reads sentences of words."""
+
+    GROUP = "document classification"
+    model: str = option("hierarchical", "hierarchical: each sentence's words, then the sentences (Yang et al. "
+                                        "2016); flat: the same words as one sequence", choices=("hierarchical", "flat"))
+    sentence_pooling: str = option("attention", "hierarchical: how a sentence's words become its vector",
+                                   choices=POOLING)
+    pooling: str = option("attention", "how the sentences (flat: the words) become the document's vector",
                           choices=POOLING)
+    max_sentences: int = option(60, "sentences read per document (the rest are cut)", check=positive)
+    max_words: int = option(50, "words read per sentence (the rest are cut)", check=positive)
+    tokenizer: str = option("word", "words (punctuation split off) or WordPiece subwords",
+                            choices=("word", "wordpiece"))
+    vocab_size: int = option(30000, "largest vocabulary (reserved ids included)")
+    min_frequency: int = option(2, "rarer tokens become <unk>")
+    fold: int | None = option(None, "movie_reviews: test on fold K (0-9) of the 10-fold cross-validation (default: "
+                                    "all ten, a run folder each, then their mean and standard deviation)",
+                              choices=tuple(range(10)))
+    explain: int = option(3, "test documents drawn with their attention (PNG and HTML)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -345,6 +369,6 @@ class LanguageModelConfig(RecipeConfig):
 
 
 # Each recipe's config class, by recipe name (`rnnzoo run NAME`).
-RECIPE_CONFIGS = {"sentiment": SentimentConfig, "tagging": TaggingConfig, "translation": TranslationConfig,
-                  "language_model": LanguageModelConfig, "captioning": CaptioningConfig, "speech": SpeechConfig,
-                  "forecasting": ForecastingConfig}
+RECIPE_CONFIGS = {"sentiment": SentimentConfig, "document_classification": DocumentConfig, "tagging": TaggingConfig,
+                  "translation": TranslationConfig, "language_model": LanguageModelConfig,
+                  "captioning": CaptioningConfig, "speech": SpeechConfig, "forecasting": ForecastingConfig}

@@ -177,7 +177,8 @@ def main(argv=None):
                                          formatter_class=HelpFormatter)
     predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
     predict_parser.add_argument("inputs", nargs="*",
-                                help="texts (sentiment, tagging, translation), prompts (language model), image "
+                                help="texts (sentiment, tagging, translation), documents or their text files "
+                                     "(document classification), prompts (language model), image "
                                      "files (captioning), WAV files (speech) or CSV files of the series "
                                      "(forecasting: the next steps after each file's last rows); none given: lines "
                                      "of standard input")

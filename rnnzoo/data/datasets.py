@@ -28,10 +28,14 @@ def _file(loader, name, **options):
     return lambda folder, **kw: loader(os.path.join(folder, name), **{**options, **kw})
 
 
-def _imdb(split):
-    def load(folder):
-        return formats.load_class_folders(os.path.join(folder, "aclImdb", split), classes=("neg", "pos"))
+def _class_folders(classes, *path):
+    def load(folder, encoding="utf-8"):
+        return formats.load_class_folders(os.path.join(folder, *path), classes=classes, encoding=encoding)
     return load
+
+
+def _imdb(split):
+    return _class_folders(("neg", "pos"), "aclImdb", split)
 
 
 def _fsdd(split):
@@ -58,6 +62,29 @@ def text_prefix(fraction):
         cut = int(len(text) * fraction)
         return {"train": [text[:cut]], "validation": [text[cut:]], "test": [text[cut:]]}
     return split
+
+
+def file_prefix_folds(fold, folds=10, prefix="cv"):
+    """Split policy for k-fold cross-validation by file name (Pang & Lee's
+    movie reviews: fold k is the files named `cv{k}..`): fold `fold` tests,
+    a seeded 10% of the other folds validates (for early stopping), the
+    rest trains."""
+    def split(examples, seed):
+        if not 0 <= fold < folds:
+            raise ValueError(f"fold must be in 0..{folds - 1}, got {fold}.")
+        test = [e for e in examples if _fold_of(e.source, folds, prefix) == fold]
+        train, validation = random_split([e for e in examples if _fold_of(e.source, folds, prefix) != fold], 0.1,
+                                         seed=seed)
+        return {"train": train, "validation": validation, "test": test}
+    return split
+
+
+def _fold_of(source, folds, prefix):
+    name = os.path.basename(source or "")
+    digit = name[len(prefix):len(prefix) + 1]
+    if not name.startswith(prefix) or not digit.isdigit() or int(digit) >= folds:
+        raise ValueError(f"{source}: cross-validation folds need files named {prefix}0.. to {prefix}{folds - 1}...")
+    return int(digit)
 
 
 def fsdd_split(clips, seed):
@@ -100,12 +127,17 @@ DATASETS = {
     "tinyshakespeare": Dataset({"all": _file(formats.load_text, "input.txt")}, "str", text_prefix(0.9)),
     # The official split holds recordings 0-4 of each speaker and digit out for test.
     "fsdd": Dataset({"train": _fsdd("train"), "test": _fsdd("test")}, "AudioClip"),
+    # Pang & Lee 2004: 1,000 + 1,000 reviews, one sentence per line; 10-fold cross-validation by file name
+    # (the recipe's --fold; fold 0 by default).
+    "movie_reviews": Dataset({"all": _class_folders(("neg", "pos"))}, "LabeledText", file_prefix_folds(0),
+                             label_names={"neg": "negative", "pos": "positive"}),
     # One series; the forecasting task splits it in time (12/4/4 months).
     "ett_h1": Dataset({"all": _file(formats.load_time_series, "ETTh1.csv")}, "TimeSeries", folder="ett"),
 }
 
 # Class names of the built-in data whose labels are codes.
-BUILTIN_LABEL_NAMES = {"sentiment": {"0": "negative", "1": "positive"}}
+BUILTIN_LABEL_NAMES = {"sentiment": {"0": "negative", "1": "positive"},
+                       "documents": {"neg": "negative", "pos": "positive"}}
 
 
 def label_names(dataset, labels):

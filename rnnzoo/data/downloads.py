@@ -56,6 +56,7 @@ MULTI30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
 CHAR_RNN = ("karpathy/char-rnn", "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e")
 ETT = ("zhouhaoyi/ETDataset", "1d16c8f4f943005d613b5bc962e9eeb06058cf07")
 FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
+NLTK_DATA = ("nltk/nltk_data", "5db857e6f7df11eabb5e5665836db9ec8df07e28")  # SOURCE.md: nltk_data @ 5db857e
 
 _MULTI30K_SHA256 = {
     "train.en": "460a15fbd157e34a7a9957ee388c1ca247fe47af3ef25fb50442af6c274e0fc6",
@@ -112,6 +113,13 @@ SOURCES = {
         RemoteFile(f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/{FSDD_COMMIT}.zip",
                    "recordings", "a2e8a660492f28d9eed6270b290d26cbc5c81d6077ce87d3c0ad5adf4d4ee696",
                    unpack=f"zip:free-spoken-digit-dataset-{FSDD_COMMIT}/recordings"),
+    ],
+    # NLTK's copy of Pang & Lee's polarity dataset v2.0; each class folder is checked by `folder_digest`.
+    "movie_reviews": [
+        RemoteFile(_raw(*NLTK_DATA, "packages/corpora/movie_reviews.zip"), label, digest,
+                   unpack=f"zip:movie_reviews/{label}")
+        for label, digest in (("neg", "10d81ac17d1d2cff7d4647d93b2384f864134f06f97cc1075c7fd9d97cd5ea43"),
+                              ("pos", "e419331f8c14ca68fccfd659f915505a222bdc21351f5da0db4cdffc9cfd859b"))
     ],
     "imdb": [
         RemoteFile("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz", "aclImdb",

@@ -13,9 +13,12 @@ class TaggedSentence(typing.NamedTuple):
 
 
 class LabeledText(typing.NamedTuple):
-    """A text and its class label (a string, e.g. "0"/"1" or "pos"/"neg")."""
+    """A text and its class label (a string, e.g. "0"/"1" or "pos"/"neg");
+    `source`: the file it came from, where each example is a file (class
+    folders), for splits that go by file name (cross-validation folds)."""
     text: str
     label: str
+    source: str = None
 
 
 class TextPair(typing.NamedTuple):

@@ -11,9 +11,11 @@ from rnnzoo.metrics.classification import (
 )
 from rnnzoo.metrics.perplexity import Perplexity, perplexity
 from rnnzoo.metrics.plots import (
+    document_attention_html,
     plot_attention,
     plot_caption_grid,
     plot_confusion_matrix,
+    plot_document_attention,
     plot_error_by_step,
     plot_forecasts,
     plot_per_class_f1,
@@ -33,9 +35,9 @@ from rnnzoo.metrics.text import (
 
 __all__ = [
     "MaskedAccuracy", "Perplexity", "Stopwatch", "cer", "classification_report",
-    "corpus_bleu", "evaluation_report", "extract_spans", "library_versions",
+    "corpus_bleu", "document_attention_html", "evaluation_report", "extract_spans", "library_versions",
     "mean_absolute_error", "mean_squared_error", "perplexity", "plot_attention", "plot_caption_grid",
-    "plot_confusion_matrix", "plot_error_by_step", "plot_forecasts", "plot_per_class_f1",
+    "plot_confusion_matrix", "plot_document_attention", "plot_error_by_step", "plot_forecasts", "plot_per_class_f1",
     "plot_training_curves", "rouge_l", "rouge_n", "sacrebleu_score", "sentence_bleu", "span_f1", "token_accuracy",
     "wer",
     "write_report",

@@ -1,13 +1,15 @@
-"""PNG plots people read after training. matplotlib is an optional extra
+"""PNG plots people read after training (and the HTML page of a document's
+attention, which needs nothing). matplotlib is an optional extra
 (`pip install rnnzoo[plots]`): without it each function prints one line
 saying so and returns None, so a run never fails for want of a plot."""
 
+import html
 import os
 import sys
 
 import numpy as np
 
-from rnnzoo.utils.files import atomic_write
+from rnnzoo.utils.files import atomic_write, write_text
 
 MISSING_MATPLOTLIB = ("rnnzoo: matplotlib is not installed; skipping {what} ({path}). "
                       "`pip install matplotlib` to get plots.")
@@ -188,3 +190,59 @@ def plot_error_by_step(mse_by_step, path):
     ax.set_ylabel("test MSE (normalized)")
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def _shade(weight, top):
+    return min(1.0, max(0.0, weight / top)) if top > 0 else 0.0
+
+
+def plot_document_attention(document, path, max_sentences=40, max_words=22):
+    """A document's sentences, each marked at the left by its sentence
+    weight (blue) and its words shaded by their weight in the sentence
+    (orange), normalized per document and per sentence. `document`:
+    `{"label", "probability", "sentences": [(sentence, weight, [(word,
+    weight), ...]), ...]}` (`DocumentClassifier.explain`)."""
+    plt = _pyplot("document attention", path)
+    if plt is None:
+        return None
+    rows = document["sentences"][:max_sentences]
+    fig, ax = plt.subplots(figsize=(12, 0.32 * len(rows) + 0.9))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(rows), -0.5)
+    ax.axis("off")
+    ax.set_title(f"{document['label']} (p={document['probability']:.3f}): sentence attention (left), "
+                 "word attention (shading)", fontsize=10, loc="left")
+    top = max([weight for _, weight, _ in rows] or [1.0])
+    char = 0.0075  # axis width of one monospace character at this size
+    for row, (_, weight, words) in enumerate(rows):
+        ax.add_patch(plt.Rectangle((0, row - 0.4), 0.012, 0.8, color=(0.12, 0.35, 0.78, _shade(weight, top))))
+        word_top = max([w for _, w in words] or [1.0])
+        x = 0.02
+        for word, w in words[:max_words]:
+            ax.text(x, row, word, family="monospace", fontsize=8, va="center",
+                    bbox=dict(boxstyle="square,pad=0.1", lw=0, color=(1.0, 0.55, 0.0, _shade(w, word_top))))
+            x += char * (len(word) + 1)
+        if len(words) > max_words:
+            ax.text(x, row, "...", family="monospace", fontsize=8, va="center")
+    return _save(fig, path)
+
+
+def document_attention_html(documents, path, title):
+    """The same picture as `plot_document_attention`, for several documents,
+    as one self-contained HTML page (a sentence's weight in its tooltip)."""
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}p{margin:.2em 0;padding-left:.5em}"
+             "span{padding:0 .1em}</style>", f"<h1>{html.escape(title)}</h1>",
+             "<p>Blue bar: the sentence's weight in the document; orange: a word's weight in its sentence.</p>"]
+    for index, document in enumerate(documents):
+        parts.append(f"<h2>Document {index + 1}: {html.escape(document['label'])} "
+                     f"(p={document['probability']:.3f})</h2>")
+        top = max([weight for _, weight, _ in document["sentences"]] or [1.0])
+        for _, weight, words in document["sentences"]:
+            word_top = max([w for _, w in words] or [1.0])
+            spans = " ".join(f"<span style='background:rgba(255,140,0,{_shade(w, word_top):.2f})'>"
+                             f"{html.escape(word)}</span>" for word, w in words)
+            parts.append(f"<p style='border-left:.6em solid rgba(30,90,200,{_shade(weight, top):.2f})' "
+                         f"title='sentence weight {weight:.3f}'>{spans}</p>")
+    write_text(path, "\n".join(parts) + "\n")
+    return os.fspath(path)

@@ -46,7 +46,8 @@ class Evaluation:
     load_split: typing.Callable = None
 
 # The task modules, each with its `Task` subclass (registered by name when imported).
-TASK_MODULES = {"TextClassifier": "text_classification", "SequenceTagger": "tagging", "Translator": "translation",
+TASK_MODULES = {"TextClassifier": "text_classification", "DocumentClassifier": "document_classification",
+                "SequenceTagger": "tagging", "Translator": "translation",
                 "LanguageModel": "language_model", "Captioner": "captioning", "SpeechRecognizer": "speech",
                 "Forecaster": "forecasting"}
 

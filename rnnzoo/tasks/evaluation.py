@@ -22,13 +22,13 @@ from rnnzoo.data.sources import load_split
 from rnnzoo.exporting.graph_check import check_saved_model
 from rnnzoo.metrics import write_report
 from rnnzoo.metrics.report import is_report
-from rnnzoo.tasks import (captioning, forecasting, language_model, speech, tagging, text_classification,
-                          translation)
+from rnnzoo.tasks import (captioning, document_classification, forecasting, language_model, speech, tagging,
+                          text_classification, translation)
 from rnnzoo.training.runs import RunFolder
 
 # Every task's `Evaluation` (see `rnnzoo.tasks.Evaluation`).
 TASKS = tuple(module.EVALUATION for module in (tagging, text_classification, translation, captioning, speech,
-                                                 language_model, forecasting))
+                                                 language_model, forecasting, document_classification))
 
 
 def task_of(run_dir):

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from rnnzoo.data.reading import read_json
+from rnnzoo.data.reading import read_json, read_text
 from rnnzoo.exporting.graph_check import check_saved_model
 from rnnzoo.exporting.text_serving import load_signature
 from rnnzoo.training.runs import RunFolder
@@ -30,15 +30,22 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
 
     path = _require(RunFolder(run_dir).model_path, "trained model (model.keras)",
                     "pass a run folder of a finished recipe run, e.g. saved_models/sentiment/<run>.")
+    from rnnzoo.exporting.signatures import is_nested
+
     model = load_model(path)
     word_encoder = os.path.join(run_dir, "word_encoder.json")
     if word_length is None and os.path.exists(word_encoder):
         word_length = read_json(word_encoder).get("max_word_length")
+    nested = any(is_nested(tensor) for tensor in model.inputs)
+    task_config = os.path.join(run_dir, "task.json")
+    if nested and os.path.exists(task_config):  # a document classifier: the sentences and words it reads
+        options = read_json(task_config).get("config", {})
+        word_length = word_length or options.get("max_words")
+        sequence_length = sequence_length or (options.get("max_sentences") if format == "tflite" else None)
     name = format + (f"_{quantize}" if quantize else "") + ("_streaming" if streaming else "")
     folder = output or os.path.join(run_dir, "export", name)
     report = export(model, folder, format=format, quantize=quantize, sequence_length=sequence_length,
-                    word_length=word_length if "characters" in [t.name for t in model.inputs] else None,
-                    streaming=streaming)
+                    word_length=word_length if nested else None, streaming=streaming)
     return folder, report
 
 
@@ -53,11 +60,12 @@ def _input_name(signature):
 # words, a language model's time with its prompt's characters).
 MAX_INPUT_CHARACTERS = {"text": 100_000, "prompt": 10_000}
 MAX_INPUT_FILE_BYTES = 100 * 2 ** 20  # an image, WAV or CSV file given to predict
+TOP_SENTENCES = 3  # a document's sentences printed by predict, most attended first
 PREDICT_CHUNK = 64  # inputs served at a time: memory stays bounded whatever the number of inputs
 
 
 def _check_size(name, text, where):
-    if name in ("image", "waveform", "window"):  # a file's path
+    if name in ("image", "waveform", "window", "document"):  # a file's path
         if os.path.isfile(text) and os.path.getsize(text) > MAX_INPUT_FILE_BYTES:
             raise ValueError(f"{where}: {text} is {os.path.getsize(text):,} bytes; rnnzoo predict reads files of "
                              f"at most {MAX_INPUT_FILE_BYTES:,}.")
@@ -91,9 +99,13 @@ def predict_run_folder(run_dir, inputs, trust=False, where=None):
     if name not in ("image", "waveform", "window", "prompt", "text"):
         raise ValueError(f"{run_dir}: the SavedModel takes {name!r}, which predict cannot read.")
     tagging = name == "text" and os.path.exists(os.path.join(run_dir, "tags.txt"))
+    documents = name == "text" and RunFolder(run_dir).recipe == "document_classification"
     where = where or (lambda index: f"input {index + 1}")
     chunk = []
     for index, item in enumerate(inputs):
+        if documents and os.path.isfile(item):  # a document classifier reads a text file given by its path
+            _check_size("document", item, where(index))
+            item = read_text(item)
         _check_size(name, item, where(index))
         chunk.append(item)
         if len(chunk) == PREDICT_CHUNK:
@@ -150,10 +162,17 @@ def _predict_chunk(signature, name, tagging, run_dir, inputs):
 
 
 def format_prediction(text, result):
-    """One line: `label (p=0.97)  text`, `word/TAG word/TAG ...`, or
-    `output  input` for generated text (translation, caption, transcript)."""
+    """One line: `label (p=0.97)  text` (a document: then its most
+    attended sentences with their weights, one per line), `word/TAG
+    word/TAG ...`, or `output  input` for generated text (translation,
+    caption, transcript)."""
     if "label" in result:
-        return f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+        line = f"{result['label'].decode()} (p={float(result['probabilities'].max()):.3f})\t{text}"
+        if "sentence_attention" not in result:
+            return line
+        top = np.argsort(-result["sentence_attention"], kind="stable")[:TOP_SENTENCES]
+        return "\n".join([line] + [f"  {result['sentence_attention'][i]:.3f}  {result['sentences'][i].decode()}"
+                                   for i in top if result["sentences"][i]])
     if "forecast" in result:  # a CSV block: the next steps of the series in `text`
         rows = [",".join([str(t)] + [f"{v:.6g}" for v in values])
                 for t, values in zip(result["timestamps"], result["forecast"])]

@@ -211,7 +211,7 @@ class TextClassifier(Task):
         return {"encoder": TextEncoder.load(os.path.join(folder, TOKENS)), "labels": labels, "names": names}
 
 
-def classifier_vocabularies(run, config, train):
+def classifier_vocabularies(run, config, train, builtin="sentiment"):
     """Tokens, labels and label names: read back when resuming, so ids match."""
     encoder = TextEncoder.resume_or_adapt(run.file(TOKENS), [e.text for e in train], tokenizer=config.tokenizer,
                                           min_frequency=config.min_frequency, max_size=config.vocab_size)
@@ -220,7 +220,7 @@ def classifier_vocabularies(run, config, train):
     # A new run, or one made before label names were saved: name its labels now.
     labels = (Vocabulary.load(run.file(LABELS), reserved=()) if os.path.exists(run.file(LABELS))
               else Vocabulary(sorted({e.label for e in train}), reserved=()))
-    names = label_names("sentiment" if config.data == "builtin" else config.data, labels.tokens)
+    names = label_names(builtin if config.data == "builtin" else config.data, labels.tokens)
     save_labels(run.path, labels, names)
     return encoder, labels, names
 
@@ -236,9 +236,10 @@ look each token up in `tokens/vocabulary.txt` (line number = id; 1 `<unk>` for u
 The output `logits` `(1, classes)` is in the order of `labels.txt`."""
 
 
-def export_tflite(run, config, model, data):
+def export_tflite(run, config, model, data, **lengths):
     """TFLite files scored by validation accuracy, int8 calibrated on
-    training texts (its file's length is fixed to the longest of them)."""
+    training texts (its file's length is fixed to the longest of them, or
+    as `lengths` say: `sequence_length`, `word_length`)."""
     ids, labels = data["validation"]
 
     def accuracy(outputs):
@@ -247,9 +248,9 @@ def export_tflite(run, config, model, data):
     def examples(rows):
         return [{"tokens": np.asarray(row, "int32")} for row in rows]
 
-    longest = max(len(row) for row in data["train"][0])
+    lengths = lengths or {"longest": max(len(row) for row in data["train"][0])}
     return recipe.export_tflite(run, config, model, examples(ids), accuracy,
-                                calibration_examples=examples(data["train"][0][:100]), longest=longest)
+                                calibration_examples=examples(data["train"][0][:100]), **lengths)
 
 
 EVALUATION = Evaluation(RECIPE, DATASETS, lambda config: "sentiment", load_path, evaluate_run, is_run=is_run)

@@ -5,7 +5,7 @@ output head and the default losses. Each idea lives here once."""
 import keras
 
 from rnnzoo.cells import get_cell
-from rnnzoo.layers import CharacterEncoder, ConvFrontEnd, SequencePooling
+from rnnzoo.layers import AttentionPooling, CharacterEncoder, ConvFrontEnd, SequencePooling
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 TASKS = ("classification", "regression")
@@ -188,7 +188,7 @@ def check_head(*, task, num_classes, num_outputs, output_activation):
 # --- Encoder with an output head (many_to_one, many_to_many) -----------------
 
 
-POOLING = ("last", "max", "mean")
+POOLING = ("last", "attention", "max", "mean")
 
 
 def encoder_with_head(
@@ -199,8 +199,9 @@ def encoder_with_head(
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or once per sequence (sequence labels),
-    from the final state (`pooling="last"`) or the max or mean of the last
-    layer's outputs over the real steps (`"max"`, `"mean"`).
+    from the final state (`pooling="last"`), attention over the last
+    layer's outputs (`"attention"`, `AttentionPooling`) or their max or mean
+    over the real steps (`"max"`, `"mean"`).
 
     With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
     and `characters` `(batch, words, chars)`, and each word's embedding is
@@ -250,6 +251,8 @@ def encoder_with_head(
             check_positive_int("conv_filters", filters)
         sequence = ConvFrontEnd(conv_filters, name="conv_front_end")(sequence)
     encoded, _ = run_recurrent_stack(rnn_layers, sequence)
-    if pooling != "last":
+    if pooling == "attention":
+        encoded = AttentionPooling(name="pooling")(encoded)
+    elif pooling != "last":
         encoded = SequencePooling(pooling, name="pooling")(encoded)
     return inputs, head(head_dropout(encoded))

@@ -16,7 +16,6 @@ from rnnzoo.topologies.blocks import (
     run_recurrent_stack,
 )
 
-LEVEL_POOLING = ("attention", *POOLING)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -101,8 +100,8 @@ class Hierarchical(RNNModel):
             recurrent_dropout=0.0, bidirectional=segment_bidirectional, merge_mode="concat", cell_options=None,
         )
         check_one_input_kind("vocab_size", vocab_size, "input_dim", input_dim)
-        check_choice("segment_pooling", segment_pooling, LEVEL_POOLING)
-        check_choice("pooling", pooling, LEVEL_POOLING)
+        check_choice("segment_pooling", segment_pooling, POOLING)
+        check_choice("pooling", pooling, POOLING)
         if vocab_size is not None:
             check_positive_int("embedding_dim", embedding_dim)
         head_size = check_head(task=task, num_classes=num_classes, num_outputs=num_outputs,
@@ -180,7 +179,7 @@ class Hierarchical(RNNModel):
 
     def attention_weights(self, x):
         """NumPy `attention_model()` outputs for a batch `x`."""
-        outputs = self.attention_model().predict_on_batch(x)
+        outputs = self.attention_model()(x, training=False)
         return {key: np.asarray(ops.convert_to_numpy(value)) for key, value in outputs.items()}
 
 

@@ -35,8 +35,9 @@ class ManyToOne(RNNModel):
         mask_zero: treat id 0 / all-zero steps as padding.
         output_activation: None (logits), or an activation for the head.
         pooling: what the head reads: "last" (the final state of each
-            direction), or "max" / "mean" of the last layer's outputs over
-            the real (unmasked) steps (Conneau et al. 2017).
+            direction), "attention" (a context vector's weights over the
+            last layer's outputs, Yang et al. 2016), or "max" / "mean" of
+            those outputs over the real (unmasked) steps (Conneau et al. 2017).
         cell_options: extra keyword arguments for the cell (e.g. activation).
         compile: compile with default optimizer, loss and metrics.
     """

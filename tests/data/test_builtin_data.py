@@ -108,3 +108,19 @@ def test_shape_scene_captions_match_the_pixels():
 def test_character_corpus_size_and_alphabet():
     text = data.load_builtin("characters", "validation")
     assert 12_000 <= len(text) < 12_500 and len(set(text)) < 40 and "\n\n" in text
+
+
+def test_document_labels_follow_the_verdict_sentence_not_the_word_counts():
+    from rnnzoo.data.builtin import documents
+
+    reviews = data.load_builtin("documents", "train", size=400)
+    verdicts = [next(line for line in e.text.split("\n") if line.startswith(tuple(documents.VERDICTS)))
+                for e in reviews]
+    assert all(len(e.text.split("\n")) >= 4 for e in reviews)
+    # Counting positive against negative words over the whole review is near chance.
+    positive, negative = set(builtin_sentiment.POSITIVE), set(builtin_sentiment.NEGATIVE)
+    votes = [sum((w in positive) - (w in negative) for w in e.text.split()) for e in reviews]
+    agree = np.mean([(v > 0) == (e.label == "pos") for v, e in zip(votes, reviews) if v != 0])
+    assert agree < 0.75
+    # The verdict sentence alone is a sentiment example of the sentence set's grammar, and it decides.
+    assert len(set(verdicts)) > 100 and {e.label for e in reviews} == {"pos", "neg"}

@@ -82,8 +82,8 @@ def test_sentiment_line_formats_and_folders(tmp_path):
         for i, text in enumerate(texts):
             (tmp_path / "imdb" / label / f"{i}_7.txt").write_text(text)
     examples = data.load_class_folders(tmp_path / "imdb", classes=("neg", "pos"))
-    assert examples == [data.LabeledText("bad film", "neg"), data.LabeledText("good", "pos"),
-                        data.LabeledText("great", "pos")]
+    assert examples == [data.LabeledText("bad film", "neg", "neg/0_7.txt"), data.LabeledText("good", "pos", "pos/0_7.txt"),
+                        data.LabeledText("great", "pos", "pos/1_7.txt")]
     assert len(data.load_class_folders(tmp_path / "imdb")) == 4  # every class folder by default
     with pytest.raises(FileNotFoundError, match="class folder 'other'"):
         data.load_class_folders(tmp_path / "imdb", classes=("other",))
@@ -190,3 +190,23 @@ def test_random_split_is_seeded_and_disjoint():
     assert data.random_split(range(100), 0.05, seed=3)[1] == held
     with pytest.raises(ValueError, match="fraction"):
         data.random_split(range(10), 1.5)
+
+
+def test_cross_validation_folds_go_by_file_name(tmp_path):
+    from rnnzoo.data.datasets import file_prefix_folds
+
+    for label in ("neg", "pos"):
+        (tmp_path / label).mkdir()
+        for fold in range(3):
+            for index in range(4):
+                (tmp_path / label / f"cv{fold}{index:02d}_{index}.txt").write_text(f"{label} {fold}.\n",
+                                                                                    encoding="utf-8")
+    examples = data.load_class_folders(tmp_path)
+    assert examples[0].source == "neg/cv000_0.txt"
+    splits = file_prefix_folds(1, folds=3)(examples, seed=0)
+    assert {e.text for e in splits["test"]} == {"neg 1.", "pos 1."} and len(splits["test"]) == 8
+    assert len(splits["train"]) + len(splits["validation"]) == 16
+    assert not {e.source for e in splits["test"]} & {e.source for e in splits["train"] + splits["validation"]}
+    (tmp_path / "pos" / "review.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(ValueError, match="review.txt: cross-validation folds need files named cv0"):
+        file_prefix_folds(0, folds=3)(data.load_class_folders(tmp_path), seed=0)

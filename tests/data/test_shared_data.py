@@ -20,6 +20,7 @@ def _root(name):
     ("multi30k", {"train": 29000, "val": 1014, "test_2016_flickr": 1000}),
     ("tatoeba_eng_fra", {"all": 76037}),
     ("fsdd", {"train": 2700, "test": 300}),
+    ("movie_reviews", {"all": 2000}),
 ])
 def test_split_sizes(name, counts):
     root = _root(name)
@@ -51,7 +52,23 @@ def test_shared_files_match_the_download_checksums():
     """The download table and the local copies agree (same commit, same bytes)."""
     from rnnzoo.data import downloads
 
-    for name in ("ud_english_ewt", "wnut17", "sst2", "tinyshakespeare", "multi30k"):
+    for name in ("ud_english_ewt", "wnut17", "sst2", "tinyshakespeare", "multi30k", "movie_reviews"):
         folder = shared_data(name)
         for remote in downloads.SOURCES[name]:
-            assert downloads.file_sha256(os.path.join(folder, remote.path)) == remote.sha256, remote.path
+            path = os.path.join(folder, remote.path)
+            found = downloads.folder_digest(path) if os.path.isdir(path) else downloads.file_sha256(path)
+            assert found == remote.sha256, remote.path
+
+
+def test_movie_reviews_folds_are_the_file_prefixes_balanced_and_disjoint():
+    from rnnzoo.data.datasets import file_prefix_folds
+
+    examples = data.load_dataset("movie_reviews", "all", root=_root("movie_reviews"))
+    tests = []
+    for fold in range(10):
+        splits = file_prefix_folds(fold)(examples, seed=0)
+        assert [len(splits[s]) for s in ("train", "validation", "test")] == [1620, 180, 200]
+        assert {e.source.split("/")[1][:3] for e in splits["test"]} == {f"cv{fold}"}
+        assert sum(e.label == "pos" for e in splits["test"]) == 100
+        tests += [e.source for e in splits["test"]]
+    assert len(set(tests)) == 2000  # every review is tested exactly once

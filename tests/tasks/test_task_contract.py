@@ -15,8 +15,8 @@ import pytest
 import rnnzoo
 from rnnzoo.data import load_builtin
 from rnnzoo.metrics import sacrebleu_score, wer
-from rnnzoo.tasks import (Captioner, Forecaster, LanguageModel, SequenceTagger, SpeechRecognizer, TextClassifier,
-                          Translator)
+from rnnzoo.tasks import (Captioner, DocumentClassifier, Forecaster, LanguageModel, SequenceTagger, SpeechRecognizer,
+                          TextClassifier, Translator)
 
 TINY = dict(units=4, num_layers=1)
 
@@ -30,6 +30,21 @@ def classifier_case():
                                                              zip(task.predict(x), y)]))
 
     return TextClassifier.from_examples(x, y, embedding_dim=4, **TINY), x, y, ["A fine film.", ""], consistent
+
+
+def document_classifier_case(model):
+    train = load_builtin("documents", "train")[:32]
+    x, y = [e.text for e in train], [e.label for e in train]
+
+    def consistent(task, metrics):
+        assert metrics["accuracy"] == pytest.approx(np.mean([name == label for (name, _), label in
+                                                             zip(task.predict(x), y)]))
+        assert task.get_config() == {"max_sentences": 6, "max_words": 9}
+
+    raw = ["The film was great. The plot was dull!", "", x[0] + "\n" + x[1]]  # a document longer than the cut
+    task = DocumentClassifier.from_examples(x, y, model=model, embedding_dim=4, max_sentences=6, max_words=9,
+                                            **({"pooling": "max"} if model == "flat" else {}), **TINY)
+    return task, x, y, raw, consistent
 
 
 def tagger_case(kind):
@@ -109,7 +124,8 @@ def forecaster_case():
     return task, train, None, history[:4], consistent
 
 
-CASES = {"text_classifier": classifier_case, "pos_tagger": lambda: tagger_case("pos"),
+CASES = {"text_classifier": classifier_case, "document_classifier": lambda: document_classifier_case("hierarchical"),
+         "flat_document_classifier": lambda: document_classifier_case("flat"), "pos_tagger": lambda: tagger_case("pos"),
          "ner_tagger": lambda: tagger_case("ner"), "translator": translator_case,
          "language_model": language_model_case, "captioner": captioner_case, "speech_recognizer": speech_case,
          "forecaster": forecaster_case}
@@ -146,7 +162,7 @@ def test_task_contract(case, tmp_path):
     for loaded in (type(task).from_preset(preset), rnnzoo.load(preset)):
         assert type(loaded) is type(task) and loaded.get_config() == task.get_config()
         assert_same(loaded.predict(raw), predictions)
-    other = TextClassifier if type(task) is not TextClassifier else Forecaster
+    other = Forecaster if isinstance(task, TextClassifier) else TextClassifier  # a DocumentClassifier is one
     with pytest.raises(ValueError, match=f"holds a {type(task).__name__}, not a {other.__name__}"):
         other.from_preset(preset)
 

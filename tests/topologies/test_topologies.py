@@ -73,7 +73,11 @@ def test_encoder_states_and_decoder_ignore_source_padding(cell, bidirectional, a
     np.testing.assert_allclose(_numpy(model(padded)), _numpy(model(inputs)), atol=1e-5)
 
 
-@pytest.mark.parametrize("pooling,cell", [("max", "lstm"), ("mean", "gru")])
+def _attention(layer):
+    return lambda steps, axis: _numpy(layer(steps[None], mask=np.ones((1, len(steps)), bool)))[0]
+
+
+@pytest.mark.parametrize("pooling,cell", [("max", "lstm"), ("mean", "gru"), ("attention", "gru")])
 def test_pooling_reads_the_real_steps_of_the_last_layer(pooling, cell, tmp_path):
     model = helpers.build_tiny("many_to_one", cell=cell, bidirectional=True, num_layers=2, pooling=pooling)
     inputs = helpers.make_inputs(model, length=5)
@@ -81,7 +85,7 @@ def test_pooling_reads_the_real_steps_of_the_last_layer(pooling, cell, tmp_path)
     sequences = _numpy(keras.Model(model.inputs, model.get_layer("encoder_rnn_1").output)(inputs))
     pooled = _numpy(keras.Model(model.inputs, model.get_layer("pooling").output)(_right_pad(inputs, 4)))
     for row, length in enumerate((5, 3, 5)):
-        reduce = np.max if pooling == "max" else np.mean
+        reduce = {"max": np.max, "mean": np.mean}.get(pooling) or _attention(model.get_layer("pooling"))
         np.testing.assert_allclose(pooled[row], reduce(sequences[row, :length], axis=0), atol=1e-5)
     np.testing.assert_allclose(_numpy(model(_right_pad(inputs, 4))), _numpy(model(inputs)), atol=1e-5)
     helpers.run_save_load_test(model, tmp_path)
@@ -143,7 +147,7 @@ INVALID = [
     ("many_to_one", dict(vocab_size=10, num_classes=1), "`num_classes`"),
     ("many_to_one", dict(vocab_size=10, task="ranking"), "`task`"),
     ("many_to_one", dict(vocab_size=10, output_activation="sigmoid"), "`output_activation`"),
-    ("many_to_one", dict(vocab_size=10, pooling="attention"), "`pooling`"),
+    ("many_to_one", dict(vocab_size=10, pooling="sum"), "`pooling`"),
     ("many_to_many", dict(vocab_size=10, bidirectional="yes"), "`bidirectional`"),
     ("bidirectional", dict(vocab_size=10, bidirectional=False), "always bidirectional"),
     ("bidirectional", dict(vocab_size=10, head="parser"), "`head`"),

@@ -11,6 +11,7 @@ and the image sets draw their test images from digits never used in
 training.
 """
 
+from rnnzoo.data.builtin.documents import review_documents
 from rnnzoo.data.builtin.images import digit_strips, shape_scenes
 from rnnzoo.data.builtin.sentiment import sentiment_sentences
 from rnnzoo.data.builtin.speech import spoken_digits
@@ -29,6 +30,7 @@ BUILTINS = {
     "shapes": shape_scenes,
     "characters": character_corpus,
     "spoken_digits": spoken_digits,
+    "documents": review_documents,
 }
 
 
@@ -40,5 +42,6 @@ def load_builtin(name, split="train", **options):
     return BUILTINS[name](split, **options)
 
 
-__all__ = ["BUILTINS", "SPLITS", "character_corpus", "digit_strips", "load_builtin",
-           "sentiment_sentences", "shape_scenes", "spoken_digits", "split_rng", "tagged_sentences", "translation_pairs"]
+__all__ = ["BUILTINS", "SPLITS", "character_corpus", "digit_strips", "load_builtin", "review_documents",
+           "sentiment_sentences", "shape_scenes", "spoken_digits", "split_rng", "tagged_sentences",
+           "translation_pairs"]

@@ -57,5 +57,5 @@ def load_class_folders(root, classes=None, encoding="utf-8"):
                 text = read_text(os.path.join(folder, name), encoding).strip()
                 if not text:
                     raise DataFormatError(os.path.join(folder, name), None, "empty example.")
-                examples.append(LabeledText(text.replace("<br />", " "), label))
+                examples.append(LabeledText(text.replace("<br />", " "), label, f"{label}/{name}"))
     return require_examples(examples, root, "class folders with .txt files")
