@@ -1,7 +1,8 @@
 """Multivariate time-series forecasting: SegRNN (segments of the lookback
 window read by a recurrent cell, every future segment decoded at once),
-`--model direct` (a recurrent stack and a dense head emitting the horizon) or
-`--model seq2seq` (an encoder, and a decoder forecasting step by step).
+`--model direct` (a recurrent stack and a dense head emitting the horizon),
+`--model seq2seq` (an encoder, and a decoder forecasting step by step) or
+`--model multiscale` (each day of hours into a vector, then the days).
 
 ```bash
 python -m recipes.forecasting                      # built-in series, about a minute
@@ -47,7 +48,7 @@ def main(argv=None):
     standardizer.save(run.file(forecasting.NORMALIZATION_FILE))
     print(f"series: {len(series)} rows of {', '.join(series.columns)}, every {series.step}")
 
-    # Model: SegRNN (or the direct or seq2seq forecaster) with the chosen cell.
+    # Model: SegRNN (or the direct, seq2seq or multiscale forecaster) with the chosen cell.
     with recipe.distribution(config).scope():
         model = recipe.compile_model(forecasting.build_forecaster(config, len(series.columns)), config, loss="mse",
                                      metrics=["mae"])

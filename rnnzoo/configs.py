@@ -337,11 +337,13 @@ class ForecastingConfig(RecipeConfig):
     lookback: int = option(96, "steps of history read")
     horizon: int = option(96, "steps forecast (the literature: 96, 192, 336, 720)")
     model: str = option("segment_rnn", "SegRNN (segments, parallel decoding), a recurrent stack with a dense head "
-                                       "emitting the horizon at once, or an encoder-decoder forecasting one step "
-                                       "at a time", choices=("segment_rnn", "direct", "seq2seq"))
-    segment_length: int = option(24, "segment_rnn: steps per segment (divides both)")
-    channel_independent: bool = option(False, "direct, seq2seq: read each column as its own sequence (segment_rnn "
-                                              "always does)")
+                                       "emitting the horizon at once, an encoder-decoder forecasting one step "
+                                       "at a time, or a two-level (multiscale) recurrent encoder of segments and "
+                                       "their steps", choices=("segment_rnn", "direct", "seq2seq", "multiscale"))
+    segment_length: int = option(24, "segment_rnn, multiscale: steps per segment (divides the lookback; "
+                                     "segment_rnn: the horizon too)")
+    channel_independent: bool = option(False, "direct, seq2seq, multiscale: read each column as its own sequence "
+                                              "(segment_rnn always does)")
     features: str = option("M", "M: every column in and out (multivariate); S: the --target column only",
                            choices=("M", "S"))
     target: str = option("OT", "the column forecast with --features S")

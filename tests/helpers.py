@@ -23,6 +23,7 @@ TINY_BY_TOPOLOGY = {
     "segment_rnn": dict(lookback=8, horizon=4, channels=2, segment_length=2, dropout=0.1),
     "direct_forecaster": dict(lookback=8, horizon=4, channels=2, dropout=0.1, channel_independent=True),
     "seq2seq_forecaster": dict(lookback=8, horizon=4, channels=2, dropout=0.1),
+    "multiscale_forecaster": dict(lookback=8, horizon=4, channels=2, segment_length=4, dropout=0.1),
 }
 
 

@@ -23,4 +23,4 @@ class CharacterEncoder(SegmentEncoder):
         config = super().get_config()
         return {key: value for key, value in config.items()
                 if key not in ("input_dim", "num_layers", "bidirectional", "pooling", "attention_units", "dropout",
-                               "cell_options")}
+                               "cell_options", "mask_zero")}

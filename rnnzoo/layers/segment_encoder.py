@@ -18,7 +18,8 @@ class SegmentEncoder(keras.layers.Layer):
 
     Input: int ids `(batch, segments, steps)` with `vocab_size` (0 is
     padding), or floats `(batch, segments, steps, input_dim)` with
-    `input_dim` (all-zero steps are padding); steps padded on the right.
+    `input_dim` (all-zero steps are padding, unless `mask_zero=False`: a
+    series); steps padded on the right.
     Output `(batch, segments, width)`, `width = units` (x2 when
     bidirectional), masked at segments with no real step (which give zeros).
 
@@ -31,7 +32,7 @@ class SegmentEncoder(keras.layers.Layer):
 
     def __init__(self, vocab_size=None, input_dim=None, embedding_dim=25, units=25, cell="lstm", num_layers=1,
                  bidirectional=True, pooling="last", attention_units=None, dropout=0.0, cell_options=None,
-                 unroll=False, **kwargs):
+                 unroll=False, mask_zero=True, **kwargs):
         super().__init__(**kwargs)
         if (vocab_size is None) == (input_dim is None):
             raise ValueError(f"SegmentEncoder: give exactly one of `vocab_size` (ids) or `input_dim` (features); got "
@@ -45,6 +46,9 @@ class SegmentEncoder(keras.layers.Layer):
         self.units, self.cell, self.num_layers, self.bidirectional = units, cell, num_layers, bidirectional
         self.pooling, self.attention_units, self.dropout = pooling, attention_units, dropout
         self.cell_options, self.unroll = dict(cell_options or {}), unroll  # unroll: a fixed length (int8 TFLite)
+        if vocab_size is not None and not mask_zero:
+            raise ValueError("SegmentEncoder: id 0 is always padding; `mask_zero=False` is for features only.")
+        self.mask_zero = mask_zero
         self.embedding = (keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")
                           if vocab_size is not None else None)
         spec = get_cell(cell)
@@ -84,6 +88,8 @@ class SegmentEncoder(keras.layers.Layer):
             flat = ops.reshape(inputs, (-1, shape[2]))
             return self.embedding(flat), ops.not_equal(flat, 0)
         flat = ops.reshape(inputs, (-1, shape[2], self.input_dim))
+        if not self.mask_zero:  # every step is real (a series, where zero is a value)
+            return flat, ops.ones(ops.shape(flat)[:2], dtype="bool")
         return flat, ops.any(ops.not_equal(flat, 0), axis=-1)
 
     def call(self, inputs, training=None, return_weights=False):
@@ -109,6 +115,8 @@ class SegmentEncoder(keras.layers.Layer):
 
     def compute_mask(self, inputs, mask=None):
         # Padding segments (no real step) stay masked for the next level (and through Concatenate, which ORs).
+        if not self.mask_zero:
+            return None
         real = ops.not_equal(inputs, 0)
         return ops.any(real if self.embedding is not None else ops.any(real, axis=-1), axis=-1)
 
@@ -120,4 +128,4 @@ class SegmentEncoder(keras.layers.Layer):
                 "embedding_dim": self.embedding_dim, "units": self.units, "cell": self.cell,
                 "num_layers": self.num_layers, "bidirectional": self.bidirectional, "pooling": self.pooling,
                 "attention_units": self.attention_units, "dropout": self.dropout,
-                "cell_options": self.cell_options or None, "unroll": self.unroll}
+                "cell_options": self.cell_options or None, "unroll": self.unroll, "mask_zero": self.mask_zero}

@@ -70,7 +70,7 @@ def run_series(config):
 
 
 def build_forecaster(config, channels):
-    """The recipe's `--model` (`segment_rnn`, `direct` or `seq2seq`), uncompiled."""
+    """The recipe's `--model` (`segment_rnn`, `direct`, `seq2seq` or `multiscale`), uncompiled."""
     import rnnzoo
 
     common = dict(lookback=config.lookback, horizon=config.horizon, channels=channels, cell=config.cell,
@@ -78,6 +78,8 @@ def build_forecaster(config, channels):
                   normalization=None if config.normalization == "none" else config.normalization)
     if config.model == "segment_rnn":
         return rnnzoo.build_model("segment_rnn", segment_length=config.segment_length, **common)
+    if config.model == "multiscale":
+        common["segment_length"] = config.segment_length
     return rnnzoo.build_model(f"{config.model}_forecaster", num_layers=config.num_layers,
                               channel_independent=config.channel_independent, **common)
 

@@ -9,7 +9,8 @@ from rnnzoo.topologies.hierarchical import Hierarchical
 from rnnzoo.topologies.many_to_many import ManyToMany
 from rnnzoo.topologies.many_to_one import ManyToOne
 from rnnzoo.topologies.one_to_many import OneToMany
-from rnnzoo.topologies.forecasters import DirectForecaster, Forecaster, SegmentRNN, Seq2SeqForecaster
+from rnnzoo.topologies.forecasters import (DirectForecaster, Forecaster, MultiscaleForecaster, SegmentRNN,
+                                          Seq2SeqForecaster)
 from rnnzoo.topologies.registry import (
     build_model,
     get_model_entry,
@@ -28,11 +29,12 @@ register_topology("hierarchical", Hierarchical)
 register_topology("segment_rnn", SegmentRNN)
 register_topology("direct_forecaster", DirectForecaster)
 register_topology("seq2seq_forecaster", Seq2SeqForecaster)
+register_topology("multiscale_forecaster", MultiscaleForecaster)
 
 from rnnzoo.topologies import variants  # noqa: E402,F401  (registers the variants)
 
 __all__ = [
-    "DirectForecaster", "EncoderDecoder", "Forecaster", "Hierarchical", "ManyToMany", "ManyToOne", "OneToMany", "RNNModel",
-    "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
+    "DirectForecaster", "EncoderDecoder", "Forecaster", "Hierarchical", "ManyToMany", "ManyToOne",
+    "MultiscaleForecaster", "OneToMany", "RNNModel", "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
     "list_models", "list_topologies", "register_model", "register_topology",
 ]

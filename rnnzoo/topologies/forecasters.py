@@ -24,7 +24,12 @@ time, each step reading the value it forecast before (the "recursive"
 strategy, in one `keras.layers.RNN` loop over a `FeedbackCell`, so it trains,
 saves and exports like any recurrent layer).
 
-All three normalize the window first: `"last"` subtracts its last value (SegRNN's
+`multiscale_forecaster` reads the window at two time scales (a
+hierarchical RNN): each segment (a day of hourly steps) by an inner
+recurrent encoder (`rnnzoo.layers.SegmentEncoder`), the sequence of segment
+vectors by an outer stack, and a dense layer emits the horizon at once.
+
+All of them normalize the window first: `"last"` subtracts its last value (SegRNN's
 default) and `"revin"` is reversible instance normalization (Kim et al.
 2022: z-score each window per channel, a learned affine map, undone on the
 forecast); `None` leaves it as it is.
@@ -34,6 +39,7 @@ import keras
 from keras import ops
 
 from rnnzoo.cells.registry import get_cell
+from rnnzoo.layers import SegmentEncoder
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
                                       run_recurrent_stack, state_sizes)
@@ -326,6 +332,57 @@ class Seq2SeqRecurrence(StackRecurrence):
         return self._denormalize(self.from_rows(values, ops.shape(x)[0]), stats)
 
 
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MultiscaleRecurrence(StackRecurrence):
+    """The multiscale forecaster's computation: a `SegmentEncoder` reads
+    each segment of the window (a day of hourly steps) into one vector, a
+    recurrent stack reads the segment vectors (the days), and a dense layer
+    emits the horizon from its last state."""
+
+    def __init__(self, *args, segment_length=24, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.segment_length = segment_length
+        self.segments = SegmentEncoder(input_dim=self.width, units=self.units, cell=self.cell, bidirectional=False,
+                                       dropout=self.dropout, cell_options=self.cell_options, mask_zero=False,
+                                       name="segment_encoder")
+        self.encoder = make_recurrent_stack(get_cell(self.cell), units=self.units, num_layers=self.num_layers,
+                                            return_sequences=False, return_state=False, dropout=self.dropout,
+                                            recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
+        self.head = keras.layers.Dense(self.horizon * self.width, name="head")
+
+    def build(self, input_shape):
+        self.build_normalization()
+        count = self.lookback // self.segment_length
+        self.segments.build((None, count, self.segment_length, self.width))
+        for layer in self.encoder:
+            layer.build((None, count, self.units))
+        self.head.build((None, self.units))
+
+    def call(self, inputs, training=None):
+        x, stats = self._normalize(inputs)
+        rows = self.to_rows(x)
+        segments = ops.reshape(rows, (-1, self.lookback // self.segment_length, self.segment_length, self.width))
+        last_state, _ = run_recurrent_stack(self.encoder, self.segments(segments, training=training))
+        return self._denormalize(self.from_rows(self.head(last_state), ops.shape(x)[0]), stats)
+
+    def get_config(self):
+        return {**super().get_config(), "segment_length": self.segment_length}
+
+
+def _stack_forecaster_graph(recurrence, name, config, **options):
+    """`(inputs, outputs)` of a forecaster built on a `StackRecurrence`."""
+    _check_window(config["lookback"], config["horizon"], config["channels"], config["units"], config["dropout"],
+                  config["normalization"])
+    check_positive_int("num_layers", config["num_layers"])
+    inputs = keras.Input((config["lookback"], config["channels"]), name="series")
+    outputs = recurrence(config["lookback"], config["horizon"], config["channels"], config["cell"], config["units"],
+                         num_layers=config["num_layers"], dropout=config["dropout"],
+                         normalization=config["normalization"],
+                         channel_independent=bool(config["channel_independent"]),
+                         cell_options=config["cell_options"], name=name, **options)(inputs)
+    return inputs, outputs
+
+
 class StackForecaster(Forecaster):
     """Base of the forecasters built on a `StackRecurrence` (`recurrence`)."""
 
@@ -335,12 +392,7 @@ class StackForecaster(Forecaster):
     def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
                  normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
         config = constructor_arguments(locals())
-        _check_window(lookback, horizon, channels, units, dropout, normalization)
-        check_positive_int("num_layers", num_layers)
-        inputs = keras.Input((lookback, channels), name="series")
-        outputs = self.recurrence(lookback, horizon, channels, cell, units, num_layers=num_layers, dropout=dropout,
-                                  normalization=normalization, channel_independent=bool(channel_independent),
-                                  cell_options=cell_options, name=self.recurrence_name)(inputs)
+        inputs, outputs = _stack_forecaster_graph(self.recurrence, self.recurrence_name, config)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
 
@@ -382,3 +434,28 @@ class Seq2SeqForecaster(StackForecaster):
     """
 
     recurrence, recurrence_name = Seq2SeqRecurrence, "seq2seq_recurrence"
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MultiscaleForecaster(Forecaster):
+    """A window read at two time scales (a hierarchical RNN for series): an
+    inner recurrent encoder reads each segment of `segment_length` steps (a
+    day of hours) into one vector, an outer stack reads the segment vectors,
+    and a dense layer emits every horizon step at once.
+
+    Input: `series`, float `(batch, lookback, channels)`, `lookback` a
+    multiple of `segment_length`. Output: `(batch, horizon, channels)`, in
+    the input's units. Args as `DirectForecaster`'s, plus `segment_length`;
+    `num_layers` is the outer stack's depth.
+    """
+
+    def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=128, num_layers=1,
+                 dropout=0.0, normalization="last", channel_independent=False, cell_options=None, compile=True,
+                 **kwargs):
+        config = constructor_arguments(locals())
+        check_positive_int("segment_length", segment_length)
+        if lookback % segment_length:
+            raise ValueError(f"`lookback` ({lookback}) must be a multiple of `segment_length` ({segment_length}).")
+        inputs, outputs = _stack_forecaster_graph(MultiscaleRecurrence, "multiscale_recurrence", config,
+                                                  segment_length=segment_length)
+        super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)

@@ -6,8 +6,8 @@ from rnnzoo.topologies import get_model_entry, registry
 
 def test_every_topology_is_registered():
     assert rnnzoo.list_topologies() == sorted(
-        ["one_to_many", "many_to_one", "many_to_many", "encoder_decoder", "bidirectional", "segment_rnn", "hierarchical",
-         "direct_forecaster", "seq2seq_forecaster"]
+        ["one_to_many", "many_to_one", "many_to_many", "encoder_decoder", "bidirectional", "hierarchical",
+         "segment_rnn", "direct_forecaster", "seq2seq_forecaster", "multiscale_forecaster"]
     )
     assert set(rnnzoo.list_topologies()) <= set(rnnzoo.list_models())
 
