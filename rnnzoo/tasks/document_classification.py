@@ -1,6 +1,7 @@
 """Document classification (the document_classification recipe):
-`DocumentClassifier`, the files it reads, the SavedModel mapping raw
-documents to labels and sentence attention, and the attention pictures.
+`DocumentClassifier`, the files it reads, the cross-validation folds of
+movie_reviews, the SavedModel mapping raw documents to labels and sentence
+attention (the pictures of that attention are `rnnzoo.metrics`').
 
 A document is read as its sentences of words (`preprocessing.documents`):
 a `hierarchical` model (Yang et al. 2016) encodes each sentence's words and
@@ -14,7 +15,7 @@ import os
 
 import numpy as np
 
-from rnnzoo.data.datasets import load_dataset
+from rnnzoo.data.datasets import file_prefix_folds, load_dataset
 from rnnzoo.exporting.text_serving import TEXT_SPEC
 from rnnzoo.preprocessing.documents import DocumentEncoder
 from rnnzoo.tasks import Evaluation
@@ -22,7 +23,6 @@ from rnnzoo.tasks import text_classification as classification
 
 RECIPE = "document_classification"
 DATASETS = ("movie_reviews", "imdb")
-TOP_SENTENCES = 3
 
 
 def load_path(path, encoding="utf-8"):
@@ -38,8 +38,6 @@ def cross_validation_splits(config):
     named `cv{k}..`), or None for other data."""
     if config.data != "movie_reviews" or os.path.exists(config.data):
         return None
-    from rnnzoo.data.datasets import file_prefix_folds
-
     examples = load_dataset("movie_reviews", "all", root=config.data_root, download=config.download,
                             encoding=config.encoding)
     return file_prefix_folds(config.fold or 0)(examples, config.seed)
