@@ -133,6 +133,9 @@ DATASETS = {
                              label_names={"neg": "negative", "pos": "positive"}),
     # One series; the forecasting task splits it in time (12/4/4 months).
     "ett_h1": Dataset({"all": _file(formats.load_time_series, "ETTh1.csv")}, "TimeSeries", folder="ett"),
+    # 414 hourly series; test holds the 48 values after each training series (the competition's split).
+    "m4_hourly": Dataset({s: _file(formats.load_m4_rows, f"Hourly-{s}.csv") for s in ("train", "test")}, "Panel",
+                         folder="m4"),
 }
 
 # Class names of the built-in data whose labels are codes.

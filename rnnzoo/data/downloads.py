@@ -56,6 +56,9 @@ MULTI30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
 CHAR_RNN = ("karpathy/char-rnn", "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e")
 ETT = ("zhouhaoyi/ETDataset", "1d16c8f4f943005d613b5bc962e9eeb06058cf07")
 FSDD_COMMIT = "26eb9aaf76e81b692f806f9140c2d2777410d7a1"
+# M4-methods keeps the training and test files in two commits' folders; each is pinned where it was read.
+M4_TRAIN = ("Mcompetitions/M4-methods", "d44ad827907d46b2050a47b529cb826be9561163")
+M4_TEST = ("Mcompetitions/M4-methods", "fdeb3b173f0305901c073dcc9a36b0d9f9ab537c")
 NLTK_DATA = ("nltk/nltk_data", "5db857e6f7df11eabb5e5665836db9ec8df07e28")  # SOURCE.md: nltk_data @ 5db857e
 
 _MULTI30K_SHA256 = {
@@ -107,6 +110,12 @@ SOURCES = {
     "ett_h1": [
         RemoteFile(_raw(*ETT, "ETT-small/ETTh1.csv"), "ETTh1.csv",
                    "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"),
+    ],
+    "m4_hourly": [
+        RemoteFile(_raw(*M4_TRAIN, "Dataset/Train/Hourly-train.csv"), "Hourly-train.csv",
+                   "ea59b7783573c49077a835ab6465c7d66f1474783360f310988a9a737fbca62f"),
+        RemoteFile(_raw(*M4_TEST, "Dataset/Test/Hourly-test.csv"), "Hourly-test.csv",
+                   "71a57fccb15e534d973626ada4fb87febf789e9317715b7cc6dd3b5f90db6f42"),
     ],
     # 3,000 wav files; the checksum is `folder_digest` of recordings/.
     "fsdd": [

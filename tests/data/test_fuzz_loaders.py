@@ -59,6 +59,8 @@ SINGLE_FILE_LOADERS = {
     "conllu_xpos": lambda path: formats.load_conllu(path, tag="xpos"),
     "tsv_pairs": formats.load_tsv_pairs,
     "plain_text": formats.load_text,
+    "m4_rows": formats.load_m4_rows,
+    "long_panel": formats.load_long_panel,
     "label_first": lambda path: formats.load_labeled_lines(path, "label_first"),
     "tab_label_last": lambda path: formats.load_labeled_lines(path, "tab_label_last"),
     "word_vectors": lambda path: formats.load_word_vectors(path, VOCABULARY),

@@ -1,0 +1,59 @@
+"""Panels of many series: the M4 row layout and the long layout, and the
+errors that name file, line and column."""
+
+import numpy as np
+import pytest
+
+from rnnzoo.data import formats
+from rnnzoo.data.reading import DataFormatError
+
+
+def _write(tmp_path, text, name="panel.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_m4_rows_are_ragged_series_by_id(tmp_path):
+    path = _write(tmp_path, '"V1","V2","V3","V4"\n"H1","1","2.5","3"\n"H2","10","",""\n')
+    panel = formats.load_m4_rows(path)
+    assert panel.ids == ("H1", "H2") and list(panel.lengths()) == [3, 1]
+    assert panel["H1"].tolist() == [1.0, 2.5, 3.0] and panel.values[0].dtype == np.float64
+
+
+@pytest.mark.parametrize("text, where, what", [
+    ('"V1","V2","V3"\n"H1","1","x"\n', ":2:", "column 3: 'x' is not a number"),
+    ('"V1","V2","V3"\n"H1","1",""\n"H2","","3"\n', ":3:", "column 2: empty cell inside series 'H2'"),
+    ('"V1","V2"\n"H1","1"\n"H1","2"\n', ":3:", "series 'H1' again (first on line 2)"),
+    ('"V1","V2"\n"H1",""\n', ":2:", "series 'H1' has no values"),
+    ('"V1","V2"\n', "panel.csv", "holds no series"),
+])
+def test_m4_row_errors_name_the_place(tmp_path, text, where, what):
+    with pytest.raises(DataFormatError) as error:
+        formats.load_m4_rows(_write(tmp_path, text))
+    assert where in str(error.value) and what in str(error.value)
+
+
+def test_long_panel_keeps_first_seen_order_and_starts(tmp_path):
+    path = _write(tmp_path, "series_id,timestamp,value\nb,2024-01-01 01:00:00,5\na,2024-01-01 00:00:00,1\n"
+                            "b,2024-01-01 02:00:00,6\na,2024-01-01 01:00:00,2\na,2024-01-01 02:00:00,3\n")
+    panel = formats.load_long_panel(path)
+    assert panel.ids == ("b", "a") and panel["a"].tolist() == [1, 2, 3] and panel["b"].tolist() == [5, 6]
+    assert str(panel.starts[0]) == "2024-01-01T01:00:00"
+    untimed = formats.load_long_panel(_write(tmp_path, "series_id,value\nx,1\nx,2\n", "untimed.csv"))
+    assert untimed.starts is None and untimed["x"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("text, where, what", [
+    ("id,value\nx,1\n", ":1:", "no column 'series_id'"),
+    ("series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 00:00:00,2\n", ":3:",
+     "series 'x': timestamp 2024-01-01T00:00:00 is not after"),
+    ("series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 01:00:00,2\nx,2024-01-01 03:00:00,3\n",
+     ":4:", "is off its step"),
+    ("series_id,timestamp,value\nx,yesterday,1\n", ":2:", "'yesterday' is not a timestamp"),
+    ("series_id,value\nx,inf\n", ":2:", "column value: 'inf' is not a finite number"),
+])
+def test_long_panel_errors_name_the_place(tmp_path, text, where, what):
+    with pytest.raises(DataFormatError) as error:
+        formats.load_long_panel(_write(tmp_path, text))
+    assert where in str(error.value) and what in str(error.value)
