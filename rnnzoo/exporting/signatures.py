@@ -25,9 +25,12 @@ def input_specs(model, batch_size=None, sequence_length=None, target_length=None
 
 def is_nested(tensor):
     """A sequence of segments of steps: `(batch, segments, steps[, features])`
-    (a tagger's `characters`, a hierarchical model's input)."""
-    return tensor.name == "characters" or len(tensor.shape) == 4 or (
-        len(tensor.shape) == 3 and "int" in str(tensor.dtype))
+    (a tagger's `characters`, a hierarchical model's input). An image
+    `(batch, height, width, channels)` is not one: its sizes are fixed, while
+    a nested input's segments and steps are not."""
+    shape = tuple(tensor.shape)
+    return tensor.name == "characters" or (len(shape) == 4 and shape[1] is None and shape[2] is None) or (
+        len(shape) == 3 and "int" in str(tensor.dtype))
 
 
 def output_names(model):
