@@ -46,6 +46,10 @@ def rate(value):
     return None if 0 <= value < 1 else f"must be in [0, 1), got {value}"
 
 
+def probability(value):
+    return None if 0 < value < 1 else f"must be between 0 and 1 (exclusive), got {value}"
+
+
 def decay(value):
     return None if 0 < value <= 1 else f"must be in (0, 1], got {value}"
 
@@ -348,10 +352,33 @@ class ForecastingConfig(RecipeConfig):
                            choices=("M", "S"))
     target: str = option("OT", "the column forecast with --features S")
     normalization: str = option("last", "per window: subtract its last value, reversible instance normalization, "
-                                        "or none", choices=tuple(n or "none" for n in NORMALIZATIONS))
+                                        "divide by its mean absolute value, or none",
+                           choices=tuple(n or "none" for n in NORMALIZATIONS))
     date_column: str | None = option(None, "the CSV column of timestamps (default: the first)")
     fill: str | None = option(None, "fill gaps in time and empty cells (default: refuse them)",
                               choices=("previous", "linear"))
+
+
+@dataclasses.dataclass(frozen=True)
+@defaults(cell="gru", units=256, bidirectional=False, dropout=0.1, epochs=40, batch_size=256, patience=5)
+class GlobalForecastingConfig(RecipeConfig):
+    """Train one forecaster for many series, with conformal intervals."""
+
+    GROUP = "global forecasting"
+    lookback: int = option(168, "values of each series read (168: a week of hours)", check=positive)
+    horizon: int = option(48, "values forecast (M4 Hourly: 48)", check=positive)
+    period: int = option(24, "seasonal period of the series (MASE's scale, the seasonal baselines; 24 for hourly)",
+                         check=positive)
+    model: str = option("segment_rnn", "SegRNN (segments, parallel decoding), a recurrent stack with a dense head, "
+                                       "an encoder-decoder, or a two-level encoder of segments and their steps",
+                        choices=("segment_rnn", "direct", "seq2seq", "multiscale"))
+    segment_length: int = option(24, "segment_rnn, multiscale: values per segment", check=positive)
+    normalization: str = option("scale", "per window: divide by its mean absolute value (series of any size share "
+                                         "one model), subtract its last value, instance normalization, or none",
+                                choices=tuple(n or "none" for n in NORMALIZATIONS))
+    windows_per_epoch: int = option(50000, "training windows drawn (without replacement) from all series each "
+                                           "epoch", check=positive)
+    coverage: float = option(0.95, "nominal coverage of the conformal intervals (M4: 0.95)", check=probability)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,4 +400,5 @@ class LanguageModelConfig(RecipeConfig):
 # Each recipe's config class, by recipe name (`rnnzoo run NAME`).
 RECIPE_CONFIGS = {"sentiment": SentimentConfig, "document_classification": DocumentConfig, "tagging": TaggingConfig,
                   "translation": TranslationConfig, "language_model": LanguageModelConfig,
-                  "captioning": CaptioningConfig, "speech": SpeechConfig, "forecasting": ForecastingConfig}
+                  "captioning": CaptioningConfig, "speech": SpeechConfig, "forecasting": ForecastingConfig,
+                  "global_forecasting": GlobalForecastingConfig}

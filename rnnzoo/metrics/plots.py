@@ -160,20 +160,24 @@ def plot_caption_grid(images, predicted, references, path, columns=4):
     return _save(fig, path)
 
 
-def plot_forecasts(history, future, predicted, column, path, count=4):
-    """A few test windows of one column: history, truth and forecast."""
+def plot_forecasts(history, future, predicted, column, path, count=4, lower=None, upper=None, names=None):
+    """A few test windows of one column: history, truth and forecast, with
+    the interval `[lower, upper]` shaded when given; `names` label the
+    windows (series ids)."""
     plt = _pyplot("forecasts", path)
     if plt is None:
         return None
-    picks = np.linspace(0, len(history) - 1, count).astype(int)
-    fig, axes = plt.subplots(count, 1, figsize=(9, 2.2 * count), squeeze=False)
+    picks = np.linspace(0, len(history) - 1, min(count, len(history))).astype(int)
+    fig, axes = plt.subplots(len(picks), 1, figsize=(9, 2.2 * len(picks)), squeeze=False)
     lookback = history.shape[1]
     for ax, index in zip(axes[:, 0], picks):
         ax.plot(np.arange(lookback), history[index, :, column], color="0.4", label="history")
         steps = np.arange(lookback, lookback + future.shape[1])
         ax.plot(steps, future[index, :, column], label="truth")
         ax.plot(steps, predicted[index, :, column], label="forecast")
-        ax.set_ylabel(f"window {index}")
+        if lower is not None:
+            ax.fill_between(steps, lower[index, :, column], upper[index, :, column], alpha=0.25, label="interval")
+        ax.set_ylabel(names[index] if names is not None else f"window {index}")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper left")
     axes[-1, 0].set_xlabel("step")

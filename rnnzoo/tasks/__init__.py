@@ -49,7 +49,7 @@ class Evaluation:
 TASK_MODULES = {"TextClassifier": "text_classification", "DocumentClassifier": "document_classification",
                 "SequenceTagger": "tagging", "Translator": "translation",
                 "LanguageModel": "language_model", "Captioner": "captioning", "SpeechRecognizer": "speech",
-                "Forecaster": "forecasting"}
+                "Forecaster": "forecasting", "GlobalForecaster": "global_forecasting"}
 
 
 def load_task_modules():

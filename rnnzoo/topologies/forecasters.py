@@ -30,9 +30,11 @@ recurrent encoder (`rnnzoo.layers.SegmentEncoder`), the sequence of segment
 vectors by an outer stack, and a dense layer emits the horizon at once.
 
 All of them normalize the window first: `"last"` subtracts its last value (SegRNN's
-default) and `"revin"` is reversible instance normalization (Kim et al.
+default), `"revin"` is reversible instance normalization (Kim et al.
 2022: z-score each window per channel, a learned affine map, undone on the
-forecast); `None` leaves it as it is.
+forecast), `"scale"` divides each window by its mean absolute value and
+multiplies the forecast back (DeepAR's scaling: one model for series of any
+size, as global models across many series need); `None` leaves it as it is.
 """
 
 import keras
@@ -44,14 +46,22 @@ from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
                                       run_recurrent_stack, state_sizes)
 
-NORMALIZATIONS = (None, "last", "revin")
+NORMALIZATIONS = (None, "last", "revin", "scale")
+# A window whose mean absolute value is below this is divided by it instead (all zeros stays zeros).
+MIN_WINDOW_SCALE = 1e-6
+
+
+def window_scale(x):
+    """Each window's mean absolute value per channel, `(batch, 1, channels)`
+    (at least `MIN_WINDOW_SCALE`): the `"scale"` normalization's divisor."""
+    return ops.maximum(ops.mean(ops.abs(x), axis=1, keepdims=True), MIN_WINDOW_SCALE)
 
 
 class WindowForecastLayer(keras.layers.Layer):
     """Base of the forecasting layers: `(batch, lookback, channels)` ->
     `(batch, horizon, channels)`, with the window normalized first and the
     forecast restored to the window's scale (`normalization`: "last",
-    "revin" or None; see the module)."""
+    "revin", "scale" or None; see the module)."""
 
     def __init__(self, lookback, horizon, channels, normalization="last", **kwargs):
         super().__init__(**kwargs)
@@ -70,6 +80,9 @@ class WindowForecastLayer(keras.layers.Layer):
             mean = ops.mean(x, axis=1, keepdims=True)
             std = ops.sqrt(ops.var(x, axis=1, keepdims=True) + 1e-5)
             return (x - mean) / std * self.affine_weight + self.affine_bias, (mean, std)
+        if self.normalization == "scale":
+            scale = window_scale(x)
+            return x / scale, (None, scale)
         return x, (None, None)
 
     def _denormalize(self, y, stats):
@@ -78,6 +91,8 @@ class WindowForecastLayer(keras.layers.Layer):
             return y + shift
         if self.normalization == "revin":
             return (y - self.affine_bias) / (self.affine_weight + 1e-10) * std + shift
+        if self.normalization == "scale":
+            return y * std
         return y
 
     def compute_output_shape(self, input_shape):
@@ -171,8 +186,8 @@ class SegmentRNN(Forecaster):
         cell: a registered cell name (SegRNN's is `gru`).
         units: the segment embedding and state size (SegRNN: 512).
         dropout: on the decoder's outputs before the projection.
-        normalization: `"last"` (subtract the window's last value), `"revin"`
-            or None.
+        normalization: `"last"` (subtract the window's last value), `"revin"`,
+            `"scale"` or None (see the module).
         cell_options: extra keyword arguments for the cell.
         compile: compile with Adam, MSE and MAE.
     """
@@ -407,7 +422,7 @@ class DirectForecaster(StackForecaster):
         lookback, horizon, channels: steps read, steps forecast, columns.
         cell, units, num_layers: the recurrent stack.
         dropout: input dropout of each recurrent layer.
-        normalization: `"last"`, `"revin"` or None (see the module).
+        normalization: `"last"`, `"revin"`, `"scale"` or None (see the module).
         channel_independent: read each channel as its own sequence, by the
             same weights (no mixing of columns), instead of all at once.
         cell_options: extra keyword arguments for the cell.

@@ -15,8 +15,8 @@ import pytest
 import rnnzoo
 from rnnzoo.data import load_builtin
 from rnnzoo.metrics import sacrebleu_score, wer
-from rnnzoo.tasks import (Captioner, DocumentClassifier, Forecaster, LanguageModel, SequenceTagger, SpeechRecognizer,
-                          TextClassifier, Translator)
+from rnnzoo.tasks import (Captioner, DocumentClassifier, Forecaster, GlobalForecaster, LanguageModel, SequenceTagger,
+                          SpeechRecognizer, TextClassifier, Translator)
 
 TINY = dict(units=4, num_layers=1)
 
@@ -124,11 +124,29 @@ def forecaster_case():
     return task, train, None, history[:4], consistent
 
 
+def global_forecaster_case():
+    from rnnzoo.data.builtin.series import seasonal_panel
+    from rnnzoo.metrics.forecasting import smape
+    from rnnzoo.preprocessing.series import series_windows
+
+    train, _ = seasonal_panel(count=3, horizon=6)
+    history, future, _, _ = series_windows(train.values, 24, 6)
+    x, y = history[::40], future[::40]  # windows scored as M4 scores series: each window is a series' history
+
+    def consistent(task, metrics):
+        assert metrics["smape"] == pytest.approx(np.mean([smape(a, f) for a, f in zip(y, task.predict(x))]))
+        assert metrics["baselines"]["naive2"]["owa"] == 1.0 and 0 <= metrics["coverage"] <= 1
+
+    task = GlobalForecaster.from_examples(lookback=24, horizon=6, period=6, segment_length=6, units=4)
+    task.calibrate(x, y, alpha=0.2)  # intervals, so that the preset and the export carry them
+    return task, x, y, x[:4], consistent
+
+
 CASES = {"text_classifier": classifier_case, "document_classifier": lambda: document_classifier_case("hierarchical"),
          "flat_document_classifier": lambda: document_classifier_case("flat"), "pos_tagger": lambda: tagger_case("pos"),
          "ner_tagger": lambda: tagger_case("ner"), "translator": translator_case,
          "language_model": language_model_case, "captioner": captioner_case, "speech_recognizer": speech_case,
-         "forecaster": forecaster_case}
+         "forecaster": forecaster_case, "global_forecaster": global_forecaster_case}
 
 
 def assert_same(found, expected):

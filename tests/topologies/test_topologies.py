@@ -257,6 +257,10 @@ def test_forecaster_normalizations_follow_the_window(name):
     revin = _forecaster("revin", name=name)
     # Instance normalization: a scaled and shifted window scales and shifts the forecast.
     np.testing.assert_allclose(_numpy(revin(3.0 * x - 2.0)), 3.0 * _numpy(revin(x)) - 2.0, atol=1e-4)
+    scale = _forecaster("scale", name=name)
+    # Mean-absolute scaling: a window 1000 times larger gives a forecast 1000 times larger.
+    np.testing.assert_allclose(_numpy(scale(1000.0 * x)), 1000.0 * _numpy(scale(x)), rtol=1e-4, atol=1e-3)
+    assert np.isfinite(_numpy(scale(np.zeros_like(x)))).all()
     plain = _forecaster(None, name=name)
     assert not np.allclose(_numpy(plain(x + 5.0)), _numpy(plain(x)) + 5.0, atol=1e-3)
 
@@ -305,5 +309,5 @@ def test_multiscale_forecaster_reads_each_segment_then_the_segments(cell):
 def test_segment_rnn_refuses_windows_that_do_not_split_into_segments():
     with pytest.raises(ValueError, match=r"`horizon` \(10\) must be a multiple of `segment_length` \(4\)"):
         rnnzoo.build_model("segment_rnn", lookback=12, horizon=10, segment_length=4)
-    with pytest.raises(ValueError, match="`normalization` must be one of None, 'last', 'revin'"):
+    with pytest.raises(ValueError, match="`normalization` must be one of None, 'last', 'revin', 'scale'"):
         rnnzoo.build_model("segment_rnn", normalization="zscore")

@@ -1,0 +1,99 @@
+"""Global forecasting: one recurrent model for many series at once (M4
+Hourly's 414), each window scaled by its own size inside the model, with
+split-conformal 95% intervals, scored as the M4 competition scored.
+
+```bash
+python -m recipes.global_forecasting                      # 60 built-in hourly series, about a minute
+python -m recipes.global_forecasting --data m4_hourly --data-root ../shared/data
+python -m recipes.global_forecasting --data sales.csv --horizon 14 --period 7 --lookback 56
+```
+A file holds a row per series (M4's layout) or a row per value
+(`series_id,timestamp,value`); each series' last `--horizon` values are its
+test (M4 Hourly: the competition's test file). The model trains on windows
+of every series that end two horizons before the test; the windows of the
+horizon just before the test choose the epoch (validation), and the last
+horizon before the test calibrates the intervals. Reports sMAPE, MASE and
+OWA against Naive2, the intervals' MSIS and coverage, and the naive,
+seasonal naive and Naive2 forecasts of the same series; saves a SavedModel
+and TFLite files that take a raw window of any series and return its
+forecast and interval in its units.
+"""
+
+import os
+
+import numpy as np
+
+from rnnzoo.cli.arguments import parse_config
+from rnnzoo.configs import GlobalForecastingConfig
+from rnnzoo.metrics import plot_forecasts
+from rnnzoo.preprocessing.series import last_windows, series_windows
+from rnnzoo.tasks import global_forecasting as forecasting
+from rnnzoo.tasks import recipe
+
+
+def main(argv=None):
+    config = parse_config(GlobalForecastingConfig, argv, prog="python -m recipes.global_forecasting")
+    horizon, lookback = config.horizon, config.lookback
+
+    # Data: a panel of series; training windows stop two horizons before each series' test values.
+    train, test = forecasting.read_panels(config.data, horizon, seed=config.seed, root=config.data_root,
+                                          download=config.download, encoding=config.encoding)
+    history, future, _, too_short = series_windows(train.values, lookback, horizon, holdout=2 * horizon)
+    if too_short:
+        print(f"{len(too_short)} series shorter than a window and two horizons ({lookback + 3 * horizon} values) "
+              f"give no training windows (they are still forecast): {', '.join(train.ids[i] for i in too_short[:10])}")
+    validation = last_windows(train.values, lookback, horizon, holdout=2 * horizon)[:2]
+    calibration = last_windows(train.values, lookback, horizon, holdout=horizon)[:2]
+    if config.max_examples:
+        history, future = history[: config.max_examples], future[: config.max_examples]
+    _, run = recipe.start("global_forecasting", config, builtin=None, load_path=None, unit="windows",
+                          splits={"train": history, "validation": validation[0], "calibration": calibration[0],
+                                  "test (series)": test.values})
+    print(f"series: {len(train)}, {min(train.lengths())}-{max(train.lengths())} values each; forecast {horizon}")
+
+    # Model: any forecaster over one channel; the window scaling is its first layer.
+    with recipe.distribution(config).scope():
+        task = forecasting.GlobalForecaster.from_examples(period=config.period, **forecasting.model_options(config))
+        recipe.compile_model(task.model, config, loss="mae")
+
+    # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale.
+    def train_batches(epoch):
+        draw = np.random.default_rng([config.seed, epoch]).permutation(len(history))[: config.windows_per_epoch]
+        return forecasting.weighted_batches(history[draw], future[draw], config.batch_size)
+
+    task.model, state = recipe.train(task.model, train_batches,
+                                     forecasting.weighted_batches(*validation, config.batch_size), run, config,
+                                     monitor="val_loss", mode="min")
+
+    # Intervals: conformal margins from the last horizon before the test, which the model never trained on.
+    task.calibrate(*calibration, alpha=1 - config.coverage)
+
+    # Evaluation: every series' forecast, as M4 scored it, against the baselines.
+    metrics = task.evaluate(train, test)
+    for name, found in metrics["baselines"].items():
+        print(f"baseline {name}: sMAPE {found['smape']:.3f}, MASE {found['mase']:.3f}, OWA {found['owa']:.3f}")
+    shown = np.linspace(0, len(train) - 1, 4).astype(int)  # four series, drawn with their intervals
+    answer = {k: v[shown, :, None] for k, v in task.predict_interval(train).items()}
+    plot_forecasts(last_windows(train.values, lookback)[0][shown, :, None], np.stack(test.values)[shown, :, None],
+                   answer["forecast"], 0, run.file("forecasts.png"), lower=answer["lower"], upper=answer["upper"],
+                   names=[train.ids[i] for i in shown])
+    recipe.save_metrics(run, config, task.model, metrics, state, dataset=config.data, num_examples=len(test))
+
+    # Export: a SavedModel and TFLite files from a raw window to the forecast and interval, each checked.
+    serving = recipe.export_saved_model(run, config, task, calibration[0])
+    tflite = forecasting.export_tflite(run, config, task, *validation)
+    card = {"title": f"Global forecaster: {os.path.basename(run.path)}", "metric_name": "OWA (against Naive2)",
+            "description": f"{config.model} ({config.cell.upper()}, {config.units} units) for {len(train)} series: "
+                           f"the last {lookback} values of a series in, its next {horizon} and a "
+                           f"{config.coverage:.0%} conformal interval out, in its units.",
+            "split_sizes": {"train windows": len(history), "series": len(train)}, "serving_check": serving,
+            "text_example": None, "input_kind": "window", "tflite": tflite,
+            "tflite_inputs": forecasting.TFLITE_INPUTS}
+    recipe.finish(run, config, task.model, metrics, state, dataset=config.data, num_examples=len(test),
+                  extra={"serving_check": serving, "tflite": tflite, "too_short": [train.ids[i] for i in too_short]},
+                  card=card, unit="series", task=task)
+    return metrics
+
+
+if __name__ == "__main__":
+    recipe.command(main)

@@ -1,0 +1,305 @@
+"""Global forecasting: one model for a panel of many univariate series (shops,
+sensors, servers; M4 Hourly's 414 series), trained on the windows of all of
+them, with split-conformal intervals.
+
+- The preprocessor is the window scaling: each window is divided by its mean
+  absolute value inside the graph (the forecasters' `normalization="scale"`)
+  and the forecast multiplied back, so series of any size share one model
+  and the served model takes and returns each series' own units. Training
+  weighs each window by 1 / its scale, so the mean absolute error is taken
+  on the scaled values (a series of 100,000 counts as much as one of 10).
+- The backbone is any forecaster (`segment_rnn`, `direct`, `seq2seq`,
+  `multiscale`) with one channel.
+- Intervals: `calibrate(windows, futures)` keeps, per horizon step, the
+  split-conformal margin of the scaled absolute errors on calibration
+  windows the model did not train on; an interval is the forecast plus and
+  minus that margin times the window's scale (`rnnzoo.metrics.forecasting.
+  conformal_margins`).
+- Scores: the M4 competition's (sMAPE, MASE with the seasonal `period`,
+  OWA against Naive2; MSIS and coverage of the intervals), next to the
+  naive, seasonal naive and Naive2 forecasts of the same series.
+"""
+
+import os
+import warnings
+
+import keras
+import numpy as np
+
+from rnnzoo.data.builtin.series import seasonal_panel
+from rnnzoo.data.datasets import load_dataset
+from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows
+from rnnzoo.data.reading import read_text
+from rnnzoo.metrics import forecasting as scores
+from rnnzoo.preprocessing.series import last_windows, series_windows
+from rnnzoo.tasks import recipe
+from rnnzoo.tasks.base import Task
+from rnnzoo.topologies.forecasters import MIN_WINDOW_SCALE
+
+DATASETS = ("m4_hourly",)
+MAX_SERVING_CHECK = 512
+
+
+def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="utf-8"):
+    """`(train, test)` panels: `builtin` (generated with `seed`), `m4_hourly`
+    (the competition's split), or a CSV file in the M4 layout or the long
+    layout (a `series_id` column), whose last `horizon` values of each series
+    are held out for test."""
+    if data == "builtin":
+        return seasonal_panel(horizon=horizon, seed=seed)
+    if data in DATASETS:
+        train = load_dataset(data, "train", root=root, download=download)
+        test = load_dataset(data, "test", root=root, download=download)
+        if min(test.lengths()) < horizon:
+            raise ValueError(f"--horizon {horizon}: {data}'s test split holds {min(test.lengths())} values per "
+                             "series.")
+        return train, Panel(test.ids, tuple(v[:horizon] for v in test.values))
+    if not os.path.isfile(data):
+        raise FileNotFoundError(f"--data {data}: no such file, and not a known dataset name "
+                                f"({', '.join(('builtin',) + DATASETS)}).")
+    header = read_text(data, encoding).split("\n", 1)[0]
+    panel = load_long_panel(data, encoding=encoding) if "series_id" in header else load_m4_rows(data, encoding)
+    short = [i for i, length in zip(panel.ids, panel.lengths()) if length <= horizon]
+    if short:
+        raise ValueError(f"--data {data}: series {', '.join(short[:5])} hold at most --horizon {horizon} values; "
+                         "nothing would be left to forecast from.")
+    return (Panel(panel.ids, tuple(v[:-horizon] for v in panel.values)),
+            Panel(panel.ids, tuple(v[-horizon:] for v in panel.values)))
+
+
+def model_options(config):
+    """`GlobalForecaster.from_examples` arguments from the recipe's config."""
+    options = {"lookback": config.lookback, "horizon": config.horizon, "model": config.model, "cell": config.cell,
+               "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
+               "normalization": None if config.normalization == "none" else config.normalization}
+    if config.model in ("segment_rnn", "multiscale"):
+        options["segment_length"] = config.segment_length
+    if config.model != "segment_rnn":
+        options["num_layers"] = config.num_layers
+    return options
+
+
+def window_scale(history):
+    """Each window's mean absolute value (what the graph divides it by)."""
+    return np.maximum(np.abs(np.asarray(history, "float32")).mean(axis=-1), MIN_WINDOW_SCALE)
+
+
+def weighted_batches(history, future, batch_size, seed=None):
+    """`(window, future, 1 / scale)` batches, channels last (shuffled with
+    `seed` if given)."""
+    import tensorflow as tf
+
+    arrays = (np.asarray(history, "float32")[..., None], np.asarray(future, "float32")[..., None],
+              (1.0 / window_scale(history))[:, None])
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if seed is not None:
+        dataset = dataset.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=False)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _series(x):
+    return x.values if isinstance(x, Panel) else x
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class ConformalBounds(keras.layers.Layer):
+    """`(window, forecast)` -> `(lower, upper)`: the forecast minus and plus
+    each horizon step's margin times the window's mean absolute value."""
+
+    def __init__(self, margins, **kwargs):
+        super().__init__(**kwargs)
+        self.margins = [float(m) for m in margins]
+
+    def call(self, window, forecast):
+        from keras import ops
+
+        scale = ops.maximum(ops.mean(ops.abs(window), axis=-1, keepdims=True), MIN_WINDOW_SCALE)
+        half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * scale
+        return forecast - half_width, forecast + half_width
+
+    def get_config(self):
+        return {**super().get_config(), "margins": self.margins}
+
+
+class GlobalForecaster(Task):
+    """One forecaster for many series, in their own units, with intervals.
+
+    ```python
+    train, test = rnnzoo.data.load_dataset("m4_hourly", "train"), ...("test")
+    forecaster = GlobalForecaster.from_examples(lookback=168, horizon=48, period=24, units=128)
+    forecaster.fit(train, epochs=2)                  # every window of every series
+    forecaster.calibrate(windows, futures)           # held-out windows: conformal margins
+    forecaster.predict(train)                        # (414, 48): after each series' last 168 values
+    forecaster.evaluate(train, test)                 # sMAPE, MASE, OWA, MSIS, coverage, baselines
+    ```
+    """
+
+    recipe = "global_forecasting"
+    serves = "a window of one series in, its forecast and interval out, in its units"
+
+    def __init__(self, model, period=1, alpha=0.05, margins=None):
+        self.model, self.period, self.alpha = model, int(period), float(alpha)
+        self.margins = None if margins is None else [float(m) for m in margins]
+        self.lookback, self.horizon = int(model.inputs[0].shape[1]), int(model.outputs[0].shape[1])
+        if model.inputs[0].shape[-1] != 1:
+            raise ValueError(f"a global forecaster reads one series at a time; the model has "
+                             f"{model.inputs[0].shape[-1]} channels.")
+
+    @classmethod
+    def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", learning_rate=1e-3,
+                      normalization="scale", **model_options):
+        """Build the backbone (`rnnzoo.build_model("segment_rnn" |
+        "<model>_forecaster", channels=1, normalization="scale")`), compiled
+        with Adam and the mean absolute error."""
+        import rnnzoo
+
+        name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
+        network = rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
+                                     normalization=normalization, **model_options)
+        network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mae")
+        return cls(network, period=period)
+
+    # Data --------------------------------------------------------------------------------------------------------
+
+    def windows(self, x, y=None):
+        """`(history, future)`: every window (stride 1) of a panel or a list
+        of series when `y` is None, else windows `(n, lookback)` and their
+        futures `(n, horizon)` as given."""
+        if y is not None:
+            return np.asarray(x, "float32"), np.asarray(y, "float32")
+        history, future, _, too_short = series_windows(_series(x), self.lookback, self.horizon)
+        if too_short:
+            warnings.warn(f"{len(too_short)} series are shorter than a window ({self.lookback + self.horizon} "
+                          "values) and give no training windows.", stacklevel=2)
+        return history, future
+
+    def histories(self, x):
+        """The windows a forecast starts from: `(n, lookback)` as given, or the
+        last `lookback` values of each series of a panel or list (a shorter
+        series is padded on the left with its first value)."""
+        if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.lookback:
+            return x.astype("float32")
+        return last_windows(_series(x), self.lookback)[0]
+
+    def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0):
+        history, future = self.windows(x, y)
+        return weighted_batches(history, future, batch_size, seed=seed if shuffle else None)
+
+    # Answers -----------------------------------------------------------------------------------------------------
+
+    def predict(self, x, batch_size=1024):
+        """The forecast `(n, horizon)` after each window (or each series'
+        last `lookback` values), in its units."""
+        history = self.histories(x)
+        return np.asarray(self.model.predict(history[..., None], batch_size=batch_size, verbose=0))[..., 0]
+
+    def predict_interval(self, x, batch_size=1024):
+        """`{forecast, lower, upper}`, each `(n, horizon)`: the conformal
+        (1 - alpha) interval around the forecast (after `calibrate`)."""
+        if self.margins is None:
+            raise ValueError("no intervals yet: calibrate(windows, futures) on windows the model did not train on.")
+        history = self.histories(x)
+        forecast = self.predict(history, batch_size)
+        half_width = np.array(self.margins)[None] * window_scale(history)[:, None]
+        return {"forecast": forecast, "lower": forecast - half_width, "upper": forecast + half_width}
+
+    def calibrate(self, windows, futures, alpha=None):
+        """Split-conformal margins per horizon step from calibration windows
+        and their futures, on the scaled errors. Returns the margins."""
+        self.alpha = self.alpha if alpha is None else float(alpha)
+        history, future = np.asarray(windows, "float32"), np.asarray(futures, "float32")
+        scale = window_scale(history)[:, None]
+        margins = scores.conformal_margins(future / scale, self.predict(history) / scale, self.alpha)
+        if not np.isfinite(margins).all():
+            raise ValueError(f"{len(history)} calibration windows are too few for a {1 - self.alpha:.0%} interval "
+                             f"(at least {int(np.ceil(1 / self.alpha)) - 1} are needed).")
+        self.margins = margins.tolist()
+        return self.margins
+
+    def evaluate(self, x, y, batch_size=1024):
+        """M4 scores of the forecast after each series of `x` (a panel or a
+        list) against `y` (the values that follow, `horizon` each): sMAPE,
+        MASE, OWA against Naive2, MSIS and coverage when calibrated, and the
+        baselines' scores on the same series."""
+        insamples, actuals = list(_series(x)), [np.asarray(a, "float64")[: self.horizon] for a in _series(y)]
+        if any(len(a) < self.horizon for a in actuals):
+            raise ValueError(f"every series needs {self.horizon} values to score (the horizon).")
+        baselines = {name: scores.m4_scores(insamples, actuals, [forecast(s, self.horizon, self.period)
+                                                                 for s in insamples], self.period)
+                     for name, forecast in scores.BASELINES.items()}
+        for name in baselines:
+            baselines[name]["owa"] = scores.owa(baselines[name], baselines["naive2"])
+        if self.margins is None:
+            forecast = self.predict(insamples, batch_size)
+            metrics = scores.m4_scores(insamples, actuals, list(forecast), self.period)
+        else:
+            answer = self.predict_interval(insamples, batch_size)
+            metrics = scores.m4_scores(insamples, actuals, list(answer["forecast"]), self.period)
+            metrics.update(scores.interval_scores(insamples, actuals, list(answer["lower"]), list(answer["upper"]),
+                                                  self.period, self.alpha))
+        metrics["owa"] = scores.owa(metrics, baselines["naive2"])
+        metrics["baselines"] = baselines
+        metrics["series"] = len(insamples)
+        return metrics
+
+    # Saving and serving ------------------------------------------------------------------------------------------
+
+    def get_config(self):
+        return {"period": self.period, "alpha": self.alpha, "margins": self.margins}
+
+    def save_assets(self, folder):
+        pass  # the scaling is inside the model; the margins are in task.json
+
+    @classmethod
+    def load_assets(cls, folder):
+        return {}
+
+    def forecasting_model(self):
+        """The Keras model from raw windows `(batch, lookback)` to
+        `{forecast}` (and `{lower, upper}` once calibrated), in the series'
+        units."""
+        window = keras.Input((self.lookback,), name="window")
+        forecast = keras.layers.Reshape((self.horizon,), name="forecast")(
+            self.model(keras.layers.Reshape((self.lookback, 1))(window)))
+        outputs = {"forecast": forecast}
+        if self.margins is not None:
+            outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, name="interval")(window, forecast)
+        return keras.Model(window, outputs, name="global_forecaster")
+
+    def serving(self):
+        """`window` `(batch, lookback)` in the series' units -> `forecast`
+        (and `lower`, `upper`) in those units."""
+        import tensorflow as tf
+
+        forecaster = self.forecasting_model()
+        spec = tf.TensorSpec([None, self.lookback], tf.float32, name="window")
+        return (lambda window: forecaster(window)), (spec,), [forecaster]
+
+    def export_check(self, signature, x):
+        """The largest difference from `predict` (and the intervals),
+        absolute and relative to each window's scale."""
+        import tensorflow as tf
+
+        history = self.histories(x)[:MAX_SERVING_CHECK]
+        served = signature(window=tf.constant(history))
+        expected = self.predict_interval(history) if self.margins is not None else {"forecast": self.predict(history)}
+        scale = window_scale(history)[:, None]
+        found = {key: served[key].numpy() for key in expected}
+        return {"max_abs_diff": max(float(np.max(np.abs(found[k] - expected[k]))) for k in expected),
+                "max_relative_diff": max(float(np.max(np.abs(found[k] - expected[k]) / scale)) for k in expected)}
+
+
+def export_tflite(run, config, task, validation_windows, validation_futures):
+    """TFLite files of the raw-window forecaster, each scored by sMAPE on
+    validation windows."""
+    def smape(outputs):
+        predicted = np.asarray(outputs)
+        return scores.smape(validation_futures[: len(predicted)], predicted)
+
+    examples = [{"window": np.asarray(w, "float32")} for w in validation_windows]
+    return recipe.export_tflite(run, config, task.forecasting_model(), examples, smape, output="forecast")
+
+
+TFLITE_INPUTS = """`window`: float32 `(1, lookback)`, the last `lookback` values of one series in its own units.
+The outputs `forecast`, `lower` and `upper` `(1, horizon)` are in the same units (`lower` and `upper`: the
+conformal interval at the run's level)."""
