@@ -130,11 +130,17 @@ def _evaluate(args):
 
     path, metrics = evaluate_run_folder(args.run_dir, args.data, split=args.split, root=args.data_root,
                                         download=args.download, encoding=args.encoding, images=args.images,
-                                        output=args.output, trust=args.trust)
+                                        output=args.output, trust=args.trust, backtest=args.backtest)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"{args.data} ({args.split}): {headline}")
     print(f"report: {path}")
     return 0
+
+
+def _positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def _as_flags(message):
@@ -193,6 +199,9 @@ def main(argv=None):
     evaluate_parser.add_argument("--download", action="store_true", help="fetch a named dataset if missing")
     evaluate_parser.add_argument("--encoding", default="utf-8", help="text encoding of the data files")
     evaluate_parser.add_argument("--images", default=None, help="captioning: the folder of the captions file's images")
+    evaluate_parser.add_argument("--backtest", type=_positive_int, default=None, metavar="K",
+                                 help="global forecasting: score K rolling-origin cut-offs, a horizon apart, "
+                                      "each and their mean (default: the last horizon only)")
     evaluate_parser.add_argument("--output", default=None,
                                  help="report path (unset: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
     for command in (export_parser, predict_parser, evaluate_parser):

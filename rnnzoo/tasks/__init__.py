@@ -44,6 +44,7 @@ class Evaluation:
     # (run_dir, data, split, run config, root=, download=, encoding=) -> examples, for a task whose data is not
     # a list of examples per split (a series is split in time); replaces `load_path` and `builtin`.
     load_split: typing.Callable = None
+    backtests: bool = False  # `evaluate` takes `backtest_cutoffs` (rolling-origin cut-offs, `--backtest K`)
 
 # The task modules, each with its `Task` subclass (registered by name when imported).
 TASK_MODULES = {"TextClassifier": "text_classification", "DocumentClassifier": "document_classification",

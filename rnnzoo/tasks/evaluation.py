@@ -22,13 +22,14 @@ from rnnzoo.data.sources import load_split
 from rnnzoo.exporting.graph_check import check_saved_model
 from rnnzoo.metrics import write_report
 from rnnzoo.metrics.report import is_report
-from rnnzoo.tasks import (captioning, document_classification, forecasting, language_model, speech, tagging,
-                          text_classification, translation)
+from rnnzoo.tasks import (captioning, document_classification, forecasting, global_forecasting, language_model, speech,
+                          tagging, text_classification, translation)
 from rnnzoo.training.runs import RunFolder
 
 # Every task's `Evaluation` (see `rnnzoo.tasks.Evaluation`).
 TASKS = tuple(module.EVALUATION for module in (tagging, text_classification, translation, captioning, speech,
-                                                 language_model, forecasting, document_classification))
+                                                 language_model, forecasting, document_classification,
+                                                 global_forecasting))
 
 
 def task_of(run_dir):
@@ -50,12 +51,15 @@ def task_of(run_dir):
 
 
 def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=False, encoding="utf-8",
-                        images=None, output=None, trust=False):
+                        images=None, output=None, trust=False, backtest=None):
     """Read `data` (a path, a dataset name or "builtin"; a named dataset's
     `split`), score the run on it and write the report. Returns
     `(report path, metrics)`. The run's SavedModel graph is checked before
     it is loaded (`exporting.graph_check`) unless `trust`."""
     task = task_of(run_dir)
+    if backtest is not None and not task.backtests:
+        raise ValueError(f"--backtest: rolling-origin cut-offs are for panels of series (global_forecasting runs), "
+                         f"not {task.recipe} runs.")
     if output is not None and os.path.exists(output) and not is_report(output):
         raise ValueError(f"--output {output}: the file exists and is not an rnnzoo report; it is left as it is: "
                          "pick a new path.")
@@ -78,12 +82,13 @@ def evaluate_run_folder(run_dir, data, *, split="test", root=None, download=Fals
     if not examples:
         raise ValueError(f"--data {data}: holds no examples.")
     try:
-        metrics = task.evaluate(run_dir, examples, config)
+        metrics = task.evaluate(run_dir, examples, config, **({"backtest_cutoffs": backtest} if task.backtests else {}))
     except DataFormatError:
         raise
     except ValueError as error:  # what the examples hold that the run cannot score (unknown labels): name the data
         raise ValueError(f"--data {data}: {error}") from None
-    path = output or os.path.join(run_dir, "evaluations", report_name(data, split), "metrics.json")
+    name = report_name(data, split) + (f"-backtest{backtest}" if backtest else "")
+    path = output or os.path.join(run_dir, "evaluations", name, "metrics.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     scored = "serving.keras" if task is language_model.EVALUATION else "saved_model (raw input)"
     write_report(path, metrics, dataset=str(data), split=split, num_examples=len(examples), config=config,

@@ -32,7 +32,7 @@ from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows
 from rnnzoo.data.reading import read_text
 from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
-from rnnzoo.tasks import recipe
+from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task
 from rnnzoo.topologies.forecasters import MIN_WINDOW_SCALE
 
@@ -57,14 +57,37 @@ def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="u
     if not os.path.isfile(data):
         raise FileNotFoundError(f"--data {data}: no such file, and not a known dataset name "
                                 f"({', '.join(('builtin',) + DATASETS)}).")
-    header = read_text(data, encoding).split("\n", 1)[0]
-    panel = load_long_panel(data, encoding=encoding) if "series_id" in header else load_m4_rows(data, encoding)
+    panel = read_panel_file(data, encoding)
     short = [i for i, length in zip(panel.ids, panel.lengths()) if length <= horizon]
     if short:
         raise ValueError(f"--data {data}: series {', '.join(short[:5])} hold at most --horizon {horizon} values; "
                          "nothing would be left to forecast from.")
     return (Panel(panel.ids, tuple(v[:-horizon] for v in panel.values)),
             Panel(panel.ids, tuple(v[-horizon:] for v in panel.values)))
+
+
+def read_panel_file(path, encoding="utf-8"):
+    """A panel file in the long layout (a `series_id` column) or M4's (a row
+    per series)."""
+    header = read_text(path, encoding).split("\n", 1)[0]
+    return load_long_panel(path, encoding=encoding) if "series_id" in header else load_m4_rows(path, encoding)
+
+
+def forecast_files(signature, paths):
+    """`rnnzoo predict RUN FILE...`: for each panel file, every series'
+    forecast (and interval) after its last `lookback` values, as one batch
+    of `{panel_forecast, series_ids[, lower, upper]}` per file."""
+    import tensorflow as tf
+
+    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
+    batches = []
+    for path in paths:
+        panel = read_panel_file(path)
+        served = signature(window=tf.constant(last_windows(panel.values, lookback)[0]))
+        batch = {"panel_forecast": served["forecast"].numpy()[None], "series_ids": np.array([panel.ids])}
+        batch.update({key: served[key].numpy()[None] for key in ("lower", "upper") if key in served})
+        batches.append(batch)
+    return batches
 
 
 def model_options(config):
@@ -99,6 +122,46 @@ def weighted_batches(history, future, batch_size, seed=None):
 
 def _series(x):
     return x.values if isinstance(x, Panel) else x
+
+
+def score_forecasts(insamples, actuals, answer, period, alpha):
+    """The M4 scores of `answer["forecast"]` (and of the interval
+    `answer["lower"]`, `answer["upper"]` when given) after each history of
+    `insamples` against `actuals`, and those of the naive, seasonal naive
+    and Naive2 forecasts of the same series; OWA is against Naive2."""
+    horizon = len(answer["forecast"][0])
+    if any(len(a) < horizon for a in actuals):
+        raise ValueError(f"every series needs {horizon} values to score (the horizon).")
+    baselines = {name: scores.m4_scores(insamples, actuals, [forecast(s, horizon, period) for s in insamples], period)
+                 for name, forecast in scores.BASELINES.items()}
+    for found in baselines.values():
+        found["owa"] = scores.owa(found, baselines["naive2"])
+    metrics = scores.m4_scores(insamples, actuals, list(answer["forecast"]), period)
+    if "lower" in answer:
+        metrics.update(scores.interval_scores(insamples, actuals, list(answer["lower"]), list(answer["upper"]),
+                                              period, alpha))
+    metrics["owa"] = scores.owa(metrics, baselines["naive2"])
+    return {**metrics, "baselines": baselines, "series": len(insamples)}
+
+
+def backtest(forecast, panel, horizon, period, alpha, cutoffs=1):
+    """Rolling-origin evaluation: for k = 1..`cutoffs`, each series is cut
+    `k * horizon` values before its end, `forecast(histories)` (a dict as
+    `score_forecasts` reads) answers from what is before the cut, and the
+    next `horizon` values score it. Returns each cut-off's scores
+    (`cutoffs`, the most recent first) and their means."""
+    shortest = min(len(s) for s in panel.values)
+    if shortest <= cutoffs * horizon:
+        raise ValueError(f"--backtest {cutoffs}: the shortest series has {shortest} values; {cutoffs} cut-offs of "
+                         f"{horizon} need more than {cutoffs * horizon}.")
+    found = []
+    for k in range(1, cutoffs + 1):
+        insamples = [np.asarray(s, "float64")[: len(s) - k * horizon] for s in panel.values]
+        actuals = [np.asarray(s, "float64")[len(s) - k * horizon: len(s) - (k - 1) * horizon] for s in panel.values]
+        found.append({"cutoff": k, **score_forecasts(insamples, actuals, forecast(insamples), period, alpha)})
+    means = {key: float(np.mean([f[key] for f in found])) for key, value in found[0].items()
+             if isinstance(value, float)}
+    return {**means, "cutoffs": found, "series": len(panel)}
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -220,27 +283,11 @@ class GlobalForecaster(Task):
         """M4 scores of the forecast after each series of `x` (a panel or a
         list) against `y` (the values that follow, `horizon` each): sMAPE,
         MASE, OWA against Naive2, MSIS and coverage when calibrated, and the
-        baselines' scores on the same series."""
+        baselines' scores on the same series (`score_forecasts`)."""
         insamples, actuals = list(_series(x)), [np.asarray(a, "float64")[: self.horizon] for a in _series(y)]
-        if any(len(a) < self.horizon for a in actuals):
-            raise ValueError(f"every series needs {self.horizon} values to score (the horizon).")
-        baselines = {name: scores.m4_scores(insamples, actuals, [forecast(s, self.horizon, self.period)
-                                                                 for s in insamples], self.period)
-                     for name, forecast in scores.BASELINES.items()}
-        for name in baselines:
-            baselines[name]["owa"] = scores.owa(baselines[name], baselines["naive2"])
-        if self.margins is None:
-            forecast = self.predict(insamples, batch_size)
-            metrics = scores.m4_scores(insamples, actuals, list(forecast), self.period)
-        else:
-            answer = self.predict_interval(insamples, batch_size)
-            metrics = scores.m4_scores(insamples, actuals, list(answer["forecast"]), self.period)
-            metrics.update(scores.interval_scores(insamples, actuals, list(answer["lower"]), list(answer["upper"]),
-                                                  self.period, self.alpha))
-        metrics["owa"] = scores.owa(metrics, baselines["naive2"])
-        metrics["baselines"] = baselines
-        metrics["series"] = len(insamples)
-        return metrics
+        answer = self.predict_interval(insamples, batch_size) if self.margins is not None else {
+            "forecast": self.predict(insamples, batch_size)}
+        return score_forecasts(insamples, actuals, answer, self.period, self.alpha)
 
     # Saving and serving ------------------------------------------------------------------------------------------
 
@@ -303,3 +350,39 @@ def export_tflite(run, config, task, validation_windows, validation_futures):
 TFLITE_INPUTS = """`window`: float32 `(1, lookback)`, the last `lookback` values of one series in its own units.
 The outputs `forecast`, `lower` and `upper` `(1, horizon)` are in the same units (`lower` and `upper`: the
 conformal interval at the run's level)."""
+
+
+def evaluation_panel(run_dir, data, split, config, root=None, download=False, encoding="utf-8"):
+    """The whole series `rnnzoo evaluate` backtests: for `builtin` and
+    `m4_hourly`, the recipe's training and test values joined (so the first
+    cut-off is the recipe's test); for a file, its series as they are."""
+    if split != "test":
+        raise ValueError(f"--split {split}: a panel is scored on the last horizon(s) of each series (the test split; "
+                         "--backtest K for more cut-offs).")
+    train, test = read_panels(data, config["horizon"], seed=config.get("seed", 0), root=root, download=download,
+                              encoding=encoding)
+    return Panel(train.ids, tuple(np.concatenate([a, b]) for a, b in zip(train.values, test.values)))
+
+
+def evaluate_run(run_dir, panel, config, backtest_cutoffs=None):
+    """Backtest the run's SavedModel (raw windows in, forecast and interval
+    out) on `panel` over `backtest_cutoffs` cut-offs (default 1: the last
+    horizon of each series)."""
+    import tensorflow as tf
+
+    from rnnzoo.exporting.text_serving import load_signature
+
+    signature = load_signature(os.path.join(run_dir, "saved_model"))
+    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
+
+    def forecast(insamples):
+        history = last_windows(insamples, lookback)[0]
+        served = [signature(window=tf.constant(history[i:i + 1024])) for i in range(0, len(history), 1024)]
+        return {key: np.concatenate([s[key].numpy() for s in served]) for key in served[0]}
+
+    return backtest(forecast, panel, config["horizon"], config["period"], 1 - config["coverage"],
+                    cutoffs=backtest_cutoffs or 1)
+
+
+EVALUATION = Evaluation("global_forecasting", DATASETS, builtin=None, load_path=None, evaluate=evaluate_run,
+                        load_split=evaluation_panel, backtests=True)

@@ -130,6 +130,10 @@ def _predict_chunk(signature, name, tagging, run_dir, inputs):
 
         batches = [{k: v[None] for k, v in signature(waveform=tf.constant(read_waveform(path))).items()}
                    for path in inputs]
+    elif name == "window" and RunFolder(run_dir).recipe == "global_forecasting":
+        from rnnzoo.tasks import global_forecasting
+
+        batches = global_forecasting.forecast_files(signature, list(inputs))
     elif name == "window":
         from rnnzoo.tasks.forecasting import forecast_files
 
@@ -177,6 +181,12 @@ def format_prediction(text, result):
         rows = [",".join([str(t)] + [f"{v:.6g}" for v in values])
                 for t, values in zip(result["timestamps"], result["forecast"])]
         return "\n".join([f"# forecast after {text}", ",".join(["date", *result["columns"]]), *rows])
+    if "panel_forecast" in result:  # a CSV block: each series' next steps in the panel file `text`
+        bounds = ["lower", "upper"] if "lower" in result else []
+        rows = [",".join([str(series), str(step + 1)] + [f"{result[key][k][step]:.6g}" for key in ["panel_forecast",
+                                                                                               *bounds]])
+                for k, series in enumerate(result["series_ids"]) for step in range(result["panel_forecast"].shape[1])]
+        return "\n".join([f"# forecast after {text}", ",".join(["series_id", "step", "forecast", *bounds]), *rows])
     if "continuation" in result:  # the prompt as the model read it, then the sample (an empty prompt: the sample)
         return (result["text"] if text.strip() else result["continuation"]).decode()
     for key in ("translation", "caption", "transcript"):

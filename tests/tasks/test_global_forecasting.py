@@ -1,0 +1,117 @@
+"""The global forecasting recipe end to end on a small panel file (long
+layout), and its refusals of bad input."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnnzoo import cli
+from rnnzoo.data.builtin.series import seasonal_panel
+from rnnzoo.data.formats.panel import Panel
+from rnnzoo.metrics import forecasting as baselines
+from rnnzoo.metrics.forecasting import smape
+from rnnzoo.tasks.global_forecasting import backtest
+
+TINY = ["--lookback", "24", "--horizon", "6", "--period", "6", "--segment-length", "6", "--units", "8",
+        "--epochs", "1", "--smoke", "--verbose", "0", "--coverage", "0.8"]
+
+
+def _long_file(path, series):
+    rows = ["series_id,timestamp,value"]
+    start = np.datetime64("2024-01-01T00:00:00", "s")
+    for name, values in series:
+        rows += [f"{name},{start + np.timedelta64(i, 'h')},{v:.3f}" for i, v in enumerate(values)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_panel_file_trains_one_model_that_serves_any_series_with_an_interval(tmp_path, capsys):
+    import tensorflow as tf
+
+    import rnnzoo
+    from recipes import global_forecasting
+
+    train, test = seasonal_panel(count=10, horizon=6)
+    path = _long_file(tmp_path / "panel.csv", [(i, np.concatenate([a, b])[-120:])
+                                               for i, a, b in zip(train.ids, train.values, test.values)])
+    metrics = global_forecasting.main(["--data", path, *TINY, "--export-quantize", "--output", str(tmp_path / "out")])
+    assert {"smape", "mase", "owa", "msis", "coverage", "baselines"} <= set(metrics) and metrics["series"] == 10
+    assert metrics["baselines"]["naive2"]["owa"] == 1.0
+    assert metrics["owa"] == pytest.approx((metrics["smape"] / metrics["baselines"]["naive2"]["smape"]
+                                            + metrics["mase"] / metrics["baselines"]["naive2"]["mase"]) / 2)
+    (name,) = os.listdir(tmp_path / "out" / "global_forecasting")
+    folder = tmp_path / "out" / "global_forecasting" / name
+    for file in ("forecasts.png", "README.md", "task.json", "saved_model/saved_model.pb", "tflite/model.tflite"):
+        assert (folder / file).exists(), file
+    report = json.loads((folder / "metrics.json").read_text())
+    assert report["extra"]["serving_check"]["max_relative_diff"] < 1e-4
+
+    # The SavedModel takes a raw window of any size and answers in its units, inside its interval.
+    window = np.concatenate([train.values[0], test.values[0]])[-24:].astype("float32")
+    signature = tf.saved_model.load(str(folder / "saved_model")).signatures["serving_default"]
+    small, large = (signature(window=tf.constant(w[None])) for w in (window, 1000 * window))
+    np.testing.assert_allclose(large["forecast"].numpy(), 1000 * small["forecast"].numpy(), rtol=1e-3)
+    assert np.all(small["lower"].numpy() <= small["forecast"].numpy())
+    assert np.all(small["forecast"].numpy() <= small["upper"].numpy())
+
+    # The run folder is a preset: the task predicts what the SavedModel serves, with the same interval.
+    task = rnnzoo.load(str(folder))
+    assert type(task).__name__ == "GlobalForecaster" and task.get_config()["alpha"] == pytest.approx(0.2)
+    answer = task.predict_interval(window[None])
+    for key in ("forecast", "lower", "upper"):
+        np.testing.assert_allclose(answer[key], small[key].numpy(), rtol=1e-4, atol=1e-3)
+
+    # `rnnzoo evaluate --backtest 2`: two cut-offs through the SavedModel; the first is the recipe's test.
+    cli.main(["evaluate", str(folder), "--data", path, "--backtest", "2", "--output", str(tmp_path / "b.json")])
+    found = json.loads((tmp_path / "b.json").read_text())["metrics"]
+    assert [c["cutoff"] for c in found["cutoffs"]] == [1, 2]
+    assert found["cutoffs"][0]["smape"] == pytest.approx(metrics["smape"], rel=1e-4)
+    assert found["owa"] == pytest.approx(np.mean([c["owa"] for c in found["cutoffs"]]))
+    whole = [np.concatenate([a, b])[-120:] for a, b in zip(train.values, test.values)]
+    served = signature(window=tf.constant(np.stack([s[-12 - 24:-12] for s in whole]).astype("float32")))
+    by_hand = np.mean([smape(s[-12:-6], f) for s, f in zip(whole, served["forecast"].numpy())])
+    assert found["cutoffs"][1]["smape"] == pytest.approx(by_hand, rel=1e-4)
+
+    # `rnnzoo predict RUN FILE`: every series' next 6 values after its last 24, with the interval.
+    capsys.readouterr()
+    cli.main(["predict", str(folder), path])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[:2] == [f"# forecast after {path}", "series_id,step,forecast,lower,upper"] and len(lines) == 2 + 60
+    served = signature(window=tf.constant(np.stack([s[-24:] for s in whole]).astype("float32")))
+    assert lines[2].split(",")[:2] == [train.ids[0], "1"]
+    np.testing.assert_allclose([float(v) for v in lines[2].split(",")[2:]],
+                               [served[k].numpy()[0, 0] for k in ("forecast", "lower", "upper")], rtol=1e-4)
+    with pytest.raises(SystemExit, match="2"):  # --backtest 0: the parser refuses it (exit 2)
+        cli.main(["evaluate", str(folder), "--data", path, "--backtest", "0"])
+
+
+def test_a_backtest_of_naive_scores_as_the_naive_baseline():
+    train, test = seasonal_panel(count=5, horizon=6)
+    panel = Panel(train.ids, tuple(np.concatenate([a, b]) for a, b in zip(train.values, test.values)))
+
+    def naive(insamples):
+        return {"forecast": np.stack([baselines.naive(s, 6) for s in insamples])}
+
+    found = backtest(naive, panel, horizon=6, period=24, alpha=0.05, cutoffs=3)
+    for cutoff in found["cutoffs"]:
+        assert cutoff["owa"] == pytest.approx(cutoff["baselines"]["naive"]["owa"])
+    assert found["smape"] == pytest.approx(np.mean([c["smape"] for c in found["cutoffs"]]))
+    with pytest.raises(ValueError, match="the shortest series has 5 values; 1 cut-offs of 6 need more than 6"):
+        backtest(naive, Panel(("a",), (np.arange(5.0),)), horizon=6, period=1, alpha=0.05)
+
+
+def test_bad_panels_are_refused_with_the_place(tmp_path):
+    from recipes import global_forecasting
+
+    out = ["--output", str(tmp_path / "out")]
+    path = _long_file(tmp_path / "short.csv", [("a", np.arange(50.0)), ("b", np.arange(5.0))])
+    with pytest.raises(ValueError, match=r"series b hold at most --horizon 6 values"):
+        global_forecasting.main(["--data", path, *TINY, *out])
+    with pytest.raises(FileNotFoundError, match="not a known dataset name"):
+        global_forecasting.main(["--data", str(tmp_path / "missing.csv"), *out])
+    (tmp_path / "bad.csv").write_text('"V1","V2","V3"\n"H1","1","x"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.csv:2: column 3: 'x' is not a number"):
+        global_forecasting.main(["--data", str(tmp_path / "bad.csv"), *TINY, *out])
+    assert not (tmp_path / "out").exists()  # refused before a run folder was made
