@@ -33,7 +33,7 @@ from rnnzoo.tasks import recipe
 
 def main(argv=None):
     config = parse_config(GlobalForecastingConfig, argv, prog="python -m recipes.global_forecasting")
-    horizon, lookback = config.horizon, config.lookback
+    horizon, lookback = config.horizon, max(config.lookback)  # windows of the longest lookback
 
     # Data: a panel of series; training windows stop two horizons before each series' test values.
     train, test = forecasting.read_panels(config.data, horizon, seed=config.seed, root=config.data_root,

@@ -365,7 +365,11 @@ class GlobalForecastingConfig(RecipeConfig):
     """Train one forecaster for many series, with conformal intervals."""
 
     GROUP = "global forecasting"
-    lookback: int = option(168, "values of each series read (168: a week of hours)", check=positive)
+    lookback: tuple[int, ...] = option((168,), "values of each series read (168: a week of hours); several "
+                                               "(--lookback 168 336): a forecaster per lookback, an ensemble",
+                                       check=positive, nargs="+")
+    ensemble: int = option(1, "forecasters per lookback, each from its own initial weights, trained side by side; "
+                              "the members' median answers", check=positive)
     horizon: int = option(48, "values forecast (M4 Hourly: 48)", check=positive)
     period: int = option(24, "seasonal period of the series (MASE's scale, the seasonal baselines; 24 for hourly)",
                          check=positive)

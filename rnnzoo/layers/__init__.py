@@ -1,4 +1,7 @@
-"""Custom Keras layers used by the topologies (all registered serializables)."""
+"""Custom Keras layers used by the topologies (all registered serializables),
+and the output heads: `heads` (softmax, CRF, CTC: what per-step logits mean)
+and `distribution_heads` (quantile, Normal, Student-t forecasts and their
+losses)."""
 
 from rnnzoo.layers.attention_pooling import AttentionPooling
 from rnnzoo.layers.character_encoder import CharacterEncoder

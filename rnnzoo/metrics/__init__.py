@@ -1,6 +1,9 @@
 """Metrics: Keras metrics for training (`MaskedAccuracy`, `Perplexity`),
 evaluation functions on lists and NumPy arrays, `metrics.json` reports and
-PNG plots."""
+PNG plots. Forecast scores as the M4 competition defines them (sMAPE, MASE,
+OWA, MSIS, coverage, pinball, CRPS), the baselines they are measured against
+(naive, seasonal naive, Naive2) and split-conformal margins are in
+`rnnzoo.metrics.forecasting`."""
 
 from rnnzoo.metrics.accuracy import MaskedAccuracy
 from rnnzoo.metrics.classification import (

@@ -10,11 +10,15 @@ them, with split-conformal intervals.
   on the scaled values (a series of 100,000 counts as much as one of 10).
 - The backbone is any forecaster (`segment_rnn`, `direct`, `seq2seq`,
   `multiscale`) with one channel.
+- Several lookbacks, or several members per lookback, make an ensemble
+  trained side by side that answers with the members' median
+  (`build_backbone`).
 - Intervals: `calibrate(windows, futures)` keeps, per horizon step, the
-  split-conformal margin of the scaled absolute errors on calibration
-  windows the model did not train on; an interval is the forecast plus and
-  minus that margin times the window's scale (`rnnzoo.metrics.forecasting.
-  conformal_margins`).
+  split-conformal margin of the absolute errors on calibration windows the
+  model did not train on, in units of each window's seasonal spread (how
+  much it moves in a season: `interval_spread`); an interval is the forecast
+  plus and minus that margin times the window's spread
+  (`rnnzoo.metrics.forecasting.conformal_margins`).
 - Scores: the M4 competition's (sMAPE, MASE with the seasonal `period`,
   OWA against Naive2; MSIS and coverage of the intervals), next to the
   naive, seasonal naive and Naive2 forecasts of the same series.
@@ -92,7 +96,8 @@ def forecast_files(signature, paths):
 
 def model_options(config):
     """`GlobalForecaster.from_examples` arguments from the recipe's config."""
-    options = {"lookback": config.lookback, "horizon": config.horizon, "model": config.model, "cell": config.cell,
+    options = {"lookback": list(config.lookback), "horizon": config.horizon, "model": config.model,
+               "members_per_lookback": config.ensemble, "seed": config.seed, "cell": config.cell,
                "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
                "normalization": None if config.normalization == "none" else config.normalization}
     if config.model in ("segment_rnn", "multiscale"):
@@ -164,24 +169,94 @@ def backtest(forecast, panel, horizon, period, alpha, cutoffs=1):
     return {**means, "cutoffs": found, "series": len(panel)}
 
 
+def interval_spread(window, period):
+    """How much a window moves in a season: the mean absolute difference
+    between its values a `period` apart (1 apart when the window is not
+    longer than a period), at least 1e-3 of its mean absolute value: the
+    unit of the conformal margins, so that intervals are wide where a series
+    is hard to forecast and narrow where it repeats itself (the scale MASE
+    and MSIS divide by, measured on the window). `window`: `(batch, lookback)`,
+    NumPy or a tensor; returns `(batch, 1)`."""
+    from keras import ops
+
+    window = ops.convert_to_tensor(window, "float32")
+    lag = period if window.shape[-1] > period else 1
+    spread = ops.mean(ops.abs(window[:, lag:] - window[:, :-lag]), axis=-1, keepdims=True)
+    level = ops.maximum(ops.mean(ops.abs(window), axis=-1, keepdims=True), MIN_WINDOW_SCALE)
+    return ops.maximum(spread, 1e-3 * level)
+
+
+def _spread(history, period):
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(interval_spread(np.asarray(history, "float32"), period)), "float64")
+
+
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class ConformalBounds(keras.layers.Layer):
     """`(window, forecast)` -> `(lower, upper)`: the forecast minus and plus
-    each horizon step's margin times the window's mean absolute value."""
+    each horizon step's margin times the window's `interval_spread`."""
 
-    def __init__(self, margins, **kwargs):
+    def __init__(self, margins, period, **kwargs):
         super().__init__(**kwargs)
-        self.margins = [float(m) for m in margins]
+        self.margins, self.period = [float(m) for m in margins], int(period)
 
     def call(self, window, forecast):
         from keras import ops
 
-        scale = ops.maximum(ops.mean(ops.abs(window), axis=-1, keepdims=True), MIN_WINDOW_SCALE)
-        half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * scale
+        half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * interval_spread(window,
+                                                                                                      self.period)
         return forecast - half_width, forecast + half_width
 
     def get_config(self):
-        return {**super().get_config(), "margins": self.margins}
+        return {**super().get_config(), "margins": self.margins, "period": self.period}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MemberMedian(keras.layers.Layer):
+    """`(batch, horizon, members)` -> `(batch, horizon)`: the median of the
+    members' forecasts (their mean for one or two)."""
+
+    def call(self, forecasts):
+        from keras import ops
+
+        members = forecasts.shape[-1]
+        ordered = ops.sort(forecasts, axis=-1)
+        middle = members // 2
+        if members % 2:
+            return ordered[..., middle]
+        return (ordered[..., middle - 1] + ordered[..., middle]) / 2
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]
+
+
+def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, **model_options):
+    """One forecaster per lookback (and `members_per_lookback` of each, with
+    their own initial weights) over the last values of one window of the
+    longest lookback: `(batch, max lookback, 1)` -> `(batch, horizon,
+    members)`, trained side by side (each member's own error counts, the
+    loss averaging over members) and answering with their median (an
+    ensemble, as the M4 winners forecast). One member is the forecaster
+    itself."""
+    import rnnzoo
+
+    name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
+    lookbacks = sorted(set(int(lookback) for lookback in lookbacks))
+    longest = lookbacks[-1]
+    members = []
+    for lookback in lookbacks:
+        for _ in range(members_per_lookback):
+            keras.utils.set_random_seed(seed * 1000 + len(members))  # each member its own initial weights
+            members.append(rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
+                                              **model_options))
+    if len(members) == 1:
+        return members[0]
+    window = keras.Input((longest, 1), name="series")
+    forecasts = [member(window if member.inputs[0].shape[1] == longest else
+                        keras.layers.Cropping1D((longest - member.inputs[0].shape[1], 0))(window))
+                 for member in members]
+    return keras.Model(window, keras.layers.Concatenate(name="members")(forecasts), name="forecast_ensemble")
 
 
 class GlobalForecaster(Task):
@@ -209,16 +284,16 @@ class GlobalForecaster(Task):
                              f"{model.inputs[0].shape[-1]} channels.")
 
     @classmethod
-    def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", learning_rate=1e-3,
-                      normalization="scale", **model_options):
-        """Build the backbone (`rnnzoo.build_model("segment_rnn" |
-        "<model>_forecaster", channels=1, normalization="scale")`), compiled
-        with Adam and the mean absolute error."""
-        import rnnzoo
-
-        name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
-        network = rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
-                                     normalization=normalization, **model_options)
+    def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", members_per_lookback=1,
+                      learning_rate=1e-3, normalization="scale", seed=0, **model_options):
+        """Build the backbone (`build_backbone`: `rnnzoo.build_model(
+        "segment_rnn" | "<model>_forecaster", channels=1,
+        normalization="scale")` for `lookback`, or for each of several
+        lookbacks, an ensemble), compiled with Adam and the mean absolute
+        error."""
+        lookbacks = lookback if isinstance(lookback, (list, tuple)) else [lookback]
+        network = build_backbone(lookbacks, horizon, model, members_per_lookback, seed=seed,
+                                 normalization=normalization, **model_options)
         network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mae")
         return cls(network, period=period)
 
@@ -254,7 +329,8 @@ class GlobalForecaster(Task):
         """The forecast `(n, horizon)` after each window (or each series'
         last `lookback` values), in its units."""
         history = self.histories(x)
-        return np.asarray(self.model.predict(history[..., None], batch_size=batch_size, verbose=0))[..., 0]
+        members = np.asarray(self.model.predict(history[..., None], batch_size=batch_size, verbose=0))
+        return np.median(members, axis=-1)
 
     def predict_interval(self, x, batch_size=1024):
         """`{forecast, lower, upper}`, each `(n, horizon)`: the conformal
@@ -263,15 +339,16 @@ class GlobalForecaster(Task):
             raise ValueError("no intervals yet: calibrate(windows, futures) on windows the model did not train on.")
         history = self.histories(x)
         forecast = self.predict(history, batch_size)
-        half_width = np.array(self.margins)[None] * window_scale(history)[:, None]
+        half_width = np.array(self.margins)[None] * _spread(history, self.period)
         return {"forecast": forecast, "lower": forecast - half_width, "upper": forecast + half_width}
 
     def calibrate(self, windows, futures, alpha=None):
         """Split-conformal margins per horizon step from calibration windows
-        and their futures, on the scaled errors. Returns the margins."""
+        and their futures, on the errors in units of each window's
+        `interval_spread`. Returns the margins."""
         self.alpha = self.alpha if alpha is None else float(alpha)
         history, future = np.asarray(windows, "float32"), np.asarray(futures, "float32")
-        scale = window_scale(history)[:, None]
+        scale = _spread(history, self.period)
         margins = scores.conformal_margins(future / scale, self.predict(history) / scale, self.alpha)
         if not np.isfinite(margins).all():
             raise ValueError(f"{len(history)} calibration windows are too few for a {1 - self.alpha:.0%} interval "
@@ -306,11 +383,11 @@ class GlobalForecaster(Task):
         `{forecast}` (and `{lower, upper}` once calibrated), in the series'
         units."""
         window = keras.Input((self.lookback,), name="window")
-        forecast = keras.layers.Reshape((self.horizon,), name="forecast")(
-            self.model(keras.layers.Reshape((self.lookback, 1))(window)))
+        forecast = MemberMedian(name="forecast")(self.model(keras.layers.Reshape((self.lookback, 1))(window)))
         outputs = {"forecast": forecast}
         if self.margins is not None:
-            outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, name="interval")(window, forecast)
+            outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, self.period, name="interval")(
+                window, forecast)
         return keras.Model(window, outputs, name="global_forecaster")
 
     def serving(self):

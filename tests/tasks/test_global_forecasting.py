@@ -4,6 +4,7 @@ layout), and its refusals of bad input."""
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -14,7 +15,7 @@ from rnnzoo.metrics import forecasting as baselines
 from rnnzoo.metrics.forecasting import smape
 from rnnzoo.tasks.global_forecasting import backtest
 
-TINY = ["--lookback", "24", "--horizon", "6", "--period", "6", "--segment-length", "6", "--units", "8",
+TINY = ["--lookback", "12", "24", "--ensemble", "2", "--horizon", "6", "--period", "6", "--segment-length", "6", "--units", "8",
         "--epochs", "1", "--smoke", "--verbose", "0", "--coverage", "0.8"]
 
 
@@ -115,3 +116,21 @@ def test_bad_panels_are_refused_with_the_place(tmp_path):
     with pytest.raises(ValueError, match=r"bad.csv:2: column 3: 'x' is not a number"):
         global_forecasting.main(["--data", str(tmp_path / "bad.csv"), *TINY, *out])
     assert not (tmp_path / "out").exists()  # refused before a run folder was made
+
+
+@pytest.mark.parametrize("members_per_lookback", [1, 2])
+def test_an_ensemble_is_its_members_on_their_own_lookbacks_and_answers_their_median(members_per_lookback):
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster, MemberMedian
+
+    task = GlobalForecaster.from_examples(lookback=[12, 24], horizon=6, period=6, segment_length=6, units=4,
+                                          members_per_lookback=members_per_lookback)
+    members = [layer for layer in task.model.layers if isinstance(layer, keras.Model)]
+    assert [m.inputs[0].shape[1] for m in members] == [12] * members_per_lookback + [24] * members_per_lookback
+    window = np.random.default_rng(0).uniform(1, 2, size=(3, 24)).astype("float32")
+    by_hand = np.concatenate([np.asarray(m(window[:, -m.inputs[0].shape[1]:, None])) for m in members], axis=-1)
+    np.testing.assert_allclose(np.asarray(task.model(window[..., None])), by_hand, rtol=1e-5, atol=1e-6)
+    assert len({tuple(np.asarray(w).ravel()[:3]) for w in (m.weights[0] for m in members)}) == len(members)
+    np.testing.assert_allclose(task.predict(window), np.median(by_hand, axis=-1), rtol=1e-5, atol=1e-6)
+    for count in (1, 2, 3, 4):
+        forecasts = np.random.default_rng(count).normal(size=(2, 5, count)).astype("float32")
+        np.testing.assert_allclose(np.asarray(MemberMedian()(forecasts)), np.median(forecasts, axis=-1), rtol=1e-6)
