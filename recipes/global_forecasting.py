@@ -34,6 +34,7 @@ from rnnzoo.tasks import recipe
 def main(argv=None):
     config = parse_config(GlobalForecastingConfig, argv, prog="python -m recipes.global_forecasting")
     horizon, lookback = config.horizon, max(config.lookback)  # windows of the longest lookback
+    options = forecasting.model_options(config)  # checked before any work
 
     # Data: a panel of series; training windows stop two horizons before each series' test values.
     train, test = forecasting.read_panels(config.data, horizon, seed=config.seed, root=config.data_root,
@@ -53,7 +54,7 @@ def main(argv=None):
 
     # Model: any forecaster over one channel; the window scaling is its first layer.
     with recipe.distribution(config).scope():
-        task = forecasting.GlobalForecaster.from_examples(period=config.period, **forecasting.model_options(config))
+        task = forecasting.GlobalForecaster.from_examples(period=config.period, **options)
         recipe.compile_model(task.model, config, loss="mae")
 
     # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale.

@@ -377,6 +377,10 @@ class GlobalForecastingConfig(RecipeConfig):
                                        "an encoder-decoder, or a two-level encoder of segments and their steps",
                         choices=("segment_rnn", "direct", "seq2seq", "multiscale"))
     segment_length: int = option(24, "segment_rnn, multiscale: values per segment", check=positive)
+    dilations: tuple[int, ...] | None = option(None, "direct: one per layer (--layers 4 --dilations 1 2 4 8): "
+                                                     "layer i steps that many values at a time (dilated RNN, as "
+                                                     "ES-RNN stacks them)", check=positive, nargs="+")
+    residual: bool = option(False, "direct: each layer after the first adds its input to its output")
     normalization: str = option("scale", "per window: divide by its mean absolute value (series of any size share "
                                          "one model), subtract its last value, instance normalization, or none",
                                 choices=tuple(n or "none" for n in NORMALIZATIONS))

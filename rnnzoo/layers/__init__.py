@@ -7,11 +7,12 @@ from rnnzoo.layers.attention_pooling import AttentionPooling
 from rnnzoo.layers.character_encoder import CharacterEncoder
 from rnnzoo.layers.conv_front_end import ConvFrontEnd
 from rnnzoo.layers.crf import CRF
+from rnnzoo.layers.dilated import DilatedRNN
 from rnnzoo.layers.image_augmentation import ImageAugmentation
 from rnnzoo.layers.padding_mask import PaddingMask
 from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 from rnnzoo.layers.segment_encoder import SegmentEncoder
 from rnnzoo.layers.sequence_pooling import SequencePooling
 
-__all__ = ["AttentionPooling", "CRF", "CharacterEncoder", "ConvFrontEnd", "ImageAugmentation", "PaddingMask",
-           "ScheduledSampling", "SegmentEncoder", "SequencePooling"]
+__all__ = ["AttentionPooling", "CRF", "CharacterEncoder", "ConvFrontEnd", "DilatedRNN", "ImageAugmentation",
+           "PaddingMask", "ScheduledSampling", "SegmentEncoder", "SequencePooling"]

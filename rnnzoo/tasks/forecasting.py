@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from rnnzoo.data.builtin.series import multi_seasonal_series
+from rnnzoo.data.datasets import DATASETS as DATASET_REGISTRY
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.time_series import load_time_series
 from rnnzoo.preprocessing.series import Standardizer
@@ -49,6 +50,9 @@ def read_series(data, *, seed=0, root=None, download=False, date_column=None, fi
         series = load_dataset(data, "all", root=root, download=download)
     elif os.path.exists(data):
         series = load_time_series(data, date_column=date_column, fill=fill, encoding=encoding)
+    elif data in DATASET_REGISTRY and DATASET_REGISTRY[data].example_type == "Panel":
+        raise ValueError(f"--data {data}: a panel of many series; one model for all of them is the global "
+                         f"forecasting recipe: python -m recipes.global_forecasting --data {data}")
     else:
         raise FileNotFoundError(f"--data {data}: no such file, and not a known dataset name "
                                 f"({', '.join(('builtin',) + DATASETS)}).")

@@ -104,6 +104,10 @@ def model_options(config):
         options["segment_length"] = config.segment_length
     if config.model != "segment_rnn":
         options["num_layers"] = config.num_layers
+    if config.dilations or config.residual:
+        if config.model != "direct":
+            raise ValueError("--dilations and --residual shape the direct model's stack: add --model direct")
+        options.update(dilations=list(config.dilations) if config.dilations else None, residual=config.residual)
     return options
 
 

@@ -41,7 +41,7 @@ import keras
 from keras import ops
 
 from rnnzoo.cells.registry import get_cell
-from rnnzoo.layers import SegmentEncoder
+from rnnzoo.layers import DilatedRNN, SegmentEncoder
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
                                       run_recurrent_stack, state_sizes)
@@ -254,13 +254,22 @@ class StackRecurrence(WindowForecastLayer):
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class DirectRecurrence(StackRecurrence):
-    """The direct forecaster's computation; see the module."""
+    """The direct forecaster's computation; see the module. With
+    `dilations` (one per layer), each layer steps that many steps at a time
+    (`DilatedRNN`); with `residual`, each layer after the first adds its
+    input to its output."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, dilations=None, residual=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dilations = None if dilations is None else [int(d) for d in dilations]
+        self.residual = bool(residual)
+        stepped = self.dilations is not None or self.residual
         self.encoder = make_recurrent_stack(get_cell(self.cell), units=self.units, num_layers=self.num_layers,
-                                            return_sequences=False, return_state=False, dropout=self.dropout,
+                                            return_sequences=stepped, return_state=False, dropout=self.dropout,
                                             recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
+        if self.dilations is not None:
+            self.encoder = [DilatedRNN(layer, dilation, name=f"dilated_{index}")
+                            for index, (layer, dilation) in enumerate(zip(self.encoder, self.dilations))]
         self.head = keras.layers.Dense(self.horizon * self.width, name="head")
 
     def build(self, input_shape):
@@ -269,8 +278,18 @@ class DirectRecurrence(StackRecurrence):
 
     def call(self, inputs, training=None):
         x, stats = self._normalize(inputs)
-        last_state, _ = run_recurrent_stack(self.encoder, self.to_rows(x))  # `training` reaches the layers
+        if self.dilations is None and not self.residual:
+            last_state, _ = run_recurrent_stack(self.encoder, self.to_rows(x))  # `training` reaches the layers
+        else:
+            outputs = self.to_rows(x)
+            for index, layer in enumerate(self.encoder):
+                found = layer(outputs, training=training)
+                outputs = found + outputs if self.residual and index > 0 else found
+            last_state = outputs[:, -1]
         return self._denormalize(self.from_rows(self.head(last_state), ops.shape(x)[0]), stats)
+
+    def get_config(self):
+        return {**super().get_config(), "dilations": self.dilations, "residual": self.residual}
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -426,10 +445,28 @@ class DirectForecaster(StackForecaster):
         channel_independent: read each channel as its own sequence, by the
             same weights (no mixing of columns), instead of all at once.
         cell_options: extra keyword arguments for the cell.
+        dilations: one per layer (e.g. `(1, 2, 4, 8)` with `num_layers=4`):
+            layer i steps `dilations[i]` steps at a time (Chang et al. 2017,
+            as ES-RNN stacks them); None: every layer steps one at a time.
+        residual: each layer after the first adds its input to its output.
         compile: compile with Adam, MSE and MAE.
     """
 
     recurrence, recurrence_name = DirectRecurrence, "direct_recurrence"
+
+    def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
+                 normalization="last", channel_independent=False, cell_options=None, dilations=None, residual=False,
+                 compile=True, **kwargs):
+        config = constructor_arguments(locals())
+        if dilations is not None:
+            dilations = list(dilations)
+            if len(dilations) != num_layers or any(not isinstance(d, int) or d < 1 for d in dilations):
+                raise ValueError(f"`dilations` must hold one integer >= 1 per layer ({num_layers}), got "
+                                 f"{dilations}.")
+        inputs, outputs = _stack_forecaster_graph(self.recurrence, self.recurrence_name, config,
+                                                  dilations=dilations, residual=residual)
+        super(StackForecaster, self).__init__(inputs=inputs, outputs=outputs, config=config, compile=compile,
+                                              **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

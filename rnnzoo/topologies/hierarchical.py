@@ -1,3 +1,6 @@
+"""Hierarchical topology: segments of steps read at two time scales (HAN,
+Yang et al. 2016): each segment into a vector, then the segment vectors."""
+
 import keras
 import numpy as np
 from keras import ops
@@ -15,7 +18,6 @@ from rnnzoo.topologies.blocks import (
     make_recurrent_stack,
     run_recurrent_stack,
 )
-
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

@@ -115,6 +115,8 @@ def test_bad_panels_are_refused_with_the_place(tmp_path):
     (tmp_path / "bad.csv").write_text('"V1","V2","V3"\n"H1","1","x"\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.csv:2: column 3: 'x' is not a number"):
         global_forecasting.main(["--data", str(tmp_path / "bad.csv"), *TINY, *out])
+    with pytest.raises(ValueError, match="--dilations and --residual shape the direct model's stack"):
+        global_forecasting.main(["--dilations", "1", "2", *out])
     assert not (tmp_path / "out").exists()  # refused before a run folder was made
 
 

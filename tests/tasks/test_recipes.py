@@ -723,6 +723,8 @@ def test_forecasting_refuses_bad_series_clearly(tmp_path):
         forecasting.main(["--layers", "2", "--output", str(tmp_path / "out")])
     with pytest.raises(ValueError, match=r"--target price: no such column; the series has OT"):
         forecasting.main(["--data", str(short), "--target", "price", "--output", str(tmp_path / "out")])
+    with pytest.raises(ValueError, match=r"--data m4_hourly: a panel .* python -m recipes.global_forecasting"):
+        forecasting.main(["--data", "m4_hourly", "--output", str(tmp_path / "out")])
 
 
 @pytest.mark.parametrize("name,class_name", [("direct", "DirectForecaster"), ("seq2seq", "Seq2SeqForecaster")])
