@@ -33,7 +33,8 @@ class AttentionPooling(keras.layers.Layer):
 
     def attention_weights(self, inputs, mask=None):
         """`(batch, time)` weights: softmax over the real steps, 0 elsewhere."""
-        hidden = ops.tanh(ops.matmul(inputs, ops.cast(self.projection, inputs.dtype)) + ops.cast(self.bias, inputs.dtype))
+        projection, bias = ops.cast(self.projection, inputs.dtype), ops.cast(self.bias, inputs.dtype)
+        hidden = ops.tanh(ops.matmul(inputs, projection) + bias)
         scores = ops.matmul(hidden, ops.cast(self.context, inputs.dtype))
         if mask is None:
             return ops.softmax(scores, axis=-1)

@@ -35,6 +35,7 @@ from rnnzoo.topologies import variants  # noqa: E402,F401  (registers the varian
 
 __all__ = [
     "DirectForecaster", "EncoderDecoder", "Forecaster", "Hierarchical", "ManyToMany", "ManyToOne",
-    "MultiscaleForecaster", "OneToMany", "RNNModel", "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator", "bidirectional", "build_model", "get_model_entry",
-    "list_models", "list_topologies", "register_model", "register_topology",
+    "MultiscaleForecaster", "OneToMany", "RNNModel", "SegmentRNN", "Seq2SeqForecaster", "SequenceGenerator",
+    "bidirectional", "build_model", "get_model_entry", "list_models", "list_topologies", "register_model",
+    "register_topology",
 ]

@@ -21,19 +21,6 @@ def test_m4_rows_are_ragged_series_by_id(tmp_path):
     assert panel["H1"].tolist() == [1.0, 2.5, 3.0] and panel.values[0].dtype == np.float64
 
 
-@pytest.mark.parametrize("text, where, what", [
-    ('"V1","V2","V3"\n"H1","1","x"\n', ":2:", "column 3: 'x' is not a number"),
-    ('"V1","V2","V3"\n"H1","1",""\n"H2","","3"\n', ":3:", "column 2: empty cell inside series 'H2'"),
-    ('"V1","V2"\n"H1","1"\n"H1","2"\n', ":3:", "series 'H1' again (first on line 2)"),
-    ('"V1","V2"\n"H1",""\n', ":2:", "series 'H1' has no values"),
-    ('"V1","V2"\n', "panel.csv", "holds no series"),
-])
-def test_m4_row_errors_name_the_place(tmp_path, text, where, what):
-    with pytest.raises(DataFormatError) as error:
-        formats.load_m4_rows(_write(tmp_path, text))
-    assert where in str(error.value) and what in str(error.value)
-
-
 def test_long_panel_keeps_first_seen_order_and_starts(tmp_path):
     path = _write(tmp_path, "series_id,timestamp,value\nb,2024-01-01 01:00:00,5\na,2024-01-01 00:00:00,1\n"
                             "b,2024-01-01 02:00:00,6\na,2024-01-01 01:00:00,2\na,2024-01-01 02:00:00,3\n")
@@ -44,16 +31,21 @@ def test_long_panel_keeps_first_seen_order_and_starts(tmp_path):
     assert untimed.starts is None and untimed["x"].tolist() == [1, 2]
 
 
-@pytest.mark.parametrize("text, where, what", [
-    ("id,value\nx,1\n", ":1:", "no column 'series_id'"),
-    ("series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 00:00:00,2\n", ":3:",
+@pytest.mark.parametrize("loader, text, where, what", [
+    ("m4_rows", '"V1","V2","V3"\n"H1","1","x"\n', ":2:", "column 3: 'x' is not a number"),
+    ("m4_rows", '"V1","V2","V3"\n"H1","1",""\n"H2","","3"\n', ":3:", "column 2: empty cell inside series 'H2'"),
+    ("m4_rows", '"V1","V2"\n"H1","1"\n"H1","2"\n', ":3:", "series 'H1' again (first on line 2)"),
+    ("m4_rows", '"V1","V2"\n"H1",""\n', ":2:", "series 'H1' has no values"),
+    ("m4_rows", '"V1","V2"\n', "panel.csv", "holds no series"),
+    ("long_panel", "id,value\nx,1\n", ":1:", "no column 'series_id'"),
+    ("long_panel", "series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 00:00:00,2\n", ":3:",
      "series 'x': timestamp 2024-01-01T00:00:00 is not after"),
-    ("series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 01:00:00,2\nx,2024-01-01 03:00:00,3\n",
-     ":4:", "is off its step"),
-    ("series_id,timestamp,value\nx,yesterday,1\n", ":2:", "'yesterday' is not a timestamp"),
-    ("series_id,value\nx,inf\n", ":2:", "column value: 'inf' is not a finite number"),
+    ("long_panel", "series_id,timestamp,value\nx,2024-01-01 00:00:00,1\nx,2024-01-01 01:00:00,2\n"
+                   "x,2024-01-01 03:00:00,3\n", ":4:", "is off its step"),
+    ("long_panel", "series_id,timestamp,value\nx,yesterday,1\n", ":2:", "'yesterday' is not a timestamp"),
+    ("long_panel", "series_id,value\nx,inf\n", ":2:", "column value: 'inf' is not a finite number"),
 ])
-def test_long_panel_errors_name_the_place(tmp_path, text, where, what):
+def test_panel_errors_name_the_place(tmp_path, loader, text, where, what):
     with pytest.raises(DataFormatError) as error:
-        formats.load_long_panel(_write(tmp_path, text))
+        getattr(formats, f"load_{loader}")(_write(tmp_path, text))
     assert where in str(error.value) and what in str(error.value)

@@ -74,7 +74,8 @@ def test_tflite_reads_sentences_of_words_at_the_fixed_size(run_folder):
     ids = task.token_ids([REVIEW])[0]
     padded = np.zeros((1, 8, 12), "int32")
     padded[0, : ids.shape[0], : ids.shape[1]] = ids
-    found = next(iter(run(load_tflite(os.path.join(run_folder, "tflite")), {"tokens": padded}, "serving_default").values()))
+    interpreter = load_tflite(os.path.join(run_folder, "tflite"))
+    found = next(iter(run(interpreter, {"tokens": padded}, "serving_default").values()))
     np.testing.assert_allclose(found, task.model.predict(ids[None], verbose=0), atol=1e-4)
 
 

@@ -15,7 +15,8 @@ from rnnzoo.metrics import forecasting as baselines
 from rnnzoo.metrics.forecasting import smape
 from rnnzoo.tasks.global_forecasting import backtest
 
-TINY = ["--lookback", "12", "24", "--ensemble", "2", "--horizon", "6", "--period", "6", "--segment-length", "6", "--units", "8",
+TINY = ["--lookback", "12", "24", "--ensemble", "2", "--horizon", "6", "--period", "6", "--segment-length", "6",
+        "--units", "8",
         "--epochs", "1", "--smoke", "--verbose", "0", "--coverage", "0.8"]
 
 
