@@ -381,6 +381,8 @@ class GlobalForecastingConfig(RecipeConfig):
                                                      "layer i steps that many values at a time (dilated RNN, as "
                                                      "ES-RNN stacks them)", check=positive, nargs="+")
     residual: bool = option(False, "direct: each layer after the first adds its input to its output")
+    seasonal_skip: bool = option(False, "the model forecasts a correction to the seasonal-naive forecast (the last "
+                                        "--period values repeated), added to it")
     normalization: str = option("scale", "per window: divide by its mean absolute value (series of any size share "
                                          "one model), subtract its last value, instance normalization, or none",
                                 choices=tuple(n or "none" for n in NORMALIZATIONS))

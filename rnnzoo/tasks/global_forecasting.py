@@ -98,12 +98,16 @@ def model_options(config):
     """`GlobalForecaster.from_examples` arguments from the recipe's config."""
     options = {"lookback": list(config.lookback), "horizon": config.horizon, "model": config.model,
                "members_per_lookback": config.ensemble, "seed": config.seed, "cell": config.cell,
+               "seasonal_skip": config.period if config.seasonal_skip else None,
                "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
                "normalization": None if config.normalization == "none" else config.normalization}
     if config.model in ("segment_rnn", "multiscale"):
         options["segment_length"] = config.segment_length
     if config.model != "segment_rnn":
         options["num_layers"] = config.num_layers
+    if config.seasonal_skip and config.period > min(config.lookback):
+        raise ValueError(f"--seasonal-skip repeats the last --period {config.period} values; --lookback "
+                         f"{min(config.lookback)} holds fewer.")
     if config.dilations or config.residual:
         if config.model != "direct":
             raise ValueError("--dilations and --residual shape the direct model's stack: add --model direct")
@@ -225,6 +229,8 @@ class MemberMedian(keras.layers.Layer):
         from keras import ops
 
         members = forecasts.shape[-1]
+        if members <= 2:  # no sort: the median of one or two is their mean
+            return ops.mean(forecasts, axis=-1)
         ordered = ops.sort(forecasts, axis=-1)
         middle = members // 2
         if members % 2:
@@ -235,32 +241,67 @@ class MemberMedian(keras.layers.Layer):
         return input_shape[:-1]
 
 
-def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, **model_options):
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SeasonalSkip(keras.layers.Layer):
+    """`(window (batch, lookback, 1), forecast (batch, horizon, 1))` ->
+    the forecast plus the seasonal-naive forecast: the window's last
+    `period` values repeated over the horizon."""
+
+    def __init__(self, period, horizon, **kwargs):
+        super().__init__(**kwargs)
+        self.period, self.horizon = int(period), int(horizon)
+
+    def call(self, window, forecast):
+        from keras import ops
+
+        season = window[:, -self.period:, 0]
+        season = ops.concatenate([season] * -(-self.horizon // self.period), axis=1)[:, : self.horizon]
+        # Added as (batch, horizon) rows: TFLite's converter mistakes a (batch, horizon, 1) add for a bias.
+        return ops.expand_dims(forecast[..., 0] + season, -1)
+
+    def compute_output_shape(self, window_shape, forecast_shape):
+        return forecast_shape
+
+    def get_config(self):
+        return {**super().get_config(), "period": self.period, "horizon": self.horizon}
+
+
+def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, seasonal_skip=None,
+                   **model_options):
     """One forecaster per lookback (and `members_per_lookback` of each, with
     their own initial weights) over the last values of one window of the
     longest lookback: `(batch, max lookback, 1)` -> `(batch, horizon,
     members)`, trained side by side (each member's own error counts, the
     loss averaging over members) and answering with their median (an
     ensemble, as the M4 winners forecast). One member is the forecaster
-    itself."""
+    itself. With `seasonal_skip=period`, every member forecasts a correction
+    to the seasonal-naive forecast (the last `period` values repeated),
+    which is added to it: where a series repeats its last season, the
+    members have nothing to learn."""
     import rnnzoo
 
     name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
     lookbacks = sorted(set(int(lookback) for lookback in lookbacks))
     longest = lookbacks[-1]
+    if seasonal_skip and seasonal_skip > lookbacks[0]:
+        raise ValueError(f"the seasonal skip repeats the last {seasonal_skip} values; the shortest lookback is "
+                         f"{lookbacks[0]}.")
     members = []
     for lookback in lookbacks:
         for _ in range(members_per_lookback):
             keras.utils.set_random_seed(seed * 1000 + len(members))  # each member its own initial weights
             members.append(rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
                                               **model_options))
-    if len(members) == 1:
+    if len(members) == 1 and not seasonal_skip:
         return members[0]
     window = keras.Input((longest, 1), name="series")
     forecasts = [member(window if member.inputs[0].shape[1] == longest else
                         keras.layers.Cropping1D((longest - member.inputs[0].shape[1], 0))(window))
                  for member in members]
-    return keras.Model(window, keras.layers.Concatenate(name="members")(forecasts), name="forecast_ensemble")
+    if seasonal_skip:
+        forecasts = [SeasonalSkip(seasonal_skip, horizon)(window, forecast) for forecast in forecasts]
+    forecast = forecasts[0] if len(forecasts) == 1 else keras.layers.Concatenate(name="members")(forecasts)
+    return keras.Model(window, forecast, name="forecast_ensemble")
 
 
 class GlobalForecaster(Task):
@@ -289,7 +330,7 @@ class GlobalForecaster(Task):
 
     @classmethod
     def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", members_per_lookback=1,
-                      learning_rate=1e-3, normalization="scale", seed=0, **model_options):
+                      learning_rate=1e-3, normalization="scale", seed=0, seasonal_skip=None, **model_options):
         """Build the backbone (`build_backbone`: `rnnzoo.build_model(
         "segment_rnn" | "<model>_forecaster", channels=1,
         normalization="scale")` for `lookback`, or for each of several
@@ -297,7 +338,7 @@ class GlobalForecaster(Task):
         error."""
         lookbacks = lookback if isinstance(lookback, (list, tuple)) else [lookback]
         network = build_backbone(lookbacks, horizon, model, members_per_lookback, seed=seed,
-                                 normalization=normalization, **model_options)
+                                 seasonal_skip=seasonal_skip, normalization=normalization, **model_options)
         network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mae")
         return cls(network, period=period)
 

@@ -16,7 +16,7 @@ from rnnzoo.metrics.forecasting import smape
 from rnnzoo.tasks.global_forecasting import backtest
 
 TINY = ["--lookback", "12", "24", "--ensemble", "2", "--horizon", "6", "--period", "6", "--segment-length", "6",
-        "--units", "8",
+        "--units", "8", "--seasonal-skip",
         "--epochs", "1", "--smoke", "--verbose", "0", "--coverage", "0.8"]
 
 
@@ -137,3 +137,18 @@ def test_an_ensemble_is_its_members_on_their_own_lookbacks_and_answers_their_med
     for count in (1, 2, 3, 4):
         forecasts = np.random.default_rng(count).normal(size=(2, 5, count)).astype("float32")
         np.testing.assert_allclose(np.asarray(MemberMedian()(forecasts)), np.median(forecasts, axis=-1), rtol=1e-6)
+
+
+def test_the_seasonal_skip_adds_the_last_season_to_each_members_correction():
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster
+
+    task = GlobalForecaster.from_examples(lookback=[12, 24], horizon=9, period=6, segment_length=3, units=4,
+                                          seasonal_skip=6)
+    members = [layer for layer in task.model.layers if isinstance(layer, keras.Model)]
+    window = np.random.default_rng(3).uniform(1, 2, size=(2, 24)).astype("float32")
+    corrections = np.concatenate([np.asarray(m(window[:, -m.inputs[0].shape[1]:, None])) for m in members], -1)
+    season = np.concatenate([window[:, -6:], window[:, -6:-3]], axis=1)[..., None]  # 9 steps: 6, then 3 again
+    np.testing.assert_allclose(np.asarray(task.model(window[..., None])), corrections + season, rtol=1e-5,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="repeats the last 24 values; the shortest lookback is 12"):
+        GlobalForecaster.from_examples(lookback=[12, 24], horizon=6, seasonal_skip=24, segment_length=6, units=4)
