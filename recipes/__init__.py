@@ -16,4 +16,6 @@ RECIPES = {
     "speech": "spoken digit strings: log-mel + conv front end + BiLSTM/GRU + CTC; WER",
     "language_model": "stateful character / word LSTM-GRU with truncated BPTT, sampling; perplexity",
     "forecasting": "multivariate time series (ETTh1): SegRNN with any cell, raw-window SavedModel; MSE / MAE",
+    "global_forecasting": "one model for many series (M4 Hourly), ensembles, conformal intervals; sMAPE, MASE, OWA, "
+                          "MSIS",
 }

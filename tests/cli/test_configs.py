@@ -55,7 +55,8 @@ def test_run_names_are_those_of_runs_made_before_configs_were_written_down():
                 "translation": "builtin-lstm-bi-260d6def", "speech": "builtin-lstm-bi-cccae349",
                 "captioning": "builtin-lstm-fcf24e65", "forecasting": "builtin-gru-b2082318",
                 "language_model": "builtin-lstm-6373ffd7",
-                "document_classification": "builtin-gru-bi-ce3a87f5"}  # the recipe added for #36
+                "document_classification": "builtin-gru-bi-ce3a87f5",  # the recipe added for #36
+                "global_forecasting": "builtin-gru-66cadf61"}  # the recipe added for #37
     for name, config_class in configs.RECIPE_CONFIGS.items():
         config = parse_config(config_class, [], prog=name)
         if name == "tagging":
