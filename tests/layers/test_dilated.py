@@ -13,13 +13,17 @@ from rnnzoo.cells.registry import get_cell
 from rnnzoo.layers import DilatedRNN
 
 
+def _numpy(tensor):
+    return np.asarray(keras.ops.convert_to_numpy(tensor))
+
+
 def _reference(layer, x, dilation):
     """Step t's output from the layer run over steps ..., t - 2d, t - d, t alone."""
     steps = x.shape[1]
     outputs = {}
     for start in range(min(dilation, steps)):
         picked = list(range(start, steps, dilation))
-        outputs[start] = (picked, np.asarray(layer(x[:, picked])))
+        outputs[start] = (picked, _numpy(layer(x[:, picked])))
     width = outputs[0][1].shape[-1]
     out = np.zeros(x.shape[:2] + (width,), "float32")
     for picked, values in outputs.values():
@@ -34,7 +38,7 @@ def test_dilated_layer_equals_the_layer_on_each_sub_sequence(cell, steps, dilati
     layer = get_cell(cell).build(5, return_sequences=True, return_state=False)
     dilated = DilatedRNN(layer, dilation)
     x = np.random.default_rng(1).normal(size=(2, steps, 3)).astype("float32")
-    found = np.asarray(dilated(x))
+    found = _numpy(dilated(x))
     np.testing.assert_allclose(found, _reference(layer, x, dilation), rtol=1e-5, atol=1e-5)
 
 
@@ -55,10 +59,10 @@ def test_a_dilated_residual_forecaster_is_its_layers_by_hand_and_round_trips(cel
     for index, layer in enumerate(recurrence.encoder):
         found = _reference(layer.layer, outputs, [1, 2, 4][index])
         outputs = found + outputs if index > 0 else found
-    by_hand = np.asarray(recurrence.head(outputs[:, -1])).reshape(3, 4, 1)
-    np.testing.assert_allclose(np.asarray(model(x)), by_hand, rtol=1e-5, atol=1e-5)
+    by_hand = _numpy(recurrence.head(outputs[:, -1])).reshape(3, 4, 1)
+    np.testing.assert_allclose(_numpy(model(x)), by_hand, rtol=1e-5, atol=1e-5)
     model.save(tmp_path / "dilated.keras")
     loaded = keras.saving.load_model(tmp_path / "dilated.keras")
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_numpy(loaded(x)), _numpy(model(x)), rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match=r"one integer >= 1 per layer \(3\)"):
         rnnzoo.build_model("direct_forecaster", lookback=16, num_layers=3, dilations=(1, 2))
