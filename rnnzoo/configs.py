@@ -383,8 +383,8 @@ class GlobalForecastingConfig(RecipeConfig):
     residual: bool = option(False, "direct: each layer after the first adds its input to its output")
     seasonal_skip: bool = option(False, "the model forecasts a correction to the seasonal-naive forecast (the last "
                                         "--period values repeated), added to it")
-    normalization: str = option("scale", "per window: divide by its mean absolute value (series of any size share "
-                                         "one model), subtract its last value, instance normalization, or none",
+    normalization: str = option("scale", "per window: none, subtract its last value, instance normalization, or "
+                                         "divide by its mean absolute value (series of any size share one model)",
                                 choices=tuple(n or "none" for n in NORMALIZATIONS))
     windows_per_epoch: int = option(50000, "training windows drawn (without replacement) from all series each "
                                            "epoch", check=positive)
