@@ -38,7 +38,7 @@ from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task
-from rnnzoo.topologies.forecasters import MIN_WINDOW_SCALE
+from rnnzoo.topologies import forecasters
 
 DATASETS = ("m4_hourly",)
 MAX_SERVING_CHECK = 512
@@ -116,8 +116,13 @@ def model_options(config):
 
 
 def window_scale(history):
-    """Each window's mean absolute value (what the graph divides it by)."""
-    return np.maximum(np.abs(np.asarray(history, "float32")).mean(axis=-1), MIN_WINDOW_SCALE)
+    """Each window's mean absolute value `(n,)`: what the graph divides it by
+    (`topologies.forecasters.window_scale`, run on NumPy windows `(n,
+    lookback)`)."""
+    from keras import ops
+
+    scale = forecasters.window_scale(np.asarray(history, "float32")[..., None])
+    return np.asarray(ops.convert_to_numpy(scale))[:, 0, 0]
 
 
 def weighted_batches(history, future, batch_size, seed=None):
@@ -190,7 +195,7 @@ def interval_spread(window, period):
     window = ops.convert_to_tensor(window, "float32")
     lag = period if window.shape[-1] > period else 1
     spread = ops.mean(ops.abs(window[:, lag:] - window[:, :-lag]), axis=-1, keepdims=True)
-    level = ops.maximum(ops.mean(ops.abs(window), axis=-1, keepdims=True), MIN_WINDOW_SCALE)
+    level = forecasters.window_scale(window[..., None])[..., 0]  # (batch, 1)
     return ops.maximum(spread, 1e-3 * level)
 
 
