@@ -29,6 +29,7 @@ import warnings
 
 import keras
 import numpy as np
+from keras import ops
 
 from rnnzoo.data.builtin.series import seasonal_panel
 from rnnzoo.data.datasets import load_dataset
@@ -38,6 +39,7 @@ from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task
+from rnnzoo.tasks.forecasting import window_batches
 from rnnzoo.topologies import forecasters
 
 DATASETS = ("m4_hourly",)
@@ -119,8 +121,6 @@ def window_scale(history):
     """Each window's mean absolute value `(n,)`: what the graph divides it by
     (`topologies.forecasters.window_scale`, run on NumPy windows `(n,
     lookback)`)."""
-    from keras import ops
-
     scale = forecasters.window_scale(np.asarray(history, "float32")[..., None])
     return np.asarray(ops.convert_to_numpy(scale))[:, 0, 0]
 
@@ -128,14 +128,9 @@ def window_scale(history):
 def weighted_batches(history, future, batch_size, seed=None):
     """`(window, future, 1 / scale)` batches, channels last (shuffled with
     `seed` if given)."""
-    import tensorflow as tf
-
     arrays = (np.asarray(history, "float32")[..., None], np.asarray(future, "float32")[..., None],
               (1.0 / window_scale(history))[:, None])
-    dataset = tf.data.Dataset.from_tensor_slices(arrays)
-    if seed is not None:
-        dataset = dataset.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=False)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return window_batches(arrays, batch_size, seed=seed)
 
 
 def _series(x):
@@ -190,8 +185,6 @@ def interval_spread(window, period):
     is hard to forecast and narrow where it repeats itself (the scale MASE
     and MSIS divide by, measured on the window). `window`: `(batch, lookback)`,
     NumPy or a tensor; returns `(batch, 1)`."""
-    from keras import ops
-
     window = ops.convert_to_tensor(window, "float32")
     lag = period if window.shape[-1] > period else 1
     spread = ops.mean(ops.abs(window[:, lag:] - window[:, :-lag]), axis=-1, keepdims=True)
@@ -200,8 +193,6 @@ def interval_spread(window, period):
 
 
 def _spread(history, period):
-    from keras import ops
-
     return np.asarray(ops.convert_to_numpy(interval_spread(np.asarray(history, "float32"), period)), "float64")
 
 
@@ -215,8 +206,6 @@ class ConformalBounds(keras.layers.Layer):
         self.margins, self.period = [float(m) for m in margins], int(period)
 
     def call(self, window, forecast):
-        from keras import ops
-
         half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * interval_spread(window,
                                                                                                       self.period)
         return forecast - half_width, forecast + half_width
@@ -231,8 +220,6 @@ class MemberMedian(keras.layers.Layer):
     members' forecasts (their mean for one or two)."""
 
     def call(self, forecasts):
-        from keras import ops
-
         members = forecasts.shape[-1]
         if members <= 2:  # no sort: the median of one or two is their mean
             return ops.mean(forecasts, axis=-1)
@@ -257,8 +244,6 @@ class SeasonalSkip(keras.layers.Layer):
         self.period, self.horizon = int(period), int(horizon)
 
     def call(self, window, forecast):
-        from keras import ops
-
         season = window[:, -self.period:, 0]
         season = ops.concatenate([season] * -(-self.horizon // self.period), axis=1)[:, : self.horizon]
         # Added as (batch, horizon) rows: TFLite's converter mistakes a (batch, horizon, 1) add for a bias.
