@@ -35,6 +35,19 @@ default), `"revin"` is reversible instance normalization (Kim et al.
 forecast), `"scale"` divides each window by its mean absolute value and
 multiplies the forecast back (DeepAR's scaling: one model for series of any
 size, as global models across many series need); `None` leaves it as it is.
+
+Covariates, for every forecaster: `covariates=K` adds an input `covariates`
+`(batch, lookback + horizon, K)` of known features for each step of the
+window and of the horizon (calendar: hour of day, day of week; planned
+promotions), and `static_cardinalities=(n, ...)` an input `static`
+`(batch, len(static_cardinalities))` of integer categories per example
+(the series id: one model, a vector per series), each embedded in
+`static_dim` values. Both reach the model where the series does: the
+window's steps (or segments) read their covariates and the static vectors
+beside their values, and what forecasts the horizon (the dense head, the
+decoder's steps, SegRNN's future segments) reads the horizon's covariates
+and the static vectors. Covariates are read as given: scale them first
+(sine and cosine of the hour are already in [-1, 1]).
 """
 
 import keras
@@ -63,9 +76,28 @@ class WindowForecastLayer(keras.layers.Layer):
     forecast restored to the window's scale (`normalization`: "last",
     "revin", "scale" or None; see the module)."""
 
-    def __init__(self, lookback, horizon, channels, normalization="last", **kwargs):
+    def __init__(self, lookback, horizon, channels, normalization="last", covariates=0, static_dim=0, **kwargs):
         super().__init__(**kwargs)
         self.lookback, self.horizon, self.channels, self.normalization = lookback, horizon, channels, normalization
+        self.covariates, self.static_dim = int(covariates), int(static_dim)
+        self.side = self.covariates + self.static_dim  # side features per step
+
+    def side_features(self, covariates, static, repeat):
+        """The side features of each row the model reads: the known
+        covariates `(batch, lookback + horizon, K)` and the static vector
+        `(batch, S)` repeated over the steps, each example's repeated for its
+        `repeat` rows (its channels, when each channel is a row). Returns
+        `(past (rows, lookback, K + S), future (rows, horizon, K + S))`, or
+        `(None, None)` without side features."""
+        parts = [] if not self.covariates else [covariates]
+        if self.static_dim:
+            parts.append(ops.repeat(ops.expand_dims(static, 1), self.lookback + self.horizon, axis=1))
+        if not parts:
+            return None, None
+        side = parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
+        if repeat > 1:  # rows in (example, channel) order
+            side = ops.repeat(side, repeat, axis=0)
+        return side[:, : self.lookback], side[:, self.lookback:]
 
     def build_normalization(self):
         if self.normalization == "revin":
@@ -95,12 +127,13 @@ class WindowForecastLayer(keras.layers.Layer):
             return y * std
         return y
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.horizon, self.channels)
+    def compute_output_shape(self, inputs_shape, covariates_shape=None, static_shape=None):
+        return (inputs_shape[0], self.horizon, self.channels)
 
     def get_config(self):
         return {**super().get_config(), "lookback": self.lookback, "horizon": self.horizon,
-                "channels": self.channels, "normalization": self.normalization}
+                "channels": self.channels, "normalization": self.normalization, "covariates": self.covariates,
+                "static_dim": self.static_dim}
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -118,8 +151,10 @@ class SegmentRecurrence(WindowForecastLayer):
                                     **(cell_options or {}))
         self.drop = keras.layers.Dropout(dropout)
         self.project = keras.layers.Dense(segment_length, name="segment_projection")
+        # The future segments' side features, added to their decoder inputs.
+        self.future_embed = keras.layers.Dense(units, name="future_embedding") if self.side else None
 
-    def build(self, input_shape):
+    def build(self, inputs_shape, covariates_shape=None, static_shape=None):
         half = self.units // 2
         segments_out = self.horizon // self.segment_length
         self.positions = self.add_weight(shape=(segments_out, self.units - half), name="position_embedding",
@@ -127,17 +162,23 @@ class SegmentRecurrence(WindowForecastLayer):
         self.channel_embedding = self.add_weight(shape=(self.channels, half), name="channel_embedding",
                                                  initializer=keras.initializers.RandomNormal(stddev=1.0))
         self.build_normalization()
-        self.embed.build((None, self.segment_length))
+        self.embed.build((None, self.segment_length * (1 + self.side)))
         self.recurrent.build((None, self.lookback // self.segment_length, self.units))
         self.project.build((None, self.units))
+        if self.future_embed is not None:
+            self.future_embed.build((None, self.segment_length * self.side))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, covariates=None, static=None, training=None):
         x, stats = self._normalize(inputs)
         batch = ops.shape(x)[0]
         segments_in, segments_out = self.lookback // self.segment_length, self.horizon // self.segment_length
         channels, units = self.channels, self.units
         # (batch, lookback, channels) -> one row of segments per (example, channel)
         segments = ops.reshape(ops.transpose(x, (0, 2, 1)), (-1, segments_in, self.segment_length))
+        past, future = self.side_features(covariates, static, channels)
+        if past is not None:  # each segment reads its steps' side features beside its values
+            segments = ops.concatenate(
+                [segments, ops.reshape(past, (-1, segments_in, self.segment_length * self.side))], axis=-1)
         result = self.recurrent(self.embed(segments), training=training)
         states = list(result[1:])
         # One decoder input per (example, channel, future segment): [position | channel] embeddings.
@@ -146,6 +187,9 @@ class SegmentRecurrence(WindowForecastLayer):
         queries = ops.concatenate([positions, channel], axis=-1)
         queries = ops.broadcast_to(queries[None], (batch, channels, segments_out, units))
         queries = ops.reshape(queries, (-1, 1, units))
+        if future is not None:  # rows (example, channel, segment), as the queries
+            queries = queries + self.future_embed(
+                ops.reshape(future, (-1, 1, self.segment_length * self.side)))
         # Each state row repeated per future segment: rows in (example, channel, segment) order.
         repeated = [ops.repeat(state, segments_out, axis=0) for state in states]
         outputs = self.recurrent(queries, initial_state=repeated, training=training)[0]
@@ -189,11 +233,19 @@ class SegmentRNN(Forecaster):
         normalization: `"last"` (subtract the window's last value), `"revin"`,
             `"scale"` or None (see the module).
         cell_options: extra keyword arguments for the cell.
+        covariates: known features per step, given for the window and the
+            horizon (input `covariates`, `(batch, lookback + horizon,
+            covariates)`); 0: none. See the module.
+        static_cardinalities: the number of values of each static category
+            (input `static`, int `(batch, len)`, e.g. `(414,)` for a series
+            id); None: none.
+        static_dim: the embedding size of each static category.
         compile: compile with Adam, MSE and MAE.
     """
 
     def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=512, dropout=0.5,
-                 normalization="last", cell_options=None, compile=True, **kwargs):
+                 normalization="last", cell_options=None, covariates=0, static_cardinalities=None, static_dim=8,
+                 compile=True, **kwargs):
         config = constructor_arguments(locals())
         _check_window(lookback, horizon, channels, units, dropout, normalization)
         check_positive_int("segment_length", segment_length)
@@ -201,10 +253,11 @@ class SegmentRNN(Forecaster):
             if value % segment_length:
                 raise ValueError(f"`{argument}` ({value}) must be a multiple of `segment_length` "
                                  f"({segment_length}).")
-        inputs = keras.Input((lookback, channels), name="series")
+        inputs, series, side = _forecaster_inputs(config)
         outputs = SegmentRecurrence(lookback, horizon, channels, segment_length, cell, units, dropout=dropout,
                                     normalization=normalization, cell_options=cell_options,
-                                    name="segment_recurrence")(inputs)
+                                    covariates=covariates, static_dim=_static_width(config),
+                                    name="segment_recurrence")(series, **side)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
 
@@ -214,6 +267,38 @@ def _check_window(lookback, horizon, channels, units, dropout, normalization):
     check_positive_int("units", units, minimum=2)
     check_rate("dropout", dropout)
     check_choice("normalization", normalization, NORMALIZATIONS)
+
+
+def _static_width(config):
+    """Values of the static vector: `static_dim` per static category."""
+    return len(config["static_cardinalities"] or ()) * config["static_dim"]
+
+
+def _forecaster_inputs(config):
+    """`(model inputs, the series input, the side inputs as keyword
+    arguments of the forecasting layer)`: `series` alone, or a dict with
+    `covariates` `(batch, lookback + horizon, covariates)` and `static`
+    `(batch, categories)` int32 (each category embedded in `static_dim`
+    values and the embeddings concatenated)."""
+    covariates, cardinalities = config["covariates"], list(config["static_cardinalities"] or ())
+    check_positive_int("covariates", covariates, minimum=0)
+    for cardinality in cardinalities:
+        check_positive_int("static_cardinalities[i]", cardinality)
+    if cardinalities:
+        check_positive_int("static_dim", config["static_dim"])
+    series = keras.Input((config["lookback"], config["channels"]), name="series")
+    if not covariates and not cardinalities:
+        return series, series, {}
+    inputs, side = {"series": series}, {}
+    if covariates:
+        inputs["covariates"] = side["covariates"] = keras.Input(
+            (config["lookback"] + config["horizon"], covariates), name="covariates")
+    if cardinalities:
+        inputs["static"] = keras.Input((len(cardinalities),), dtype="int32", name="static")
+        vectors = [keras.layers.Embedding(cardinality, config["static_dim"], name=f"static_embedding_{index}")(
+            inputs["static"][:, index]) for index, cardinality in enumerate(cardinalities)]
+        side["static"] = vectors[0] if len(vectors) == 1 else keras.layers.Concatenate(name="static_vector")(vectors)
+    return inputs, series, side
 
 
 class StackRecurrence(WindowForecastLayer):
@@ -241,10 +326,25 @@ class StackRecurrence(WindowForecastLayer):
             return ops.transpose(ops.reshape(values, (batch, self.channels, self.horizon)), (0, 2, 1))
         return ops.reshape(values, (batch, self.horizon, self.channels))
 
+    def rows_and_side(self, x, covariates, static):
+        """`(rows the stack reads, with the past side features beside the
+        values, the rows' future side features (rows, horizon, K + S) or
+        None)`."""
+        rows = self.to_rows(x)
+        past, future = self.side_features(covariates, static, self.channels if self.channel_independent else 1)
+        return (rows if past is None else ops.concatenate([rows, past], axis=-1)), future
+
+    def head_input(self, last_state, future):
+        """The dense head's input: the last state, and the horizon's side
+        features flattened."""
+        if future is None:
+            return last_state
+        return ops.concatenate([last_state, ops.reshape(future, (-1, self.horizon * self.side))], axis=-1)
+
     def build_encoder(self, input_shape):
         self.build_normalization()
         for index, layer in enumerate(self.encoder):
-            layer.build((None, self.lookback, self.width if index == 0 else self.units))
+            layer.build((None, self.lookback, self.width + self.side if index == 0 else self.units))
 
     def get_config(self):
         return {**super().get_config(), "cell": self.cell, "units": self.units, "num_layers": self.num_layers,
@@ -272,21 +372,23 @@ class DirectRecurrence(StackRecurrence):
                             for index, (layer, dilation) in enumerate(zip(self.encoder, self.dilations))]
         self.head = keras.layers.Dense(self.horizon * self.width, name="head")
 
-    def build(self, input_shape):
-        self.build_encoder(input_shape)
-        self.head.build((None, self.units))
+    def build(self, inputs_shape, covariates_shape=None, static_shape=None):
+        self.build_encoder(inputs_shape)
+        self.head.build((None, self.units + self.horizon * self.side))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, covariates=None, static=None, training=None):
         x, stats = self._normalize(inputs)
+        rows, future = self.rows_and_side(x, covariates, static)
         if self.dilations is None and not self.residual:
-            last_state, _ = run_recurrent_stack(self.encoder, self.to_rows(x))  # `training` reaches the layers
+            last_state, _ = run_recurrent_stack(self.encoder, rows)  # `training` reaches the layers
         else:
-            outputs = self.to_rows(x)
+            outputs = rows
             for index, layer in enumerate(self.encoder):
                 found = layer(outputs, training=training)
                 outputs = found + outputs if self.residual and index > 0 else found
             last_state = outputs[:, -1]
-        return self._denormalize(self.from_rows(self.head(last_state), ops.shape(x)[0]), stats)
+        values = self.head(self.head_input(last_state, future))
+        return self._denormalize(self.from_rows(values, ops.shape(x)[0]), stats)
 
     def get_config(self):
         return {**super().get_config(), "dilations": self.dilations, "residual": self.residual}
@@ -349,19 +451,22 @@ class Seq2SeqRecurrence(StackRecurrence):
         self.decoder = keras.layers.RNN(FeedbackCell(cells, self.width, name="feedback"), return_sequences=True,
                                         name="decoder")
 
-    def build(self, input_shape):
-        self.build_encoder(input_shape)
-        self.decoder.build((None, self.horizon, 1))
+    def build(self, inputs_shape, covariates_shape=None, static_shape=None):
+        self.build_encoder(inputs_shape)
+        self.decoder.build((None, self.horizon, 1 + self.side))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, covariates=None, static=None, training=None):
         x, stats = self._normalize(inputs)
-        rows = self.to_rows(x)
+        rows, future = self.rows_and_side(x, covariates, static)
         _, states = run_recurrent_stack(self.encoder, rows, return_state=True)
-        # Each decoding step reads the previous value (the window's last one first) and how far ahead it is.
+        # Each decoding step reads the previous value (the window's last one first), how far ahead it is and
+        # its side features.
         count = ops.shape(rows)[0]
         ahead = ops.arange(1, self.horizon + 1, dtype=x.dtype) / self.horizon
         ahead = ops.broadcast_to(ops.reshape(ahead, (1, self.horizon, 1)), (count, self.horizon, 1))
-        initial = [state for layer_states in states for state in layer_states] + [rows[:, -1, :]]
+        if future is not None:
+            ahead = ops.concatenate([ahead, future], axis=-1)
+        initial = [state for layer_states in states for state in layer_states] + [rows[:, -1, : self.width]]
         values = self.decoder(ahead, initial_state=initial, training=training)  # (rows, horizon, width)
         return self._denormalize(self.from_rows(values, ops.shape(x)[0]), stats)
 
@@ -376,7 +481,7 @@ class MultiscaleRecurrence(StackRecurrence):
     def __init__(self, *args, segment_length=24, **kwargs):
         super().__init__(*args, **kwargs)
         self.segment_length = segment_length
-        self.segments = SegmentEncoder(input_dim=self.width, units=self.units, cell=self.cell, bidirectional=False,
+        self.segments = SegmentEncoder(input_dim=self.width + self.side, units=self.units, cell=self.cell, bidirectional=False,
                                        dropout=self.dropout, cell_options=self.cell_options, mask_zero=False,
                                        name="segment_encoder")
         self.encoder = make_recurrent_stack(get_cell(self.cell), units=self.units, num_layers=self.num_layers,
@@ -384,20 +489,22 @@ class MultiscaleRecurrence(StackRecurrence):
                                             recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
         self.head = keras.layers.Dense(self.horizon * self.width, name="head")
 
-    def build(self, input_shape):
+    def build(self, inputs_shape, covariates_shape=None, static_shape=None):
         self.build_normalization()
         count = self.lookback // self.segment_length
-        self.segments.build((None, count, self.segment_length, self.width))
+        self.segments.build((None, count, self.segment_length, self.width + self.side))
         for layer in self.encoder:
             layer.build((None, count, self.units))
-        self.head.build((None, self.units))
+        self.head.build((None, self.units + self.horizon * self.side))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, covariates=None, static=None, training=None):
         x, stats = self._normalize(inputs)
-        rows = self.to_rows(x)
-        segments = ops.reshape(rows, (-1, self.lookback // self.segment_length, self.segment_length, self.width))
+        rows, future = self.rows_and_side(x, covariates, static)
+        segments = ops.reshape(rows, (-1, self.lookback // self.segment_length, self.segment_length,
+                                      self.width + self.side))
         last_state, _ = run_recurrent_stack(self.encoder, self.segments(segments, training=training))
-        return self._denormalize(self.from_rows(self.head(last_state), ops.shape(x)[0]), stats)
+        values = self.head(self.head_input(last_state, future))
+        return self._denormalize(self.from_rows(values, ops.shape(x)[0]), stats)
 
     def get_config(self):
         return {**super().get_config(), "segment_length": self.segment_length}
@@ -408,12 +515,13 @@ def _stack_forecaster_graph(recurrence, name, config, **options):
     _check_window(config["lookback"], config["horizon"], config["channels"], config["units"], config["dropout"],
                   config["normalization"])
     check_positive_int("num_layers", config["num_layers"])
-    inputs = keras.Input((config["lookback"], config["channels"]), name="series")
+    inputs, series, side = _forecaster_inputs(config)
     outputs = recurrence(config["lookback"], config["horizon"], config["channels"], config["cell"], config["units"],
                          num_layers=config["num_layers"], dropout=config["dropout"],
                          normalization=config["normalization"],
                          channel_independent=bool(config["channel_independent"]),
-                         cell_options=config["cell_options"], name=name, **options)(inputs)
+                         cell_options=config["cell_options"], covariates=config["covariates"],
+                         static_dim=_static_width(config), name=name, **options)(series, **side)
     return inputs, outputs
 
 
@@ -424,7 +532,8 @@ class StackForecaster(Forecaster):
     recurrence_name = None
 
     def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
-                 normalization="last", channel_independent=False, cell_options=None, compile=True, **kwargs):
+                 normalization="last", channel_independent=False, cell_options=None, covariates=0,
+                 static_cardinalities=None, static_dim=8, compile=True, **kwargs):
         config = constructor_arguments(locals())
         inputs, outputs = _stack_forecaster_graph(self.recurrence, self.recurrence_name, config)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
@@ -449,6 +558,8 @@ class DirectForecaster(StackForecaster):
             layer i steps `dilations[i]` steps at a time (Chang et al. 2017,
             as ES-RNN stacks them); None: every layer steps one at a time.
         residual: each layer after the first adds its input to its output.
+        covariates, static_cardinalities, static_dim: known and static
+            covariates, as `SegmentRNN`'s.
         compile: compile with Adam, MSE and MAE.
     """
 
@@ -456,7 +567,7 @@ class DirectForecaster(StackForecaster):
 
     def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
                  normalization="last", channel_independent=False, cell_options=None, dilations=None, residual=False,
-                 compile=True, **kwargs):
+                 covariates=0, static_cardinalities=None, static_dim=8, compile=True, **kwargs):
         config = constructor_arguments(locals())
         if dilations is not None:
             dilations = list(dilations)
@@ -502,8 +613,8 @@ class MultiscaleForecaster(Forecaster):
     """
 
     def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=128, num_layers=1,
-                 dropout=0.0, normalization="last", channel_independent=False, cell_options=None, compile=True,
-                 **kwargs):
+                 dropout=0.0, normalization="last", channel_independent=False, cell_options=None, covariates=0,
+                 static_cardinalities=None, static_dim=8, compile=True, **kwargs):
         config = constructor_arguments(locals())
         check_positive_int("segment_length", segment_length)
         if lookback % segment_length:

@@ -265,6 +265,60 @@ def test_forecaster_normalizations_follow_the_window(name):
     assert not np.allclose(_numpy(plain(x + 5.0)), _numpy(plain(x)) + 5.0, atol=1e-3)
 
 
+def _side_inputs(seed=5):
+    rng = np.random.default_rng(seed)
+    return {"series": rng.normal(size=(2, 12, 3)).astype("float32"),
+            "covariates": rng.normal(size=(2, 18, 2)).astype("float32"), "static": np.array([[0, 1], [3, 2]], "int32")}
+
+
+@pytest.mark.parametrize("name,options", [("segment_rnn", {}), ("direct_forecaster", {}),
+                                          ("direct_forecaster", {"channel_independent": True, "num_layers": 2,
+                                                                 "dilations": [1, 2], "residual": True}),
+                                          ("seq2seq_forecaster", {"channel_independent": True}),
+                                          ("multiscale_forecaster", {"channel_independent": True})])
+def test_forecasters_read_known_and_static_covariates_of_their_own_example(name, options, tmp_path):
+    model = _forecaster("scale", "gru", name, covariates=2, static_cardinalities=[4, 3], static_dim=2, **options)
+    assert sorted(model.input) == ["covariates", "series", "static"]
+    x = _side_inputs()
+    before = _numpy(model(x))
+    assert before.shape == (2, 6, 3)
+    for key, change in (("covariates", lambda c: c[0, 3].__iadd__(1.0)),      # a step of the window
+                        ("covariates", lambda c: c[0, 14].__iadd__(1.0)),     # a step of the horizon
+                        ("static", lambda c: c[0].__setitem__(0, 2))):        # the first category
+        changed = {k: v.copy() for k, v in x.items()}
+        change(changed[key])
+        after = _numpy(model(changed))
+        # Example 0 reads what changed (every channel does); example 1's forecast stays as it was.
+        assert not np.allclose(after[0], before[0], atol=1e-6), (key, name)
+        np.testing.assert_allclose(after[1], before[1], atol=1e-6)
+    # The scale normalization still follows the window; the covariates are read as given.
+    np.testing.assert_allclose(_numpy(model(dict(x, series=100.0 * x["series"]))), 100.0 * before, rtol=1e-4,
+                               atol=1e-3)
+    model.save(tmp_path / "covariates.keras")
+    np.testing.assert_allclose(_numpy(keras.saving.load_model(tmp_path / "covariates.keras")(x)), before,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name,unchanged", [("segment_rnn", slice(0, 3)), ("seq2seq_forecaster", slice(0, 5))])
+def test_a_future_step_covariate_reaches_only_what_forecasts_that_step(name, unchanged):
+    # SegRNN decodes each future segment (3 steps) from its own covariates; the seq2seq decoder reads step
+    # j's covariates at step j, so changing the last step's touches nothing before it.
+    model = _forecaster(None, "gru", name, covariates=2)
+    x = {k: v for k, v in _side_inputs(6).items() if k != "static"}
+    changed = dict(x, covariates=x["covariates"].copy())
+    changed["covariates"][:, -1] += 1.0
+    before, after = _numpy(model(x)), _numpy(model(changed))
+    np.testing.assert_allclose(after[:, unchanged], before[:, unchanged], atol=1e-6)
+    assert not np.allclose(after[:, -1], before[:, -1], atol=1e-6)
+
+
+def test_forecaster_covariate_arguments_are_checked():
+    with pytest.raises(ValueError, match=r"`covariates` must be an integer >= 0"):
+        _forecaster("last", covariates=-1)
+    with pytest.raises(ValueError, match=r"`static_cardinalities\[i\]` must be an integer >= 1"):
+        _forecaster("last", static_cardinalities=[4, 0])
+
+
 @pytest.mark.parametrize("cell,channel_independent", [("lstm", False), ("gru", True), ("min_gru", False)])
 def test_seq2seq_forecaster_decodes_one_step_at_a_time_from_its_own_forecasts(cell, channel_independent):
     model = _forecaster(None, cell, "seq2seq_forecaster", num_layers=2, channel_independent=channel_independent)
