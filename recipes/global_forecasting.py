@@ -39,14 +39,14 @@ def main(argv=None):
     # Data: a panel of series; training windows stop two horizons before each series' test values.
     train, test = forecasting.read_panels(config.data, horizon, seed=config.seed, root=config.data_root,
                                           download=config.download, encoding=config.encoding)
-    history, future, _, too_short = series_windows(train.values, lookback, horizon, holdout=2 * horizon)
+    history, future, owners, too_short = series_windows(train.values, lookback, horizon, holdout=2 * horizon)
     if too_short:
         print(f"{len(too_short)} series shorter than a window and two horizons ({lookback + 3 * horizon} values) "
               f"give no training windows (they are still forecast): {', '.join(train.ids[i] for i in too_short[:10])}")
     validation = last_windows(train.values, lookback, horizon, holdout=2 * horizon)[:2]
     calibration = last_windows(train.values, lookback, horizon, holdout=horizon)[:2]
     if config.max_examples:
-        history, future = history[: config.max_examples], future[: config.max_examples]
+        history, future, owners = (a[: config.max_examples] for a in (history, future, owners))
     _, run = recipe.start("global_forecasting", config, builtin=None, load_path=None, unit="windows",
                           splits={"train": history, "validation": validation[0], "calibration": calibration[0],
                                   "test (series)": test.values})
@@ -54,20 +54,22 @@ def main(argv=None):
 
     # Model: any forecaster over one channel; the window scaling is its first layer.
     with recipe.distribution(config).scope():
-        task = forecasting.GlobalForecaster.from_examples(period=config.period, **options)
+        task = forecasting.GlobalForecaster.from_examples(period=config.period, series_ids=train.ids, **options)
         recipe.compile_model(task.model, config, loss="mae")
+    rows = task.series_rows(history, np.array(train.ids)[owners])  # each window's series (--series-embedding)
 
     # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale.
     def train_batches(epoch):
         draw = np.random.default_rng([config.seed, epoch]).permutation(len(history))[: config.windows_per_epoch]
-        return forecasting.weighted_batches(history[draw], future[draw], config.batch_size)
+        return forecasting.weighted_batches(history[draw], future[draw], config.batch_size,
+                                            series=None if rows is None else rows[draw])
 
-    task.model, state = recipe.train(task.model, train_batches,
-                                     forecasting.weighted_batches(*validation, config.batch_size), run, config,
-                                     monitor="val_loss", mode="min")
+    validation_batches = forecasting.weighted_batches(*validation, config.batch_size, series=task.series_rows(train))
+    task.model, state = recipe.train(task.model, train_batches, validation_batches, run, config, monitor="val_loss",
+                                     mode="min")
 
     # Intervals: conformal margins from the last horizon before the test, which the model never trained on.
-    task.calibrate(*calibration, alpha=1 - config.coverage)
+    task.calibrate(*calibration, alpha=1 - config.coverage, series_ids=train.ids)
 
     # Evaluation: every series' forecast, as M4 scored it, against the baselines.
     metrics = task.evaluate(train, test)
@@ -81,8 +83,8 @@ def main(argv=None):
     recipe.save_metrics(run, config, task.model, metrics, state, dataset=config.data, num_examples=len(test))
 
     # Export: a SavedModel and TFLite files from a raw window to the forecast and interval, each checked.
-    serving = recipe.export_saved_model(run, config, task, calibration[0])
-    tflite = forecasting.export_tflite(run, config, task, *validation)
+    serving = recipe.export_saved_model(run, config, task, train)  # after each series' last values
+    tflite = forecasting.export_tflite(run, config, task, *validation, series_ids=train.ids)
     card = {"title": f"Global forecaster: {os.path.basename(run.path)}", "metric_name": "OWA (against Naive2)",
             "description": f"{config.model} ({config.cell.upper()}, {config.units} units) for {len(train)} series: "
                            f"the last {lookback} values of a series in, its next {horizon} and a "

@@ -38,6 +38,10 @@ def positive(value):
     return None if value >= 1 else f"must be an integer >= 1, got {value}"
 
 
+def non_negative(value):
+    return None if value >= 0 else f"must be an integer >= 0, got {value}"
+
+
 def positive_float(value):
     return None if value > 0 else f"must be > 0, got {value}"
 
@@ -386,6 +390,8 @@ class GlobalForecastingConfig(RecipeConfig):
     normalization: str = option("scale", "per window: none, subtract its last value, instance normalization, or "
                                          "divide by its mean absolute value (series of any size share one model)",
                                 choices=tuple(n or "none" for n in NORMALIZATIONS))
+    series_embedding: int = option(0, "a learned vector of this many values per training series, read beside each "
+                                      "window (the forecasters' static covariate; 0: none)", check=non_negative)
     windows_per_epoch: int = option(50000, "training windows drawn (without replacement) from all series each "
                                            "epoch", check=positive)
     coverage: float = option(0.95, "nominal coverage of the conformal intervals (M4: 0.95)", check=probability)

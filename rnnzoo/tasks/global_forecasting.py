@@ -10,6 +10,11 @@ them, with split-conformal intervals.
   on the scaled values (a series of 100,000 counts as much as one of 10).
 - The backbone is any forecaster (`segment_rnn`, `direct`, `seq2seq`,
   `multiscale`) with one channel.
+- With `series_embedding=D`, the model also reads which series a window
+  comes from: a learned vector of D values per training series (the
+  forecasters' static covariate), index 0 standing for any series it did
+  not train on; the ids are the preset's `series_ids.txt`, and the served
+  model takes each window's `series_index` (its 1-based row there).
 - Several lookbacks, or several members per lookback, make an ensemble
   trained side by side that answers with the members' median
   (`build_backbone`).
@@ -35,6 +40,7 @@ from rnnzoo.data.builtin.series import seasonal_panel
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows
 from rnnzoo.data.reading import read_text
+from rnnzoo.utils.files import write_text
 from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
 from rnnzoo.tasks import Evaluation, recipe
@@ -44,6 +50,7 @@ from rnnzoo.topologies import forecasters
 
 DATASETS = ("m4_hourly",)
 MAX_SERVING_CHECK = 512
+SERIES_IDS = "series_ids.txt"
 
 
 def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="utf-8"):
@@ -79,19 +86,32 @@ def read_panel_file(path, encoding="utf-8"):
     return load_long_panel(path, encoding=encoding) if "series_id" in header else load_m4_rows(path, encoding)
 
 
-def forecast_files(signature, paths):
+def serve_panel(signature, run_dir, panel):
+    """The run's SavedModel answer after each series' last `lookback`
+    values (with each series' `series_index` when the model embeds series):
+    a dict of NumPy arrays `(series, horizon)`."""
+    import tensorflow as tf
+
+    spec = signature.structured_input_signature[1]
+    history = last_windows(panel.values, int(spec["window"].shape[1]))[0]
+    inputs = {"window": history}
+    if "series_index" in spec:
+        inputs["series_index"] = series_index(read_series_ids(run_dir), panel.ids)[:, None]
+    served = [signature(**{k: tf.constant(v[i:i + 1024]) for k, v in inputs.items()})
+              for i in range(0, len(history), 1024)]
+    return {key: np.concatenate([s[key].numpy() for s in served]) for key in served[0]}
+
+
+def forecast_files(signature, run_dir, paths):
     """`rnnzoo predict RUN FILE...`: for each panel file, every series'
     forecast (and interval) after its last `lookback` values, as one batch
     of `{panel_forecast, series_ids[, lower, upper]}` per file."""
-    import tensorflow as tf
-
-    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
     batches = []
     for path in paths:
         panel = read_panel_file(path)
-        served = signature(window=tf.constant(last_windows(panel.values, lookback)[0]))
-        batch = {"panel_forecast": served["forecast"].numpy()[None], "series_ids": np.array([panel.ids])}
-        batch.update({key: served[key].numpy()[None] for key in ("lower", "upper") if key in served})
+        served = serve_panel(signature, run_dir, panel)
+        batch = {"panel_forecast": served["forecast"][None], "series_ids": np.array([panel.ids])}
+        batch.update({key: served[key][None] for key in ("lower", "upper") if key in served})
         batches.append(batch)
     return batches
 
@@ -101,6 +121,7 @@ def model_options(config):
     options = {"lookback": list(config.lookback), "horizon": config.horizon, "model": config.model,
                "members_per_lookback": config.ensemble, "seed": config.seed, "cell": config.cell,
                "seasonal_skip": config.period if config.seasonal_skip else None,
+               "series_embedding": config.series_embedding,
                "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
                "normalization": None if config.normalization == "none" else config.normalization}
     if config.model in ("segment_rnn", "multiscale"):
@@ -125,16 +146,39 @@ def window_scale(history):
     return np.asarray(ops.convert_to_numpy(scale))[:, 0, 0]
 
 
-def weighted_batches(history, future, batch_size, seed=None):
+def weighted_batches(history, future, batch_size, seed=None, series=None):
     """`(window, future, 1 / scale)` batches, channels last (shuffled with
-    `seed` if given)."""
-    arrays = (np.asarray(history, "float32")[..., None], np.asarray(future, "float32")[..., None],
-              (1.0 / window_scale(history))[:, None])
+    `seed` if given); with `series` (each window's series index), the
+    window is `{"series": window, "static": index}`."""
+    window = np.asarray(history, "float32")[..., None]
+    if series is not None:
+        window = {"series": window, "static": np.asarray(series, "int32")[:, None]}
+    arrays = (window, np.asarray(future, "float32")[..., None], (1.0 / window_scale(history))[:, None])
     return window_batches(arrays, batch_size, seed=seed)
+
+
+def series_index(series_ids, ids):
+    """Each of `ids`' row of a series embedding over `series_ids` (the
+    training series): its 1-based position there, 0 for a series the model
+    did not train on. int32 `(len(ids),)`."""
+    rows = {str(s): i + 1 for i, s in enumerate(series_ids or ())}
+    return np.array([rows.get(str(s), 0) for s in ids], "int32")
+
+
+def read_series_ids(folder):
+    """A run's or preset's training series ids (`series_ids.txt`, one per
+    line), or None."""
+    path = os.path.join(folder, SERIES_IDS)
+    return read_text(path).split("\n")[:-1] if os.path.exists(path) else None
 
 
 def _series(x):
     return x.values if isinstance(x, Panel) else x
+
+
+def _ids(x, series_ids):
+    """`series_ids` if given, else a panel's ids (else None)."""
+    return series_ids if series_ids is not None else x.ids if isinstance(x, Panel) else None
 
 
 def score_forecasts(insamples, actuals, answer, period, alpha):
@@ -257,7 +301,7 @@ class SeasonalSkip(keras.layers.Layer):
 
 
 def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, seasonal_skip=None,
-                   **model_options):
+                   series=0, series_embedding=0, **model_options):
     """One forecaster per lookback (and `members_per_lookback` of each, with
     their own initial weights) over the last values of one window of the
     longest lookback: `(batch, max lookback, 1)` -> `(batch, horizon,
@@ -267,9 +311,14 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
     itself. With `seasonal_skip=period`, every member forecasts a correction
     to the seasonal-naive forecast (the last `period` values repeated),
     which is added to it: where a series repeats its last season, the
-    members have nothing to learn."""
+    members have nothing to learn. With `series_embedding=D` (and `series`
+    training series), the model reads `{"series": window, "static": index
+    (batch, 1)}` and every member embeds the index (0: an unseen series) in
+    D values."""
     import rnnzoo
 
+    if series_embedding:
+        model_options.update(static_cardinalities=[int(series) + 1], static_dim=int(series_embedding))
     name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
     lookbacks = sorted(set(int(lookback) for lookback in lookbacks))
     longest = lookbacks[-1]
@@ -285,13 +334,16 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
     if len(members) == 1 and not seasonal_skip:
         return members[0]
     window = keras.Input((longest, 1), name="series")
-    forecasts = [member(window if member.inputs[0].shape[1] == longest else
-                        keras.layers.Cropping1D((longest - member.inputs[0].shape[1], 0))(window))
-                 for member in members]
+    inputs = {"series": window, "static": keras.Input((1,), dtype="int32", name="static")} if series_embedding \
+        else window
+    forecasts = []
+    for member, lookback in zip(members, [lookback for lookback in lookbacks for _ in range(members_per_lookback)]):
+        member_window = window if lookback == longest else keras.layers.Cropping1D((longest - lookback, 0))(window)
+        forecasts.append(member(dict(inputs, series=member_window) if series_embedding else member_window))
     if seasonal_skip:
         forecasts = [SeasonalSkip(seasonal_skip, horizon)(window, forecast) for forecast in forecasts]
     forecast = forecasts[0] if len(forecasts) == 1 else keras.layers.Concatenate(name="members")(forecasts)
-    return keras.Model(window, forecast, name="forecast_ensemble")
+    return keras.Model(inputs, forecast, name="forecast_ensemble")
 
 
 class GlobalForecaster(Task):
@@ -310,41 +362,69 @@ class GlobalForecaster(Task):
     recipe = "global_forecasting"
     serves = "a window of one series in, its forecast and interval out, in its units"
 
-    def __init__(self, model, period=1, alpha=0.05, margins=None):
+    def __init__(self, model, period=1, alpha=0.05, margins=None, series_ids=None):
         self.model, self.period, self.alpha = model, int(period), float(alpha)
         self.margins = None if margins is None else [float(m) for m in margins]
-        self.lookback, self.horizon = int(model.inputs[0].shape[1]), int(model.outputs[0].shape[1])
-        if model.inputs[0].shape[-1] != 1:
+        inputs = model.input if isinstance(model.input, dict) else {"series": model.inputs[0]}
+        self.embeds_series = "static" in inputs
+        if self.embeds_series and series_ids is None:
+            raise ValueError("the model embeds series ids: give the `series_ids` it was trained on.")
+        self.series_ids = None if series_ids is None else [str(s) for s in series_ids]
+        self.lookback, self.horizon = int(inputs["series"].shape[1]), int(model.outputs[0].shape[1])
+        if inputs["series"].shape[-1] != 1:
             raise ValueError(f"a global forecaster reads one series at a time; the model has "
-                             f"{model.inputs[0].shape[-1]} channels.")
+                             f"{inputs['series'].shape[-1]} channels.")
 
     @classmethod
     def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", members_per_lookback=1,
-                      learning_rate=1e-3, normalization="scale", seed=0, seasonal_skip=None, **model_options):
+                      learning_rate=1e-3, normalization="scale", seed=0, seasonal_skip=None, series_ids=None,
+                      series_embedding=0, **model_options):
         """Build the backbone (`build_backbone`: `rnnzoo.build_model(
         "segment_rnn" | "<model>_forecaster", channels=1,
         normalization="scale")` for `lookback`, or for each of several
         lookbacks, an ensemble), compiled with Adam and the mean absolute
-        error."""
+        error. `series_embedding=D` embeds each of `series_ids` (the
+        training series) in D values."""
+        if series_embedding and not series_ids:
+            raise ValueError("series_embedding needs the training series' `series_ids`.")
         lookbacks = lookback if isinstance(lookback, (list, tuple)) else [lookback]
         network = build_backbone(lookbacks, horizon, model, members_per_lookback, seed=seed,
-                                 seasonal_skip=seasonal_skip, normalization=normalization, **model_options)
+                                 seasonal_skip=seasonal_skip, series=len(series_ids or ()),
+                                 series_embedding=series_embedding, normalization=normalization, **model_options)
         network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mae")
-        return cls(network, period=period)
+        return cls(network, period=period, series_ids=list(series_ids) if series_embedding else None)
 
     # Data --------------------------------------------------------------------------------------------------------
 
-    def windows(self, x, y=None):
-        """`(history, future)`: every window (stride 1) of a panel or a list
-        of series when `y` is None, else windows `(n, lookback)` and their
-        futures `(n, horizon)` as given."""
+    def series_rows(self, x, series_ids=None):
+        """Each window's or series' row of the series embedding
+        (`series_index`): from `series_ids` if given, else from a panel's
+        ids; None when the model does not embed series. Windows without ids
+        read row 0 (an unseen series)."""
+        if not self.embeds_series:
+            return None
+        ids = series_ids if series_ids is not None else x.ids if isinstance(x, Panel) else None
+        return series_index(self.series_ids, ids) if ids is not None else np.zeros(len(x), "int32")
+
+    def model_inputs(self, history, rows=None):
+        """What the network reads: the windows `(n, lookback, 1)`, with their
+        series rows when it embeds series."""
+        window = np.asarray(history, "float32")[..., None]
+        return window if rows is None else {"series": window, "static": np.asarray(rows, "int32")[:, None]}
+
+    def windows(self, x, y=None, series_ids=None):
+        """`(history, future, rows)`: every window (stride 1) of a panel or a
+        list of series when `y` is None, else windows `(n, lookback)` and
+        their futures `(n, horizon)` as given; `rows`: each window's series
+        row (`series_rows`) or None."""
         if y is not None:
-            return np.asarray(x, "float32"), np.asarray(y, "float32")
-        history, future, _, too_short = series_windows(_series(x), self.lookback, self.horizon)
+            return np.asarray(x, "float32"), np.asarray(y, "float32"), self.series_rows(x, series_ids)
+        history, future, owners, too_short = series_windows(_series(x), self.lookback, self.horizon)
         if too_short:
             warnings.warn(f"{len(too_short)} series are shorter than a window ({self.lookback + self.horizon} "
                           "values) and give no training windows.", stacklevel=2)
-        return history, future
+        rows = self.series_rows(x, series_ids)
+        return history, future, None if rows is None else rows[owners]
 
     def histories(self, x):
         """The windows a forecast starts from: `(n, lookback)` as given, or the
@@ -354,37 +434,42 @@ class GlobalForecaster(Task):
             return x.astype("float32")
         return last_windows(_series(x), self.lookback)[0]
 
-    def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0):
-        history, future = self.windows(x, y)
-        return weighted_batches(history, future, batch_size, seed=seed if shuffle else None)
+    def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0, series_ids=None):
+        history, future, rows = self.windows(x, y, series_ids)
+        return weighted_batches(history, future, batch_size, seed=seed if shuffle else None, series=rows)
 
     # Answers -----------------------------------------------------------------------------------------------------
 
-    def predict(self, x, batch_size=1024):
+    def predict(self, x, batch_size=1024, series_ids=None):
         """The forecast `(n, horizon)` after each window (or each series'
-        last `lookback` values), in its units."""
+        last `lookback` values), in its units; a model that embeds series
+        reads `series_ids` (one per window) or a panel's ids."""
         history = self.histories(x)
-        members = np.asarray(self.model.predict(history[..., None], batch_size=batch_size, verbose=0))
+        inputs = self.model_inputs(history, self.series_rows(history if series_ids is None and not isinstance(
+            x, Panel) else x, series_ids))
+        members = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0))
         return np.median(members, axis=-1)
 
-    def predict_interval(self, x, batch_size=1024):
+    def predict_interval(self, x, batch_size=1024, series_ids=None):
         """`{forecast, lower, upper}`, each `(n, horizon)`: the conformal
         (1 - alpha) interval around the forecast (after `calibrate`)."""
         if self.margins is None:
             raise ValueError("no intervals yet: calibrate(windows, futures) on windows the model did not train on.")
         history = self.histories(x)
-        forecast = self.predict(history, batch_size)
+        forecast = self.predict(history, batch_size, _ids(x, series_ids))
         half_width = np.array(self.margins)[None] * _spread(history, self.period)
         return {"forecast": forecast, "lower": forecast - half_width, "upper": forecast + half_width}
 
-    def calibrate(self, windows, futures, alpha=None):
+    def calibrate(self, windows, futures, alpha=None, series_ids=None):
         """Split-conformal margins per horizon step from calibration windows
-        and their futures, on the errors in units of each window's
+        and their futures (and the windows' `series_ids` when the model
+        embeds series), on the errors in units of each window's
         `interval_spread`. Returns the margins."""
         self.alpha = self.alpha if alpha is None else float(alpha)
         history, future = np.asarray(windows, "float32"), np.asarray(futures, "float32")
         scale = _spread(history, self.period)
-        margins = scores.conformal_margins(future / scale, self.predict(history) / scale, self.alpha)
+        predicted = self.predict(history, series_ids=series_ids)
+        margins = scores.conformal_margins(future / scale, predicted / scale, self.alpha)
         if not np.isfinite(margins).all():
             raise ValueError(f"{len(history)} calibration windows are too few for a {1 - self.alpha:.0%} interval "
                              f"(at least {int(np.ceil(1 / self.alpha)) - 1} are needed).")
@@ -397,8 +482,9 @@ class GlobalForecaster(Task):
         MASE, OWA against Naive2, MSIS and coverage when calibrated, and the
         baselines' scores on the same series (`score_forecasts`)."""
         insamples, actuals = list(_series(x)), [np.asarray(a, "float64")[: self.horizon] for a in _series(y)]
-        answer = self.predict_interval(insamples, batch_size) if self.margins is not None else {
-            "forecast": self.predict(insamples, batch_size)}
+        ids = _ids(x, None)
+        answer = self.predict_interval(insamples, batch_size, ids) if self.margins is not None else {
+            "forecast": self.predict(insamples, batch_size, ids)}
         return score_forecasts(insamples, actuals, answer, self.period, self.alpha)
 
     # Saving and serving ------------------------------------------------------------------------------------------
@@ -407,59 +493,83 @@ class GlobalForecaster(Task):
         return {"period": self.period, "alpha": self.alpha, "margins": self.margins}
 
     def save_assets(self, folder):
-        pass  # the scaling is inside the model; the margins are in task.json
+        # The scaling is inside the model and the margins in task.json; the embedded series' ids are a file.
+        if self.series_ids is not None:
+            write_text(os.path.join(folder, SERIES_IDS), "".join(f"{s}\n" for s in self.series_ids))
 
     @classmethod
     def load_assets(cls, folder):
-        return {}
+        return {"series_ids": read_series_ids(folder)}
 
     def forecasting_model(self):
         """The Keras model from raw windows `(batch, lookback)` to
         `{forecast}` (and `{lower, upper}` once calibrated), in the series'
         units."""
         window = keras.Input((self.lookback,), name="window")
-        forecast = MemberMedian(name="forecast")(self.model(keras.layers.Reshape((self.lookback, 1))(window)))
+        series = keras.layers.Reshape((self.lookback, 1))(window)
+        inputs = {"window": window}
+        if self.embeds_series:
+            inputs["series_index"] = keras.Input((1,), dtype="int32", name="series_index")
+            series = {"series": series, "static": inputs["series_index"]}
+        forecast = MemberMedian(name="forecast")(self.model(series))
         outputs = {"forecast": forecast}
         if self.margins is not None:
             outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, self.period, name="interval")(
                 window, forecast)
-        return keras.Model(window, outputs, name="global_forecaster")
+        return keras.Model(inputs if self.embeds_series else window, outputs, name="global_forecaster")
 
     def serving(self):
-        """`window` `(batch, lookback)` in the series' units -> `forecast`
-        (and `lower`, `upper`) in those units."""
+        """`window` `(batch, lookback)` in the series' units (and, when the
+        model embeds series, `series_index` `(batch, 1)`: each window's
+        1-based row in `series_ids.txt`, 0 for an unseen series) ->
+        `forecast` (and `lower`, `upper`) in those units."""
         import tensorflow as tf
 
         forecaster = self.forecasting_model()
         spec = tf.TensorSpec([None, self.lookback], tf.float32, name="window")
-        return (lambda window: forecaster(window)), (spec,), [forecaster]
+        if not self.embeds_series:
+            return (lambda window: forecaster(window)), (spec,), [forecaster]
+        index = tf.TensorSpec([None, 1], tf.int32, name="series_index")
+        return ((lambda window, series_index: forecaster({"window": window, "series_index": series_index})),
+                (spec, index), [forecaster])
 
     def export_check(self, signature, x):
         """The largest difference from `predict` (and the intervals),
         absolute and relative to each window's scale."""
         import tensorflow as tf
 
-        history = self.histories(x)[:MAX_SERVING_CHECK]
-        served = signature(window=tf.constant(history))
-        expected = self.predict_interval(history) if self.margins is not None else {"forecast": self.predict(history)}
+        x = x[:MAX_SERVING_CHECK]
+        history, ids = self.histories(x), _ids(x, None)
+        inputs = {"window": tf.constant(history)}
+        if self.embeds_series:
+            inputs["series_index"] = tf.constant(self.series_rows(history if ids is None else x)[:, None])
+        served = signature(**inputs)
+        expected = self.predict_interval(history, series_ids=ids) if self.margins is not None else {
+            "forecast": self.predict(history, series_ids=ids)}
         scale = window_scale(history)[:, None]
         found = {key: served[key].numpy() for key in expected}
         return {"max_abs_diff": max(float(np.max(np.abs(found[k] - expected[k]))) for k in expected),
                 "max_relative_diff": max(float(np.max(np.abs(found[k] - expected[k]) / scale)) for k in expected)}
 
 
-def export_tflite(run, config, task, validation_windows, validation_futures):
+def export_tflite(run, config, task, validation_windows, validation_futures, series_ids=None):
     """TFLite files of the raw-window forecaster, each scored by sMAPE on
-    validation windows."""
+    validation windows (of the series `series_ids`, when the model embeds
+    series)."""
     def smape(outputs):
         predicted = np.asarray(outputs)
         return scores.smape(validation_futures[: len(predicted)], predicted)
 
     examples = [{"window": np.asarray(w, "float32")} for w in validation_windows]
+    rows = task.series_rows(validation_windows, series_ids)
+    if rows is not None:
+        examples = [dict(example, series_index=np.array([row], "int32")) for example, row in zip(examples, rows)]
     return recipe.export_tflite(run, config, task.forecasting_model(), examples, smape, output="forecast")
 
 
-TFLITE_INPUTS = """`window`: float32 `(1, lookback)`, the last `lookback` values of one series in its own units.
+TFLITE_INPUTS = """`window`: float32 `(1, lookback)`, the last `lookback` values of one series in its own units
+(and, when the run embeds series, `series_index`: int32 `(1, 1)`, the series' 1-based line in `series_ids.txt`,
+0 for a series it did not train on).
 The outputs `forecast`, `lower` and `upper` `(1, horizon)` are in the same units (`lower` and `upper`: the
 conformal interval at the run's level)."""
 
@@ -480,17 +590,12 @@ def evaluate_run(run_dir, panel, config, backtest_cutoffs=None):
     """Backtest the run's SavedModel (raw windows in, forecast and interval
     out) on `panel` over `backtest_cutoffs` cut-offs (default 1: the last
     horizon of each series)."""
-    import tensorflow as tf
-
     from rnnzoo.exporting.text_serving import load_signature
 
     signature = load_signature(os.path.join(run_dir, "saved_model"))
-    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
 
     def forecast(insamples):
-        history = last_windows(insamples, lookback)[0]
-        served = [signature(window=tf.constant(history[i:i + 1024])) for i in range(0, len(history), 1024)]
-        return {key: np.concatenate([s[key].numpy() for s in served]) for key in served[0]}
+        return serve_panel(signature, run_dir, Panel(panel.ids, tuple(insamples)))
 
     return backtest(forecast, panel, config["horizon"], config["period"], 1 - config["coverage"],
                     cutoffs=backtest_cutoffs or 1)

@@ -50,8 +50,10 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
 
 
 def _input_name(signature):
-    """The name of a one-input serving signature's input."""
-    (name,) = signature.structured_input_signature[1]
+    """The name of a serving signature's main input (a global forecaster
+    that embeds series also takes `series_index`, which predict derives)."""
+    names = [name for name in signature.structured_input_signature[1] if name != "series_index"]
+    (name,) = names
     return name
 
 
@@ -133,7 +135,7 @@ def _predict_chunk(signature, name, tagging, run_dir, inputs):
     elif name == "window" and RunFolder(run_dir).recipe == "global_forecasting":
         from rnnzoo.tasks import global_forecasting
 
-        batches = global_forecasting.forecast_files(signature, list(inputs))
+        batches = global_forecasting.forecast_files(signature, run_dir, list(inputs))
     elif name == "window":
         from rnnzoo.tasks.forecasting import forecast_files
 

@@ -31,10 +31,13 @@ STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, typ
               "seconds": (int, float)}
 
 
+# Options added after runs were named, left out at their default so that those runs keep their names.
+LATER_OPTIONS = {"cell_options": None, "series_embedding": 0}
+
+
 def training_options(options):
-    # Without cell options the key is left out, so runs made before `--cell-option` keep their names.
     return {k: v for k, v in sorted(options.items())
-            if k not in NOT_TRAINING_OPTIONS and not (k == "cell_options" and v is None)}
+            if k not in NOT_TRAINING_OPTIONS and not (k in LATER_OPTIONS and v == LATER_OPTIONS[k])}
 
 
 def default_run_name(options):

@@ -152,3 +152,35 @@ def test_the_seasonal_skip_adds_the_last_season_to_each_members_correction():
                                atol=1e-5)
     with pytest.raises(ValueError, match="repeats the last 24 values; the shortest lookback is 12"):
         GlobalForecaster.from_examples(lookback=[12, 24], horizon=6, seasonal_skip=24, segment_length=6, units=4)
+
+
+def test_a_series_embedding_reads_which_series_a_window_comes_from(tmp_path):
+    import rnnzoo
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster, series_index
+
+    train, _ = seasonal_panel(count=4, horizon=6)
+    panel = Panel(train.ids, tuple(v[-60:] for v in train.values))
+    options = dict(lookback=[12, 24], horizon=6, period=6, segment_length=6, units=4, series_embedding=3)
+    with pytest.raises(ValueError, match="series_embedding needs the training series' `series_ids`"):
+        GlobalForecaster.from_examples(**options)
+    task = GlobalForecaster.from_examples(series_ids=panel.ids, **options)
+    assert task.embeds_series and series_index(panel.ids, ["S9", panel.ids[2]]).tolist() == [0, 3]
+    history, future, rows = task.windows(panel)
+    assert rows.tolist() == [k + 1 for k in range(4) for _ in range(60 - 24 - 6 + 1)]  # each window's own series
+    task.fit(panel, epochs=1, batch_size=32, verbose=0)
+
+    # The same values under another id forecast differently; an unseen id reads row 0, as windows without ids do.
+    renamed = Panel(("S9",) + panel.ids[1:], panel.values)
+    known, unseen = task.predict(panel), task.predict(renamed)
+    assert not np.allclose(known[0], unseen[0]) and np.allclose(known[1:], unseen[1:])
+    np.testing.assert_allclose(unseen[0], task.predict(task.histories(panel)[:1])[0], rtol=1e-4,
+                               atol=1e-5 * np.abs(unseen).max())
+
+    # The preset keeps the ids; the SavedModel takes each window's `series_index` and serves what predict gives.
+    task.calibrate(*task.windows(panel)[:2], series_ids=[panel.ids[k] for k in rows - 1], alpha=0.2)
+    task.save_to_preset(str(tmp_path / "preset"))
+    assert (tmp_path / "preset" / "series_ids.txt").read_text().split() == list(panel.ids)
+    loaded = rnnzoo.load(str(tmp_path / "preset"))
+    np.testing.assert_allclose(loaded.predict(panel), known, rtol=1e-4, atol=1e-5 * np.abs(known).max())
+    check = loaded.export(str(tmp_path / "saved_model"), panel)
+    assert check["examples"] == 4 and check["max_relative_diff"] < 1e-4

@@ -35,8 +35,11 @@ class Panel:
     def __len__(self):
         return len(self.ids)
 
-    def __getitem__(self, series_id):
-        return self.values[self.ids.index(series_id)]
+    def __getitem__(self, key):
+        """A series' values by its id; a slice: the panel of those series."""
+        if isinstance(key, slice):
+            return Panel(self.ids[key], self.values[key], None if self.starts is None else self.starts[key])
+        return self.values[self.ids.index(key)]
 
     def lengths(self):
         return np.array([len(series) for series in self.values])
