@@ -55,7 +55,7 @@ def main(argv=None):
     # Model: any forecaster over one channel; the window scaling is its first layer.
     with recipe.distribution(config).scope():
         task = forecasting.GlobalForecaster.from_examples(period=config.period, series_ids=train.ids, **options)
-        recipe.compile_model(task.model, config, loss="mae")
+        recipe.compile_model(task.model, config, loss=task.loss)
     rows = task.series_rows(history, np.array(train.ids)[owners])  # each window's series (--series-embedding)
 
     # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale.

@@ -392,6 +392,10 @@ class GlobalForecastingConfig(RecipeConfig):
                                 choices=tuple(n or "none" for n in NORMALIZATIONS))
     series_embedding: int = option(0, "a learned vector of this many values per training series, read beside each "
                                       "window (the forecasters' static covariate; 0: none)", check=non_negative)
+    quantiles: tuple[float, ...] | None = option(None, "forecast these quantile levels (0.5 among them, e.g. 0.025 "
+                                                       "0.5 0.975) with the pinball loss; the interval starts from "
+                                                       "them (conformalized quantile regression)",
+                                                 check=probability, nargs="+")
     windows_per_epoch: int = option(50000, "training windows drawn (without replacement) from all series each "
                                            "epoch", check=positive)
     coverage: float = option(0.95, "nominal coverage of the conformal intervals (M4: 0.95)", check=probability)

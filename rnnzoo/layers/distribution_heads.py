@@ -10,7 +10,7 @@ says more than one number per step, and the loss it trains with.
 
 A head's `parameters(outputs)` turns the network's raw outputs (..., size)
 into named parameters; `loss` is a Keras loss on those raw outputs (mean
-over every step); `quantiles(outputs, levels)` gives NumPy quantiles of the
+over every step, or per value with `reduce=False`); `quantiles(outputs, levels)` gives NumPy quantiles of the
 forecast distribution (for intervals and plots); `sample(outputs, draws,
 seed)` draws from it (for CRPS). Heads are plain objects rebuilt from a
 config, as in `heads.py`.
@@ -30,12 +30,14 @@ def _softplus(x):
     return ops.softplus(x)
 
 
-def pinball(y_true, quantile_values, quantiles):
+def pinball(y_true, quantile_values, quantiles, reduce=True):
     """Mean pinball loss of `quantile_values` (..., Q) at levels `quantiles`
-    for targets `y_true` (...)."""
+    for targets `y_true` (...); `reduce=False`: its mean over the levels
+    only, per value (...)."""
     levels = ops.convert_to_tensor(np.asarray(quantiles, dtype="float32"))
     error = ops.expand_dims(ops.cast(y_true, quantile_values.dtype), -1) - quantile_values
-    return ops.mean(ops.maximum(levels * error, (levels - 1.0) * error))
+    losses = ops.mean(ops.maximum(levels * error, (levels - 1.0) * error), axis=-1)
+    return ops.mean(losses) if reduce else losses
 
 
 class QuantileHead:
@@ -54,8 +56,8 @@ class QuantileHead:
     def parameters(self, outputs):
         return {"quantiles": outputs}
 
-    def loss(self, y_true, outputs):
-        return pinball(y_true, outputs, self.quantiles)
+    def loss(self, y_true, outputs, reduce=True):
+        return pinball(y_true, outputs, self.quantiles, reduce)
 
     def point(self, outputs):
         """The median where one is predicted, else the middle level."""
@@ -84,10 +86,11 @@ class NormalHead:
     def parameters(self, outputs):
         return {"mean": outputs[..., 0], "scale": _softplus(outputs[..., 1]) + MIN_SCALE}
 
-    def loss(self, y_true, outputs):
+    def loss(self, y_true, outputs, reduce=True):
         p = self.parameters(outputs)
         z = (ops.cast(y_true, outputs.dtype) - p["mean"]) / p["scale"]
-        return ops.mean(0.5 * ops.square(z) + ops.log(p["scale"]) + 0.5 * math.log(2 * math.pi))
+        losses = 0.5 * ops.square(z) + ops.log(p["scale"]) + 0.5 * math.log(2 * math.pi)
+        return ops.mean(losses) if reduce else losses
 
     def _numpy(self, outputs):
         outputs = np.asarray(outputs, dtype="float64")
@@ -117,13 +120,13 @@ class StudentTHead:
         return {"mean": outputs[..., 0], "scale": _softplus(outputs[..., 1]) + MIN_SCALE,
                 "df": _softplus(outputs[..., 2]) + 2.0}
 
-    def loss(self, y_true, outputs):
+    def loss(self, y_true, outputs, reduce=True):
         p = self.parameters(outputs)
         df, scale = p["df"], p["scale"]
         z = (ops.cast(y_true, outputs.dtype) - p["mean"]) / scale
         log_density = (_lgamma((df + 1) / 2) - _lgamma(df / 2) - 0.5 * ops.log(df * math.pi) - ops.log(scale)
                        - (df + 1) / 2 * ops.log1p(ops.square(z) / df))
-        return -ops.mean(log_density)
+        return -ops.mean(log_density) if reduce else -log_density
 
     def _numpy(self, outputs):
         outputs = np.asarray(outputs, dtype="float64")
@@ -165,8 +168,11 @@ def get_distribution_head(kind, **options):
     return DISTRIBUTION_HEADS[kind](**options)
 
 
+@keras.saving.register_keras_serializable(package="rnnzoo")
 class DistributionLoss(keras.losses.Loss):
-    """A Keras loss wrapping a head's `loss` (for `model.compile`)."""
+    """A Keras loss wrapping a head's `loss` (for `model.compile`): the mean
+    per example, so that Keras weighs each by its sample weight before
+    averaging over the batch."""
 
     def __init__(self, head_config=None, name="distribution_loss", **kwargs):
         super().__init__(name=name, **kwargs)
@@ -175,7 +181,8 @@ class DistributionLoss(keras.losses.Loss):
         self.head = get_distribution_head(self.head_config["kind"], **options)
 
     def call(self, y_true, y_pred):
-        return self.head.loss(y_true, y_pred)
+        losses = self.head.loss(y_true, y_pred, reduce=False)
+        return ops.mean(losses, axis=tuple(range(1, len(losses.shape)))) if len(losses.shape) > 1 else losses
 
     def get_config(self):
         return {**super().get_config(), "head_config": self.head_config}

@@ -209,10 +209,38 @@ def conformal_margins(actuals, forecasts, alpha=0.05):
     least 1 - alpha: the ceil((n + 1)(1 - alpha))-th smallest absolute error
     of that step. Infinite when n is too small for the level."""
     errors = np.abs(np.asarray(actuals, dtype="float64") - np.asarray(forecasts, dtype="float64"))
-    if errors.ndim != 2:
-        raise ValueError(f"expected (windows, horizon) arrays, got shape {errors.shape}.")
-    n = len(errors)
+    return conformal_quantile(errors, alpha)
+
+
+def quantile_interval_margins(actuals, lowers, uppers, alpha=0.05):
+    """Conformalized quantile regression (Romano et al. 2019): from
+    calibration windows and a model's quantile interval [lower, upper]
+    (each (windows, horizon)), how far to widen (or, when negative, narrow)
+    each step's interval on both sides so that it holds the true value with
+    probability at least 1 - alpha: the conformal quantile of
+    `max(lower - actual, actual - upper)`."""
+    actuals, lowers, uppers = (np.asarray(a, dtype="float64") for a in (actuals, lowers, uppers))
+    return conformal_quantile(np.maximum(lowers - actuals, actuals - uppers), alpha)
+
+
+def conformal_quantile(scores, alpha):
+    """Each column's ceil((n + 1)(1 - alpha))-th smallest of n calibration
+    `scores` (windows, horizon); infinite when n is too small."""
+    scores = np.asarray(scores, dtype="float64")
+    if scores.ndim != 2:
+        raise ValueError(f"expected (windows, horizon) arrays, got shape {scores.shape}.")
+    n = len(scores)
     rank = math.ceil((n + 1) * (1 - alpha))
     if rank > n:
-        return np.full(errors.shape[1], np.inf)
-    return np.sort(errors, axis=0)[rank - 1]
+        return np.full(scores.shape[1], np.inf)
+    return np.sort(scores, axis=0)[rank - 1]
+
+
+def scaled_quantile_loss(insamples, actuals, quantile_forecasts, levels, period=1):
+    """The quantile forecasts' pinball loss, averaged over the levels and
+    over series after dividing each series' by its seasonal scale (as MASE
+    is); twice it approximates the scaled CRPS of the forecast distribution.
+    `quantile_forecasts[k]`: `(horizon, len(levels))`."""
+    return float(np.mean([np.mean([pinball_loss(a, np.asarray(q)[:, i], level) for i, level in enumerate(levels)])
+                          / seasonal_scale(x, period)
+                          for x, a, q in zip(insamples, actuals, quantile_forecasts)]))

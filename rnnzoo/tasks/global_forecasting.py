@@ -18,12 +18,20 @@ them, with split-conformal intervals.
 - Several lookbacks, or several members per lookback, make an ensemble
   trained side by side that answers with the members' median
   (`build_backbone`).
+- With `quantiles=(0.025, 0.5, 0.975)` (levels, 0.5 among them), every
+  member forecasts those quantiles (`QuantileSpread`: its forecast is the
+  median, the other levels lie below and above it by positive steps that a
+  dense layer reads from the scaled window and forecast) and trains on the
+  pinball loss; the members' quantiles are combined level by level.
 - Intervals: `calibrate(windows, futures)` keeps, per horizon step, the
   split-conformal margin of the absolute errors on calibration windows the
   model did not train on, in units of each window's seasonal spread (how
   much it moves in a season: `interval_spread`); an interval is the forecast
   plus and minus that margin times the window's spread
-  (`rnnzoo.metrics.forecasting.conformal_margins`).
+  (`rnnzoo.metrics.forecasting.conformal_margins`). A quantile model's
+  interval is its own quantiles at `alpha / 2` and `1 - alpha / 2`, widened
+  or narrowed by the conformalized-quantile-regression margin, also in
+  spreads (`quantile_interval_margins`).
 - Scores: the M4 competition's (sMAPE, MASE with the seasonal `period`,
   OWA against Naive2; MSIS and coverage of the intervals), next to the
   naive, seasonal naive and Naive2 forecasts of the same series.
@@ -40,6 +48,7 @@ from rnnzoo.data.builtin.series import seasonal_panel
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows
 from rnnzoo.data.reading import read_text
+from rnnzoo.layers.distribution_heads import DistributionLoss
 from rnnzoo.utils.files import write_text
 from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
@@ -121,13 +130,15 @@ def model_options(config):
     options = {"lookback": list(config.lookback), "horizon": config.horizon, "model": config.model,
                "members_per_lookback": config.ensemble, "seed": config.seed, "cell": config.cell,
                "seasonal_skip": config.period if config.seasonal_skip else None,
-               "series_embedding": config.series_embedding,
+               "series_embedding": config.series_embedding, "quantiles": config.quantiles,
                "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
                "normalization": None if config.normalization == "none" else config.normalization}
     if config.model in ("segment_rnn", "multiscale"):
         options["segment_length"] = config.segment_length
     if config.model != "segment_rnn":
         options["num_layers"] = config.num_layers
+    if config.quantiles:
+        check_quantile_levels(config.quantiles)
     if config.seasonal_skip and config.period > min(config.lookback):
         raise ValueError(f"--seasonal-skip repeats the last --period {config.period} values; --lookback "
                          f"{min(config.lookback)} holds fewer.")
@@ -243,27 +254,94 @@ def _spread(history, period):
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class ConformalBounds(keras.layers.Layer):
     """`(window, forecast)` -> `(lower, upper)`: the forecast minus and plus
-    each horizon step's margin times the window's `interval_spread`."""
+    each horizon step's margin times the window's `interval_spread`. With
+    `quantiles` (the levels of a quantile forecast `(batch, horizon, Q)`)
+    and `alpha`, the bounds start from the forecast's quantiles at `alpha /
+    2` and `1 - alpha / 2` instead (interpolated between levels)."""
 
-    def __init__(self, margins, period, **kwargs):
+    def __init__(self, margins, period, quantiles=None, alpha=None, **kwargs):
         super().__init__(**kwargs)
         self.margins, self.period = [float(m) for m in margins], int(period)
+        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
+        self.alpha = None if alpha is None else float(alpha)
 
     def call(self, window, forecast):
         half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * interval_spread(window,
                                                                                                       self.period)
-        return forecast - half_width, forecast + half_width
+        if self.quantiles is None:
+            return forecast - half_width, forecast + half_width
+        lower, upper = (_level(forecast, self.quantiles, level) for level in (self.alpha / 2, 1 - self.alpha / 2))
+        return lower - half_width, upper + half_width
 
     def get_config(self):
-        return {**super().get_config(), "margins": self.margins, "period": self.period}
+        return {**super().get_config(), "margins": self.margins, "period": self.period, "quantiles": self.quantiles,
+                "alpha": self.alpha}
+
+
+def _level(quantile_values, levels, level):
+    """The quantile at `level` of forecasts `(..., Q)` at `levels`: linear
+    between the two levels around it, the outermost beyond them (as
+    `numpy.interp`); NumPy arrays or tensors."""
+    index = int(np.clip(np.searchsorted(levels, level) - 1, 0, len(levels) - 2))
+    weight = float(np.clip((level - levels[index]) / (levels[index + 1] - levels[index]), 0.0, 1.0))
+    return quantile_values[..., index] * (1 - weight) + quantile_values[..., index + 1] * weight
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class QuantileSpread(keras.layers.Layer):
+    """`(window (batch, lookback, 1), forecast (batch, horizon, 1))` ->
+    quantiles `(batch, horizon, len(quantiles))` in the window's units: the
+    forecast is the median (level 0.5); each level below it lies a positive
+    step below the next, each above a positive step above the one before,
+    the steps read by a dense layer from the window and the forecast divided
+    by the window's scale (so the levels never cross and scale with the
+    series)."""
+
+    def __init__(self, quantiles, horizon, **kwargs):
+        super().__init__(**kwargs)
+        self.quantiles, self.horizon = [float(q) for q in quantiles], int(horizon)
+        self.median = check_quantile_levels(self.quantiles)
+        self.steps = keras.layers.Dense(self.horizon * (len(self.quantiles) - 1), name="quantile_steps")
+
+    def build(self, window_shape, forecast_shape):
+        self.steps.build((None, window_shape[1] + self.horizon))
+
+    def call(self, window, forecast):
+        scale = forecasters.window_scale(window)  # (batch, 1, 1)
+        features = ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1)
+        steps = ops.softplus(ops.reshape(self.steps(features), (-1, self.horizon, len(self.quantiles) - 1))) * scale
+        below, above = steps[..., : self.median], steps[..., self.median:]
+        reach_below = ops.flip(ops.cumsum(ops.flip(below, axis=-1), axis=-1), axis=-1)  # to each lower level
+        return ops.concatenate([forecast - reach_below, forecast, forecast + ops.cumsum(above, axis=-1)], axis=-1)
+
+    def compute_output_shape(self, window_shape, forecast_shape):
+        return (forecast_shape[0], self.horizon, len(self.quantiles))
+
+    def get_config(self):
+        return {**super().get_config(), "quantiles": self.quantiles, "horizon": self.horizon}
+
+
+def check_quantile_levels(quantiles):
+    """The index of 0.5 among increasing `quantiles` with levels on both
+    sides of it (else ValueError)."""
+    levels = list(quantiles)
+    if (levels != sorted(set(levels)) or 0.5 not in levels or levels[0] <= 0 or levels[-1] >= 1
+            or levels[0] == 0.5 or levels[-1] == 0.5):
+        raise ValueError(f"--quantiles must be increasing levels in (0, 1) with 0.5 among them and levels below and "
+                         f"above it, got {' '.join(map(str, levels))}.")
+    return levels.index(0.5)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
 class MemberMedian(keras.layers.Layer):
     """`(batch, horizon, members)` -> `(batch, horizon)`: the median of the
-    members' forecasts (their mean for one or two)."""
+    members' forecasts (their mean for one or two); a quantile ensemble's
+    `(batch, horizon, members, quantiles)` -> `(batch, horizon, quantiles)`,
+    level by level (which keeps the levels in order)."""
 
     def call(self, forecasts):
+        if len(forecasts.shape) == 4:  # members on axis -2: move them last
+            forecasts = ops.transpose(forecasts, (0, 1, 3, 2))
         members = forecasts.shape[-1]
         if members <= 2:  # no sort: the median of one or two is their mean
             return ops.mean(forecasts, axis=-1)
@@ -274,7 +352,7 @@ class MemberMedian(keras.layers.Layer):
         return (ordered[..., middle - 1] + ordered[..., middle]) / 2
 
     def compute_output_shape(self, input_shape):
-        return input_shape[:-1]
+        return input_shape[:-1] if len(input_shape) == 3 else input_shape[:2] + input_shape[3:]
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -301,7 +379,7 @@ class SeasonalSkip(keras.layers.Layer):
 
 
 def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, seasonal_skip=None,
-                   series=0, series_embedding=0, **model_options):
+                   series=0, series_embedding=0, quantiles=None, **model_options):
     """One forecaster per lookback (and `members_per_lookback` of each, with
     their own initial weights) over the last values of one window of the
     longest lookback: `(batch, max lookback, 1)` -> `(batch, horizon,
@@ -314,7 +392,9 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
     members have nothing to learn. With `series_embedding=D` (and `series`
     training series), the model reads `{"series": window, "static": index
     (batch, 1)}` and every member embeds the index (0: an unseen series) in
-    D values."""
+    D values. With `quantiles`, each member's forecast becomes those
+    quantiles (`QuantileSpread`) and the model answers `(batch, horizon,
+    members, quantiles)`."""
     import rnnzoo
 
     if series_embedding:
@@ -331,7 +411,7 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
             keras.utils.set_random_seed(seed * 1000 + len(members))  # each member its own initial weights
             members.append(rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
                                               **model_options))
-    if len(members) == 1 and not seasonal_skip:
+    if len(members) == 1 and not seasonal_skip and not quantiles:
         return members[0]
     window = keras.Input((longest, 1), name="series")
     inputs = {"series": window, "static": keras.Input((1,), dtype="int32", name="static")} if series_embedding \
@@ -342,7 +422,10 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
         forecasts.append(member(dict(inputs, series=member_window) if series_embedding else member_window))
     if seasonal_skip:
         forecasts = [SeasonalSkip(seasonal_skip, horizon)(window, forecast) for forecast in forecasts]
-    forecast = forecasts[0] if len(forecasts) == 1 else keras.layers.Concatenate(name="members")(forecasts)
+    if quantiles:
+        forecasts = [keras.layers.Reshape((horizon, 1, len(quantiles)))(QuantileSpread(quantiles, horizon)(
+            window, forecast)) for forecast in forecasts]
+    forecast = forecasts[0] if len(forecasts) == 1 else keras.layers.Concatenate(axis=2, name="members")(forecasts)
     return keras.Model(inputs, forecast, name="forecast_ensemble")
 
 
@@ -362,8 +445,11 @@ class GlobalForecaster(Task):
     recipe = "global_forecasting"
     serves = "a window of one series in, its forecast and interval out, in its units"
 
-    def __init__(self, model, period=1, alpha=0.05, margins=None, series_ids=None):
+    def __init__(self, model, period=1, alpha=0.05, margins=None, series_ids=None, quantiles=None):
         self.model, self.period, self.alpha = model, int(period), float(alpha)
+        self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
+        if self.quantiles is not None and len(model.outputs[0].shape) != 4:
+            raise ValueError("`quantiles` are given but the model forecasts points (build it with quantiles).")
         self.margins = None if margins is None else [float(m) for m in margins]
         inputs = model.input if isinstance(model.input, dict) else {"series": model.inputs[0]}
         self.embeds_series = "static" in inputs
@@ -378,21 +464,33 @@ class GlobalForecaster(Task):
     @classmethod
     def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", members_per_lookback=1,
                       learning_rate=1e-3, normalization="scale", seed=0, seasonal_skip=None, series_ids=None,
-                      series_embedding=0, **model_options):
+                      series_embedding=0, quantiles=None, **model_options):
         """Build the backbone (`build_backbone`: `rnnzoo.build_model(
         "segment_rnn" | "<model>_forecaster", channels=1,
         normalization="scale")` for `lookback`, or for each of several
         lookbacks, an ensemble), compiled with Adam and the mean absolute
-        error. `series_embedding=D` embeds each of `series_ids` (the
-        training series) in D values."""
+        error (the pinball loss with `quantiles`). `series_embedding=D`
+        embeds each of `series_ids` (the training series) in D values."""
         if series_embedding and not series_ids:
             raise ValueError("series_embedding needs the training series' `series_ids`.")
         lookbacks = lookback if isinstance(lookback, (list, tuple)) else [lookback]
         network = build_backbone(lookbacks, horizon, model, members_per_lookback, seed=seed,
                                  seasonal_skip=seasonal_skip, series=len(series_ids or ()),
-                                 series_embedding=series_embedding, normalization=normalization, **model_options)
-        network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mae")
-        return cls(network, period=period, series_ids=list(series_ids) if series_embedding else None)
+                                 series_embedding=series_embedding, quantiles=quantiles, normalization=normalization,
+                                 **model_options)
+        task = cls(network, period=period, series_ids=list(series_ids) if series_embedding else None,
+                   quantiles=quantiles)
+        network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=task.loss)
+        return task
+
+    @property
+    def loss(self):
+        """The training loss: the mean absolute error of a point forecast, the
+        mean pinball loss of quantiles (each window weighted by 1 / its
+        scale, so both are taken on the scaled values)."""
+        if self.quantiles is None:
+            return "mae"
+        return DistributionLoss({"kind": "quantile", "quantiles": self.quantiles})
 
     # Data --------------------------------------------------------------------------------------------------------
 
@@ -444,11 +542,27 @@ class GlobalForecaster(Task):
         """The forecast `(n, horizon)` after each window (or each series'
         last `lookback` values), in its units; a model that embeds series
         reads `series_ids` (one per window) or a panel's ids."""
+        found = self.predict_quantiles(x, batch_size, series_ids)
+        return found if self.quantiles is None else found[..., self.quantiles.index(0.5)]
+
+    def predict_quantiles(self, x, batch_size=1024, series_ids=None):
+        """A quantile model's forecast quantiles `(n, horizon, len(quantiles))`
+        (the members' median level by level); a point model's forecast."""
         history = self.histories(x)
         inputs = self.model_inputs(history, self.series_rows(history if series_ids is None and not isinstance(
             x, Panel) else x, series_ids))
         members = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0))
-        return np.median(members, axis=-1)
+        return np.median(members, axis=-1 if self.quantiles is None else -2)
+
+    def _bounds(self, history, batch_size, series_ids):
+        """`(forecast, lower, upper)` before the conformal margins: the point
+        forecast three times, or a quantile model's median and its quantiles
+        at alpha / 2 and 1 - alpha / 2."""
+        found = self.predict_quantiles(history, batch_size, series_ids)
+        if self.quantiles is None:
+            return found, found, found
+        return (found[..., self.quantiles.index(0.5)], _level(found, self.quantiles, self.alpha / 2),
+                _level(found, self.quantiles, 1 - self.alpha / 2))
 
     def predict_interval(self, x, batch_size=1024, series_ids=None):
         """`{forecast, lower, upper}`, each `(n, horizon)`: the conformal
@@ -456,20 +570,24 @@ class GlobalForecaster(Task):
         if self.margins is None:
             raise ValueError("no intervals yet: calibrate(windows, futures) on windows the model did not train on.")
         history = self.histories(x)
-        forecast = self.predict(history, batch_size, _ids(x, series_ids))
+        forecast, lower, upper = self._bounds(history, batch_size, _ids(x, series_ids))
         half_width = np.array(self.margins)[None] * _spread(history, self.period)
-        return {"forecast": forecast, "lower": forecast - half_width, "upper": forecast + half_width}
+        return {"forecast": forecast, "lower": lower - half_width, "upper": upper + half_width}
 
     def calibrate(self, windows, futures, alpha=None, series_ids=None):
         """Split-conformal margins per horizon step from calibration windows
         and their futures (and the windows' `series_ids` when the model
         embeds series), on the errors in units of each window's
-        `interval_spread`. Returns the margins."""
+        `interval_spread` (for a quantile model, how far its interval misses
+        or overshoots, `quantile_interval_margins`). Returns the margins."""
         self.alpha = self.alpha if alpha is None else float(alpha)
         history, future = np.asarray(windows, "float32"), np.asarray(futures, "float32")
         scale = _spread(history, self.period)
-        predicted = self.predict(history, series_ids=series_ids)
-        margins = scores.conformal_margins(future / scale, predicted / scale, self.alpha)
+        forecast, lower, upper = self._bounds(history, 1024, series_ids)
+        if self.quantiles is None:
+            margins = scores.conformal_margins(future / scale, forecast / scale, self.alpha)
+        else:
+            margins = scores.quantile_interval_margins(future / scale, lower / scale, upper / scale, self.alpha)
         if not np.isfinite(margins).all():
             raise ValueError(f"{len(history)} calibration windows are too few for a {1 - self.alpha:.0%} interval "
                              f"(at least {int(np.ceil(1 / self.alpha)) - 1} are needed).")
@@ -485,12 +603,16 @@ class GlobalForecaster(Task):
         ids = _ids(x, None)
         answer = self.predict_interval(insamples, batch_size, ids) if self.margins is not None else {
             "forecast": self.predict(insamples, batch_size, ids)}
-        return score_forecasts(insamples, actuals, answer, self.period, self.alpha)
+        found = score_forecasts(insamples, actuals, answer, self.period, self.alpha)
+        if self.quantiles is not None:
+            found["quantile_loss"] = scores.scaled_quantile_loss(
+                insamples, actuals, self.predict_quantiles(insamples, batch_size, ids), self.quantiles, self.period)
+        return found
 
     # Saving and serving ------------------------------------------------------------------------------------------
 
     def get_config(self):
-        return {"period": self.period, "alpha": self.alpha, "margins": self.margins}
+        return {"period": self.period, "alpha": self.alpha, "margins": self.margins, "quantiles": self.quantiles}
 
     def save_assets(self, folder):
         # The scaling is inside the model and the margins in task.json; the embedded series' ids are a file.
@@ -513,9 +635,12 @@ class GlobalForecaster(Task):
             series = {"series": series, "static": inputs["series_index"]}
         forecast = MemberMedian(name="forecast")(self.model(series))
         outputs = {"forecast": forecast}
+        if self.quantiles is not None:
+            outputs["quantiles"] = forecast
+            outputs["forecast"] = forecast[..., self.quantiles.index(0.5)]  # the median
         if self.margins is not None:
-            outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, self.period, name="interval")(
-                window, forecast)
+            outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, self.period, self.quantiles,
+                                                                 self.alpha, name="interval")(window, forecast)
         return keras.Model(inputs if self.embeds_series else window, outputs, name="global_forecaster")
 
     def serving(self):
@@ -546,10 +671,14 @@ class GlobalForecaster(Task):
         served = signature(**inputs)
         expected = self.predict_interval(history, series_ids=ids) if self.margins is not None else {
             "forecast": self.predict(history, series_ids=ids)}
-        scale = window_scale(history)[:, None]
+        if self.quantiles is not None:
+            expected["quantiles"] = self.predict_quantiles(history, series_ids=ids)
+        scale = window_scale(history)
         found = {key: served[key].numpy() for key in expected}
-        return {"max_abs_diff": max(float(np.max(np.abs(found[k] - expected[k]))) for k in expected),
-                "max_relative_diff": max(float(np.max(np.abs(found[k] - expected[k]) / scale)) for k in expected)}
+        differences = {k: np.abs(found[k] - expected[k]) for k in expected}
+        return {"max_abs_diff": max(float(np.max(d)) for d in differences.values()),
+                "max_relative_diff": max(float(np.max(d / scale.reshape((-1,) + (1,) * (d.ndim - 1))))
+                                         for d in differences.values())}
 
 
 def export_tflite(run, config, task, validation_windows, validation_futures, series_ids=None):

@@ -82,3 +82,13 @@ def test_a_model_trains_with_the_keras_loss_and_it_round_trips():
     x = RNG.normal(size=(64, 6, 1)).astype("float32")
     history = model.fit(x, 2 * x[..., 0] + 1, epochs=20, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_distribution_loss_weighs_each_value_by_its_examples_sample_weight():
+    # A global forecaster weighs each window by 1 / its scale: the loss must be per value for that to act.
+    loss = heads.DistributionLoss({"kind": "quantile", "quantiles": [0.1, 0.5, 0.9]})
+    y = np.array([[1.0], [100.0]], "float32")
+    outputs = np.zeros((2, 1, 3), "float32")
+    per_example = [np.mean([max(q * v, (q - 1) * v) for q in (0.1, 0.5, 0.9)]) for v in (1.0, 100.0)]
+    found = float(loss(y, outputs, sample_weight=np.array([1.0, 0.01], "float32")))
+    assert found == pytest.approx((per_example[0] * 1.0 + per_example[1] * 0.01) / 2, rel=1e-5)

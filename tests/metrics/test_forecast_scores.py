@@ -100,6 +100,35 @@ def test_conformal_margins_reach_their_coverage():
     assert np.isinf(scores.conformal_margins(np.zeros((5, 2)), np.zeros((5, 2)), alpha=0.05)).all()
 
 
+def test_conformalized_quantile_intervals_reach_their_coverage_from_too_narrow_or_too_wide():
+    """CQR: a quantile interval that is too narrow (the 60% one) or too wide
+    (the 99.9% one) of Normal noise is widened or narrowed to 90% coverage
+    on fresh windows (within 2 points over many draws)."""
+    rng = np.random.default_rng(1)
+    for half_width, sign in ((0.84, 1), (3.29, -1)):
+        covered, margins = [], []
+        for _ in range(200):
+            calibration = rng.normal(size=(100, 2))
+            margin = scores.quantile_interval_margins(calibration, -half_width + 0 * calibration,
+                                                      half_width + 0 * calibration, alpha=0.1)
+            fresh = rng.normal(size=(100, 2))
+            covered.append(np.mean(np.abs(fresh) <= half_width + margin))
+            margins.append(margin)
+        assert np.mean(covered) == pytest.approx(0.9, abs=0.02)
+        assert np.all(sign * np.array(margins) > 0)  # widened, or narrowed
+    with pytest.raises(ValueError, match=r"expected \(windows, horizon\) arrays"):
+        scores.conformal_quantile(np.zeros(5), 0.1)
+
+
+def test_scaled_quantile_loss_by_hand():
+    insample = np.array([1.0, 3.0, 1.0, 3.0])  # seasonal scale with period 1: mean |diff| = 2
+    actual = np.array([2.0, 4.0])
+    quantiles = np.array([[1.0, 2.5], [5.0, 6.0]])  # levels 0.1 and 0.9
+    # Level 0.1: errors 1, -1 -> 0.1, 0.9; level 0.9: errors -0.5, -2 -> 0.05, 0.2.
+    by_hand = np.mean([np.mean([0.1, 0.9]), np.mean([0.05, 0.2])]) / 2.0
+    assert scores.scaled_quantile_loss([insample], [actual], [quantiles], [0.1, 0.9]) == pytest.approx(by_hand)
+
+
 def test_naive_baselines_reproduce_the_m4_hourly_figures():
     """The organisers' "Evaluation and Ranks" figures for Hourly: a scorer
     and baselines that give these to three decimals score correctly."""

@@ -184,3 +184,48 @@ def test_a_series_embedding_reads_which_series_a_window_comes_from(tmp_path):
     np.testing.assert_allclose(loaded.predict(panel), known, rtol=1e-4, atol=1e-5 * np.abs(known).max())
     check = loaded.export(str(tmp_path / "saved_model"), panel)
     assert check["examples"] == 4 and check["max_relative_diff"] < 1e-4
+
+
+def test_a_quantile_forecaster_orders_its_levels_scales_with_the_series_and_serves_them(tmp_path):
+    import rnnzoo
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster, MemberMedian, QuantileSpread
+
+    levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+    with pytest.raises(ValueError, match="0.5 among them and levels below and above it"):
+        QuantileSpread([0.1, 0.9], 6)
+    layer = QuantileSpread(levels, 6)
+    window = np.random.default_rng(0).uniform(1, 2, size=(3, 12, 1)).astype("float32")
+    forecast = np.random.default_rng(1).uniform(1, 2, size=(3, 6, 1)).astype("float32")
+    found = np.asarray(layer(window, forecast))
+    assert found.shape == (3, 6, 5) and np.all(np.diff(found, axis=-1) > 0)  # the levels never cross
+    np.testing.assert_allclose(found[..., 2], forecast[..., 0], rtol=1e-6)  # the forecast is the median
+    np.testing.assert_allclose(np.asarray(layer(1000 * window, 1000 * forecast)), 1000 * found, rtol=1e-4)
+    members = np.random.default_rng(2).normal(size=(2, 6, 3, 5)).astype("float32")  # (batch, horizon, members, Q)
+    np.testing.assert_allclose(np.asarray(MemberMedian()(members)), np.median(members, axis=2), rtol=1e-6)
+
+    train, _ = seasonal_panel(count=4, horizon=6)
+    panel = Panel(train.ids, tuple(v[-60:] for v in train.values))
+    task = GlobalForecaster.from_examples(lookback=[12, 24], horizon=6, period=6, segment_length=6, units=4,
+                                          quantiles=levels)
+    task.fit(panel, epochs=1, batch_size=32, verbose=0)
+    quantiles = task.predict_quantiles(panel)
+    assert quantiles.shape == (4, 6, 5) and np.all(np.diff(quantiles, axis=-1) >= 0)
+    np.testing.assert_allclose(task.predict(panel), quantiles[..., 2])
+    history, future, _ = task.windows(panel)
+    margins = task.calibrate(history, future, alpha=0.1)
+    answer = task.predict_interval(history)
+    # CQR: the 90% interval is the 0.05 and 0.95 levels moved by each step's margin (in spreads), and it
+    # holds at least 90% of the calibration values it was fitted on, step by step.
+    spread = np.asarray(keras.ops.convert_to_numpy(
+        rnnzoo.tasks.global_forecasting.interval_spread(history, 6)))
+    np.testing.assert_allclose(answer["lower"], task.predict_quantiles(history)[..., 0] - np.array(margins) * spread,
+                               rtol=1e-5, atol=1e-5 * np.abs(answer["lower"]).max())
+    assert np.all(np.mean((future >= answer["lower"]) & (future <= answer["upper"]), axis=0) >= 0.9)
+    metrics = task.evaluate(panel, [v[:6] for v in train.values])  # scores any later values given
+    assert metrics["quantile_loss"] > 0 and 0 <= metrics["coverage"] <= 1
+
+    task.save_to_preset(str(tmp_path / "preset"))
+    loaded = rnnzoo.load(str(tmp_path / "preset"))
+    assert loaded.quantiles == levels
+    check = loaded.export(str(tmp_path / "saved_model"), history)
+    assert check["max_relative_diff"] < 1e-4
