@@ -6,6 +6,7 @@ split-conformal 95% intervals, scored as the M4 competition scored.
 python -m recipes.global_forecasting                      # 60 built-in hourly series, about a minute
 python -m recipes.global_forecasting --data m4_hourly --data-root ../shared/data
 python -m recipes.global_forecasting --data sales.csv --horizon 14 --period 7 --lookback 56
+python -m recipes.global_forecasting --quantiles 0.025 0.5 0.975 --series-embedding 16   # quantiles, ids
 ```
 A file holds a row per series (M4's layout) or a row per value
 (`series_id,timestamp,value`); each series' last `--horizon` values are its
@@ -16,7 +17,11 @@ horizon before the test calibrates the intervals. Reports sMAPE, MASE and
 OWA against Naive2, the intervals' MSIS and coverage, and the naive,
 seasonal naive and Naive2 forecasts of the same series; saves a SavedModel
 and TFLite files that take a raw window of any series and return its
-forecast and interval in its units.
+forecast and interval in its units. `--quantiles` trains on the pinball
+loss and serves the quantiles too (the interval: conformalized quantile
+regression); `--series-embedding D` lets the model tell the series apart
+(the served model then also takes each window's `series_index`, its line
+in the run's `series_ids.txt`).
 """
 
 import os
