@@ -46,7 +46,7 @@ from keras import ops
 
 from rnnzoo.data.builtin.series import seasonal_panel
 from rnnzoo.data.datasets import load_dataset
-from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows
+from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows, load_panel_folder
 from rnnzoo.data.reading import read_text
 from rnnzoo.layers.distribution_heads import DistributionLoss
 from rnnzoo.utils.files import write_text
@@ -65,8 +65,9 @@ SERIES_IDS = "series_ids.txt"
 def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="utf-8"):
     """`(train, test)` panels: `builtin` (generated with `seed`), `m4_hourly`
     (the competition's split), or a CSV file in the M4 layout or the long
-    layout (a `series_id` column), whose last `horizon` values of each series
-    are held out for test."""
+    layout (a `series_id` column) or a folder of CSV files (one series
+    each), whose last `horizon` values of each series are held out for
+    test."""
     if data == "builtin":
         return seasonal_panel(horizon=horizon, seed=seed)
     if data in DATASETS:
@@ -76,8 +77,8 @@ def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="u
             raise ValueError(f"--horizon {horizon}: {data}'s test split holds {min(test.lengths())} values per "
                              "series.")
         return train, Panel(test.ids, tuple(v[:horizon] for v in test.values))
-    if not os.path.isfile(data):
-        raise FileNotFoundError(f"--data {data}: no such file, and not a known dataset name "
+    if not os.path.exists(data):
+        raise FileNotFoundError(f"--data {data}: no such file or folder, and not a known dataset name "
                                 f"({', '.join(('builtin',) + DATASETS)}).")
     panel = read_panel_file(data, encoding)
     short = [i for i, length in zip(panel.ids, panel.lengths()) if length <= horizon]
@@ -90,7 +91,9 @@ def read_panels(data, horizon, *, seed=0, root=None, download=False, encoding="u
 
 def read_panel_file(path, encoding="utf-8"):
     """A panel file in the long layout (a `series_id` column) or M4's (a row
-    per series)."""
+    per series), or a folder of CSV files (`load_panel_folder`)."""
+    if os.path.isdir(path):
+        return load_panel_folder(path, encoding=encoding)
     header = read_text(path, encoding).split("\n", 1)[0]
     return load_long_panel(path, encoding=encoding) if "series_id" in header else load_m4_rows(path, encoding)
 

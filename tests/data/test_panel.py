@@ -31,6 +31,27 @@ def test_long_panel_keeps_first_seen_order_and_starts(tmp_path):
     assert untimed.starts is None and untimed["x"].tolist() == [1, 2]
 
 
+def test_a_folder_of_csv_files_is_a_panel_of_one_series_per_file(tmp_path):
+    folder = tmp_path / "stores"
+    folder.mkdir()
+    (folder / "b.csv").write_text("timestamp,value\n2024-01-01 00:00:00,5\n2024-01-01 01:00:00,6\n")
+    (folder / "a.csv").write_text("timestamp,value,price\n2024-01-02 00:00:00,1,9\n2024-01-02 01:00:00,2,9\n"
+                                  "2024-01-02 02:00:00,3,9\n")
+    (folder / "notes.txt").write_text("not a series")
+    panel = formats.load_panel_folder(str(folder))
+    assert panel.ids == ("a", "b") and panel["a"].tolist() == [1, 2, 3] and panel["b"].tolist() == [5, 6]
+    assert [str(s) for s in panel.starts] == ["2024-01-02T00:00:00", "2024-01-01T00:00:00"]
+    (folder / "c.csv").write_text("value\n1\nx\n")
+    with pytest.raises(DataFormatError, match=r"c.csv:3: column value: 'x' is not a number"):
+        formats.load_panel_folder(str(folder))
+    (folder / "c.csv").write_text("value\n1\n2\n")
+    with pytest.raises(DataFormatError, match=r"c.csv:1: no column 'timestamp', which other files of the folder"):
+        formats.load_panel_folder(str(folder))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataFormatError, match="holds no .csv files"):
+        formats.load_panel_folder(str(tmp_path / "empty"))
+
+
 @pytest.mark.parametrize("loader, text, where, what", [
     ("m4_rows", '"V1","V2","V3"\n"H1","1","x"\n', ":2:", "column 3: 'x' is not a number"),
     ("m4_rows", '"V1","V2","V3"\n"H1","1",""\n"H2","","3"\n', ":3:", "column 2: empty cell inside series 'H2'"),

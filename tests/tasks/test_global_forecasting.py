@@ -229,3 +229,13 @@ def test_a_quantile_forecaster_orders_its_levels_scales_with_the_series_and_serv
     assert loaded.quantiles == levels
     check = loaded.export(str(tmp_path / "saved_model"), history)
     assert check["max_relative_diff"] < 1e-4
+
+
+def test_a_folder_of_series_files_splits_each_series_last_horizon_for_test(tmp_path):
+    from rnnzoo.tasks.global_forecasting import read_panels
+
+    for name, length in (("shop1", 10), ("shop2", 7)):
+        (tmp_path / f"{name}.csv").write_text("value\n" + "".join(f"{v}\n" for v in range(length)))
+    train, test = read_panels(str(tmp_path), horizon=3)
+    assert train.ids == test.ids == ("shop1", "shop2")
+    assert [len(v) for v in train.values] == [7, 4] and test.values[1].tolist() == [4.0, 5.0, 6.0]

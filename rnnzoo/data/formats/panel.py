@@ -17,6 +17,7 @@ Errors name the file, the line and the column.
 import csv
 import dataclasses
 import io
+import os
 
 import numpy as np
 
@@ -101,18 +102,21 @@ def load_m4_rows(path, encoding="utf-8"):
     return Panel(tuple(ids), tuple(values))
 
 
-def load_long_panel(path, id_column="series_id", value_column="value", time_column="timestamp", encoding="utf-8"):
+def load_long_panel(path, id_column="series_id", value_column="value", time_column="timestamp", encoding="utf-8",
+                    series_id=None):
     """A `Panel` from a CSV file with a row per observation; each series'
     rows must be in time order and evenly spaced where timestamps are given.
-    The series keep the order of their first row."""
+    The series keep the order of their first row. With `id_column=None` the
+    file is one series, `series_id`."""
     rows = _csv_rows(path, encoding)
     if not rows:
         raise DataFormatError(path, 1, f"no header row (expected e.g. '{id_column},{time_column},{value_column}').")
     header = [cell.strip() for cell in rows[0]]
     for name in (id_column, value_column):
-        if name not in header:
+        if name is not None and name not in header:
             raise DataFormatError(path, 1, f"no column {name!r}; the header has {', '.join(header)}.")
-    id_index, value_index = header.index(id_column), header.index(value_column)
+    id_index = None if id_column is None else header.index(id_column)
+    value_index = header.index(value_column)
     time_index = header.index(time_column) if time_column in header else None
     series = {}
     for line, row in enumerate(rows[1:], start=2):
@@ -120,7 +124,7 @@ def load_long_panel(path, id_column="series_id", value_column="value", time_colu
             continue
         if len(row) != len(header):
             raise DataFormatError(path, line, f"has {len(row)} columns; the header has {len(header)}.")
-        entry = series.setdefault(row[id_index].strip(), ([], [], []))
+        entry = series.setdefault(series_id if id_index is None else row[id_index].strip(), ([], [], []))
         entry[0].append(_number(row[value_index], path, line, value_column))
         entry[2].append(line)
         if time_index is not None:
@@ -146,3 +150,22 @@ def load_long_panel(path, id_column="series_id", value_column="value", time_colu
         starts.append(times[0])
     return Panel(tuple(series), tuple(np.array(v, dtype="float64") for v, _, _ in series.values()),
                  tuple(starts) if time_index is not None else None)
+
+
+def load_panel_folder(folder, value_column="value", time_column="timestamp", encoding="utf-8"):
+    """A `Panel` from a folder of CSV files, one series per file (its id:
+    the file name without `.csv`), each with a `value` column and
+    optionally a `timestamp` column (checked as `load_long_panel` checks
+    them). Files in name order; other files are ignored."""
+    names = sorted(name for name in os.listdir(folder) if name.lower().endswith(".csv"))
+    if not names:
+        raise DataFormatError(folder, None, "holds no .csv files (expected one file per series).")
+    panels = [load_long_panel(os.path.join(folder, name), id_column=None, value_column=value_column,
+                              time_column=time_column, encoding=encoding, series_id=name[:-4]) for name in names]
+    timed = [panel.starts is not None for panel in panels]
+    if any(timed) and not all(timed):
+        untimed = names[timed.index(False)]
+        raise DataFormatError(os.path.join(folder, untimed), 1, f"no column {time_column!r}, which other files of "
+                                                                 "the folder have.")
+    return Panel(tuple(p.ids[0] for p in panels), tuple(p.values[0] for p in panels),
+                 tuple(p.starts[0] for p in panels) if all(timed) else None)
