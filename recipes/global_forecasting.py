@@ -67,9 +67,10 @@ def main(argv=None):
     def train_batches(epoch):
         draw = np.random.default_rng([config.seed, epoch]).permutation(len(history))[: config.windows_per_epoch]
         return forecasting.weighted_batches(history[draw], future[draw], config.batch_size,
-                                            series=None if rows is None else rows[draw])
+                                            series=None if rows is None else rows[draw], weighted=task.weighted)
 
-    validation_batches = forecasting.weighted_batches(*validation, config.batch_size, series=task.series_rows(train))
+    validation_batches = forecasting.weighted_batches(*validation, config.batch_size, series=task.series_rows(train),
+                                                      weighted=task.weighted)
     task.model, state = recipe.train(task.model, train_batches, validation_batches, run, config, monitor="val_loss",
                                      mode="min")
 

@@ -396,6 +396,9 @@ class GlobalForecastingConfig(RecipeConfig):
                                                        "0.5 0.975) with the pinball loss; the interval starts from "
                                                        "them (conformalized quantile regression)",
                                                  check=probability, nargs="+")
+    distribution: str = option("point", "forecast a distribution per value (its mean the forecast) with the "
+                                        "negative log-likelihood; the interval starts from its quantiles",
+                               choices=("point", "normal", "student_t"))
     windows_per_epoch: int = option(50000, "training windows drawn (without replacement) from all series each "
                                            "epoch", check=positive)
     coverage: float = option(0.95, "nominal coverage of the conformal intervals (M4: 0.95)", check=probability)

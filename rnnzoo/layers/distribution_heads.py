@@ -78,13 +78,20 @@ class QuantileHead:
 
 
 class NormalHead:
+    """`positive=True`: the outputs' scale is already the scale (a layer
+    before made it positive), not a value to pass through softplus."""
+
     size_per_step = 2
 
+    def __init__(self, positive=False):
+        self.positive = bool(positive)
+
     def get_config(self):
-        return {"kind": "normal"}
+        return {"kind": "normal", "positive": self.positive}
 
     def parameters(self, outputs):
-        return {"mean": outputs[..., 0], "scale": _softplus(outputs[..., 1]) + MIN_SCALE}
+        scale = outputs[..., 1] if self.positive else _softplus(outputs[..., 1]) + MIN_SCALE
+        return {"mean": outputs[..., 0], "scale": scale}
 
     def loss(self, y_true, outputs, reduce=True):
         p = self.parameters(outputs)
@@ -94,7 +101,7 @@ class NormalHead:
 
     def _numpy(self, outputs):
         outputs = np.asarray(outputs, dtype="float64")
-        return outputs[..., 0], np.logaddexp(0, outputs[..., 1]) + MIN_SCALE
+        return outputs[..., 0], _positive(outputs[..., 1], self.positive)
 
     def point(self, outputs):
         return self._numpy(outputs)[0]
@@ -111,12 +118,20 @@ class NormalHead:
 
 
 class StudentTHead:
+    """`positive=True`: the outputs are the scale and the degrees of
+    freedom themselves (a layer before made them valid)."""
+
     size_per_step = 3
 
+    def __init__(self, positive=False):
+        self.positive = bool(positive)
+
     def get_config(self):
-        return {"kind": "student_t"}
+        return {"kind": "student_t", "positive": self.positive}
 
     def parameters(self, outputs):
+        if self.positive:
+            return {"mean": outputs[..., 0], "scale": outputs[..., 1], "df": outputs[..., 2]}
         return {"mean": outputs[..., 0], "scale": _softplus(outputs[..., 1]) + MIN_SCALE,
                 "df": _softplus(outputs[..., 2]) + 2.0}
 
@@ -130,6 +145,8 @@ class StudentTHead:
 
     def _numpy(self, outputs):
         outputs = np.asarray(outputs, dtype="float64")
+        if self.positive:
+            return outputs[..., 0], outputs[..., 1], outputs[..., 2]
         return (outputs[..., 0], np.logaddexp(0, outputs[..., 1]) + MIN_SCALE,
                 np.logaddexp(0, outputs[..., 2]) + 2.0)
 
@@ -146,6 +163,10 @@ class StudentTHead:
         mean, scale, df = self._numpy(outputs)
         rng = np.random.default_rng(seed)
         return mean + scale * rng.standard_t(df, (draws,) + mean.shape)
+
+
+def _positive(raw, positive):
+    return raw if positive else np.logaddexp(0, raw) + MIN_SCALE
 
 
 def _lgamma(x):

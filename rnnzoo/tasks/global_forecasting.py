@@ -48,7 +48,7 @@ from rnnzoo.data.builtin.series import seasonal_panel
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.panel import Panel, load_long_panel, load_m4_rows, load_panel_folder
 from rnnzoo.data.reading import read_text
-from rnnzoo.layers.distribution_heads import DistributionLoss
+from rnnzoo.layers.distribution_heads import MIN_SCALE, DistributionLoss, get_distribution_head
 from rnnzoo.utils.files import write_text
 from rnnzoo.metrics import forecasting as scores
 from rnnzoo.preprocessing.series import last_windows, series_windows
@@ -56,6 +56,7 @@ from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task
 from rnnzoo.tasks.forecasting import window_batches
 from rnnzoo.topologies import forecasters
+from rnnzoo.topologies.blocks import check_choice
 
 DATASETS = ("m4_hourly",)
 MAX_SERVING_CHECK = 512
@@ -134,6 +135,7 @@ def model_options(config):
                "members_per_lookback": config.ensemble, "seed": config.seed, "cell": config.cell,
                "seasonal_skip": config.period if config.seasonal_skip else None,
                "series_embedding": config.series_embedding, "quantiles": config.quantiles,
+               "distribution": None if config.distribution == "point" else config.distribution,
                "cell_options": config.cell_options, "units": config.units, "dropout": config.dropout,
                "normalization": None if config.normalization == "none" else config.normalization}
     if config.model in ("segment_rnn", "multiscale"):
@@ -142,6 +144,8 @@ def model_options(config):
         options["num_layers"] = config.num_layers
     if config.quantiles:
         check_quantile_levels(config.quantiles)
+        if config.distribution != "point":
+            raise ValueError(f"--quantiles and --distribution {config.distribution}: give one of them.")
     if config.seasonal_skip and config.period > min(config.lookback):
         raise ValueError(f"--seasonal-skip repeats the last --period {config.period} values; --lookback "
                          f"{min(config.lookback)} holds fewer.")
@@ -160,14 +164,16 @@ def window_scale(history):
     return np.asarray(ops.convert_to_numpy(scale))[:, 0, 0]
 
 
-def weighted_batches(history, future, batch_size, seed=None, series=None):
+def weighted_batches(history, future, batch_size, seed=None, series=None, weighted=True):
     """`(window, future, 1 / scale)` batches, channels last (shuffled with
     `seed` if given); with `series` (each window's series index), the
-    window is `{"series": window, "static": index}`."""
+    window is `{"series": window, "static": index}`; `weighted=False`:
+    every weight 1 (a likelihood loss is scale-free already)."""
     window = np.asarray(history, "float32")[..., None]
     if series is not None:
         window = {"series": window, "static": np.asarray(series, "int32")[:, None]}
-    arrays = (window, np.asarray(future, "float32")[..., None], (1.0 / window_scale(history))[:, None])
+    weights = 1.0 / window_scale(history) if weighted else np.ones(len(history), "float32")
+    arrays = (window, np.asarray(future, "float32")[..., None], weights[:, None])
     return window_batches(arrays, batch_size, seed=seed)
 
 
@@ -262,23 +268,45 @@ class ConformalBounds(keras.layers.Layer):
     and `alpha`, the bounds start from the forecast's quantiles at `alpha /
     2` and `1 - alpha / 2` instead (interpolated between levels)."""
 
-    def __init__(self, margins, period, quantiles=None, alpha=None, **kwargs):
+    def __init__(self, margins, period, quantiles=None, alpha=None, distribution=None, **kwargs):
         super().__init__(**kwargs)
         self.margins, self.period = [float(m) for m in margins], int(period)
         self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
         self.alpha = None if alpha is None else float(alpha)
+        self.distribution = distribution
 
     def call(self, window, forecast):
         half_width = ops.convert_to_tensor(np.array(self.margins, "float32"))[None] * interval_spread(window,
                                                                                                       self.period)
-        if self.quantiles is None:
-            return forecast - half_width, forecast + half_width
-        lower, upper = (_level(forecast, self.quantiles, level) for level in (self.alpha / 2, 1 - self.alpha / 2))
+        lower, upper = base_bounds(forecast, self.alpha, self.quantiles, self.distribution)
         return lower - half_width, upper + half_width
 
     def get_config(self):
         return {**super().get_config(), "margins": self.margins, "period": self.period, "quantiles": self.quantiles,
-                "alpha": self.alpha}
+                "alpha": self.alpha, "distribution": self.distribution}
+
+
+def base_bounds(forecast, alpha, quantiles=None, distribution=None):
+    """The interval the conformal margins widen, NumPy arrays or tensors:
+    a point forecast `(batch, horizon)` twice; a quantile forecast
+    `(..., Q)`: its levels `alpha / 2` and `1 - alpha / 2`; a distribution's
+    parameters `(..., P)`: its mean minus and plus the standard quantile
+    times its scale (Normal's z; Student-t's by the Cornish-Fisher series in
+    1 / df, for 95%: 3.1% short at df = 2, 0.7% at 3, 0.1% at 5; the
+    conformal margin, computed with the same rule, absorbs the rest)."""
+    if quantiles is not None:
+        return tuple(_level(forecast, quantiles, level) for level in (alpha / 2, 1 - alpha / 2))
+    if distribution is None:
+        return forecast, forecast
+    from scipy import stats
+
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    reach = z * forecast[..., 1]
+    if distribution == "student_t":
+        df = forecast[..., 2]
+        reach = forecast[..., 1] * (z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+                                    + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3))
+    return forecast[..., 0] - reach, forecast[..., 0] + reach
 
 
 def _level(quantile_values, levels, level):
@@ -322,6 +350,42 @@ class QuantileSpread(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "quantiles": self.quantiles, "horizon": self.horizon}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class DistributionSpread(keras.layers.Layer):
+    """`(window (batch, lookback, 1), forecast (batch, horizon, 1))` -> a
+    distribution's parameters `(batch, horizon, P)` in the window's units:
+    the forecast is the mean; the scale (and, for `"student_t"`, the
+    degrees of freedom, above 2) per step come from a dense layer reading
+    the window and the forecast divided by the window's scale, the scale
+    multiplied back (the parameters `NormalHead(positive=True)` /
+    `StudentTHead(positive=True)` read)."""
+
+    def __init__(self, distribution, horizon, **kwargs):
+        super().__init__(**kwargs)
+        check_choice("distribution", distribution, ("normal", "student_t"))
+        self.distribution, self.horizon = distribution, int(horizon)
+        self.extra = 1 if distribution == "normal" else 2
+        self.parameters = keras.layers.Dense(self.horizon * self.extra, name="distribution_parameters")
+
+    def build(self, window_shape, forecast_shape):
+        self.parameters.build((None, window_shape[1] + self.horizon))
+
+    def call(self, window, forecast):
+        scale = forecasters.window_scale(window)  # (batch, 1, 1)
+        features = ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1)
+        raw = ops.reshape(self.parameters(features), (-1, self.horizon, self.extra))
+        found = [forecast, (ops.softplus(raw[..., :1]) + MIN_SCALE) * scale]
+        if self.distribution == "student_t":
+            found.append(ops.softplus(raw[..., 1:]) + 2.0)
+        return ops.concatenate(found, axis=-1)
+
+    def compute_output_shape(self, window_shape, forecast_shape):
+        return (forecast_shape[0], self.horizon, 1 + self.extra)
+
+    def get_config(self):
+        return {**super().get_config(), "distribution": self.distribution, "horizon": self.horizon}
 
 
 def check_quantile_levels(quantiles):
@@ -382,7 +446,7 @@ class SeasonalSkip(keras.layers.Layer):
 
 
 def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback=1, seed=0, seasonal_skip=None,
-                   series=0, series_embedding=0, quantiles=None, **model_options):
+                   series=0, series_embedding=0, quantiles=None, distribution=None, **model_options):
     """One forecaster per lookback (and `members_per_lookback` of each, with
     their own initial weights) over the last values of one window of the
     longest lookback: `(batch, max lookback, 1)` -> `(batch, horizon,
@@ -396,8 +460,10 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
     training series), the model reads `{"series": window, "static": index
     (batch, 1)}` and every member embeds the index (0: an unseen series) in
     D values. With `quantiles`, each member's forecast becomes those
-    quantiles (`QuantileSpread`) and the model answers `(batch, horizon,
-    members, quantiles)`."""
+    quantiles (`QuantileSpread`), with `distribution` ("normal",
+    "student_t") the mean of that distribution (`DistributionSpread`), and
+    the model answers `(batch, horizon, members, quantiles or
+    parameters)`."""
     import rnnzoo
 
     if series_embedding:
@@ -414,7 +480,7 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
             keras.utils.set_random_seed(seed * 1000 + len(members))  # each member its own initial weights
             members.append(rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=1, compile=False,
                                               **model_options))
-    if len(members) == 1 and not seasonal_skip and not quantiles:
+    if len(members) == 1 and not seasonal_skip and not quantiles and not distribution:
         return members[0]
     window = keras.Input((longest, 1), name="series")
     inputs = {"series": window, "static": keras.Input((1,), dtype="int32", name="static")} if series_embedding \
@@ -425,9 +491,11 @@ def build_backbone(lookbacks, horizon, model="segment_rnn", members_per_lookback
         forecasts.append(member(dict(inputs, series=member_window) if series_embedding else member_window))
     if seasonal_skip:
         forecasts = [SeasonalSkip(seasonal_skip, horizon)(window, forecast) for forecast in forecasts]
-    if quantiles:
-        forecasts = [keras.layers.Reshape((horizon, 1, len(quantiles)))(QuantileSpread(quantiles, horizon)(
-            window, forecast)) for forecast in forecasts]
+    if quantiles or distribution:
+        spreads = [QuantileSpread(quantiles, horizon) if quantiles else DistributionSpread(distribution, horizon)
+                   for _ in forecasts]
+        forecasts = [keras.layers.Reshape((horizon, 1, -1))(spread(window, forecast))
+                     for spread, forecast in zip(spreads, forecasts)]
     forecast = forecasts[0] if len(forecasts) == 1 else keras.layers.Concatenate(axis=2, name="members")(forecasts)
     return keras.Model(inputs, forecast, name="forecast_ensemble")
 
@@ -448,11 +516,13 @@ class GlobalForecaster(Task):
     recipe = "global_forecasting"
     serves = "a window of one series in, its forecast and interval out, in its units"
 
-    def __init__(self, model, period=1, alpha=0.05, margins=None, series_ids=None, quantiles=None):
+    def __init__(self, model, period=1, alpha=0.05, margins=None, series_ids=None, quantiles=None, distribution=None):
         self.model, self.period, self.alpha = model, int(period), float(alpha)
         self.quantiles = None if quantiles is None else [float(q) for q in quantiles]
-        if self.quantiles is not None and len(model.outputs[0].shape) != 4:
-            raise ValueError("`quantiles` are given but the model forecasts points (build it with quantiles).")
+        self.distribution = distribution
+        if (self.quantiles is not None or distribution is not None) != (len(model.outputs[0].shape) == 4):
+            raise ValueError("`quantiles` or `distribution` must say what the model forecasts: its output is "
+                             f"{model.outputs[0].shape}.")
         self.margins = None if margins is None else [float(m) for m in margins]
         inputs = model.input if isinstance(model.input, dict) else {"series": model.inputs[0]}
         self.embeds_series = "static" in inputs
@@ -467,22 +537,25 @@ class GlobalForecaster(Task):
     @classmethod
     def from_examples(cls, *, lookback, horizon, period=1, model="segment_rnn", members_per_lookback=1,
                       learning_rate=1e-3, normalization="scale", seed=0, seasonal_skip=None, series_ids=None,
-                      series_embedding=0, quantiles=None, **model_options):
+                      series_embedding=0, quantiles=None, distribution=None, **model_options):
         """Build the backbone (`build_backbone`: `rnnzoo.build_model(
         "segment_rnn" | "<model>_forecaster", channels=1,
         normalization="scale")` for `lookback`, or for each of several
         lookbacks, an ensemble), compiled with Adam and the mean absolute
-        error (the pinball loss with `quantiles`). `series_embedding=D`
-        embeds each of `series_ids` (the training series) in D values."""
+        error (the pinball loss with `quantiles`, the negative
+        log-likelihood with `distribution`). `series_embedding=D` embeds
+        each of `series_ids` (the training series) in D values."""
+        if quantiles and distribution:
+            raise ValueError("give quantiles or a distribution, not both.")
         if series_embedding and not series_ids:
             raise ValueError("series_embedding needs the training series' `series_ids`.")
         lookbacks = lookback if isinstance(lookback, (list, tuple)) else [lookback]
         network = build_backbone(lookbacks, horizon, model, members_per_lookback, seed=seed,
                                  seasonal_skip=seasonal_skip, series=len(series_ids or ()),
-                                 series_embedding=series_embedding, quantiles=quantiles, normalization=normalization,
-                                 **model_options)
+                                 series_embedding=series_embedding, quantiles=quantiles, distribution=distribution,
+                                 normalization=normalization, **model_options)
         task = cls(network, period=period, series_ids=list(series_ids) if series_embedding else None,
-                   quantiles=quantiles)
+                   quantiles=quantiles, distribution=distribution)
         network.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=task.loss)
         return task
 
@@ -490,10 +563,25 @@ class GlobalForecaster(Task):
     def loss(self):
         """The training loss: the mean absolute error of a point forecast, the
         mean pinball loss of quantiles (each window weighted by 1 / its
-        scale, so both are taken on the scaled values)."""
+        scale, so both are taken on the scaled values), the negative
+        log-likelihood of a distribution (which needs no weights: it is
+        the scaled values' plus a constant)."""
+        if self.distribution is not None:
+            return DistributionLoss({"kind": self.distribution, "positive": True})
         if self.quantiles is None:
             return "mae"
         return DistributionLoss({"kind": "quantile", "quantiles": self.quantiles})
+
+    @property
+    def weighted(self):
+        """Whether training weighs each window by 1 / its scale (the
+        absolute and pinball losses; a likelihood is scale-free)."""
+        return self.distribution is None
+
+    def head(self):
+        """The distribution head that reads the model's parameters (None for
+        point and quantile forecasts)."""
+        return None if self.distribution is None else get_distribution_head(self.distribution, positive=True)
 
     # Data --------------------------------------------------------------------------------------------------------
 
@@ -537,7 +625,8 @@ class GlobalForecaster(Task):
 
     def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0, series_ids=None):
         history, future, rows = self.windows(x, y, series_ids)
-        return weighted_batches(history, future, batch_size, seed=seed if shuffle else None, series=rows)
+        return weighted_batches(history, future, batch_size, seed=seed if shuffle else None, series=rows,
+                                weighted=self.weighted)
 
     # Answers -----------------------------------------------------------------------------------------------------
 
@@ -545,27 +634,39 @@ class GlobalForecaster(Task):
         """The forecast `(n, horizon)` after each window (or each series'
         last `lookback` values), in its units; a model that embeds series
         reads `series_ids` (one per window) or a panel's ids."""
-        found = self.predict_quantiles(x, batch_size, series_ids)
-        return found if self.quantiles is None else found[..., self.quantiles.index(0.5)]
+        return self.predict_from(self.predict_quantiles(x, batch_size, series_ids))
 
     def predict_quantiles(self, x, batch_size=1024, series_ids=None):
         """A quantile model's forecast quantiles `(n, horizon, len(quantiles))`
-        (the members' median level by level); a point model's forecast."""
+        (the members' median level by level); a distribution's parameters
+        `(n, horizon, P)` (mean, scale[, df]; the members' median of each);
+        a point model's forecast."""
         history = self.histories(x)
         inputs = self.model_inputs(history, self.series_rows(history if series_ids is None and not isinstance(
             x, Panel) else x, series_ids))
         members = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0))
-        return np.median(members, axis=-1 if self.quantiles is None else -2)
+        return np.median(members, axis=-2 if members.ndim == 4 else -1)
 
     def _bounds(self, history, batch_size, series_ids):
         """`(forecast, lower, upper)` before the conformal margins: the point
         forecast three times, or a quantile model's median and its quantiles
         at alpha / 2 and 1 - alpha / 2."""
         found = self.predict_quantiles(history, batch_size, series_ids)
-        if self.quantiles is None:
-            return found, found, found
-        return (found[..., self.quantiles.index(0.5)], _level(found, self.quantiles, self.alpha / 2),
-                _level(found, self.quantiles, 1 - self.alpha / 2))
+        lower, upper = base_bounds(found, self.alpha, self.quantiles, self.distribution)
+        return self.predict_from(found), lower, upper
+
+    def predict_from(self, found):
+        """The point forecast in `predict_quantiles`' answer."""
+        if self.quantiles is not None:
+            return found[..., self.quantiles.index(0.5)]
+        return found if self.distribution is None else found[..., 0]
+
+    def sample(self, x, draws=100, seed=0, series_ids=None):
+        """A distribution model's draws `(draws, n, horizon)` of each
+        forecast (`head().sample`)."""
+        if self.distribution is None:
+            raise ValueError("only a model with a distribution (normal, student_t) samples its forecasts.")
+        return self.head().sample(self.predict_quantiles(x, series_ids=series_ids), draws, seed)
 
     def predict_interval(self, x, batch_size=1024, series_ids=None):
         """`{forecast, lower, upper}`, each `(n, horizon)`: the conformal
@@ -587,7 +688,7 @@ class GlobalForecaster(Task):
         history, future = np.asarray(windows, "float32"), np.asarray(futures, "float32")
         scale = _spread(history, self.period)
         forecast, lower, upper = self._bounds(history, 1024, series_ids)
-        if self.quantiles is None:
+        if self.quantiles is None and self.distribution is None:
             margins = scores.conformal_margins(future / scale, forecast / scale, self.alpha)
         else:
             margins = scores.quantile_interval_margins(future / scale, lower / scale, upper / scale, self.alpha)
@@ -610,12 +711,17 @@ class GlobalForecaster(Task):
         if self.quantiles is not None:
             found["quantile_loss"] = scores.scaled_quantile_loss(
                 insamples, actuals, self.predict_quantiles(insamples, batch_size, ids), self.quantiles, self.period)
+        if self.distribution is not None:  # CRPS of 200 draws, each series' divided by its seasonal scale
+            draws = self.sample(insamples, 200, series_ids=ids)
+            found["crps"] = float(np.mean([scores.crps_from_samples(a, draws[:, k]) / scores.seasonal_scale(
+                x, self.period) for k, (x, a) in enumerate(zip(insamples, actuals))]))
         return found
 
     # Saving and serving ------------------------------------------------------------------------------------------
 
     def get_config(self):
-        return {"period": self.period, "alpha": self.alpha, "margins": self.margins, "quantiles": self.quantiles}
+        return {"period": self.period, "alpha": self.alpha, "margins": self.margins, "quantiles": self.quantiles,
+                "distribution": self.distribution}
 
     def save_assets(self, folder):
         # The scaling is inside the model and the margins in task.json; the embedded series' ids are a file.
@@ -641,9 +747,14 @@ class GlobalForecaster(Task):
         if self.quantiles is not None:
             outputs["quantiles"] = forecast
             outputs["forecast"] = forecast[..., self.quantiles.index(0.5)]  # the median
+        if self.distribution is not None:
+            outputs["forecast"], outputs["scale"] = forecast[..., 0], forecast[..., 1]  # mean and scale
+            if self.distribution == "student_t":
+                outputs["df"] = forecast[..., 2]
         if self.margins is not None:
             outputs["lower"], outputs["upper"] = ConformalBounds(self.margins, self.period, self.quantiles,
-                                                                 self.alpha, name="interval")(window, forecast)
+                                                                 self.alpha, self.distribution,
+                                                                 name="interval")(window, forecast)
         return keras.Model(inputs if self.embeds_series else window, outputs, name="global_forecaster")
 
     def serving(self):
@@ -674,8 +785,11 @@ class GlobalForecaster(Task):
         served = signature(**inputs)
         expected = self.predict_interval(history, series_ids=ids) if self.margins is not None else {
             "forecast": self.predict(history, series_ids=ids)}
+        found = self.predict_quantiles(history, series_ids=ids)
         if self.quantiles is not None:
-            expected["quantiles"] = self.predict_quantiles(history, series_ids=ids)
+            expected["quantiles"] = found
+        if self.distribution is not None:
+            expected.update({key: found[..., i] for i, key in enumerate(("scale", "df")[: found.shape[-1] - 1], 1)})
         scale = window_scale(history)
         found = {key: served[key].numpy() for key in expected}
         differences = {k: np.abs(found[k] - expected[k]) for k in expected}

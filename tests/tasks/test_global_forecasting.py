@@ -239,3 +239,59 @@ def test_a_folder_of_series_files_splits_each_series_last_horizon_for_test(tmp_p
     train, test = read_panels(str(tmp_path), horizon=3)
     assert train.ids == test.ids == ("shop1", "shop2")
     assert [len(v) for v in train.values] == [7, 4] and test.values[1].tolist() == [4.0, 5.0, 6.0]
+
+
+def test_distribution_parameters_scale_with_the_series_and_bound_the_interval_as_the_distribution_does():
+    from scipy import stats
+
+    from rnnzoo.tasks.global_forecasting import DistributionSpread, base_bounds
+
+    window = np.random.default_rng(0).uniform(1, 2, size=(3, 12, 1)).astype("float32")
+    forecast = np.random.default_rng(1).uniform(1, 2, size=(3, 6, 1)).astype("float32")
+    layer = DistributionSpread("student_t", 6)
+    found = np.asarray(layer(window, forecast))
+    assert found.shape == (3, 6, 3) and np.all(found[..., 1] > 0) and np.all(found[..., 2] > 2)
+    np.testing.assert_allclose(found[..., 0], forecast[..., 0])  # the forecast is the mean
+    large = np.asarray(layer(1000 * window, 1000 * forecast))
+    np.testing.assert_allclose(large[..., :2], 1000 * found[..., :2], rtol=1e-4)  # mean and scale in its units
+    np.testing.assert_allclose(large[..., 2], found[..., 2], rtol=1e-4)  # the tails do not depend on the size
+    with pytest.raises(ValueError, match="`distribution` must be one of 'normal', 'student_t'"):
+        DistributionSpread("gamma", 6)
+
+    parameters = np.array([[[10.0, 2.0, 2.0], [10.0, 2.0, 10.0]]])
+    lower, upper = base_bounds(parameters[..., :2], 0.05, distribution="normal")
+    np.testing.assert_allclose(upper, stats.norm.ppf(0.975, 10.0, 2.0), rtol=1e-6)
+    lower, upper = base_bounds(parameters, 0.05, distribution="student_t")
+    standard, exact = (upper[0] - 10.0) / 2.0, stats.t.ppf(0.975, [2.0, 10.0])  # 4.30 and 2.23
+    assert abs(standard[0] - exact[0]) < 0.04 * exact[0] and abs(standard[1] - exact[1]) < 0.002 * exact[1]
+    np.testing.assert_allclose(lower[0], 20.0 - upper[0])
+
+
+@pytest.mark.parametrize("distribution", ["normal", "student_t"])
+def test_a_distribution_forecaster_trains_on_its_likelihood_samples_and_serves_its_parameters(distribution,
+                                                                                             tmp_path):
+    import rnnzoo
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster
+
+    train, _ = seasonal_panel(count=4, horizon=6)
+    panel = Panel(train.ids, tuple(v[-60:] for v in train.values))
+    task = GlobalForecaster.from_examples(lookback=24, horizon=6, period=6, segment_length=6, units=4,
+                                          distribution=distribution)
+    assert not task.weighted  # a likelihood needs no 1 / scale weights
+    history, future, _ = task.windows(panel)
+    task.fit(panel, epochs=1, batch_size=32, verbose=0)
+    parameters = task.predict_quantiles(history)
+    assert parameters.shape == (len(history), 6, 2 if distribution == "normal" else 3)
+    draws = task.sample(history[:2], draws=4000, seed=0)
+    assert draws.shape == (4000, 2, 6)
+    scale = parameters[:2, :, 1]
+    # The draws' median (the mean too, for these symmetric ones) is the forecast, within sampling error.
+    assert np.all(np.abs(np.median(draws, axis=0) - task.predict(history[:2])) < 0.1 * scale)
+    task.calibrate(history, future, alpha=0.1)
+    metrics = task.evaluate(panel, [v[:6] for v in train.values])
+    assert metrics["crps"] > 0 and 0 <= metrics["coverage"] <= 1
+    task.save_to_preset(str(tmp_path / "preset"))
+    loaded = rnnzoo.load(str(tmp_path / "preset"))
+    assert loaded.distribution == distribution
+    check = loaded.export(str(tmp_path / "saved_model"), history[:32])
+    assert check["max_relative_diff"] < 1e-4
