@@ -332,7 +332,10 @@ class QuantileSpread(keras.layers.Layer):
         super().__init__(**kwargs)
         self.quantiles, self.horizon = [float(q) for q in quantiles], int(horizon)
         self.median = check_quantile_levels(self.quantiles)
-        self.steps = keras.layers.Dense(self.horizon * (len(self.quantiles) - 1), name="quantile_steps")
+        # Steps start near 5% of the window's scale (softplus(-3)): the tails' pinball gradients are weak
+        # (only the few values beyond a level push it out), so a wide start would stay wide.
+        self.steps = keras.layers.Dense(self.horizon * (len(self.quantiles) - 1), name="quantile_steps",
+                                        bias_initializer=keras.initializers.Constant(-3.0))
 
     def build(self, window_shape, forecast_shape):
         self.steps.build((None, window_shape[1] + self.horizon))
