@@ -370,15 +370,15 @@ class DistributionSpread(keras.layers.Layer):
         check_choice("distribution", distribution, ("normal", "student_t"))
         self.distribution, self.horizon = distribution, int(horizon)
         self.extra = 1 if distribution == "normal" else 2
-        self.parameters = keras.layers.Dense(self.horizon * self.extra, name="distribution_parameters")
+        self.project = keras.layers.Dense(self.horizon * self.extra, name="distribution_parameters")
 
     def build(self, window_shape, forecast_shape):
-        self.parameters.build((None, window_shape[1] + self.horizon))
+        self.project.build((None, window_shape[1] + self.horizon))
 
     def call(self, window, forecast):
         scale = forecasters.window_scale(window)  # (batch, 1, 1)
         features = ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1)
-        raw = ops.reshape(self.parameters(features), (-1, self.horizon, self.extra))
+        raw = ops.reshape(self.project(features), (-1, self.horizon, self.extra))
         found = [forecast, (ops.softplus(raw[..., :1]) + MIN_SCALE) * scale]
         if self.distribution == "student_t":
             found.append(ops.softplus(raw[..., 1:]) + 2.0)

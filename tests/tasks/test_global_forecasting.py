@@ -295,3 +295,20 @@ def test_a_distribution_forecaster_trains_on_its_likelihood_samples_and_serves_i
     assert loaded.distribution == distribution
     check = loaded.export(str(tmp_path / "saved_model"), history[:32])
     assert check["max_relative_diff"] < 1e-4
+
+
+@pytest.mark.parametrize("options", [{"quantiles": [0.05, 0.5, 0.95]}, {"distribution": "student_t"},
+                                     {"series_embedding": 3}])
+def test_probabilistic_and_embedding_forecasters_train_on_this_backend(options):
+    # Run under torch and JAX by CI as well (a layer attribute named `parameters` once broke torch only).
+    from rnnzoo.tasks.global_forecasting import GlobalForecaster
+
+    train, _ = seasonal_panel(count=3, horizon=6)
+    panel = Panel(train.ids, tuple(v[-40:] for v in train.values))
+    task = GlobalForecaster.from_examples(lookback=[12, 24], horizon=6, period=6, segment_length=6, units=4,
+                                          series_ids=panel.ids, **options)
+    history = task.fit(panel, epochs=1, batch_size=16, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    found = task.predict_quantiles(panel)
+    assert found.shape[:2] == (3, 6) and np.isfinite(found).all()
+    assert task.predict(panel).shape == (3, 6)
