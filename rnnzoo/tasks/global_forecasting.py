@@ -514,6 +514,10 @@ class GlobalForecaster(Task):
     forecaster.predict(train)                        # (414, 48): after each series' last 168 values
     forecaster.evaluate(train, test)                 # sMAPE, MASE, OWA, MSIS, coverage, baselines
     ```
+    `from_examples(..., quantiles=[0.025, 0.5, 0.975])` forecasts quantiles
+    (`predict_quantiles`), `distribution="normal"` or `"student_t"` a
+    distribution (`predict_quantiles` gives its parameters, `sample` draws);
+    `series_embedding=16, series_ids=train.ids` tells the series apart.
     """
 
     recipe = "global_forecasting"
