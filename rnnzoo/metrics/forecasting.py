@@ -173,8 +173,39 @@ def naive2(insample, horizon, period):
     return adjusted[-1] * np.resize(indices[-period:], horizon)
 
 
+# The smoothing constants SES chooses among.
+SES_ALPHAS = np.round(np.linspace(0.01, 0.99, 99), 2)
+
+
+def smoothed_levels(series, alphas):
+    """Simple exponential smoothing of `series` with each of `alphas`, the
+    level started at the first value: `(final levels, one-step squared
+    errors summed)`, one of each per alpha."""
+    alphas = np.asarray(alphas, dtype="float64")
+    level, errors = np.full(len(alphas), float(series[0])), np.zeros(len(alphas))
+    for value in series[1:]:
+        error = value - level
+        errors += error ** 2
+        level = level + alphas * error
+    return level, errors
+
+
+def ses(insample, horizon, period):
+    """Simple exponential smoothing on the seasonally adjusted series (as
+    Naive2 adjusts it), re-seasonalized with the last season's indices: an
+    ETS(A,N,N)-like baseline, after M4's SES benchmark. Alpha is the one of
+    `SES_ALPHAS` with the least one-step squared error, the level started at
+    the first value (the R forecast package M4 used fits both by
+    likelihood, so its figures may differ a little)."""
+    insample = np.asarray(insample, dtype="float64")
+    seasonal = seasonality_test(insample, period)
+    indices = seasonal_indices(insample, period) if seasonal else np.ones(len(insample))
+    levels, errors = smoothed_levels(insample / indices, SES_ALPHAS)
+    return levels[np.argmin(errors)] * (np.resize(indices[-period:], horizon) if seasonal else np.ones(horizon))
+
+
 BASELINES = {"naive": lambda insample, horizon, period: naive(insample, horizon),
-             "seasonal_naive": seasonal_naive, "naive2": naive2}
+             "seasonal_naive": seasonal_naive, "naive2": naive2, "ses": ses}
 
 
 def m4_scores(insamples, actuals, forecasts, period):

@@ -129,6 +129,23 @@ def test_scaled_quantile_loss_by_hand():
     assert scores.scaled_quantile_loss([insample], [actual], [quantiles], [0.1, 0.9]) == pytest.approx(by_hand)
 
 
+def test_ses_smooths_the_adjusted_series_with_the_alpha_of_least_one_step_error():
+    series = np.array([10.0, 12.0, 11.0, 15.0])
+    # By hand, alpha 0.5: levels 10, 11, 11, 13; one-step errors 2, 0, 4 -> 20.
+    level, errors = scores.smoothed_levels(series, [0.5])
+    assert level[0] == pytest.approx(13.0) and errors[0] == pytest.approx(20.0)
+    levels, errors = scores.smoothed_levels(series, scores.SES_ALPHAS)
+    best = int(np.argmin(errors))
+    assert np.all(errors[best] <= errors) and 0 < scores.SES_ALPHAS[best] < 1
+    # Not seasonal (too short for the test): the flat forecast at that level.
+    np.testing.assert_allclose(scores.ses(series, 3, 24), np.full(3, levels[best]))
+    # A seasonal series with a level step: re-seasonalized by the last season's indices, as Naive2.
+    season = np.tile([1.0, 2.0, 3.0, 2.0], 12) * np.repeat([10.0, 12.0], 24)
+    forecast = scores.ses(season, 4, 4)
+    np.testing.assert_allclose(forecast / forecast[0], [1.0, 2.0, 3.0, 2.0], rtol=0.05)
+    assert 10.0 < forecast[0] < 12.5
+
+
 def test_naive_baselines_reproduce_the_m4_hourly_figures():
     """The organisers' "Evaluation and Ranks" figures for Hourly: a scorer
     and baselines that give these to three decimals score correctly."""
