@@ -63,7 +63,7 @@ def main(argv=None):
         recipe.compile_model(task.model, config, loss=task.loss)
     rows = task.series_rows(history, np.array(train.ids)[owners])  # each window's series (--series-embedding)
 
-    # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale.
+    # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale (a likelihood: 1).
     def train_batches(epoch):
         draw = np.random.default_rng([config.seed, epoch]).permutation(len(history))[: config.windows_per_epoch]
         return forecasting.weighted_batches(history[draw], future[draw], config.batch_size,
