@@ -481,9 +481,9 @@ class MultiscaleRecurrence(StackRecurrence):
     def __init__(self, *args, segment_length=24, **kwargs):
         super().__init__(*args, **kwargs)
         self.segment_length = segment_length
-        self.segments = SegmentEncoder(input_dim=self.width + self.side, units=self.units, cell=self.cell, bidirectional=False,
-                                       dropout=self.dropout, cell_options=self.cell_options, mask_zero=False,
-                                       name="segment_encoder")
+        self.segments = SegmentEncoder(input_dim=self.width + self.side, units=self.units, cell=self.cell,
+                                       bidirectional=False, dropout=self.dropout, cell_options=self.cell_options,
+                                       mask_zero=False, name="segment_encoder")
         self.encoder = make_recurrent_stack(get_cell(self.cell), units=self.units, num_layers=self.num_layers,
                                             return_sequences=False, return_state=False, dropout=self.dropout,
                                             recurrent_dropout=0.0, cell_options=self.cell_options, name="encoder")
