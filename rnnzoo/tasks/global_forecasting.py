@@ -824,7 +824,8 @@ TFLITE_INPUTS = """`window`: float32 `(1, lookback)`, the last `lookback` values
 (and, when the run embeds series, `series_index`: int32 `(1, 1)`, the series' 1-based line in `series_ids.txt`,
 0 for a series it did not train on).
 The outputs `forecast`, `lower` and `upper` `(1, horizon)` are in the same units (`lower` and `upper`: the
-conformal interval at the run's level)."""
+conformal interval at the run's level); a `--quantiles` run adds `quantiles` `(1, horizon, levels)`, a
+`--distribution` run `scale` (and `df` for Student-t) `(1, horizon)`, `forecast` being the mean."""
 
 
 def evaluation_panel(run_dir, data, split, config, root=None, download=False, encoding="utf-8"):
