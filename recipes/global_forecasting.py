@@ -9,19 +9,16 @@ python -m recipes.global_forecasting --data sales.csv --horizon 14 --period 7 --
 python -m recipes.global_forecasting --quantiles 0.025 0.5 0.975 --series-embedding 16   # quantiles, ids
 ```
 A file holds a row per series (M4's layout) or a row per value
-(`series_id,timestamp,value`); each series' last `--horizon` values are its
-test (M4 Hourly: the competition's test file). The model trains on windows
-of every series that end two horizons before the test; the windows of the
-horizon just before the test choose the epoch (validation), and the last
-horizon before the test calibrates the intervals. Reports sMAPE, MASE and
-OWA against Naive2, the intervals' MSIS and coverage, and the naive,
-seasonal naive and Naive2 forecasts of the same series; saves a SavedModel
-and TFLite files that take a raw window of any series and return its
-forecast and interval in its units. `--quantiles` trains on the pinball
-loss and serves the quantiles too (the interval: conformalized quantile
-regression); `--series-embedding D` lets the model tell the series apart
-(the served model then also takes each window's `series_index`, its line
-in the run's `series_ids.txt`).
+(`series_id,timestamp,value`), a folder a file per series; each series'
+last `--horizon` values are its test. The model trains on windows that end
+two horizons before the test; the horizon just before the test chooses the
+epoch, the one before it calibrates the intervals. Reports sMAPE, MASE and
+OWA against Naive2, the intervals' MSIS and coverage, beside the naive,
+seasonal naive, Naive2 and SES forecasts; saves a SavedModel and TFLite
+files from a raw window of any series to its forecast and interval in its
+units. `--quantiles` (pinball loss) or `--distribution` (likelihood) serve
+those too; `--series-embedding D` tells the series apart (the served model
+then also takes `series_index`, the line in the run's `series_ids.txt`).
 """
 
 import os
@@ -30,7 +27,6 @@ import numpy as np
 
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import GlobalForecastingConfig
-from rnnzoo.metrics import plot_forecasts
 from rnnzoo.preprocessing.series import last_windows, series_windows
 from rnnzoo.tasks import global_forecasting as forecasting
 from rnnzoo.tasks import recipe
@@ -61,18 +57,15 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         task = forecasting.GlobalForecaster.from_examples(period=config.period, series_ids=train.ids, **options)
         recipe.compile_model(task.model, config, loss=task.loss)
-    rows = task.series_rows(history, np.array(train.ids)[owners])  # each window's series (--series-embedding)
+    ids = np.array(train.ids)[owners]  # each window's series
 
     # Training: a fresh draw of windows from all series each epoch, weighted by 1 / their scale (a likelihood: 1).
     def train_batches(epoch):
         draw = np.random.default_rng([config.seed, epoch]).permutation(len(history))[: config.windows_per_epoch]
-        return forecasting.weighted_batches(history[draw], future[draw], config.batch_size,
-                                            series=None if rows is None else rows[draw], weighted=task.weighted)
+        return task.batches(history[draw], future[draw], config.batch_size, series_ids=ids[draw])
 
-    validation_batches = forecasting.weighted_batches(*validation, config.batch_size, series=task.series_rows(train),
-                                                      weighted=task.weighted)
-    task.model, state = recipe.train(task.model, train_batches, validation_batches, run, config, monitor="val_loss",
-                                     mode="min")
+    task.model, state = recipe.train(task.model, train_batches, task.batches(*validation, config.batch_size, train.ids),
+                                     run, config, monitor="val_loss", mode="min")
 
     # Intervals: conformal margins from the last horizon before the test, which the model never trained on.
     task.calibrate(*calibration, alpha=1 - config.coverage, series_ids=train.ids)
@@ -81,11 +74,7 @@ def main(argv=None):
     metrics = task.evaluate(train, test)
     for name, found in metrics["baselines"].items():
         print(f"baseline {name}: sMAPE {found['smape']:.3f}, MASE {found['mase']:.3f}, OWA {found['owa']:.3f}")
-    shown = np.linspace(0, len(train) - 1, 4).astype(int)  # four series, drawn with their intervals
-    answer = {k: v[shown, :, None] for k, v in task.predict_interval(train).items()}
-    plot_forecasts(last_windows(train.values, lookback)[0][shown, :, None], np.stack(test.values)[shown, :, None],
-                   answer["forecast"], 0, run.file("forecasts.png"), lower=answer["lower"], upper=answer["upper"],
-                   names=[train.ids[i] for i in shown])
+    forecasting.plot_panel(task, train, test, run.file("forecasts.png"))  # four series with their intervals
     recipe.save_metrics(run, config, task.model, metrics, state, dataset=config.data, num_examples=len(test))
 
     # Export: a SavedModel and TFLite files from a raw window to the forecast and interval, each checked.

@@ -630,6 +630,13 @@ class GlobalForecaster(Task):
             return x.astype("float32")
         return last_windows(_series(x), self.lookback)[0]
 
+    def batches(self, history, future, batch_size, series_ids=None, seed=None):
+        """Batches of windows `(n, lookback)` and their futures (with the
+        windows' `series_ids` when the model embeds series), weighted as the
+        loss needs (`weighted_batches`), shuffled with `seed` if given."""
+        return weighted_batches(history, future, batch_size, seed=seed, series=self.series_rows(history, series_ids),
+                                weighted=self.weighted)
+
     def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0, series_ids=None):
         history, future, rows = self.windows(x, y, series_ids)
         return weighted_batches(history, future, batch_size, seed=seed if shuffle else None, series=rows,
@@ -803,6 +810,17 @@ class GlobalForecaster(Task):
         return {"max_abs_diff": max(float(np.max(d)) for d in differences.values()),
                 "max_relative_diff": max(float(np.max(d / scale.reshape((-1,) + (1,) * (d.ndim - 1))))
                                          for d in differences.values())}
+
+
+def plot_panel(task, train, test, path, count=4):
+    """`count` series spread over the panel: the end of each history, the
+    forecast with its interval and the values that came (`test`)."""
+    from rnnzoo.metrics import plot_forecasts
+
+    shown = np.linspace(0, len(train) - 1, count).astype(int)
+    answer = {k: v[shown, :, None] for k, v in task.predict_interval(train).items()}
+    plot_forecasts(task.histories(train)[shown, :, None], np.stack(test.values)[shown, :, None], answer["forecast"],
+                   0, path, lower=answer["lower"], upper=answer["upper"], names=[train.ids[i] for i in shown])
 
 
 def export_tflite(run, config, task, validation_windows, validation_futures, series_ids=None):
