@@ -294,9 +294,10 @@ def test_forecasters_read_known_and_static_covariates_of_their_own_example(name,
     # The scale normalization still follows the window; the covariates are read as given.
     np.testing.assert_allclose(_numpy(model(dict(x, series=100.0 * x["series"]))), 100.0 * before, rtol=1e-4,
                                atol=1e-3)
-    model.save(tmp_path / "covariates.keras")
-    np.testing.assert_allclose(_numpy(keras.saving.load_model(tmp_path / "covariates.keras")(x)), before,
-                               atol=1e-6)
+    if name == "segment_rnn" or options.get("dilations"):  # one of each layer family: CI time (JAX saves slowly)
+        model.save(tmp_path / "covariates.keras")
+        np.testing.assert_allclose(_numpy(keras.saving.load_model(tmp_path / "covariates.keras")(x)), before,
+                                   atol=1e-6)
 
 
 @pytest.mark.parametrize("name,unchanged", [("segment_rnn", slice(0, 3)), ("seq2seq_forecaster", slice(0, 5))])
