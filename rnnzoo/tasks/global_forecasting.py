@@ -341,8 +341,7 @@ class QuantileSpread(keras.layers.Layer):
         self.steps.build((None, window_shape[1] + self.horizon))
 
     def call(self, window, forecast):
-        scale = forecasters.window_scale(window)  # (batch, 1, 1)
-        features = ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1)
+        features, scale = _scaled_inputs(window, forecast)
         steps = ops.softplus(ops.reshape(self.steps(features), (-1, self.horizon, len(self.quantiles) - 1))) * scale
         below, above = steps[..., : self.median], steps[..., self.median:]
         reach_below = ops.flip(ops.cumsum(ops.flip(below, axis=-1), axis=-1), axis=-1)  # to each lower level
@@ -376,8 +375,7 @@ class DistributionSpread(keras.layers.Layer):
         self.project.build((None, window_shape[1] + self.horizon))
 
     def call(self, window, forecast):
-        scale = forecasters.window_scale(window)  # (batch, 1, 1)
-        features = ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1)
+        features, scale = _scaled_inputs(window, forecast)
         raw = ops.reshape(self.project(features), (-1, self.horizon, self.extra))
         found = [forecast, (ops.softplus(raw[..., :1]) + MIN_SCALE) * scale]
         if self.distribution == "student_t":
@@ -389,6 +387,14 @@ class DistributionSpread(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "distribution": self.distribution, "horizon": self.horizon}
+
+
+def _scaled_inputs(window, forecast):
+    """What a spread layer reads: the window and the forecast divided by
+    the window's scale, side by side `(batch, lookback + horizon)`, and that
+    scale `(batch, 1, 1)`."""
+    scale = forecasters.window_scale(window)
+    return ops.concatenate([(window / scale)[..., 0], (forecast / scale)[..., 0]], axis=-1), scale
 
 
 def check_quantile_levels(quantiles):
@@ -656,8 +662,7 @@ class GlobalForecaster(Task):
         `(n, horizon, P)` (mean, scale[, df]; the members' median of each);
         a point model's forecast."""
         history = self.histories(x)
-        inputs = self.model_inputs(history, self.series_rows(history if series_ids is None and not isinstance(
-            x, Panel) else x, series_ids))
+        inputs = self.model_inputs(history, self.series_rows(x if isinstance(x, Panel) else history, series_ids))
         members = np.asarray(self.model.predict(inputs, batch_size=batch_size, verbose=0))
         return np.median(members, axis=-2 if members.ndim == 4 else -1)
 
