@@ -8,6 +8,7 @@ window read by a recurrent cell, every future segment decoded at once),
 python -m recipes.forecasting                      # built-in series, about a minute
 python -m recipes.forecasting --data ett_h1 --data-root ../shared/data --horizon 96
 python -m recipes.forecasting --data prices.csv --target close --features S
+python -m recipes.forecasting --data ett_h1 --data-root ../shared/data --calendar   # hour and weekday too
 ```
 The standard protocol: chronological splits (ETT: 12/4/4 months; other
 files 70/10/20), z-scoring with training statistics, every test window with
@@ -32,26 +33,26 @@ def main(argv=None):
     if config.model == "segment_rnn" and config.num_layers != 1:
         raise ValueError("SegRNN reads the segments with one recurrent layer: drop --layers (or use --model direct)")
 
-    # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1).
+    # Data: one series, split in time, z-scored with the training rows, cut into windows (stride 1); with
+    # --calendar each window comes with the hour of its last row, from which the model computes the calendar.
     series = forecasting.run_series(config)
     step, bounds = forecasting.series_splits(series, config.lookback, config.horizon, config.data)
     standardizer = forecasting.Standardizer.fit(series.values[slice(*bounds["train"])], series.columns)
-    values = standardizer(series.values)
-    data = {split: forecasting.windows(values, start, end, config.lookback, config.horizon)
-            for split, (start, end) in bounds.items()}
+    data = forecasting.split_windows(series, standardizer(series.values), bounds, config.lookback, config.horizon,
+                                     calendar=config.calendar)
     if config.max_examples:
-        data["train"] = tuple(part[: config.max_examples] for part in data["train"])
+        data["train"] = forecasting.head(data["train"], config.max_examples)
     if config.smoke:
-        data = {k: v if k == "train" else tuple(part[: recipe.SMOKE_EXAMPLES] for part in v) for k, v in data.items()}
+        data = {k: v if k == "train" else forecasting.head(v, recipe.SMOKE_EXAMPLES) for k, v in data.items()}
     _, run = recipe.start("forecasting", config, builtin=None, load_path=None,
-                          splits={k: v[0] for k, v in data.items()}, unit="windows")
+                          splits={k: v[1] for k, v in data.items()}, unit="windows")
     standardizer.save(run.file(forecasting.NORMALIZATION_FILE))
     print(f"series: {len(series)} rows of {', '.join(series.columns)}, every {series.step}")
 
     # Model: SegRNN (or the direct, seq2seq or multiscale forecaster) with the chosen cell.
     with recipe.distribution(config).scope():
-        model = recipe.compile_model(forecasting.build_forecaster(config, len(series.columns)), config, loss="mse",
-                                     metrics=["mae"])
+        model = recipe.compile_model(forecasting.build_forecaster(config, len(series.columns), step), config,
+                                     loss="mse", metrics=["mae"])
 
     # Training: shuffled windows, the best model by validation MSE.
     def train_batches(epoch):
@@ -61,8 +62,9 @@ def main(argv=None):
                                 run, config, monitor="val_loss", mode="min")
 
     # Evaluation: every test window, against the naive and seasonal-naive forecasts.
-    history, future = data["test"]
-    predicted = model.predict(history, batch_size=config.batch_size, verbose=0)
+    inputs, future = data["test"]
+    history = forecasting.history_of(inputs)
+    predicted = model.predict(inputs, batch_size=config.batch_size, verbose=0)
     metrics = forecasting.test_metrics(predicted, future, standardizer)
     # Seasonal naive repeats the last day.
     metrics["baselines"] = forecasting.baselines(history, future, forecasting.seasonal_period(step))
@@ -75,9 +77,11 @@ def main(argv=None):
 
     # Export: a raw-window SavedModel and TFLite files, both in the series' units, each checked.
     forecaster = forecasting.Forecaster(standardizer, model, step)
-    serving = recipe.export_saved_model(run, config, forecaster, standardizer.invert(history))
-    validation_units = tuple(standardizer.invert(part) for part in data["validation"])
-    tflite = forecasting.export_tflite(run, config, forecaster.forecasting_model(), *validation_units, standardizer)
+    serving = recipe.export_saved_model(run, config, forecaster, forecaster.served_inputs(inputs))
+    validation, validation_future = data["validation"]
+    tflite = forecasting.export_tflite(run, config, forecaster.forecasting_model(),
+                                       forecaster.served_inputs(validation), standardizer.invert(validation_future),
+                                       standardizer)
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",
             "description": f"{config.model} ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
                            f"{', '.join(series.columns)} in, the next {config.horizon} out, in the series' units.",

@@ -361,6 +361,9 @@ class ForecastingConfig(RecipeConfig):
     date_column: str | None = option(None, "the CSV column of timestamps (default: the first)")
     fill: str | None = option(None, "fill gaps in time and empty cells (default: refuse them)",
                               choices=("previous", "linear"))
+    calendar: bool = option(False, "also read each step's hour of day and day of week (sine and cosine), for the "
+                                   "window and the horizon; the served model then takes `time`, the hour of the "
+                                   "window's last row since 1970")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ check = export_task(tagger, "out/saved_model", ["The cat sat .", "Dogs bark ."])
 """
 
 from rnnzoo.utils.backends import require_tensorflow
+from rnnzoo.utils.examples import count_examples
 
 
 def export_task(task, folder, x=None):
@@ -21,6 +22,6 @@ def export_task(task, folder, x=None):
 
     serve, input_signature, tracked = task.serving()
     folder = export_text_model(folder, serve, track=tracked, input_signature=input_signature)
-    if x is None or not len(x):
+    if x is None or not count_examples(x):
         return {}
-    return {"examples": len(x), **task.export_check(load_signature(folder), x)}
+    return {"examples": count_examples(x), **task.export_check(load_signature(folder), x)}

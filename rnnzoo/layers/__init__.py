@@ -4,6 +4,7 @@ and `distribution_heads` (quantile, Normal, Student-t forecasts and their
 losses)."""
 
 from rnnzoo.layers.attention_pooling import AttentionPooling
+from rnnzoo.layers.calendar import CalendarFeatures
 from rnnzoo.layers.character_encoder import CharacterEncoder
 from rnnzoo.layers.conv_front_end import ConvFrontEnd
 from rnnzoo.layers.crf import CRF
@@ -14,5 +15,5 @@ from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 from rnnzoo.layers.segment_encoder import SegmentEncoder
 from rnnzoo.layers.sequence_pooling import SequencePooling
 
-__all__ = ["AttentionPooling", "CRF", "CharacterEncoder", "ConvFrontEnd", "DilatedRNN", "ImageAugmentation",
+__all__ = ["AttentionPooling", "CRF", "CalendarFeatures", "CharacterEncoder", "ConvFrontEnd", "DilatedRNN", "ImageAugmentation",
            "PaddingMask", "ScheduledSampling", "SegmentEncoder", "SequencePooling"]

@@ -13,7 +13,11 @@ The standard long-horizon protocol (Informer, Autoformer, Time-Series-Library):
   (repeat the last value) and seasonal naive (repeat the last day).
 
 The served model takes a raw window in the series' units and returns the
-forecast in those units: the z-scoring is inside the graph. `rnnzoo
+forecast in those units: the z-scoring is inside the graph. With
+`calendar=True` the model also reads the hour of day and day of week of
+every step of the window and the horizon (`layers.CalendarFeatures`), and
+the served model takes `time` beside the window: the hour of its last row
+since 1970 (`hours_since_epoch`), from which the graph computes them. `rnnzoo
 evaluate` scores a finished run's SavedModel the same way, on a split of the
 series the run read or on every window of another CSV file.
 """
@@ -28,9 +32,11 @@ from rnnzoo.data.builtin.series import multi_seasonal_series
 from rnnzoo.data.datasets import DATASETS as DATASET_REGISTRY
 from rnnzoo.data.datasets import load_dataset
 from rnnzoo.data.formats.time_series import load_time_series
+from rnnzoo.layers.calendar import hours_since_epoch
 from rnnzoo.preprocessing.series import Standardizer
 from rnnzoo.tasks import Evaluation, recipe
 from rnnzoo.tasks.base import Task, max_abs_difference
+from rnnzoo.utils.examples import first_examples
 
 DATASETS = ("ett_h1",)
 ETT_MONTHS = (12, 4, 4)  # train, validation, test, of 30 days each
@@ -73,19 +79,29 @@ def run_series(config):
                        target=options.get("target", "OT"), features=options.get("features", "M"))
 
 
-def build_forecaster(config, channels):
-    """The recipe's `--model` (`segment_rnn`, `direct`, `seq2seq` or `multiscale`), uncompiled."""
+def build_forecaster(config, channels, step=None):
+    """The recipe's `--model` (`segment_rnn`, `direct`, `seq2seq` or
+    `multiscale`), uncompiled; with `--calendar`, reading the calendar of
+    each window (`step`: the series' step in seconds)."""
+    options = dict(cell=config.cell, cell_options=config.cell_options, units=config.units, dropout=config.dropout,
+                   normalization=None if config.normalization == "none" else config.normalization)
+    if config.model in ("segment_rnn", "multiscale"):
+        options["segment_length"] = config.segment_length
+    if config.model != "segment_rnn":
+        options.update(num_layers=config.num_layers, channel_independent=config.channel_independent)
+    return network(config.model, config.lookback, config.horizon, channels, step if config.calendar else None,
+                   compile=False, **options)
+
+
+def network(model, lookback, horizon, channels, calendar_step=None, **options):
+    """`rnnzoo.build_model("segment_rnn" | "<model>_forecaster", ...)`; with
+    `calendar_step` (the series' step in seconds), reading the calendar of
+    each window's `time` (`calendar_step_hours`)."""
     import rnnzoo
 
-    common = dict(lookback=config.lookback, horizon=config.horizon, channels=channels, cell=config.cell,
-                  cell_options=config.cell_options, units=config.units, dropout=config.dropout, compile=False,
-                  normalization=None if config.normalization == "none" else config.normalization)
-    if config.model == "segment_rnn":
-        return rnnzoo.build_model("segment_rnn", segment_length=config.segment_length, **common)
-    if config.model == "multiscale":
-        common["segment_length"] = config.segment_length
-    return rnnzoo.build_model(f"{config.model}_forecaster", num_layers=config.num_layers,
-                              channel_independent=config.channel_independent, **common)
+    name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
+    return rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=channels,
+                              calendar_step_hours=calendar_step / 3600 if calendar_step else None, **options)
 
 
 def split_bounds(length, lookback, horizon, step_seconds, ett=False, name="the series"):
@@ -127,6 +143,42 @@ def windows(values, start, end, lookback, horizon):
     view = np.lib.stride_tricks.sliding_window_view(rows, lookback + horizon, axis=0)  # (n, columns, L + H)
     view = np.ascontiguousarray(np.moveaxis(view, -1, 1))
     return view[:, :lookback], view[:, lookback:]
+
+
+def window_times(timestamps, start, end, lookback, horizon):
+    """The `time` of every window `windows` cuts from rows `start..end`:
+    the hour of its last row since 1970, float32 `(windows, 1)`."""
+    last = np.asarray(timestamps)[start + lookback - 1: end - horizon]
+    return hours_since_epoch(last).astype("float32")[:, None]
+
+
+def split_windows(series, values, bounds, lookback, horizon, calendar=False):
+    """`{split: (inputs, future)}`: every window of each split's rows of
+    `values` (the series' values, scaled as the model reads them) and its
+    future; `inputs` is the window, or with `calendar` `{"series": window,
+    "time": its last row's hour}` (what the model reads)."""
+    data = {}
+    for split, (start, end) in bounds.items():
+        history, future = windows(values, start, end, lookback, horizon)
+        times = window_times(series.timestamps, start, end, lookback, horizon) if calendar else None
+        data[split] = (model_inputs(history, times), future)
+    return data
+
+
+def model_inputs(history, times=None, key="series"):
+    """Windows alone, or `{key: windows, "time": times}` (a calendar model's
+    input; `key="window"`: the served model's)."""
+    return history if times is None else {key: history, "time": times}
+
+
+def head(data, count):
+    """The first `count` windows of `(inputs, future)`."""
+    return tuple(first_examples(part, count) for part in data)
+
+
+def history_of(inputs):
+    """The windows in `model_inputs`' answer (the model's or the served model's)."""
+    return inputs if not isinstance(inputs, dict) else inputs.get("series", inputs.get("window"))
 
 
 def window_batches(arrays, batch_size, seed=None):
@@ -177,12 +229,27 @@ def test_metrics(predicted, future, standardizer):
 
 def raw_forecaster(model, standardizer):
     """A Keras model from a raw window `(batch, lookback, columns)` in the
-    series' units to the forecast in those units (the z-scoring inside)."""
+    series' units (and, for a calendar model, `time` `(batch, 1)`) to the
+    forecast in those units (the z-scoring inside)."""
     mean, variance = standardizer.mean, standardizer.std ** 2
-    window = keras.Input(model.inputs[0].shape[1:], name="window")
+    window = keras.Input(series_input(model).shape[1:], name="window")
     normalized = keras.layers.Normalization(mean=mean, variance=variance, name="standardize")(window)
-    forecast = keras.layers.Normalization(mean=mean, variance=variance, invert=True, name="restore")(model(normalized))
+    inputs = normalized
+    if reads_calendar(model):
+        time = keras.Input((1,), name="time")
+        inputs, window = {"series": normalized, "time": time}, {"window": window, "time": time}
+    forecast = keras.layers.Normalization(mean=mean, variance=variance, invert=True, name="restore")(model(inputs))
     return keras.Model(window, {"forecast": forecast}, name="forecaster")
+
+
+def series_input(model):
+    """A forecaster's window input (its only input, or `series`)."""
+    return model.input["series"] if isinstance(model.input, dict) else model.inputs[0]
+
+
+def reads_calendar(model):
+    """Whether a forecaster reads each window's `time` (`with_calendar`)."""
+    return isinstance(model.input, dict) and "time" in model.input
 
 
 def forecast_files(signature, run_dir, paths):
@@ -198,14 +265,17 @@ def forecast_files(signature, run_dir, paths):
     config_path = os.path.join(run_dir, "config.json")
     config = read_json(config_path) if os.path.exists(config_path) else {}
     read_options = {"date_column": config.get("date_column"), "fill": config.get("fill")}
-    lookback = int(signature.structured_input_signature[1]["window"].shape[1])
+    spec = signature.structured_input_signature[1]
+    lookback = int(spec["window"].shape[1])
     batches = []
     for path in paths:
         series = load_time_series(path, **read_options).select(standardizer.columns)
         if len(series) < lookback:
             raise ValueError(f"{path}: {len(series)} rows; the model reads the last {lookback}.")
-        window = series.values[None, -lookback:]
-        forecast = signature(window=tf.constant(window))["forecast"].numpy()
+        inputs = {"window": series.values[None, -lookback:]}
+        if "time" in spec:
+            inputs["time"] = hours_since_epoch(series.timestamps[-1:]).astype("float32")[None]
+        forecast = signature(**{k: tf.constant(v) for k, v in inputs.items()})["forecast"].numpy()
         horizon = forecast.shape[1]
         timestamps = series.timestamps[-1] + series.step * np.arange(1, horizon + 1)
         batches.append({"forecast": forecast, "timestamps": timestamps[None],
@@ -216,11 +286,13 @@ def forecast_files(signature, run_dir, paths):
 @dataclasses.dataclass(frozen=True)
 class Windows:
     """Every `(history, future)` window of one stretch of a series, in its
-    units, and its step in seconds: what `rnnzoo evaluate` scores."""
+    units, its step in seconds and each window's `time` (`window_times`):
+    what `rnnzoo evaluate` scores."""
 
     history: np.ndarray
     future: np.ndarray
     step_seconds: int
+    times: np.ndarray = None
 
     def __len__(self):
         return len(self.history)
@@ -245,7 +317,8 @@ def evaluation_windows(run_dir, data, split, config, root=None, download=False, 
                          f"horizon {horizon} = {lookback + horizon}.")
     else:
         start, end = 0, len(series)
-    return Windows(*windows(series.values, start, end, lookback, horizon), step_seconds=step_seconds(series))
+    return Windows(*windows(series.values, start, end, lookback, horizon), step_seconds=step_seconds(series),
+                   times=window_times(series.timestamps, start, end, lookback, horizon))
 
 
 def evaluate_run(run_dir, found, config, batch_size=256):
@@ -258,9 +331,12 @@ def evaluate_run(run_dir, found, config, batch_size=256):
 
     signature = load_signature(os.path.join(run_dir, "saved_model"))
     standardizer = Standardizer.load(os.path.join(run_dir, NORMALIZATION_FILE))
+    inputs = {"window": found.history}
+    if "time" in signature.structured_input_signature[1]:
+        inputs["time"] = found.times
     forecast = np.concatenate([
-        signature(window=tf.constant(found.history[start:start + batch_size], tf.float32))["forecast"].numpy()
-        for start in range(0, len(found), batch_size)])
+        signature(**{k: tf.constant(v[start:start + batch_size], tf.float32) for k, v in inputs.items()})[
+            "forecast"].numpy() for start in range(0, len(found), batch_size)])
     history, future = standardizer(found.history), standardizer(found.future)
     metrics = test_metrics(standardizer(forecast), future, standardizer)
     metrics["baselines"] = baselines(history, future, seasonal_period(found.step_seconds))
@@ -272,35 +348,44 @@ EVALUATION = Evaluation("forecasting", DATASETS, builtin=None, load_path=None, e
 
 
 TFLITE_INPUTS = """`window`: float32 `(1, lookback, columns)`, the last `lookback` rows of the series in its own
-units, columns in the order of `normalization.json`. The output `forecast` `(1, horizon, columns)` is in
-the same units."""
+units, columns in the order of `normalization.json` (and, for a `--calendar` run, `time`: float32 `(1, 1)`,
+the hour of the window's last row since 1970-01-01 00:00, e.g. 2016-07-01 00:00 is 407,592). The output
+`forecast` `(1, horizon, columns)` is in the same units."""
 
 
-def export_tflite(run, config, forecaster, history_units, future_units, standardizer):
+def export_tflite(run, config, forecaster, inputs_units, future_units, standardizer):
     """TFLite files of the raw-window forecaster, scored by normalized MSE on
-    validation windows."""
+    validation windows (`inputs_units`: `served_inputs`' answer)."""
     def mse(outputs):
         predicted = standardizer(np.asarray(outputs))
         return float(np.mean((predicted - standardizer(future_units[: len(predicted)])) ** 2))
 
-    examples = [{"window": np.asarray(w, "float32")} for w in history_units]
+    served = inputs_units if isinstance(inputs_units, dict) else {"window": inputs_units}
+    examples = [{k: np.asarray(v[i], "float32") for k, v in served.items()} for i in range(len(future_units))]
     return recipe.export_tflite(run, config, forecaster, examples, mse, output="forecast")
 
 
 def _series_windows(x, y, lookback, horizon):
-    """`(history, future)` float32 arrays in the series' units: from windows
-    `(n, lookback, columns)` and their futures `(n, horizon, columns)`, or from
-    a whole series (a `TimeSeries` or a `(rows, columns)` array; every window,
-    stride 1) when `y` is None."""
+    """`(history, future, times)` in the series' units: from windows `(n,
+    lookback, columns)` (or `{"window": ..., "time": ...}`) and their
+    futures `(n, horizon, columns)`, or from a whole series (a `TimeSeries`
+    or a `(rows, columns)` array; every window, stride 1) when `y` is None.
+    `times` (`window_times`) is None where nothing gives them."""
+    if isinstance(x, dict):
+        x, times = x["window"], np.asarray(x["time"], "float32")
+    else:
+        times = None
     values = np.asarray(getattr(x, "values", x), "float32")
     if y is not None:
-        return values, np.asarray(y, "float32")
+        return values, np.asarray(y, "float32"), times
     if values.ndim != 2:
         raise ValueError(f"expected a series (rows, columns) or windows with their futures, got shape {values.shape}.")
     if len(values) < lookback + horizon:
         raise ValueError(f"the series has {len(values)} rows; a window needs lookback {lookback} + horizon "
                          f"{horizon} = {lookback + horizon}.")
-    return windows(values, 0, len(values), lookback, horizon)
+    if hasattr(x, "timestamps"):
+        times = window_times(x.timestamps, 0, len(values), lookback, horizon)
+    return (*windows(values, 0, len(values), lookback, horizon), times)
 
 
 class Forecaster(Task):
@@ -317,6 +402,10 @@ class Forecaster(Task):
     forecaster.predict(windows)                           # (n, 24, columns), in the series' units
     forecaster.evaluate(test_series)["mse"]               # or evaluate(windows, futures)
     ```
+    With `calendar=True` (a `TimeSeries`: its step and timestamps), the
+    model also reads each step's hour of day and day of week; windows then
+    come with their times, `predict({"window": windows, "time": hours})`
+    (`window_times`), as the served model takes them.
     """
 
     recipe = "forecasting"
@@ -324,28 +413,45 @@ class Forecaster(Task):
 
     def __init__(self, standardizer, model, step_seconds=None):
         self.standardizer, self.model, self.step_seconds = standardizer, model, step_seconds
-        self.lookback, self.horizon = int(model.inputs[0].shape[1]), int(model.outputs[0].shape[1])
+        self.lookback, self.horizon = int(series_input(model).shape[1]), int(model.outputs[0].shape[1])
+        self.calendar = reads_calendar(model)
 
     @classmethod
-    def from_examples(cls, series, *, lookback, horizon, model="segment_rnn", columns=None, **model_options):
+    def from_examples(cls, series, *, lookback, horizon, model="segment_rnn", columns=None, calendar=False,
+                      **model_options):
         """Fit the scaling to a training series (a `TimeSeries` or a `(rows,
-        columns)` array) and build the model (compiled):
-        `rnnzoo.build_model("segment_rnn" | "<model>_forecaster", ...)`."""
-        import rnnzoo
-
+        columns)` array) and build the model (compiled): `network(...)`;
+        `calendar` needs a `TimeSeries` (its step)."""
         values = np.asarray(getattr(series, "values", series), "float32")
         columns = columns or getattr(series, "columns", None) or [f"column_{i}" for i in range(values.shape[1])]
-        name = "segment_rnn" if model == "segment_rnn" else f"{model}_forecaster"
-        network = rnnzoo.build_model(name, lookback=lookback, horizon=horizon, channels=values.shape[1],
-                                     **model_options)
-        step = step_seconds(series) if hasattr(series, "step") else None
-        return cls(Standardizer.fit(values, columns), network, step)
+        step = step_seconds(series) if getattr(series, "step", None) is not None else None
+        if calendar and step is None:
+            raise ValueError("calendar=True reads the series' timestamps: give a TimeSeries, not an array.")
+        built = network(model, lookback, horizon, values.shape[1], step if calendar else None, **model_options)
+        return cls(Standardizer.fit(values, columns), built, step)
+
+    def served_inputs(self, inputs):
+        """The served model's input (`window` in the series' units[, `time`])
+        from the model's (`split_windows`: scaled windows[, times])."""
+        if isinstance(inputs, dict):
+            return {"window": self.standardizer.invert(inputs["series"]), "time": inputs["time"]}
+        return self.standardizer.invert(inputs)
+
+    def _inputs(self, history, times, key="series"):
+        """`model_inputs` for this model: the windows, and their times when it
+        reads the calendar (else ValueError)."""
+        if not self.calendar:
+            return history
+        if times is None:
+            raise ValueError("this forecaster reads the calendar: give {'window': windows, 'time': hours} (the hour "
+                             "of each window's last row since 1970, `window_times`) or a TimeSeries.")
+        return model_inputs(history, times, key)
 
     def dataset(self, x, y=None, *, batch_size=32, shuffle=False, seed=0):
         """Normalized `(history, future)` batches (shuffled with `seed`)."""
-        history, future = _series_windows(x, y, self.lookback, self.horizon)
-        return window_batches((self.standardizer(history), self.standardizer(future)), batch_size,
-                              seed=seed if shuffle else None)
+        history, future, times = _series_windows(x, y, self.lookback, self.horizon)
+        return window_batches((self._inputs(self.standardizer(history), times), self.standardizer(future)),
+                              batch_size, seed=seed if shuffle else None)
 
     def forecasting_model(self):
         """The Keras model from a raw window to the forecast, both in the
@@ -354,17 +460,20 @@ class Forecaster(Task):
 
     def predict(self, windows, batch_size=256):
         """The forecast `(n, horizon, columns)` after each window `(n,
-        lookback, columns)`, in the series' units."""
-        history = np.asarray(windows, "float32")
-        normalized = self.model.predict(self.standardizer(history), batch_size=batch_size, verbose=0)
+        lookback, columns)` (a calendar model: `{"window": windows, "time":
+        (n, 1)}`), in the series' units."""
+        history, times = (windows["window"], windows["time"]) if isinstance(windows, dict) else (windows, None)
+        inputs = self._inputs(self.standardizer(np.asarray(history, "float32")), times)
+        normalized = self.model.predict(inputs, batch_size=batch_size, verbose=0)
         return self.standardizer.invert(np.asarray(normalized))
 
     def evaluate(self, x, y=None, batch_size=256):
         """Normalized MSE and MAE, MAE per column in its units, MSE per
         step, and the naive and seasonal-naive baselines on the same windows
         (a whole series: every window, stride 1)."""
-        history, future = _series_windows(x, y, self.lookback, self.horizon)
-        metrics = test_metrics(self.standardizer(self.predict(history, batch_size)), self.standardizer(future),
+        history, future, times = _series_windows(x, y, self.lookback, self.horizon)
+        predicted = self.predict(model_inputs(history, times, "window") if self.calendar else history, batch_size)
+        metrics = test_metrics(self.standardizer(predicted), self.standardizer(future),
                                self.standardizer)
         period = seasonal_period(self.step_seconds) if self.step_seconds else None
         metrics["baselines"] = baselines(self.standardizer(history), self.standardizer(future), period)
@@ -385,21 +494,26 @@ class Forecaster(Task):
         return {"standardizer": Standardizer.load(os.path.join(folder, NORMALIZATION_FILE))}
 
     def serving(self):
-        """`window` (raw, in the series' units) -> `forecast` in those units."""
+        """`window` (raw, in the series' units; and `time` for a calendar
+        model) -> `forecast` in those units."""
         import tensorflow as tf
 
         forecaster = self.forecasting_model()
-        spec = tf.TensorSpec([None, *forecaster.inputs[0].shape[1:]], tf.float32, name="window")
-        return (lambda window: forecaster(window)), (spec,), [forecaster]
+        spec = tf.TensorSpec([None, self.lookback, len(self.standardizer.columns)], tf.float32, name="window")
+        if not self.calendar:
+            return (lambda window: forecaster(window)), (spec,), [forecaster]
+        time = tf.TensorSpec([None, 1], tf.float32, name="time")
+        return (lambda window, time: forecaster({"window": window, "time": time})), (spec, time), [forecaster]
 
     def export_check(self, signature, windows):
         """The largest difference from `predict`, absolute and relative to
         the forecasts' scale (each column's standard deviation)."""
         import tensorflow as tf
 
-        history = np.asarray(windows, "float32")[:MAX_SERVING_CHECK]
-        served = signature(window=tf.constant(history))["forecast"].numpy()
-        expected = self.predict(history)
+        served = windows if isinstance(windows, dict) else {"window": windows}
+        served = {k: np.asarray(v, "float32")[:MAX_SERVING_CHECK] for k, v in served.items()}
+        expected = self.predict(served if self.calendar else served["window"])
+        served = signature(**{k: tf.constant(v) for k, v in served.items()})["forecast"].numpy()
         return {"max_abs_diff": max_abs_difference(served, expected),
                 "max_relative_diff": max_abs_difference(served / self.standardizer.std,
                                                         expected / self.standardizer.std)}

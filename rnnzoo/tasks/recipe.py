@@ -25,6 +25,7 @@ from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
 from rnnzoo.training.runs import RunFolder
 from rnnzoo.utils.backends import require_tensorflow
+from rnnzoo.utils.examples import first_examples
 
 SMOKE_STEPS = 2
 SMOKE_EXAMPLES = 64
@@ -190,7 +191,8 @@ def export_saved_model(run, config, task, examples):
     """`saved_model/`: the task's SavedModel serving raw input, checked
     against the task's own `predict` on raw `examples` (16 with --smoke; see
     `rnnzoo.exporting.task_export`); prints the check and returns it."""
-    check = task.export(run.file("saved_model"), examples[:SMOKE_EXPORT_CHECKED] if config.smoke else examples)
+    check = task.export(run.file("saved_model"),
+                        first_examples(examples, SMOKE_EXPORT_CHECKED) if config.smoke else examples)
     found = [f"max |diff| {check['max_abs_diff']:.2e}"] if "max_abs_diff" in check else []
     found += [f"the same answer for {check[key]:.1%}" for key in ("agreement", "sentence_agreement")
               if check.get(key) is not None]

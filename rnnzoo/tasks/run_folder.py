@@ -51,8 +51,9 @@ def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=N
 
 def _input_name(signature):
     """The name of a serving signature's main input (a global forecaster
-    that embeds series also takes `series_index`, which predict derives)."""
-    names = [name for name in signature.structured_input_signature[1] if name != "series_index"]
+    that embeds series also takes `series_index`, a calendar forecaster
+    `time`, which predict derives from the file)."""
+    names = [name for name in signature.structured_input_signature[1] if name not in ("series_index", "time")]
     (name,) = names
     return name
 

@@ -47,14 +47,20 @@ window's steps (or segments) read their covariates and the static vectors
 beside their values, and what forecasts the horizon (the dense head, the
 decoder's steps, SegRNN's future segments) reads the horizon's covariates
 and the static vectors. Covariates are read as given: scale them first
-(sine and cosine of the hour are already in [-1, 1]).
+(sine and cosine of the hour are already in [-1, 1]). `calendar_step_hours=h`
+(the series' step in hours) adds an input `time` `(batch, 1)`, the hour
+of each window's last step since 1970, from which the model computes the
+hour of day and day of week of every step of the window and the horizon
+(`rnnzoo.layers.CalendarFeatures`: four covariates after any given ones),
+so that a served forecaster takes its window and one number.
 """
 
 import keras
 from keras import ops
 
 from rnnzoo.cells.registry import get_cell
-from rnnzoo.layers import DilatedRNN, SegmentEncoder
+from rnnzoo.layers import CalendarFeatures, DilatedRNN, SegmentEncoder
+from rnnzoo.layers.calendar import FEATURES as CALENDAR_FEATURES
 from rnnzoo.topologies.base import RNNModel, constructor_arguments
 from rnnzoo.topologies.blocks import (check_choice, check_positive_int, check_rate, make_recurrent_stack,
                                       run_recurrent_stack, state_sizes)
@@ -240,12 +246,16 @@ class SegmentRNN(Forecaster):
             (input `static`, int `(batch, len)`, e.g. `(414,)` for a series
             id); None: none.
         static_dim: the embedding size of each static category.
+        calendar_step_hours: the series' step in hours: adds an input `time`
+            `(batch, 1)` (the hour of each window's last step since 1970)
+            and the hour-of-day and day-of-week covariates computed from it;
+            None: none. See the module.
         compile: compile with Adam, MSE and MAE.
     """
 
     def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=512, dropout=0.5,
                  normalization="last", cell_options=None, covariates=0, static_cardinalities=None, static_dim=8,
-                 compile=True, **kwargs):
+                 calendar_step_hours=None, compile=True, **kwargs):
         config = constructor_arguments(locals())
         _check_window(lookback, horizon, channels, units, dropout, normalization)
         check_positive_int("segment_length", segment_length)
@@ -256,7 +266,7 @@ class SegmentRNN(Forecaster):
         inputs, series, side = _forecaster_inputs(config)
         outputs = SegmentRecurrence(lookback, horizon, channels, segment_length, cell, units, dropout=dropout,
                                     normalization=normalization, cell_options=cell_options,
-                                    covariates=covariates, static_dim=_static_width(config),
+                                    covariates=_covariate_width(config), static_dim=_static_width(config),
                                     name="segment_recurrence")(series, **side)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
 
@@ -274,25 +284,38 @@ def _static_width(config):
     return len(config["static_cardinalities"] or ()) * config["static_dim"]
 
 
+def _covariate_width(config):
+    """Covariates per step: the given ones and the calendar's."""
+    return config["covariates"] + (len(CALENDAR_FEATURES) if config.get("calendar_step_hours") else 0)
+
+
 def _forecaster_inputs(config):
     """`(model inputs, the series input, the side inputs as keyword
     arguments of the forecasting layer)`: `series` alone, or a dict with
-    `covariates` `(batch, lookback + horizon, covariates)` and `static`
-    `(batch, categories)` int32 (each category embedded in `static_dim`
-    values and the embeddings concatenated)."""
+    `covariates` `(batch, lookback + horizon, covariates)`, `time` `(batch,
+    1)` (the calendar's) and `static` `(batch, categories)` int32 (each
+    category embedded in `static_dim` values and the embeddings
+    concatenated)."""
     covariates, cardinalities = config["covariates"], list(config["static_cardinalities"] or ())
+    step_hours = config.get("calendar_step_hours")
     check_positive_int("covariates", covariates, minimum=0)
     for cardinality in cardinalities:
         check_positive_int("static_cardinalities[i]", cardinality)
     if cardinalities:
         check_positive_int("static_dim", config["static_dim"])
     series = keras.Input((config["lookback"], config["channels"]), name="series")
-    if not covariates and not cardinalities:
+    if not covariates and not cardinalities and not step_hours:
         return series, series, {}
     inputs, side = {"series": series}, {}
     if covariates:
         inputs["covariates"] = side["covariates"] = keras.Input(
             (config["lookback"] + config["horizon"], covariates), name="covariates")
+    if step_hours:
+        inputs["time"] = keras.Input((1,), name="time")
+        calendar = CalendarFeatures(config["lookback"], config["horizon"], step_hours,
+                                    name="calendar")(inputs["time"])
+        side["covariates"] = (keras.layers.Concatenate(name="all_covariates")([side["covariates"], calendar])
+                              if covariates else calendar)
     if cardinalities:
         inputs["static"] = keras.Input((len(cardinalities),), dtype="int32", name="static")
         vectors = [keras.layers.Embedding(cardinality, config["static_dim"], name=f"static_embedding_{index}")(
@@ -520,7 +543,7 @@ def _stack_forecaster_graph(recurrence, name, config, **options):
                          num_layers=config["num_layers"], dropout=config["dropout"],
                          normalization=config["normalization"],
                          channel_independent=bool(config["channel_independent"]),
-                         cell_options=config["cell_options"], covariates=config["covariates"],
+                         cell_options=config["cell_options"], covariates=_covariate_width(config),
                          static_dim=_static_width(config), name=name, **options)(series, **side)
     return inputs, outputs
 
@@ -533,7 +556,7 @@ class StackForecaster(Forecaster):
 
     def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
                  normalization="last", channel_independent=False, cell_options=None, covariates=0,
-                 static_cardinalities=None, static_dim=8, compile=True, **kwargs):
+                 static_cardinalities=None, static_dim=8, calendar_step_hours=None, compile=True, **kwargs):
         config = constructor_arguments(locals())
         inputs, outputs = _stack_forecaster_graph(self.recurrence, self.recurrence_name, config)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
@@ -558,8 +581,8 @@ class DirectForecaster(StackForecaster):
             layer i steps `dilations[i]` steps at a time (Chang et al. 2017,
             as ES-RNN stacks them); None: every layer steps one at a time.
         residual: each layer after the first adds its input to its output.
-        covariates, static_cardinalities, static_dim: known and static
-            covariates, as `SegmentRNN`'s.
+        covariates, static_cardinalities, static_dim, calendar_step_hours:
+            known, static and calendar covariates, as `SegmentRNN`'s.
         compile: compile with Adam, MSE and MAE.
     """
 
@@ -567,7 +590,8 @@ class DirectForecaster(StackForecaster):
 
     def __init__(self, lookback=96, horizon=96, channels=1, cell="gru", units=128, num_layers=1, dropout=0.0,
                  normalization="last", channel_independent=False, cell_options=None, dilations=None, residual=False,
-                 covariates=0, static_cardinalities=None, static_dim=8, compile=True, **kwargs):
+                 covariates=0, static_cardinalities=None, static_dim=8, calendar_step_hours=None, compile=True,
+                 **kwargs):
         config = constructor_arguments(locals())
         if dilations is not None:
             dilations = list(dilations)
@@ -614,7 +638,7 @@ class MultiscaleForecaster(Forecaster):
 
     def __init__(self, lookback=96, horizon=96, channels=1, segment_length=24, cell="gru", units=128, num_layers=1,
                  dropout=0.0, normalization="last", channel_independent=False, cell_options=None, covariates=0,
-                 static_cardinalities=None, static_dim=8, compile=True, **kwargs):
+                 static_cardinalities=None, static_dim=8, calendar_step_hours=None, compile=True, **kwargs):
         config = constructor_arguments(locals())
         check_positive_int("segment_length", segment_length)
         if lookback % segment_length:
@@ -622,3 +646,4 @@ class MultiscaleForecaster(Forecaster):
         inputs, outputs = _stack_forecaster_graph(MultiscaleRecurrence, "multiscale_recurrence", config,
                                                   segment_length=segment_length)
         super().__init__(inputs=inputs, outputs=outputs, config=config, compile=compile, **kwargs)
+

@@ -32,7 +32,8 @@ STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, typ
 
 
 # Options added after runs were named, left out at their default so that those runs keep their names.
-LATER_OPTIONS = {"cell_options": None, "series_embedding": 0, "quantiles": None, "distribution": "point"}
+LATER_OPTIONS = {"cell_options": None, "series_embedding": 0, "quantiles": None, "distribution": "point",
+                 "calendar": False}
 
 
 def training_options(options):

@@ -727,16 +727,42 @@ def test_forecasting_refuses_bad_series_clearly(tmp_path):
         forecasting.main(["--data", "m4_hourly", "--output", str(tmp_path / "out")])
 
 
-@pytest.mark.parametrize("name,class_name", [("direct", "DirectForecaster"), ("seq2seq", "Seq2SeqForecaster")])
-def test_forecasting_recurrent_models_smoke_run(tmp_path, name, class_name):
+@pytest.mark.parametrize("name,class_name,calendar", [("direct", "DirectForecaster", True),
+                                                     ("seq2seq", "Seq2SeqForecaster", False)])
+def test_forecasting_recurrent_models_smoke_run(tmp_path, capsys, name, class_name, calendar):
     from recipes import forecasting
+    from rnnzoo.data.builtin.series import multi_seasonal_series
+    from rnnzoo.layers.calendar import hours_since_epoch
 
     metrics = forecasting.main(["--model", name, "--layers", "2", "--channel-independent", "--smoke",
                                 "--epochs", "1", "--units", "8", "--verbose", "0", "--export-quantize",
-                                "--output", str(tmp_path)])
-    report = json.load(open(os.path.join(_run_folder(tmp_path, "forecasting"), "metrics.json")))
+                                "--output", str(tmp_path)] + ["--calendar"] * calendar)
+    folder = _run_folder(tmp_path, "forecasting")
+    report = json.load(open(os.path.join(folder, "metrics.json")))
     assert metrics["mse"] >= 0 and report["extra"]["serving_check"]["max_abs_diff"] < 1e-3
     assert report["extra"]["tflite"]["tflite"]["parity_max_abs_diff"] < 1e-3
     model = report["model"]
     assert model["class_name"] == class_name and model["config"]["channel_independent"]
-    assert model["config"]["num_layers"] == 2
+    assert model["config"]["num_layers"] == 2 and model["config"]["calendar_step_hours"] == (1.0 if calendar else None)
+    if not calendar:
+        return
+    # The served model takes `time` beside the window; `rnnzoo predict` and `evaluate` derive it from the file.
+    series = multi_seasonal_series()
+    rows = [f"{t.astype('datetime64[s]').item():%Y-%m-%d %H:%M:%S},{a},{b},{c}"
+            for t, (a, b, c) in zip(series.timestamps[-200:], series.values[-200:])]
+    (tmp_path / "recent.csv").write_text("date,load_a,load_b,OT\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    cli.main(["predict", folder, str(tmp_path / "recent.csv")])
+    first = capsys.readouterr().out.strip().splitlines()[-96].split(",")
+    time = hours_since_epoch(series.timestamps[-1:]).astype("float32")[None]
+    served = _signature(folder)(window=series.values[None, -96:], time=time)["forecast"].numpy()[0]
+    np.testing.assert_allclose([float(v) for v in first[1:]], served[0], rtol=1e-4, atol=1e-4)
+    earlier = _signature(folder)(window=series.values[None, -96:], time=time - 7.0)["forecast"].numpy()[0]
+    assert not np.allclose(earlier, served, atol=1e-4)  # the hour of day reaches the forecast
+    cli.main(["evaluate", folder, "--data", str(tmp_path / "recent.csv"), "--output", str(tmp_path / "e.json")])
+    evaluated = json.load(open(tmp_path / "e.json"))
+    history = np.stack([series.values[-200 + i: -200 + i + 96] for i in range(9)]).astype("float32")
+    times = hours_since_epoch(series.timestamps[-200 + 95: -200 + 104]).astype("float32")[:, None]
+    future = np.stack([series.values[-200 + i + 96: len(series) - 200 + i + 192] for i in range(9)])
+    std = np.array(json.load(open(os.path.join(folder, "normalization.json")))["std"])
+    forecast = _signature(folder)(window=history, time=times)["forecast"].numpy()
+    assert evaluated["metrics"]["mse"] == pytest.approx(np.mean(((forecast - future) / std) ** 2), rel=1e-4)

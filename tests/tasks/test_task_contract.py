@@ -15,6 +15,7 @@ import pytest
 import rnnzoo
 from rnnzoo.data import load_builtin
 from rnnzoo.metrics import sacrebleu_score, wer
+from rnnzoo.utils.examples import count_examples
 from rnnzoo.tasks import (Captioner, DocumentClassifier, Forecaster, GlobalForecaster, LanguageModel, SequenceTagger,
                           SpeechRecognizer, TextClassifier, Translator)
 
@@ -124,6 +125,28 @@ def forecaster_case():
     return task, train, None, history[:4], consistent
 
 
+def calendar_forecaster_case():
+    import dataclasses
+
+    from rnnzoo.data.builtin.series import multi_seasonal_series
+    from rnnzoo.tasks.forecasting import window_times, windows
+
+    series = multi_seasonal_series(seed=0)
+    train = dataclasses.replace(series, timestamps=series.timestamps[:600], values=series.values[:600])
+    history, future = windows(train.values, 0, 600, 24, 6)
+    served = {"window": history, "time": window_times(train.timestamps, 0, 600, 24, 6)}  # as the SavedModel takes
+
+    def consistent(task, metrics):
+        found = task.standardizer(task.predict(served)) - task.standardizer(future)
+        assert metrics["mse"] == pytest.approx(float(np.mean(found ** 2)), rel=1e-5)
+        assert task.calendar and served["time"][0, 0] == 438_311  # 2020-01-01 23:00, the first window's last hour
+        with pytest.raises(ValueError, match="reads the calendar"):
+            task.predict(history)
+
+    task = Forecaster.from_examples(series, lookback=24, horizon=6, segment_length=6, units=4, calendar=True)
+    return task, train, None, {k: v[:4] for k, v in served.items()}, consistent
+
+
 def global_forecaster_case():
     from rnnzoo.data.builtin.series import seasonal_panel
     from rnnzoo.metrics.forecasting import smape
@@ -146,7 +169,8 @@ CASES = {"text_classifier": classifier_case, "document_classifier": lambda: docu
          "flat_document_classifier": lambda: document_classifier_case("flat"), "pos_tagger": lambda: tagger_case("pos"),
          "ner_tagger": lambda: tagger_case("ner"), "translator": translator_case,
          "language_model": language_model_case, "captioner": captioner_case, "speech_recognizer": speech_case,
-         "forecaster": forecaster_case, "global_forecaster": global_forecaster_case}
+         "forecaster": forecaster_case, "calendar_forecaster": calendar_forecaster_case,
+         "global_forecaster": global_forecaster_case}
 
 
 def assert_same(found, expected):
@@ -173,7 +197,7 @@ def test_task_contract(case, tmp_path):
     assert any(not np.allclose(a, b) for a, b in zip(before, task.model.get_weights()))
 
     predictions = task.predict(raw)
-    assert len(predictions) == len(raw)
+    assert len(predictions) == count_examples(raw)
     consistent(task, task.evaluate(x, y) if y is not None else task.evaluate(x))
 
     preset = task.save_to_preset(str(tmp_path / "preset"))

@@ -313,6 +313,25 @@ def test_a_future_step_covariate_reaches_only_what_forecasts_that_step(name, unc
     assert not np.allclose(after[:, -1], before[:, -1], atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["segment_rnn", "direct_forecaster", "seq2seq_forecaster", "multiscale_forecaster"])
+def test_a_calendar_forecaster_reads_the_calendar_of_its_window_and_horizon(name):
+    # With calendar_step_hours, the model takes `time` (hours since 1970 of the last step) and reads the four
+    # calendar features after the given covariates: the same as a twin fed those features as covariates.
+    from rnnzoo.layers import CalendarFeatures
+
+    model = _forecaster(None, "gru", name, covariates=2, calendar_step_hours=1.0)
+    assert sorted(model.input) == ["covariates", "series", "time"]
+    twin = _forecaster(None, "gru", name, covariates=6)
+    twin.set_weights(model.get_weights())
+    x = {k: v for k, v in _side_inputs(7).items() if k != "static"}
+    x["time"] = np.array([[407_592.0], [407_605.0]], "float32")  # 2016-07-01 00:00 and 13:00
+    calendar = _numpy(CalendarFeatures(12, 6, 1.0)(x["time"]))
+    expected = _numpy(twin({"series": x["series"], "covariates": np.concatenate([x["covariates"], calendar], -1)}))
+    np.testing.assert_allclose(_numpy(model(x)), expected, atol=1e-5)
+    later = _numpy(model(dict(x, time=x["time"] + 5.0)))  # five hours later: another hour of every step
+    assert not np.allclose(later, expected, atol=1e-5)
+
+
 def test_forecaster_covariate_arguments_are_checked():
     with pytest.raises(ValueError, match=r"`covariates` must be an integer >= 0"):
         _forecaster("last", covariates=-1)
