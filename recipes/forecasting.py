@@ -85,8 +85,9 @@ def main(argv=None):
     card = {"title": f"Forecaster: {os.path.basename(run.path)}", "metric_name": "MSE (normalized)",
             "description": f"{config.model} ({config.cell.upper()}, {config.units} units): {config.lookback} steps of "
                            f"{', '.join(series.columns)} in, the next {config.horizon} out, in the series' units.",
-            "split_sizes": {k: len(v[0]) for k, v in data.items()}, "serving_check": serving,
-            "text_example": None, "input_kind": "window", "tflite": tflite, "tflite_inputs": forecasting.TFLITE_INPUTS}
+            "split_sizes": {k: len(v[1]) for k, v in data.items()}, "serving_check": serving, "text_example": None,
+            "input_kind": "calendar_window" if config.calendar else "window", "tflite": tflite,
+            "tflite_inputs": forecasting.TFLITE_INPUTS}
     recipe.finish(run, config, model, metrics, state, dataset=config.data, num_examples=len(history),
                   extra={"serving_check": serving, "tflite": tflite, "columns": list(series.columns)}, card=card,
                   unit="windows", task=forecaster)

@@ -34,6 +34,9 @@ SERVING_INPUTS = {
                  "clip.wav"),
     "window": ("window in", "window=tf.constant(rows)", "  # float32 (batch, lookback, columns), the series' units",
                "series.csv"),
+    "calendar_window": ("window and time in", "window=tf.constant(rows), time=tf.constant(hours)",
+                        "  # rows: float32 (batch, lookback, columns) in the series' units; hours: float32 (batch, 1), "
+                        "each window's last row in hours since 1970-01-01 00:00", "series.csv"),
 }
 
 
@@ -50,8 +53,8 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
         metric_name: the validation metric scored on each TFLite file.
         tflite_inputs: how to make the TFLite inputs from text (Markdown).
         text_example: an input for the usage snippets (text inputs).
-        input_kind: what the SavedModel takes: "text", "prompt", "image" or
-            "waveform".
+        input_kind: what the SavedModel takes: "text", "prompt", "image",
+            "waveform", "window" or "calendar_window" (a window and its time).
         tflite_generator: `tasks.recipe.export_generator_tflite`'s summary
             (an encoder and a one-step decoder per variant).
     """
@@ -89,8 +92,9 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
     tflite_check = tflite_use = ""
     if first is not None:
         inputs = ", ".join(f"`{k}` {v}" for k, v in first["inputs"].items())
-        tflite_check = f""" The TFLite files were also scored on {tflite['examples']} validation examples: the Keras
-model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
+        checked_by = f" by {first['interpreter']}" if first.get("interpreter") else ""
+        tflite_check = f""" The TFLite files were also scored on {tflite['examples']} validation examples{checked_by}:
+the Keras model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
         ops = first.get("ops", [])
         fused = FUSED_OP in ops
         unsupported = first.get("micro_unsupported_ops")

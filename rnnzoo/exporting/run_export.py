@@ -149,6 +149,7 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             "inputs": report["inputs"], "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
             "micro_unsupported_ops": report["micro_unsupported_ops"],
             "int8_form": next((form for form, found in report.get("int8_forms", {}).items() if found["kept"]), None),
+            "interpreter": tflite.interpreter_name(),
         }
 
     return {"keras_metric": keras_metric(sequence_length), "examples": len(chosen),

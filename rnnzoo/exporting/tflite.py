@@ -64,9 +64,23 @@ def convert(saved_model_dir, signature_key, quantize=None, representative_data=N
         ) from error
 
 
+def interpreter_name():
+    """Which interpreter runs and checks TFLite files here: LiteRT's
+    (`ai-edge-litert`, a dependency wherever it has a wheel), else
+    TensorFlow's deprecated `tf.lite.Interpreter`."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return f"tf.lite.Interpreter (TensorFlow {tf.__version__})"
+    from importlib.metadata import version
+
+    return f"LiteRT (ai-edge-litert {version('ai-edge-litert')})"
+
+
 def make_interpreter(model_content, default_delegates=True):
-    """`ai_edge_litert` when installed, else TensorFlow's interpreter.
-    `default_delegates=False` runs the reference kernels without XNNPACK."""
+    """`ai_edge_litert` when installed, else TensorFlow's interpreter
+    (`interpreter_name`). `default_delegates=False` runs the reference
+    kernels without XNNPACK."""
     try:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError:

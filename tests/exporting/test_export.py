@@ -79,6 +79,16 @@ def test_both_formats_reload_in_a_fresh_process_and_match_keras(topology, tmp_pa
         np.testing.assert_allclose(reloaded[f"tflite/{name}"], value, atol=1e-4)
 
 
+def test_tflite_files_run_on_litert_not_the_deprecated_tensorflow_interpreter(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from rnnzoo.exporting import make_interpreter
+
+    model = _build("many_to_one")
+    export(model, tmp_path / "t", format="tflite", sequence_length=LENGTH)
+    assert isinstance(make_interpreter(load_tflite(tmp_path / "t")), Interpreter)
+
+
 def test_tflite_pads_shorter_inputs_and_masking_keeps_outputs(tmp_path):
     model = _build("many_to_one")
     inputs = example_inputs(model, length=5, batch_size=2, seed=1)  # shorter than the fixed length
@@ -318,6 +328,7 @@ def test_each_tflite_variant_of_a_run_has_its_own_length_rule(tmp_path):
     assert summary["tflite_int8"]["inputs"]["tokens"] == [1, 7]
     for name in ("tflite", "tflite_dynamic", "tflite_int8"):
         assert summary[name]["metric_delta"] == summary[name]["metric"] - summary[name]["keras_metric"]
+        assert summary[name]["interpreter"].startswith("LiteRT (ai-edge-litert")  # a dependency: never tf.lite
     no_length = export_tflite_variants(str(tmp_path / "none"), model, examples, longest_output, quantizations=("int8",))
     assert no_length["tflite_int8"] == {"quantize": "int8", "error": "int8 needs a fixed input length: pass "
                                                                       "sequence_length or longest."}

@@ -299,8 +299,8 @@ def _kill_points(state):
     return points
 
 
-def test_recipe_killed_at_five_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
-    """Killed with SIGKILL at five random points (during training steps and
+def test_recipe_killed_at_three_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
+    """Killed with SIGKILL at three random points (during training steps and
     during each kind of save), run again after each, a recipe ends with
     exactly the metrics and history of an uninterrupted run in another
     process, and no temporary file is left behind."""
@@ -319,7 +319,7 @@ def test_recipe_killed_at_five_random_points_resumes_and_ends_like_an_uninterrup
     run("whole")
     killed_at = []
     folder = None
-    for _ in range(5):
+    for _ in range(3):  # three of the points, drawn anew each run (CI time: each kill is a recipe run)
         state = json.load(open(os.path.join(folder, "state.json"))) if folder and os.path.exists(
             os.path.join(folder, "state.json")) else None
         points = _kill_points(state)
