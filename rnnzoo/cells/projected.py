@@ -42,6 +42,8 @@ import keras
 from keras import ops
 from keras.src import backend as keras_backend  # the loop keras.layers.RNN itself runs
 
+from rnnzoo.cells import kernels
+
 _STEP_FORMS = []  # not empty while `step_forms()` is in force
 EPSILON = 1e-5
 
@@ -59,6 +61,16 @@ def layer_norm(x, scale):
 
 NORMS = {"rms": rms_norm, "layer": layer_norm}
 MLP_ACTIVATIONS = {"gelu": ops.gelu, "silu": ops.silu}
+
+
+def _why_step_loop(layer, cell):
+    if layer.unroll:
+        return "unroll=True"
+    if cell.linear_recurrence:
+        return "parallel_scan=False" if layer.parallel_scan is False else "on a CPU the step loop is faster"
+    if not cell.chunked_form:
+        return f"{type(cell).__name__} has no parallel form"
+    return "parallel_scan=False" if layer.parallel_scan is False else "a sequence shorter than a chunk"
 
 
 @contextlib.contextmanager
@@ -370,13 +382,17 @@ class ProjectedRNN(keras.layers.RNN):
         projected = cell.run_project(sequences, initial_state)
         scan = self.parallel_scan is True or (self.parallel_scan == "auto" and _on_accelerator())
         if cell.linear_recurrence and scan and not self.unroll:
+            kernels.record(self, "parallel_scan")
             return self._scan(projected, initial_state, mask)
         # A chunked form pays off on every device (mLSTM, length 1024, 2 CPU cores: trains 2.3x faster than
         # the step loop), unless the sequence is known to be shorter than a chunk (a decoder's step).
         long_enough = projected.shape[1] is None or projected.shape[1] >= CHUNK
         chunked = self.parallel_scan is True or (self.parallel_scan == "auto" and long_enough)
         if cell.chunked_form and chunked and not self.unroll and not _STEP_FORMS:
+            kernels.record(self, "chunked_scan")
             return self._chunked(projected, initial_state, mask)
+        if not _STEP_FORMS:  # a TFLite trace's loop is the file's kernel, not training's
+            kernels.record(self, "step_loop", _why_step_loop(self, cell))
         if mask is None:
             return keras_backend.rnn(
                 cell.run_step, projected, initial_state, go_backwards=self.go_backwards, unroll=self.unroll,

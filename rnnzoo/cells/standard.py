@@ -12,28 +12,37 @@ so a model moves between backends unchanged.
 import keras
 from keras import ops
 
+from rnnzoo.cells import kernels
 from rnnzoo.cells.registry import register_cell
 
 
 class _TorchFused:
-    """Mixin: `inner_loop` through PyTorch's fused kernel on the torch backend."""
+    """Mixin: `inner_loop` through PyTorch's fused kernel on the torch
+    backend; on every backend, the kernel that ran is recorded
+    (`cells.kernels`)."""
 
     _kind = None
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if keras.backend.backend() == "torch":
-            from rnnzoo.cells import torch_kernels
+        if keras.backend.backend() != "torch":
+            kernels.record(self, *kernels.keras_kernel(self, mask[0] if isinstance(mask, (list, tuple)) else mask))
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        from rnnzoo.cells import torch_kernels
 
-            if torch_kernels.why_not_fused(self) is None:
-                if isinstance(mask, (list, tuple)):
-                    mask = mask[0]
-                dropped = sequences
-                if training and self.dropout:  # as Keras' LSTM / GRU: one input mask for all steps
-                    dropped = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
-                states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
-                result = torch_kernels.fused_inner_loop(self, self._kind, dropped, states, mask)
-                if result is not None:
-                    return result
+        why = torch_kernels.why_not_fused(self)
+        if why is None:
+            if isinstance(mask, (list, tuple)):
+                mask = mask[0]
+            dropped = sequences
+            if training and self.dropout:  # as Keras' LSTM / GRU: one input mask for all steps
+                dropped = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
+            states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            result = torch_kernels.fused_inner_loop(self, self._kind, dropped, states, mask)
+            if result is not None:
+                kernels.record(self, "pytorch_fused")
+                return result
+            why = "a mask that is not right padding"
+        kernels.record(self, "keras_loop", why)
         return super().inner_loop(sequences, initial_state, mask, training=training)
 
 

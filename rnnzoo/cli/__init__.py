@@ -77,6 +77,13 @@ def _export(args):
     return 0
 
 
+def _info(args):
+    from rnnzoo.tasks.run_folder import run_info
+
+    print("\n".join(run_info(args.run_dir)))
+    return 0
+
+
 def _stdin_lines():
     """Non-blank lines of standard input as `(line number, text)`, read as
     they come (bounded memory) and decoded as UTF-8 (a BOM dropped); bytes
@@ -179,6 +186,9 @@ def main(argv=None):
                                help="the one-step model with states in and out (unidirectional taggers)")
     export_parser.add_argument("--output", default=None,
                                help="where to write (unset: RUN_DIR/export/<format>[_<quantize>])")
+    info_parser = commands.add_parser("info", help="what a finished run is: model, scores, recurrent kernels, exports",
+                                      formatter_class=HelpFormatter)
+    info_parser.add_argument("run_dir", help="a finished recipe run folder (saved_models/<recipe>/<run>)")
     predict_parser = commands.add_parser("predict", help="run a finished run's SavedModel on raw inputs",
                                          formatter_class=HelpFormatter)
     predict_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
@@ -204,7 +214,7 @@ def main(argv=None):
                                       "each and their mean (default: the last horizon only)")
     evaluate_parser.add_argument("--output", default=None,
                                  help="report path (unset: RUN_DIR/evaluations/<data>-<split>/metrics.json)")
-    for command in (export_parser, predict_parser, evaluate_parser):
+    for command in (export_parser, info_parser, predict_parser, evaluate_parser):
         command.add_argument("--debug", action="store_true", help="show the traceback of an error")
     for command in (predict_parser, evaluate_parser):
         command.add_argument("--trust", action="store_true",
@@ -220,8 +230,8 @@ def main(argv=None):
         return demo.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command in ("export", "predict", "evaluate"):
-        command = {"export": _export, "predict": _predict, "evaluate": _evaluate}[args.command]
+    if args.command in ("export", "info", "predict", "evaluate"):
+        command = {"export": _export, "info": _info, "predict": _predict, "evaluate": _evaluate}[args.command]
         from rnnzoo.tasks.recipe import error_line, fail, is_user_error
 
         try:

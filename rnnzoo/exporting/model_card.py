@@ -41,7 +41,8 @@ SERVING_INPUTS = {
 
 
 def model_card(*, title, description, dataset, split_sizes, metrics, config, serving_check, metric_name,
-               text_example, tflite=None, tflite_inputs=None, input_kind="text", tflite_generator=None):
+               text_example, tflite=None, tflite_inputs=None, input_kind="text", tflite_generator=None, kernels=None,
+               backend=None):
     """The card's Markdown.
 
     Args:
@@ -57,6 +58,9 @@ def model_card(*, title, description, dataset, split_sizes, metrics, config, ser
             "waveform", "window" or "calendar_window" (a window and its time).
         tflite_generator: `tasks.recipe.export_generator_tflite`'s summary
             (an encoder and a one-step decoder per variant).
+        kernels, backend: `cells.kernels.kernel_report` of the trained
+            model and the backend it trained on (a "Recurrent kernels"
+            section, with each TFLite file's kernel).
     """
     if input_kind not in SERVING_INPUTS:
         raise ValueError(f"input_kind must be one of {sorted(SERVING_INPUTS)}, got {input_kind!r}.")
@@ -136,7 +140,7 @@ outputs).{tflite_check}
 
 {_table(("file", "size", "max abs diff vs Keras", f"validation {metric_name}", "delta vs Keras"), exports)}
 
-## Use it
+{_kernel_section(kernels, backend, tflite)}## Use it
 
 SavedModel, {serving_name} (needs TensorFlow and tensorflow-text, not rnnzoo):
 
@@ -154,6 +158,24 @@ Keras (for fine-tuning): `import rnnzoo, keras; keras.saving.load_model("{{RUN}}
 ## Configuration
 
 {_table(("option", "value"), sorted((k, v) for k, v in config.items()))}
+"""
+
+
+def _kernel_section(kernels, backend, tflite):
+    """The card's "Recurrent kernels" section ('' without a report)."""
+    if not kernels:
+        return ""
+    rows = [(f"`{row['layer']}` ({row['cell']})", f"`{row['kernel']}`", row["why_not_fused"] or "-")
+            for row in kernels]
+    files = [f"`{name}/`: `{entry['kernel']}`" for name, entry in (tflite or {}).items()
+             if isinstance(entry, dict) and entry.get("kernel")]
+    exported = f"\n\nIn the TFLite files: {', '.join(files)}." if files else ""
+    return f"""## Recurrent kernels
+
+What each recurrent layer ran in training (backend `{backend}`; `rnnzoo info RUN` lists it too):
+
+{_table(("layer", "kernel", "why not fused"), rows)}{exported}
+
 """
 
 

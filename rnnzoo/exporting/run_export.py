@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from rnnzoo.cells.kernels import tflite_kernel
 from rnnzoo.data.batching import pad_rows
 from rnnzoo.exporting import tflite
 from rnnzoo.exporting.exporter import SIGNATURE, export
@@ -149,7 +150,7 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             "inputs": report["inputs"], "non_builtin_ops": report["non_builtin_ops"], "ops": report["ops"],
             "micro_unsupported_ops": report["micro_unsupported_ops"],
             "int8_form": next((form for form, found in report.get("int8_forms", {}).items() if found["kept"]), None),
-            "interpreter": tflite.interpreter_name(),
+            "interpreter": tflite.interpreter_name(), "kernel": tflite_kernel(report["ops"]),
         }
 
     return {"keras_metric": keras_metric(sequence_length), "examples": len(chosen),

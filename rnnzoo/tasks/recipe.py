@@ -15,6 +15,7 @@ import tempfile
 
 import keras
 
+from rnnzoo.cells.kernels import kernel_report
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
@@ -276,7 +277,8 @@ def save_metrics(run, config, model, metrics, state, *, dataset, num_examples, e
     as the test scores exist: before the exports, so an export that fails
     never loses them. `finish` writes it again with the exports' reports."""
     extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
-             "best_validation": state["best"], "stopped_early": state["stopped_early"], **(extra or {})}
+             "best_validation": state["best"], "stopped_early": state["stopped_early"],
+             "kernels": kernel_report(model), "backend": keras.backend.backend(), **(extra or {})}
     return write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
                         num_examples=num_examples, model=model, config=config_options(config),
                         training_time=state["seconds"], extra=extra)
@@ -295,7 +297,8 @@ def finish(run, config, model, metrics, state, *, dataset, num_examples, curve_m
     if state["history"]:
         plot_training_curves(state["history"], run.file("training_curves.png"), metric=curve_metric)
     if card is not None:
-        write_model_card(run.path, dataset=dataset, metrics=metrics, config=config_options(config), **card)
+        write_model_card(run.path, dataset=dataset, metrics=metrics, config=config_options(config),
+                         kernels=report["extra"]["kernels"], backend=report["extra"]["backend"], **card)
     headline = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     print(f"test ({num_examples} {unit}): {headline}")
     print(f"saved in {os.path.abspath(run.path)}")

@@ -19,6 +19,35 @@ def _require(path, what, hint):
     return path
 
 
+def run_info(run_dir):
+    """`rnnzoo info RUN`: lines saying what a finished run is: its recipe,
+    model and test scores, the recurrent kernel each layer ran in training
+    (and why not a fused one), and its exports with their kernels."""
+    run = RunFolder(run_dir)
+    if not os.path.isdir(run_dir) or not run.is_run():
+        raise FileNotFoundError(f"{run_dir}: not a recipe run folder (no run.json); pass saved_models/<recipe>/<run>.")
+    report = read_json(_require(run.file("metrics.json"), "metrics.json",
+                                "the run has not finished (rnnzoo info reads its report)."))
+    extra = report.get("extra", {})
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in report.get("metrics", {}).items() if isinstance(v, float))
+    lines = [f"{os.path.abspath(run_dir)}: recipe {run.recipe or '?'}, model {report.get('model', {}).get('class_name')}"
+             f", trained on {extra.get('backend', 'tensorflow')}", f"test: {scores}", "recurrent kernels in training:"]
+    kernels = extra.get("kernels")
+    if kernels is None:
+        lines.append("  (not recorded: the run was made before rnnzoo reported kernels)")
+    for row in kernels or []:
+        why = f" (not fused: {row['why_not_fused']})" if row["why_not_fused"] else ""
+        lines.append(f"  {row['layer']} ({row['cell']}): {row['kernel']}{why}")
+    exports = ["  saved_model/: the TensorFlow loop traced at export (cuDNN only when exported on a GPU)"] if (
+        os.path.isdir(run.file("saved_model"))) else []
+    for name, entry in (extra.get("tflite") or {}).items():
+        if isinstance(entry, dict) and "error" not in entry:
+            checked = f", checked by {entry['interpreter']}" if entry.get("interpreter") else ""
+            exports.append(f"  {name}/model.tflite: {entry.get('kernel') or 'no recurrence'}, "
+                           f"{entry['size_bytes'] / 1024:,.0f} KB{checked}")
+    return lines + ["exports:"] + (exports or ["  (none)"])
+
+
 def export_run_folder(run_dir, format="tflite", quantize=None, sequence_length=None, word_length=None,
                       streaming=False, output=None):
     """Export the run's `model.keras` (loaded with `safe_mode=True`) with

@@ -112,6 +112,21 @@ def test_sentiment_smoke_run_saves_a_model_that_serves_text(tmp_path, capsys):
     _check_tflite_exports(folder, "accuracy", model, ids[:1])
     _check_evaluate_sentiment(tmp_path, folder, model, encoder, capsys)
 
+    # `rnnzoo info`: the kernel each recurrent layer ran (TensorFlow on a CPU: Keras' loop, and why) and the
+    # TFLite file's (TFLite's fused LSTM), as in the report and the model card.
+    assert {row["kernel"] for row in report["extra"]["kernels"]} == {"keras_loop"} and report["extra"]["backend"] == \
+        "tensorflow"
+    assert {row["why_not_fused"] for row in report["extra"]["kernels"]} == {"no GPU (cuDNN runs on GPUs only)"}
+    cli.main(["info", folder])
+    info = capsys.readouterr().out
+    assert "encoder_rnn_0/forward_encoder_rnn_0_layer (LSTMCell): keras_loop (not fused: no GPU" in info
+    assert "tflite/model.tflite: tflite_fused_lstm" in info and "checked by LiteRT" in info
+    card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+    assert "## Recurrent kernels" in card and "`tflite/`: `tflite_fused_lstm`" in card
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["info", str(tmp_path)])
+    assert "not a recipe run folder" in capsys.readouterr().err
+
 
 def _files(folder):
     """Every file under `folder` with its bytes."""
