@@ -53,6 +53,12 @@ def why_not_fused(layer):
     return None
 
 
+def _tracing():
+    """Whether PyTorch is tracing the model for an export (ONNX): no branch
+    may then depend on a batch's values."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
 def _lengths_if_right_padded(mask):
     """Per-sequence lengths (int64) if `mask` (batch, time) is right padding, else None."""
     mask = mask.to(torch.bool)
@@ -136,7 +142,9 @@ def fused_inner_loop(layer, kind, sequences, initial_state, mask):
     states = [torch.as_tensor(state).to(sequences.dtype) for state in initial_state]
     steps = sequences.shape[1]
     lengths = None
-    if mask is not None:
+    if mask is not None and _tracing():  # an exported graph (ONNX) takes right-padded batches, as TFLite's does
+        lengths = mask.to(torch.int64).sum(dim=1)
+    elif mask is not None:
         lengths = _lengths_if_right_padded(mask)
         if lengths is None:
             return None

@@ -173,8 +173,9 @@ def main(argv=None):
     export_parser = commands.add_parser("export", help="export a run's model (SavedModel or TFLite)",
                                         formatter_class=HelpFormatter)
     export_parser.add_argument("run_dir", help="a recipe run folder (saved_models/<recipe>/<run>)")
-    export_parser.add_argument("--format", choices=("saved_model", "tflite"), default="tflite",
-                               help="a SavedModel (dynamic shapes) or a builtin-only TFLite file (batch 1)")
+    export_parser.add_argument("--format", choices=("saved_model", "tflite", "onnx"), default="tflite",
+                               help="a SavedModel (dynamic shapes), a builtin-only TFLite file (batch 1), or an "
+                                    "ONNX file (dynamic shapes; LSTM / GRU as ONNX ops; run with KERAS_BACKEND=torch)")
     export_parser.add_argument("--export-quantize", choices=QUANTIZATIONS, default=None, dest="quantize",
                                help="TFLite only: int8 weights, float16 weights, or int8 weights and activations "
                                     "(needs --sequence-length)")

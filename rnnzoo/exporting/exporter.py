@@ -25,7 +25,7 @@ from rnnzoo.exporting.unrolling import needs_unrolling, unrolled_copy
 from rnnzoo.utils.files import replace_folder, scratch_folder, write_json
 from rnnzoo.utils.backends import require_tensorflow
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", "tflite", "onnx")
 SIGNATURE = "serving_default"
 TFLITE_FILE = "model.tflite"
 REPORT_FILE = "export.json"
@@ -137,8 +137,10 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
 
     Args:
         format: "saved_model" (signature `serving_default`: the model's
-            inputs by name, dynamic batch and length) or "tflite"
-            (`model.tflite`, builtin ops only, fixed `batch_size`, default 1).
+            inputs by name, dynamic batch and length), "tflite"
+            (`model.tflite`, builtin ops only, fixed `batch_size`, default 1)
+            or "onnx" (`model.onnx`, dynamic batch and length, LSTM / GRU
+            as ONNX ops; on the torch backend, `exporting/onnx.py`).
         sequence_length, target_length: TFLite only: fix the time dimension
             (shorter inputs are then right-padded with 0, which masking
             ignores); by default it stays dynamic (resize the interpreter's
@@ -183,6 +185,14 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
         raise ValueError("quantize applies to format='tflite' only.")
     if quantize not in tflite.QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {tflite.QUANTIZATIONS}, got {quantize!r}.")
+    if format == "onnx":  # PyTorch's exporter, on the torch backend (`exporting/onnx.py`)
+        if streaming or batch_size or sequence_length or target_length:
+            raise ValueError("format='onnx' takes a dynamic batch and length; streaming, batch_size and the lengths "
+                             "are TFLite's options.")
+        from rnnzoo.exporting.onnx import export_onnx
+
+        return export_onnx(model, path, inputs=_check_inputs(model, inputs, None, None, word_length) if inputs
+                           is not None else None, tolerance=tolerance)
     require_tensorflow("export")
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):
