@@ -2,12 +2,17 @@
 same inputs: for an LSTM classifier, TFLite's fused LSTM kernel (float,
 dynamic-range, float16) against the `WHILE` loop Keras 3 converts to and the
 unrolled graph, and full int8; for a GRU (no fused kernel in TFLite), the loop and unrolled
-forms. Keras' own `model(x)` is the reference row.
+forms. Keras' own `model(x)` is the reference row. Then the ONNX Runtime
+rows (`benchmarks.onnx_latency`, in a torch-backend process, same lengths):
+rnnzoo's ONNX files against PyTorch's own `nn.LSTM` / `nn.GRU` exports.
 
-    python -m benchmarks.export_latency [--lengths 16 64 256] [--repeats 100]
+    python -m benchmarks.export_latency [--lengths 16 64 256] [--repeats 100] [--no-onnx]
 """
 
 import argparse
+import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -59,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True,
+                        help="also the ONNX Runtime rows (a torch-backend process; needs the torch extra)")
     parser.add_argument("--builtin-kernels", action="store_true",
                         help="time TFLite's own kernels, without the XNNPACK delegate (what a runtime "
                              "without XNNPACK runs)")
@@ -90,6 +97,10 @@ def main(argv=None):
             loops = [op for op in report["ops"] if op in ("WHILE", "UNIDIRECTIONAL_SEQUENCE_LSTM")]
             print(f"{name:<22}{length:>7}{seconds * 1e3:>9.2f}{ratio:>8}{report['size_bytes'] / 1024:>9.0f}  "
                   f"{','.join(loops) or 'no loop'}", flush=True)
+    if args.onnx:
+        subprocess.run([sys.executable, "-m", "benchmarks.onnx_latency", "--lengths", *map(str, args.lengths),
+                        "--repeats", str(args.repeats), "--units", str(args.units)],
+                       env={**os.environ, "KERAS_BACKEND": "torch"}, check=True)
 
 
 if __name__ == "__main__":
