@@ -18,7 +18,7 @@ CPU_ONLY = not _on_accelerator()
 def _kernels(cell, tokens, **options):
     model = rnnzoo.build_model("many_to_one", vocab_size=20, num_classes=3, units=4, embedding_dim=4, cell=cell,
                                **options)
-    model.train_on_batch(tokens, np.zeros(len(tokens), "int32"))
+    model(tokens)  # a call records the kernel, as training's trace does
     return {(row["layer"].split("/")[-1], row["kernel"], row["why_not_fused"]) for row in kernel_report(model)}
 
 
