@@ -177,8 +177,8 @@ def head(data, count):
 
 
 def history_of(inputs):
-    """The windows in `model_inputs`' answer (the model's or the served model's)."""
-    return inputs if not isinstance(inputs, dict) else inputs.get("series", inputs.get("window"))
+    """The windows in `model_inputs`' answer."""
+    return inputs["series"] if isinstance(inputs, dict) else inputs
 
 
 def window_batches(arrays, batch_size, seed=None):
@@ -248,7 +248,7 @@ def series_input(model):
 
 
 def reads_calendar(model):
-    """Whether a forecaster reads each window's `time` (`with_calendar`)."""
+    """Whether a forecaster reads each window's `time` (`calendar_step_hours`)."""
     return isinstance(model.input, dict) and "time" in model.input
 
 
