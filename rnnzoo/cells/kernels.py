@@ -24,9 +24,6 @@ import keras
 
 from keras.src import backend as keras_backend  # the active backend's `cudnn_ok`, as Keras' layers call it
 
-FUSED = ("cudnn", "pytorch_fused")
-
-
 def record(layer, kernel, why_not_fused=None):
     """Note on `layer` the kernel its last trace or call ran."""
     layer._rnnzoo_kernel = (kernel, why_not_fused)
@@ -91,13 +88,3 @@ def tflite_kernel(ops):
         return "tflite_while_loop"
     return None
 
-
-def summary(rows, backend=None):
-    """One line per distinct kernel: `"pytorch_fused (torch): 2 layers"`,
-    with the reasons a layer was not fused."""
-    backend = backend or keras.backend.backend()
-    counts = {}
-    for row in rows:
-        key = row["kernel"] + (f", not fused: {row['why_not_fused']}" if row["why_not_fused"] else "")
-        counts[key] = counts.get(key, 0) + 1
-    return [f"{key} ({backend}): {count} layer{'s' * (count != 1)}" for key, count in counts.items()]

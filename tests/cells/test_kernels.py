@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo.cells.kernels import kernel_report, summary, tflite_kernel
+from rnnzoo.cells.kernels import kernel_report, tflite_kernel
 from rnnzoo.cells.projected import _on_accelerator
 
 BACKEND = keras.backend.backend()
@@ -56,8 +56,6 @@ def test_other_cells_report_their_own_forms():
         assert {(k, w) for _, k, w in _kernels("min_gru", _tokens())} == {("step_loop",
                                                                             "on a CPU the step loop is faster")}
     assert {k for _, k, _ in _kernels("mlstm", _tokens(length=80, padded=False))} == {"chunked_scan"}
-    rows = [{"layer": "a", "cell": "LSTMCell", "kernel": "keras_loop", "why_not_fused": "no GPU"}] * 2
-    assert summary(rows, "tensorflow") == ["keras_loop, not fused: no GPU (tensorflow): 2 layers"]
 
 
 def test_a_tflite_files_kernel_comes_from_its_ops():
