@@ -29,11 +29,11 @@ import keras
 import numpy as np
 
 from rnnzoo.exporting.example_inputs import example_inputs
+from rnnzoo.exporting.exporter import (REPORT_FILE, TOLERANCE, _max_abs_diff, _require_parity, is_export,
+                                       output_scale)
 from rnnzoo.utils.files import replace_folder, scratch_folder, write_json
 
 FILE = "model.onnx"
-REPORT_FILE = "export.json"
-TOLERANCE = 1e-3  # as the other formats': relative to the outputs' scale
 
 
 def require_onnx():
@@ -52,8 +52,6 @@ def export_onnx(model, path, inputs=None, tolerance=TOLERANCE, opset_version=18)
     backend and check it with ONNX Runtime against Keras on `inputs` (a
     dict by input name; random right-padded inputs when None). Returns the
     report: ops, inputs, parity, size, onnxruntime version."""
-    from rnnzoo.exporting.exporter import ParityError, is_export, output_scale
-
     if keras.backend.backend() != "torch":
         raise ValueError(f"ONNX export runs on the torch backend (PyTorch's exporter writes rnnzoo's LSTM and GRU "
                          f"as ONNX LSTM / GRU ops); this process runs {keras.backend.backend()}: set "
@@ -74,12 +72,9 @@ def export_onnx(model, path, inputs=None, tolerance=TOLERANCE, opset_version=18)
         graph = onnx.load(file)
         session = onnxruntime.InferenceSession(file, providers=["CPUExecutionProvider"])
         found = session.run(None, {i.name: inputs[i.name] for i in session.get_inputs()})
-        difference = max(float(np.max(np.abs(np.asarray(e, "float64") - np.asarray(f, "float64")), initial=0.0))
-                         for e, f in zip(expected, found))
+        difference = _max_abs_diff(dict(enumerate(expected)), dict(enumerate(found)))
         scale = output_scale(dict(enumerate(expected)))
-        if not difference <= tolerance * scale:
-            raise ParityError(f"ONNX export differs from the Keras model by {difference:.3g} (max abs), above "
-                              f"tolerance={tolerance} x the outputs' scale {scale:.3g}; nothing was written.")
+        _require_parity(difference, tolerance, scale, "ONNX")
         report = {"format": "onnx", "quantize": None, "model": type(model).__name__, "file": FILE, "size_bytes": os.path.getsize(file),
                   "ops": sorted({node.op_type for node in graph.graph.node}), "opset": opset_version,
                   "inputs": {i.name: [d if isinstance(d, int) else "any" for d in i.shape]
