@@ -201,9 +201,13 @@ def test_task_contract(case, tmp_path):
     consistent(task, task.evaluate(x, y) if y is not None else task.evaluate(x))
 
     preset = task.save_to_preset(str(tmp_path / "preset"))
-    for loaded in (type(task).from_preset(preset), rnnzoo.load(preset)):
-        assert type(loaded) is type(task) and loaded.get_config() == task.get_config()
-        assert_same(loaded.predict(raw), predictions)
+    loaded = type(task).from_preset(preset)
+    assert type(loaded) is type(task) and loaded.get_config() == task.get_config()
+    assert_same(loaded.predict(raw), predictions)
+    again = rnnzoo.load(preset)  # the same preset through the generic loader: the same task and weights
+    assert type(again) is type(task) and again.get_config() == task.get_config()
+    for found, expected in zip(again.model.get_weights(), task.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(found, expected)
     other = Forecaster if isinstance(task, TextClassifier) else TextClassifier  # a DocumentClassifier is one
     with pytest.raises(ValueError, match=f"holds a {type(task).__name__}, not a {other.__name__}"):
         other.from_preset(preset)
