@@ -33,7 +33,8 @@ def main(argv=None):
     if config.data != "movie_reviews" or config.fold is not None:
         return train(config)
     # The literature's protocol: train and test on each of the ten folds, report the mean and deviation.
-    folds = [train(dataclasses.replace(config, fold=k, run=config.run and f"{config.run}-fold{k}")) for k in range(10)]
+    folds = [recipe.finished(train, dataclasses.replace(config, fold=k, run=config.run and f"{config.run}-fold{k}"))
+             for k in range(10)]
     return documents.write_cross_validation(config, folds)
 
 

@@ -28,6 +28,7 @@ from rnnzoo.tasks.captioning import BACKBONES
 from rnnzoo.topologies.blocks import POOLING
 from rnnzoo.topologies.forecasters import NORMALIZATIONS
 from rnnzoo.training.distribution import CHOICES as DISTRIBUTE_CHOICES
+from rnnzoo.utils.backends import BACKENDS
 from rnnzoo.training.schedules import SCHEDULES
 
 QUANTIZATIONS = ("dynamic", "float16", "int8")
@@ -88,6 +89,11 @@ def defaults(**values):
     return override
 
 
+def command_flag(field):
+    """The field's command-line flag: its `flag`, else `--field-name`."""
+    return field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+
+
 def field_choices(field):
     choices = field.metadata.get("choices")
     return tuple(choices()) if callable(choices) else choices
@@ -133,6 +139,27 @@ class Config:
     def options(self):
         """The configuration as a plain dict (run folders, reports, cards)."""
         return dataclasses.asdict(self)
+
+    def command_line(self):
+        """The flags that the command line (`rnnzoo.cli.arguments.parse_config`)
+        reads back as this configuration: one per field that differs from its
+        default (to run the same recipe in another process)."""
+        argv = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value == field.default:
+                continue
+            flag = command_flag(field)  # (a field that may be None has None as its default)
+            if value_type(field) is bool:
+                argv.append(flag if value else "--no-" + flag[2:])
+            elif value_type(field) is dict:  # `--cell-option KEY=VALUE` per entry
+                argv += [part for key, item in value.items()
+                         for part in (flag, f"{key}={str(item).lower() if isinstance(item, bool) else item}")]
+            elif isinstance(value, tuple):
+                argv += [flag, *map(str, value)]
+            else:
+                argv += [flag, str(value)]
+        return argv
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +214,9 @@ class TrainingConfig(Config):
                                      "the global batch", choices=DISTRIBUTE_CHOICES)
     cpu_devices: int | None = option(None, "split the CPU into this many logical devices (to try --distribute "
                                            "without GPUs)", check=positive)
+    backend: str | None = option(None, "the Keras backend to train on (default: KERAS_BACKEND, else tensorflow); "
+                                       "on jax or torch, the finished run is evaluated and exported by TensorFlow in "
+                                       "a process of its own, into the same run folder", choices=BACKENDS)
     verbose: int = option(1, "Keras progress: 0 silent, 1 progress bar, 2 one line per epoch", choices=(0, 1, 2))
     debug: bool = option(False, "show the traceback of an error, not one line")
 

@@ -10,7 +10,7 @@ config = parse_config(TaggingConfig, ["--task", "ner"], prog="python -m recipes.
 import argparse
 import dataclasses
 
-from rnnzoo.configs import RecipeConfig, field_choices, value_type
+from rnnzoo.configs import RecipeConfig, command_flag, field_choices, value_type
 
 # How recipes are being run: `rnnzoo run` sets "rnnzoo run" (usage lines then
 # read `rnnzoo run sentiment`, not `python -m recipes.sentiment`).
@@ -76,7 +76,7 @@ def _group_name(config_class, field):
 
 
 def add_field(group, field):
-    flag = field.metadata.get("flag") or "--" + field.name.replace("_", "-")
+    flag = command_flag(field)
     common = {"dest": field.name, "default": field.default, "help": field.metadata.get("help")}
     if field.metadata.get("metavar"):
         common["metavar"] = field.metadata["metavar"]

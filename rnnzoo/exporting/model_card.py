@@ -170,6 +170,8 @@ def _kernel_section(kernels, backend, tflite):
     files = [f"`{name}/`: `{entry['kernel']}`" for name, entry in (tflite or {}).items()
              if isinstance(entry, dict) and entry.get("kernel")]
     exported = f"\n\nIn the TFLite files: {', '.join(files)}." if files else ""
+    if backend not in (None, "tensorflow"):  # recipes hand a finished jax / torch run to TensorFlow
+        exported += "\n\nThe test scores and the exports were computed by TensorFlow, from the trained `model.keras`."
     return f"""## Recurrent kernels
 
 What each recurrent layer ran in training (backend `{backend}`; `rnnzoo info RUN` lists it too):

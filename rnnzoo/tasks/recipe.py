@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -24,8 +25,8 @@ from rnnzoo.exporting.run_export import check_quantizations, each_variant, expor
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
-from rnnzoo.training.runs import RunFolder
-from rnnzoo.utils.backends import require_tensorflow
+from rnnzoo.training.runs import RunFolder, unlock_run_folder
+from rnnzoo.utils.backends import missing_backend_package
 from rnnzoo.utils.examples import first_examples
 
 SMOKE_STEPS = 2
@@ -89,13 +90,32 @@ def fail(message):
     raise CommandError(message)
 
 
+class HandedOver(Exception):
+    """This process trained the run on JAX or torch; TensorFlow evaluated and
+    exported it in a process of its own (see `train`). `headline`: the test
+    scores it wrote in `metrics.json`."""
+
+    def __init__(self, headline):
+        super().__init__("the run was evaluated and exported by TensorFlow in another process")
+        self.headline = headline
+
+
+def finished(steps, config):
+    """`steps(config)` (a recipe's steps for one run), or the headline of the
+    run TensorFlow finished for them after training here (`HandedOver`)."""
+    try:
+        return steps(config)
+    except HandedOver as done:
+        return done.headline
+
+
 def command(main, argv=None):
     """Run a recipe's `main(argv)` as a command: a user's error prints one
     line, `error: ...`, and exits with status 2 (`--debug` shows the
     traceback instead); Ctrl-C says how to go on."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return main(argv)
+        return finished(main, argv)
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to resume after the last finished epoch "
               "(--restart starts over).", file=sys.stderr)
@@ -118,8 +138,10 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="ex
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
     folder to a scratch folder that is removed at exit."""
-    require_tensorflow(f"the {recipe} recipe (it ends by exporting a SavedModel and TFLite files)")
     check_quantizations(config.export_quantize, export, recipe)
+    if config.backend not in (None, keras.backend.backend()):  # `--backend`: the same command on that backend
+        _run_elsewhere(recipe, config, config.backend)
+        raise HandedOver(_headline(RunFolder.of(recipe, config_options(config))))
     setup = distribution(config)
     if setup.name != "none":
         print(f"distribution: {setup.name}, {setup.num_replicas} replicas" + ("" if setup.is_chief else
@@ -153,6 +175,38 @@ def distribution(config):
     return get_distribution(config.distribute, config.cpu_devices)
 
 
+def _run_elsewhere(recipe, config, backend):
+    """Run the recipe with `config` in a process of its own on Keras
+    `backend` (same working directory, output shown as it comes); returns
+    nothing, or exits with its status if it failed (it has said why)."""
+    missing = missing_backend_package({"KERAS_BACKEND": backend})
+    if missing:
+        raise ValueError(f"--backend {backend}: {missing}")
+    command = [sys.executable, "-m", f"recipes.{recipe}", *config.command_line()]
+    sys.stdout.flush()
+    status = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}).returncode
+    if status:
+        raise SystemExit(status)
+
+
+def _headline(run):
+    return run.read_json("metrics.json")["metrics"]
+
+
+def _hand_over(run, config):
+    """After training on JAX or torch: TensorFlow evaluates and exports the
+    finished run (SavedModel and TFLite trace TensorFlow graphs) by running
+    the same command on it, which finds the training finished; the run
+    folder is then what a TensorFlow run leaves. Raises `HandedOver`."""
+    print(f"trained on {keras.backend.backend()}; TensorFlow evaluates and exports the run in a process of its own "
+          "(SavedModel and TFLite are TensorFlow graphs)")
+    unlock_run_folder(run.path)  # the other process takes the lock
+    same_run = dataclasses.replace(config, backend="tensorflow", restart=False, distribute="none", cpu_devices=None,
+                                   run=os.path.basename(run.path), output=os.path.dirname(os.path.dirname(run.path)))
+    _run_elsewhere(run.recipe, same_run, "tensorflow")
+    raise HandedOver(_headline(run))
+
+
 def compile_model(model, config, **kwargs):
     """The model's own loss and metrics, Adam with the run's learning rate
     and gradient clipping."""
@@ -180,12 +234,17 @@ def ordered_batches(dataset, config):
 
 
 def train(model, train_batches, validation_batches, run, config, **kwargs):
-    """`loop.fit` with the run's options (two steps per epoch with --smoke)."""
+    """`loop.fit` with the run's options (two steps per epoch with --smoke).
+    On JAX or torch, the finished run is then handed to TensorFlow, which
+    evaluates and exports it (`HandedOver` ends this process's steps)."""
     steps = SMOKE_STEPS if config.smoke else None
-    return fit(model, train_batches, validation_batches, run, epochs=config.epochs, patience=config.patience,
-               seed=config.seed, steps_per_epoch=steps, validation_steps=steps, verbose=config.verbose,
-               distribution=distribution(config), lr_decay=config.lr_decay,
-               time_limit=config.time_limit, **kwargs)
+    trained = fit(model, train_batches, validation_batches, run, epochs=config.epochs, patience=config.patience,
+                  seed=config.seed, steps_per_epoch=steps, validation_steps=steps, verbose=config.verbose,
+                  distribution=distribution(config), lr_decay=config.lr_decay,
+                  time_limit=config.time_limit, **kwargs)
+    if keras.backend.backend() != "tensorflow":
+        _hand_over(run, config)
+    return trained
 
 
 def export_saved_model(run, config, task, examples):
@@ -276,9 +335,12 @@ def save_metrics(run, config, model, metrics, state, *, dataset, num_examples, e
     """Write `metrics.json` (test scores, training summary, versions) as soon
     as the test scores exist: before the exports, so an export that fails
     never loses them. `finish` writes it again with the exports' reports."""
+    here = keras.backend.backend()
+    trained = state.get("trained_on") or {"backend": here, "kernels": kernel_report(model)}  # (older runs)
+    evaluated = {} if trained["backend"] == here else {"evaluation_backend": here}
     extra = {"epochs_trained": state["epoch"], "best_epoch": state["best_epoch"],
              "best_validation": state["best"], "stopped_early": state["stopped_early"],
-             "kernels": kernel_report(model), "backend": keras.backend.backend(), **(extra or {})}
+             "kernels": trained["kernels"], "backend": trained["backend"], **evaluated, **(extra or {})}
     return write_report(run.file("metrics.json"), metrics, dataset=dataset, split="test",
                         num_examples=num_examples, model=model, config=config_options(config),
                         training_time=state["seconds"], extra=extra)

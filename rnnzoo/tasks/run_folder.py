@@ -31,7 +31,9 @@ def run_info(run_dir):
     extra = report.get("extra", {})
     scores = ", ".join(f"{k} {v:.4f}" for k, v in report.get("metrics", {}).items() if isinstance(v, float))
     lines = [f"{os.path.abspath(run_dir)}: recipe {run.recipe or '?'}, model {report.get('model', {}).get('class_name')}"
-             f", trained on {extra.get('backend', 'tensorflow')}", f"test: {scores}", "recurrent kernels in training:"]
+             f", trained on {extra.get('backend', 'tensorflow')}" + (
+                 f", evaluated and exported on {extra['evaluation_backend']}" if "evaluation_backend" in extra else ""),
+             f"test: {scores}", "recurrent kernels in training:"]
     kernels = extra.get("kernels")
     if kernels is None:
         lines.append("  (not recorded: the run was made before rnnzoo reported kernels)")

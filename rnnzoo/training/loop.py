@@ -41,6 +41,7 @@ import warnings
 import keras
 import numpy as np
 
+from rnnzoo.cells.kernels import kernel_report
 from rnnzoo.utils.files import atomic_write, write_json
 from rnnzoo.utils.saving import DamagedModelError, load_model, save_model, save_weights, weights_attributes
 
@@ -363,6 +364,8 @@ def fit(model, train_data, validation_data, run, *, epochs, patience, monitor="v
                           validation_steps=validation_steps, shuffle=False, verbose=verbose, callbacks=every_epoch)
         finally:
             model._initial_epoch = None  # set by the backup; a later `fit` of this model starts where it says
+        # What trained the model (the report of a run that another backend evaluates and exports).
+        state["trained_on"] = {"backend": keras.backend.backend(), "kernels": kernel_report(model)}
     if run_state.nan_loss is not None:
         epoch, loss = run_state.nan_loss
         raise TrainingError(

@@ -17,9 +17,10 @@ from rnnzoo.utils.files import is_temporary, remove_stale_temporaries, write_jso
 # on one device or several, and a run may resume on other hardware.
 # The encoding is one of them: it only says how to read the same data (and runs made before it existed resume).
 # So is the time limit: it says when this command stops training, as killing it would (a run stopped by it is
-# finished; --restart trains it again).
+# finished; --restart trains it again). So is the backend: the same model, trained by another kernel, in the same
+# run folder (TensorFlow evaluates and exports a run that jax or torch trained).
 NOT_TRAINING_OPTIONS = ("output", "run", "restart", "verbose", "debug", "download", "data_root", "export_quantize",
-                        "distribute", "cpu_devices", "deterministic", "encoding", "time_limit")
+                        "distribute", "cpu_devices", "deterministic", "encoding", "time_limit", "backend")
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"  # which recipe made the folder (outside the options, so names and resuming are unchanged);
 # it is also the marker that says rnnzoo made the folder: only such a folder is ever written into or removed
@@ -61,15 +62,20 @@ class RunFolder:
         self.path = os.fspath(path)
 
     @classmethod
+    def of(cls, recipe, options):
+        """The run folder these options name (`OUTPUT/RECIPE/RUN`), made or not."""
+        name = options.get("run") or default_run_name(options)
+        check_run_name(name)
+        return cls(os.path.join(options.get("output") or "saved_models", recipe, name))
+
+    @classmethod
     def create(cls, recipe, options):
         """The run folder for these options (made if new), locked for this
         process. A folder of the same name made with other training options
         is refused, not mixed; so is a folder rnnzoo did not make (no
         `run.json`), which is never written into nor removed. `--restart`
         empties the folder, once it is locked and known to be a run."""
-        name = options.get("run") or default_run_name(options)
-        check_run_name(name)
-        run = cls(os.path.join(options.get("output") or "saved_models", recipe, name))
+        run = cls.of(recipe, options)
         if os.path.exists(run.path) and not os.path.isdir(run.path):
             raise ValueError(f"{run.path} exists and is not a folder; pass another --run or --output.")
         if os.path.isdir(run.path) and run.entries() and not run.is_run():
@@ -203,6 +209,14 @@ def lock_run_folder(folder):
     handle.write(f"{os.getpid()}\n")
     handle.flush()
     _HELD_LOCKS[key] = handle
+
+
+def unlock_run_folder(folder):
+    """Let go of `folder/.lock` if this process holds it (for another process
+    to take: a run handed on)."""
+    handle = _HELD_LOCKS.pop(os.path.realpath(folder), None)
+    if handle is not None:
+        handle.close()
 
 
 class RunLockedError(OSError):

@@ -10,6 +10,7 @@ same words everywhere.
 import importlib.util
 import os
 
+BACKENDS = ("tensorflow", "jax", "torch")  # the Keras backends rnnzoo runs on
 # The package each Keras backend needs, and the install that brings it.
 BACKEND_PACKAGES = {"torch": ("torch", 'pip install -e ".[torch]"'), "jax": ("jax", 'pip install -e ".[test]"')}
 

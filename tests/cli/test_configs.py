@@ -71,3 +71,22 @@ def test_help_shows_groups_and_defaults():
     assert "--layers NUM_LAYERS stacked recurrent layers (default: 1)" in text
     assert "--export-quantize [{dynamic,float16,int8} ...]" in text and "(default: dynamic)" in text
     assert "--bidirectional, --no-bidirectional" in text
+
+
+def test_a_config_written_as_a_command_line_reads_back_the_same():
+    # A recipe handed to another process (`--backend`, or TensorFlow after training on jax / torch) is
+    # run with `config.command_line()`: every kind of field must read back unchanged.
+    for name, config_class in configs.RECIPE_CONFIGS.items():
+        assert config_class().command_line() == [], name
+        assert parse_config(config_class, [], prog=name) == config_class()
+    changed = [
+        configs.CaptioningConfig(image_size=(32, 48), bidirectional=False, export_quantize=(), learning_rate=3e-4,
+                                 cell_options={"block": True, "heads": 2, "chunk": 0.5, "kind": "x"}, smoke=True,
+                                 time_limit=1.5, run="mine", backend="torch", deterministic=False),
+        configs.GlobalForecastingConfig(lookback=(168, 336), quantiles=(0.025, 0.5, 0.975), seed=3),
+        configs.SpeechConfig(conv_filters=(), export_quantize=("dynamic", "float16")),
+        configs.TaggingConfig(task="ner", lowercase=False, output="elsewhere/runs"),
+    ]
+    for config in changed:
+        argv = config.command_line()
+        assert parse_config(type(config), argv, prog="recipe") == config, argv

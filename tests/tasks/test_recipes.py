@@ -314,6 +314,37 @@ def _kill_points(state):
     return points
 
 
+def _layout(folder):
+    return sorted(os.path.relpath(os.path.join(base, name), folder) for base, _, names in os.walk(folder)
+                  for name in names if name != ".lock")
+
+
+def test_a_recipe_trained_on_torch_or_jax_leaves_the_run_folder_of_a_tensorflow_run(tmp_path):
+    """`--backend torch` / `jax` (the command again, in a process on that
+    backend) trains there, then TensorFlow evaluates and exports the run in a
+    process of its own: the same files as a TensorFlow run, SavedModel and
+    TFLite included, and a report naming the kernels that trained it."""
+    pytest.importorskip("torch", reason="PyTorch is the [torch] extra: pip install -e '.[torch]'")
+    options = ["--smoke", "--epochs", "1", "--units", "8", "--verbose", "0", "--export-quantize"]
+    cli.main(["run", "sentiment", *options, "--output", str(tmp_path / "tensorflow")])
+    folder = _run_folder(tmp_path / "tensorflow", "sentiment")
+    expected = _layout(folder)
+    assert {"saved_model/saved_model.pb", "tflite/model.tflite", "model.keras", "README.md"} <= set(expected)
+    extra = json.load(open(os.path.join(folder, "metrics.json")))["extra"]
+    assert extra["backend"] == "tensorflow" and "evaluation_backend" not in extra
+    assert {row["kernel"] for row in extra["kernels"]} == {"keras_loop"}
+    for backend, kernel in (("torch", "pytorch_fused"), ("jax", "keras_loop")):
+        cli.main(["run", "sentiment", *options, "--backend", backend, "--output", str(tmp_path / backend)])
+        folder = _run_folder(tmp_path / backend, "sentiment")
+        assert os.path.basename(folder) == os.path.basename(_run_folder(tmp_path / "tensorflow", "sentiment"))
+        assert _layout(folder) == expected, backend
+        report = json.load(open(os.path.join(folder, "metrics.json")))
+        assert report["extra"]["backend"] == backend and report["extra"]["evaluation_backend"] == "tensorflow"
+        assert {row["kernel"] for row in report["extra"]["kernels"]} == {kernel}, backend
+        assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-4
+        assert "computed by TensorFlow" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+
+
 def test_recipe_killed_at_three_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
     """Killed with SIGKILL at three random points (during training steps and
     during each kind of save), run again after each, a recipe ends with
