@@ -180,7 +180,7 @@ def main(argv=None):
                                help="TFLite only: int8 weights, float16 weights, or int8 weights and activations "
                                     "(needs --sequence-length)")
     export_parser.add_argument("--sequence-length", type=int, default=None,
-                               help="fixed input length (TFLite; needed for int8 and character encoders)")
+                               help="fixed input length (TFLite: needed for int8 and character encoders; ONNX: needed for cells other than lstm and gru)")
     export_parser.add_argument("--word-length", type=int, default=None,
                                help="characters per word (default: the run's word_encoder.json)")
     export_parser.add_argument("--streaming", action="store_true",

@@ -140,7 +140,8 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
             inputs by name, dynamic batch and length), "tflite"
             (`model.tflite`, builtin ops only, fixed `batch_size`, default 1)
             or "onnx" (`model.onnx`, dynamic batch and length, LSTM / GRU
-            as ONNX ops; on the torch backend, `exporting/onnx.py`).
+            as ONNX ops; other cells need `sequence_length`, the file's
+            fixed length; on the torch backend, `exporting/onnx.py`).
         sequence_length, target_length: TFLite only: fix the time dimension
             (shorter inputs are then right-padded with 0, which masking
             ignores); by default it stays dynamic (resize the interpreter's
@@ -186,13 +187,13 @@ def export(model, path, format="saved_model", quantize=None, batch_size=None, se
     if quantize not in tflite.QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {tflite.QUANTIZATIONS}, got {quantize!r}.")
     if format == "onnx":  # PyTorch's exporter, on the torch backend (`exporting/onnx.py`)
-        if streaming or batch_size or sequence_length or target_length:
-            raise ValueError("format='onnx' takes a dynamic batch and length; streaming, batch_size and the lengths "
-                             "are TFLite's options.")
+        if streaming or batch_size or target_length:
+            raise ValueError("format='onnx' takes a dynamic batch; streaming, batch_size and target_length are "
+                             "TFLite's options.")
         from rnnzoo.exporting.onnx import export_onnx
 
         return export_onnx(model, path, inputs=_check_inputs(model, inputs, None, None, word_length) if inputs
-                           is not None else None, tolerance=tolerance)
+                           is not None else None, tolerance=tolerance, sequence_length=sequence_length)
     require_tensorflow("export")
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not os.path.isdir(path):

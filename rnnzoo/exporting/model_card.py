@@ -153,6 +153,10 @@ print(serve({serving_call})){serving_comment}
 
 From the command line: `rnnzoo predict {{RUN}} {predict_argument}`.
 {tflite_use}
+ONNX (the network, LSTM / GRU as ONNX ops, any batch and length; it takes what the TFLite files take,
+the preprocessing stays outside the graph): `KERAS_BACKEND=torch rnnzoo export {{RUN}} --format onnx` writes
+`{{RUN}}/export/onnx/model.onnx`, checked with ONNX Runtime against the Keras model.
+
 Keras (for fine-tuning): `import rnnzoo, keras; keras.saving.load_model("{{RUN}}/model.keras")`.
 
 ## Configuration

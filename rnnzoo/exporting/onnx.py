@@ -24,10 +24,12 @@ Text tasks' tokenization stays outside the graph: the file takes token ids
 
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
 
+from rnnzoo.cells.kernels import kernel_report
 from rnnzoo.exporting.example_inputs import example_inputs
 from rnnzoo.exporting.exporter import (REPORT_FILE, TOLERANCE, _max_abs_diff, _require_parity, is_export,
                                        output_scale)
@@ -47,11 +49,17 @@ def require_onnx():
     return onnx, onnxruntime
 
 
-def export_onnx(model, path, inputs=None, tolerance=TOLERANCE, opset_version=18):
+def export_onnx(model, path, inputs=None, tolerance=TOLERANCE, opset_version=18, sequence_length=None):
     """Write `path/model.onnx` (and `export.json`) from `model` on the torch
     backend and check it with ONNX Runtime against Keras on `inputs` (a
     dict by input name; random right-padded inputs when None). Returns the
-    report: ops, inputs, parity, size, onnxruntime version."""
+    report: ops, inputs, parity, size, onnxruntime version.
+
+    `sequence_length`: the file's fixed length (its inputs' shapes but the
+    batch, as the check's inputs have them). A model whose recurrent layers
+    all run PyTorch's fused kernels takes any length without it; one with
+    another cell (a step loop, which the exporter unrolls at the length it
+    traces) needs it."""
     if keras.backend.backend() != "torch":
         raise ValueError(f"ONNX export runs on the torch backend (PyTorch's exporter writes rnnzoo's LSTM and GRU "
                          f"as ONNX LSTM / GRU ops); this process runs {keras.backend.backend()}: set "
@@ -63,15 +71,34 @@ def export_onnx(model, path, inputs=None, tolerance=TOLERANCE, opset_version=18)
                          "as they are: pick an empty or new folder.")
     start = time.perf_counter()
     if inputs is None:
-        inputs = example_inputs(model, length=12, batch_size=4, pad_to=16)
+        length = sequence_length or 16
+        inputs = example_inputs(model, length=max(1, length * 3 // 4), batch_size=4, pad_to=length)
     inputs = {name: np.asarray(value) for name, value in inputs.items()}
-    expected = _keras_outputs(model, inputs)
+    expected = _keras_outputs(model, inputs)  # records the kernel each recurrent layer ran
+    looped = [row for row in kernel_report(model) if row["kernel"] != "pytorch_fused"]
+    if looped and sequence_length is None:
+        raise ValueError(f"{looped[0]['layer']} ({looped[0]['cell']}) runs {looped[0]['kernel']} on torch, which "
+                         "the ONNX exporter unrolls at the length it traces: pass sequence_length (rnnzoo export "
+                         "--sequence-length N) for a file of that fixed length; lstm and gru take any length.")
+    signature = None
+    if sequence_length is not None:  # every shape fixed but the batch
+        specs = {name: keras.InputSpec(shape=(None, *value.shape[1:]), dtype=str(value.dtype), name=name)
+                 for name, value in inputs.items()}
+        signature = [specs] if len(model.inputs) > 1 else [specs[model.inputs[0].name]]
     with scratch_folder(path) as scratch:
         file = os.path.join(scratch, FILE)
-        model.export(file, format="onnx", verbose=False, opset_version=opset_version)
+        with warnings.catch_warnings():  # the tracer's notes on constants, and a batch-size caution the
+            warnings.simplefilter("ignore")  # parity checks below (and the tests, at other sizes) answer
+            model.export(file, format="onnx", verbose=False, opset_version=opset_version, input_signature=signature)
         graph = onnx.load(file)
-        session = onnxruntime.InferenceSession(file, providers=["CPUExecutionProvider"])
-        found = session.run(None, {i.name: inputs[i.name] for i in session.get_inputs()})
+        try:
+            session = onnxruntime.InferenceSession(file, providers=["CPUExecutionProvider"])
+            found = session.run(None, {i.name: inputs[i.name] for i in session.get_inputs()})
+        except Exception as error:  # noqa: BLE001  (ONNX Runtime's own error classes, on a file it refuses)
+            kernels = ", ".join(sorted({row["kernel"] for row in kernel_report(model)}))
+            raise ValueError(f"ONNX Runtime cannot run the exported file ({str(error).splitlines()[0][:300]}); "
+                             f"the model's recurrent kernels: {kernels}. lstm, gru and simple export; the "
+                             "efficient cells' scans do not yet.") from error
         difference = _max_abs_diff(dict(enumerate(expected)), dict(enumerate(found)))
         scale = output_scale(dict(enumerate(expected)))
         _require_parity(difference, tolerance, scale, "ONNX")

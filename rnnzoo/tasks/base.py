@@ -183,10 +183,24 @@ class Task:
         one, from its `config.json`."""
         return {}
 
-    def export(self, folder, x=None):
-        """A SavedModel serving raw input (`serving()`), written atomically;
-        with raw examples `x`, served back and compared with `predict`.
-        Returns the check (or `{}`). Needs the TensorFlow backend."""
+    def export(self, folder, x=None, *, format="saved_model"):
+        """`format="saved_model"`: a SavedModel serving raw input
+        (`serving()`), written atomically; with raw examples `x`, served back
+        and compared with `predict`. Returns the check (or `{}`). Needs the
+        TensorFlow backend.
+
+        `format="onnx"`: the task's network as `folder/model.onnx`, taking
+        what the network takes (token ids, characters, features, windows:
+        the preprocessing stays outside the graph, as for the TFLite files),
+        checked with ONNX Runtime on right-padded inputs
+        (`rnnzoo.exporting.onnx`). Returns the export report. Needs the
+        torch backend."""
+        if format == "onnx":
+            from rnnzoo.exporting.onnx import export_onnx
+
+            return export_onnx(self.model, folder)
+        if format != "saved_model":
+            raise ValueError(f"format={format!r}: a task exports 'saved_model' (raw input) or 'onnx' (its network).")
         from rnnzoo.exporting.task_export import export_task
 
         return export_task(self, folder, x)

@@ -45,6 +45,26 @@ def test_onnx_export_has_recurrent_ops_and_matches_keras_on_padded_batches(topol
         np.testing.assert_allclose(found, expected, atol=1e-5 * max(1.0, float(np.abs(expected).max())))
 
 
+@needs_torch
+def test_a_cell_without_a_fused_kernel_exports_at_a_fixed_length(tmp_path):
+    """A step loop is unrolled at the length the exporter traces: without
+    `sequence_length` the export says so in one line; with it, the file takes
+    any batch at that length, with parity on padded batches."""
+    model = rnnzoo.build_model("many_to_one", vocab_size=30, num_classes=3, units=8, embedding_dim=6, cell="simple",
+                               bidirectional=True)
+    with pytest.raises(ValueError, match=r"\(SimpleRNNCell\) runs keras_loop on torch.*pass sequence_length"):
+        rnnzoo.export(model, tmp_path / "onnx", format="onnx")
+    assert not os.path.exists(tmp_path / "onnx")
+    report = rnnzoo.export(model, tmp_path / "onnx", format="onnx", sequence_length=10)
+    assert report["inputs"] == {"tokens": ["any", 10]} and report["parity"]["max_abs_diff"] <= 1e-5
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(tmp_path / "onnx" / "model.onnx"), providers=["CPUExecutionProvider"])
+    tokens = _padded(7, 10, 30, 3)
+    np.testing.assert_allclose(session.run(None, {"tokens": tokens})[0], keras.ops.convert_to_numpy(model(tokens)),
+                               atol=1e-5)
+
+
 def test_onnx_export_off_torch_is_one_clear_line(tmp_path):
     if ON_TORCH:
         pytest.skip("the refusal is for the other backends")

@@ -342,7 +342,8 @@ def test_a_recipe_trained_on_torch_or_jax_leaves_the_run_folder_of_a_tensorflow_
         assert report["extra"]["backend"] == backend and report["extra"]["evaluation_backend"] == "tensorflow"
         assert {row["kernel"] for row in report["extra"]["kernels"]} == {kernel}, backend
         assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-4
-        assert "computed by TensorFlow" in open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+        card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
+        assert "computed by TensorFlow" in card and "--format onnx" in card
 
 
 def test_recipe_killed_at_three_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):

@@ -3,7 +3,8 @@ builds from raw examples, fits, predicts raw input, evaluates with its
 field's metric (agreeing with its own predictions), saves as a preset that
 `from_preset` and `rnnzoo.load` read back with identical predictions, and
 exports a SavedModel serving raw input with parity (TensorFlow; on JAX and
-torch `export` says in one line that it needs TensorFlow). Tiny models on
+torch `export` says in one line that it needs TensorFlow, and on torch the
+network exports to ONNX with ONNX Runtime parity). Tiny models on
 the built-in data: this checks the contract, not quality."""
 
 import math
@@ -212,6 +213,10 @@ def test_task_contract(case, tmp_path):
     with pytest.raises(ValueError, match=f"holds a {type(task).__name__}, not a {other.__name__}"):
         other.from_preset(preset)
 
+    if keras.backend.backend() == "torch":  # the network as ONNX, checked by ONNX Runtime on padded inputs
+        report = task.export(str(tmp_path / "onnx"), format="onnx")
+        assert report["parity"]["max_abs_diff"] <= report["parity"]["tolerance"] * report["parity"]["scale"]
+        assert {"LSTM", "GRU"} & set(report["ops"]) and "Loop" not in report["ops"], report["ops"]
     if keras.backend.backend() != "tensorflow":
         with pytest.raises(ValueError, match="needs the TensorFlow backend"):
             task.export(str(tmp_path / "saved_model"), raw)
