@@ -4,6 +4,7 @@ what, how well it does, what each exported file is, and how to load it."""
 import os
 
 from rnnzoo.exporting.fused_lstm import FUSED_OP
+from rnnzoo.exporting.run_export import SAME_ACCURACY
 from rnnzoo.utils.files import write_text
 
 
@@ -104,6 +105,15 @@ the Keras model scores {metric_name} {tflite['keras_metric']:.4f} on them."""
         unsupported = first.get("micro_unsupported_ops")
         micro = ("" if unsupported is None else "all in TensorFlow Lite Micro's op resolver" if not unsupported
                  else f"not in TensorFlow Lite Micro's op resolver: {', '.join(unsupported)}")
+        timed = [f"`{name}/` {entry['ms_per_example']:.2f} ms" for name, entry in tflite.items()
+                 if isinstance(entry, dict) and "error" not in entry and "ms_per_example" in entry]
+        if timed:
+            tflite_check += f"""
+
+Time per example on the machine that exported them (batch 1, median while scoring): {', '.join(timed)}."""
+            if tflite.get("fastest"):
+                tflite_check += (f" As accurate as the Keras model (within {SAME_ACCURACY}), the fastest there is "
+                                 f"`{tflite['fastest']}/` and the smallest `{tflite['smallest']}/`.")
         tflite_check += f"""
 
 TFLite ops of `tflite/model.tflite`: {', '.join(ops) or '-'}{f' ({micro})' if micro else ''}."""

@@ -9,6 +9,7 @@ summary["tflite_dynamic"]["metric_delta"]
 """
 
 import os
+import time
 
 import numpy as np
 
@@ -38,6 +39,9 @@ def check_quantizations(quantizations, kind, task):
 
 PARITY_EXAMPLES = 32
 CALIBRATION_EXAMPLES = 100
+# Variants within this of the Keras model's metric count as equally accurate when the fastest and the
+# smallest are named (half a point of accuracy or F1).
+SAME_ACCURACY = 0.005
 
 
 def folder_name(quantize):
@@ -57,12 +61,29 @@ def stack(examples, length=None, word_length=None):
 
 
 def _tflite_outputs(content, examples, length, word_length, output):
+    """The file's outputs for `examples`, one call each, and the median
+    milliseconds a call took (on this machine, batch 1)."""
     runner = tflite.signature_runner(content, SIGNATURE)
-    outputs = []
+    outputs, times = [], []
     for example in examples:
-        result = runner(stack([example], length, word_length))
+        batch = stack([example], length, word_length)
+        start = time.perf_counter()
+        result = runner(batch)
+        times.append(time.perf_counter() - start)
         outputs.append((result[output] if output else next(iter(result.values())))[0])
-    return outputs
+    return outputs, 1000 * float(np.median(times))
+
+
+def fastest_and_smallest(summary, tolerance=SAME_ACCURACY):
+    """`(fastest, smallest)`: the names of the variants in `summary` (see
+    `export_tflite_variants`) that run fastest and are smallest among those
+    within `tolerance` of the Keras model's metric (None: no variant)."""
+    kept = {name: entry for name, entry in summary.items() if isinstance(entry, dict) and "error" not in entry
+            and abs(entry["metric_delta"]) <= tolerance}
+    if not kept:
+        return None, None
+    return (min(kept, key=lambda name: kept[name]["ms_per_example"]),
+            min(kept, key=lambda name: kept[name]["size_bytes"]))
 
 
 def _keras_outputs(model, examples, length, word_length, output, batch_size=64):
@@ -116,8 +137,11 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             compared with the Keras model's on inputs cut as that file's.
 
     Returns `{folder name: {size_bytes, parity_max_abs_diff, metric,
-    metric_delta, ops, micro_unsupported_ops, inputs}}` plus `"keras_metric"` and `"examples"`: the
-    metric of the Keras model on the same examples, cut as the float file's. A variant that
+    metric_delta, ms_per_example, ops, micro_unsupported_ops, inputs}}` plus `"keras_metric"` and
+    `"examples"`: the metric of the Keras model on the same examples, cut as the float file's; and
+    `"fastest"` / `"smallest"`: the variants that ran fastest here (median milliseconds per example,
+    batch 1, while scoring) and are smallest, among those within `SAME_ACCURACY` of the Keras
+    model (`fastest_and_smallest`). A variant that
     fails its parity check is not written and is reported as
     `{quantize, error}`; the other variants are still exported (a run's
     results never hang on one file).
@@ -141,7 +165,7 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
                         word_length=word_length, inputs=stack(chosen[:PARITY_EXAMPLES], length, word_length),
                         representative_data=representative if quantize == "int8" else None)
         with open(os.path.join(path, "model.tflite"), "rb") as f:
-            outputs = _tflite_outputs(f.read(), chosen, length, word_length, output)
+            outputs, milliseconds = _tflite_outputs(f.read(), chosen, length, word_length, output)
         score = float(metric(outputs))
         return {
             "quantize": quantize, "size_bytes": report["size_bytes"],
@@ -151,7 +175,10 @@ def export_tflite_variants(folder, model, examples, metric, *, quantizations=("d
             "micro_unsupported_ops": report["micro_unsupported_ops"],
             "int8_form": next((form for form, found in report.get("int8_forms", {}).items() if found["kept"]), None),
             "interpreter": tflite.interpreter_name(), "kernel": tflite_kernel(report["ops"]),
+            "ms_per_example": milliseconds,
         }
 
-    return {"keras_metric": keras_metric(sequence_length), "examples": len(chosen),
-            **each_variant(folder, quantizations, write)}
+    summary = {"keras_metric": keras_metric(sequence_length), "examples": len(chosen),
+               **each_variant(folder, quantizations, write)}
+    summary["fastest"], summary["smallest"] = fastest_and_smallest(summary)
+    return summary

@@ -21,7 +21,7 @@ from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
 from rnnzoo.exporting.generator import export_generator
-from rnnzoo.exporting.run_export import check_quantizations, each_variant, export_tflite_variants
+from rnnzoo.exporting.run_export import SAME_ACCURACY, check_quantizations, each_variant, export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
@@ -275,7 +275,11 @@ def export_tflite(run, config, model, examples, metric, **options):
             form = f" ({entry['int8_form']})" if entry.get("int8_form") else ""
             print(f"TFLite {name}{form}: {entry['size_bytes'] / 1024:,.0f} KB, "
                   f"max |diff| {entry['parity_max_abs_diff']:.2e}, "
-                  f"validation {entry['metric']:.4f} ({delta:+.4f} vs Keras on {summary['examples']} examples)")
+                  f"validation {entry['metric']:.4f} ({delta:+.4f} vs Keras on {summary['examples']} examples), "
+                  f"{entry['ms_per_example']:.2f} ms per example here")
+    if summary.get("fastest"):
+        print(f"TFLite on this machine, as accurate as Keras (within {SAME_ACCURACY}): fastest {summary['fastest']}, "
+              f"smallest {summary['smallest']}")
     return summary
 
 

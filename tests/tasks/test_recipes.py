@@ -185,8 +185,15 @@ def _check_tflite_exports(folder, metric, model, ids):
         assert entry["metric_delta"] == pytest.approx(entry["metric"] - entry["keras_metric"])
     assert report["tflite"]["parity_max_abs_diff"] < 1e-4
     assert report["tflite_dynamic"]["size_bytes"] <= report["tflite"]["size_bytes"]  # tiny weights stay float
+    # Timed while scoring: the fastest and the smallest named among the variants as accurate as Keras.
+    accurate = [report[name] for name in ("tflite", "tflite_dynamic") if abs(report[name]["metric_delta"]) <= 0.005]
+    assert all(report[name]["ms_per_example"] > 0 for name in ("tflite", "tflite_dynamic"))
+    if accurate:
+        assert all(report[report["fastest"]]["ms_per_example"] <= e["ms_per_example"] for e in accurate)
+        assert all(report[report["smallest"]]["size_bytes"] <= e["size_bytes"] for e in accurate)
     card = open(os.path.join(folder, "README.md"), encoding="utf-8").read()
     assert "tflite_dynamic/model.tflite" in card and f"validation {metric}" in card
+    assert "Time per example on the machine that exported them" in card
     # LSTMs run as TFLite's fused kernel; the card lists the ops and says to reset its states.
     has_lstm = any(isinstance(layer, keras.layers.LSTM) for layer in model._flatten_layers())
     assert ("UNIDIRECTIONAL_SEQUENCE_LSTM" in report["tflite"]["ops"]) == has_lstm
