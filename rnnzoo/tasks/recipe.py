@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -135,6 +136,8 @@ def start(recipe, config, *, builtin, load_path, names=(), splits=None, unit="ex
     recipe exports as TFLite ("model", "generator" or "streaming"), whose
     `--export-quantize` variants are checked before any work.
 
+    `--backend` naming another backend than this process's runs the same
+    command there instead (`HandedOver` then ends this process's steps).
     The `--distribute` set-up comes first (it must precede any TensorFlow
     op); a worker that is not the chief of its cluster writes its run
     folder to a scratch folder that is removed at exit."""
@@ -185,6 +188,10 @@ def _run_elsewhere(recipe, config, backend):
     command = [sys.executable, "-m", f"recipes.{recipe}", *config.command_line()]
     sys.stdout.flush()
     status = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": backend}).returncode
+    if status < 0:  # killed by a signal: say which (a crash there, or the machine's out-of-memory killer)
+        print(f"error: the recipe's process on {backend} was killed by {signal.Signals(-status).name}",
+              file=sys.stderr)
+        raise SystemExit(128 - status)
     if status:
         raise SystemExit(status)
 

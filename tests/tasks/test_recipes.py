@@ -353,6 +353,17 @@ def test_a_recipe_trained_on_torch_or_jax_leaves_the_run_folder_of_a_tensorflow_
         assert "computed by TensorFlow" in card and "--format onnx" in card
 
 
+def test_a_recipes_process_on_another_backend_that_dies_is_named_with_its_signal(monkeypatch, capsys):
+    from rnnzoo.configs import SentimentConfig
+    from rnnzoo.tasks import recipe as steps
+
+    monkeypatch.setattr(steps.subprocess, "run", lambda command, **options: subprocess.CompletedProcess(command, -11))
+    with pytest.raises(SystemExit) as exit_info:
+        steps._run_elsewhere("sentiment", SentimentConfig(backend="jax"), "jax")
+    assert exit_info.value.code == 139
+    assert capsys.readouterr().err.strip() == "error: the recipe's process on jax was killed by SIGSEGV"
+
+
 def test_recipe_killed_at_three_random_points_resumes_and_ends_like_an_uninterrupted_run(tmp_path):
     """Killed with SIGKILL at three random points (during training steps and
     during each kind of save), run again after each, a recipe ends with
