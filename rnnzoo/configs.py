@@ -28,8 +28,8 @@ from rnnzoo.tasks.captioning import BACKBONES
 from rnnzoo.topologies.blocks import POOLING
 from rnnzoo.topologies.forecasters import NORMALIZATIONS
 from rnnzoo.training.distribution import CHOICES as DISTRIBUTE_CHOICES
-from rnnzoo.utils.backends import BACKENDS
 from rnnzoo.training.schedules import SCHEDULES
+from rnnzoo.utils.backends import BACKENDS
 
 QUANTIZATIONS = ("dynamic", "float16", "int8")
 
