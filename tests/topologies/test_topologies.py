@@ -1,5 +1,6 @@
-"""Every registered model x every standard cell: shapes, training, saving,
-config; plus padding invariance and argument checks per topology."""
+"""Every registered model x every standard cell: shapes, saving, config
+(training: see the cases below); plus padding invariance and argument checks
+per topology."""
 
 import keras
 import numpy as np
