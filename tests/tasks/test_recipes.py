@@ -326,12 +326,13 @@ def _layout(folder):
                   for name in names if name != ".lock")
 
 
-def test_a_recipe_trained_on_torch_or_jax_leaves_the_run_folder_of_a_tensorflow_run(tmp_path):
+def test_a_recipe_trained_on_torch_or_jax_leaves_the_run_folder_of_a_tensorflow_run(tmp_path, monkeypatch):
     """`--backend torch` / `jax` (the command again, in a process on that
     backend) trains there, then TensorFlow evaluates and exports the run in a
     process of its own: the same files as a TensorFlow run, SavedModel and
     TFLite included, and a report naming the kernels that trained it."""
     pytest.importorskip("torch", reason="PyTorch is the [torch] extra: pip install -e '.[torch]'")
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", "--xla_backend_optimization_level=0"))  # CI time
     options = ["--smoke", "--epochs", "1", "--units", "8", "--verbose", "0", "--export-quantize"]
     cli.main(["run", "sentiment", *options, "--output", str(tmp_path / "tensorflow")])
     folder = _run_folder(tmp_path / "tensorflow", "sentiment")

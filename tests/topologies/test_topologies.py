@@ -1,6 +1,6 @@
-"""Every registered model x every standard cell: shapes, saving, config
-(training: see the cases below); plus padding invariance and argument checks
-per topology."""
+"""Every topology x every standard cell, and every variant: shapes, saving,
+config (training: see the cases below); plus padding invariance and argument
+checks per topology."""
 
 import keras
 import numpy as np
@@ -10,12 +10,13 @@ import helpers
 import rnnzoo
 from rnnzoo.topologies.blocks import run_recurrent_stack
 
-# Every registered model with every standard cell builds, saves and loads on
-# TensorFlow; training there takes each topology with one cell (in turn) and
-# every variant with its own, since the torch run (eager, so cheap) trains
-# every topology with the LSTM and the GRU. The JAX run (its compiles are the
-# slowest) takes each topology with one cell for shapes and saving and the
-# other for training, so both cells meet every topology once.
+# Every topology with every standard cell, and every variant with its own
+# cell, builds, saves and loads on TensorFlow; training there takes each
+# topology with one cell (in turn) and every variant with its own, since the
+# torch run (eager, so cheap) trains every topology with the LSTM and the GRU.
+# The JAX run (its compiles are the slowest) takes each topology with one cell
+# for shapes and saving and the other for training, so both cells meet every
+# topology once.
 ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
 ON_JAX = keras.backend.backend() == "jax"
 CELLS = ["simple", "lstm", "gru"] if ON_TENSORFLOW else ["lstm", "gru"]
@@ -28,15 +29,15 @@ def _in_turn(shift):
     return [(name, CELLS[(i + shift) % len(CELLS)]) for i, name in enumerate(TOPOLOGIES)]
 
 
-REGISTRY_X_CELLS = _in_turn(0) if ON_JAX else [(name, cell) for name in MODEL_NAMES for cell in CELLS]
+VARIANTS = [(name, None) for name in MODEL_NAMES if name not in TOPOLOGIES]  # each with the cell it names
+REGISTRY_X_CELLS = (_in_turn(0) if ON_JAX else [(name, cell) for name in TOPOLOGIES for cell in CELLS]) + VARIANTS
 TRAINING_CASES = (_in_turn(1) if ON_JAX else _in_turn(0) if ON_TENSORFLOW else
-                  [(name, cell) for name in TOPOLOGIES for cell in CELLS]) + [
-    (name, None) for name in MODEL_NAMES if name not in TOPOLOGIES]
+                  [(name, cell) for name in TOPOLOGIES for cell in CELLS]) + VARIANTS
 
 
 @pytest.mark.parametrize("name,cell", REGISTRY_X_CELLS)
 def test_shapes_config_and_save_load(name, cell, tmp_path):
-    model = helpers.build_tiny(name, cell=cell)
+    model = helpers.build_tiny(name, **({"cell": cell} if cell else {}))
     helpers.run_output_shape_test(model)
     helpers.run_config_roundtrip_test(model)
     helpers.run_save_load_test(model, tmp_path)

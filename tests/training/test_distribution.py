@@ -18,7 +18,7 @@ import pytest
 from rnnzoo.training.distribution import get_distribution
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RECIPE = ["-m", "recipes.sentiment", "--smoke", "--epochs", "3", "--units", "8", "--dropout", "0",
+RECIPE = ["-m", "recipes.sentiment", "--smoke", "--epochs", "2", "--units", "8", "--dropout", "0",
           "--batch-size", "16", "--verbose", "0", "--export-quantize"]
 TOLERANCE = 1e-5
 

@@ -1,5 +1,6 @@
 """Models move between backends: saved under one, loaded under another,
-with the same outputs (within 1e-5), and trained and saved there and back.
+with the same outputs (within 1e-5), and trained and saved there (torch)
+and back.
 Each side runs in a process of its own (tests/backend_roundtrip.py): a process
 has one Keras backend. Also: triton (brought by PyTorch's wheels) loads beside
 TensorFlow once rnnzoo is imported (rnnzoo/utils/triton_guard.py)."""
@@ -25,14 +26,16 @@ def run(backend, *arguments):
 def test_models_saved_on_tensorflow_load_on_torch_and_jax_and_back(tmp_path):
     pytest.importorskip("torch", reason="PyTorch is the [torch] extra: pip install -e '.[torch]'")
     pytest.importorskip("jax", reason="JAX is in the [test] extra")
-    folders = {name: tmp_path / name for name in ("tensorflow", "torch", "jax")}
+    folders = {name: tmp_path / name for name in ("tensorflow", "torch")}
     for folder in folders.values():
         folder.mkdir()
     run("tensorflow", "save", str(folders["tensorflow"]))
     report = run("torch", "check", str(folders["tensorflow"]), "--train-and-save", str(folders["torch"]))
-    report += run("jax", "check", str(folders["tensorflow"]), "--train-and-save", str(folders["jax"]))
-    report += run("tensorflow", "check", str(folders["torch"]), str(folders["jax"]))  # and back
-    assert report.count("max |difference|") == 4 * 3, report
+    # JAX loads them; models trained on JAX come back to TensorFlow in the recipe test
+    # (tests/tasks/test_recipes.py, `--backend jax`), which TensorFlow then evaluates and exports.
+    report += run("jax", "check", str(folders["tensorflow"]))
+    report += run("tensorflow", "check", str(folders["torch"]))  # and back
+    assert report.count("max |difference|") == 3 * 3, report
 
 
 def test_triton_loads_beside_tensorflow_once_rnnzoo_is_imported():
