@@ -3,6 +3,7 @@ from keras import ops
 
 from rnnzoo.cells import get_cell
 from rnnzoo.layers.attention_pooling import AttentionPooling
+from rnnzoo.layers.bidirectional import bidirectional as wrap_bidirectional
 from rnnzoo.layers.sequence_pooling import SequencePooling
 
 POOLING = ("last", "attention", "max", "mean")
@@ -58,7 +59,7 @@ class SegmentEncoder(keras.layers.Layer):
             layer = spec.build(units, return_sequences=pooling != "last" or index < num_layers - 1,
                                return_state=False, dropout=dropout, name=f"{name}_layer",
                                **{**self.cell_options, **({"unroll": True} if unroll else {})})
-            layers.append(keras.layers.Bidirectional(layer, name=name) if bidirectional else layer)
+            layers.append(wrap_bidirectional(layer, name=name) if bidirectional else layer)
         # Attribute names are the saved weights' paths: `rnn` (and `embedding`) as the character encoder
         # always wrote them, so its files load; further layers after it.
         self.rnn, self.stacked_rnn = layers[0], layers[1:]

@@ -6,6 +6,7 @@ import keras
 
 from rnnzoo.cells import get_cell
 from rnnzoo.layers import AttentionPooling, CharacterEncoder, ConvFrontEnd, SequencePooling
+from rnnzoo.layers.bidirectional import bidirectional as wrap_bidirectional
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 TASKS = ("classification", "regression")
@@ -119,7 +120,7 @@ def make_recurrent_stack(
             **(cell_options or {}),
         )
         if bidirectional:
-            layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode, name=layer_name)
+            layer = wrap_bidirectional(layer, merge_mode=merge_mode, name=layer_name)
         layers.append(layer)
     return layers
 
