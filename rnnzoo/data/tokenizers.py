@@ -123,6 +123,11 @@ class WordTokenizer(Tokenizer):
                           else tf_text.UnicodeScriptTokenizer())
 
     def split(self, texts):
+        if self.split_on == "whitespace":
+            # tensorflow-text's WhitespaceTokenizer splits on the second byte of U+00A0 (no-break space) and
+            # U+0085 (next line), leaving their first byte in the word (b"8\xc2" from "8\u00a01"): spaces
+            # other than ASCII's become " " first.
+            texts = tf.strings.regex_replace(texts, "[\\p{Z}\\x{85}]", " ")
         tokens = self._splitter.tokenize(texts)
         if self.split_on == "unicode_script":  # it keeps no whitespace tokens, but be sure
             tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tf.strings.strip(tokens)) > 0)

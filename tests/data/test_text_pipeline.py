@@ -28,6 +28,14 @@ def test_word_tokenizer_options():
         data.WordTokenizer(standardize="ptb")
 
 
+def test_non_ascii_spaces_split_words_whole():
+    # tensorflow-text's whitespace splitter cut U+00A0 and U+0085 in half (b"8\xc2"), which SST-2's
+    # "8\u00a01\\/2" hit with normalization off.
+    for options in ({}, {"normalization": None, "lowercase": False}):
+        tokens = _strings(data.WordTokenizer(**options).tokenize(["8\u00a01 x", "a\u0085b\u3000c\u2028d"]))
+        assert tokens == [["8", "1", "x"], ["a", "b", "c", "d"]]
+
+
 # Raw text and the same text as the Penn Treebank tokenizes it (SST, EWT).
 RAW_AND_TREEBANK = [
     ("Isn't it (really) good? I can't say.", "is n't it -lrb- really -rrb- good ? i ca n't say ."),
