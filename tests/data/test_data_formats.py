@@ -128,6 +128,26 @@ def test_plain_text_is_returned_unchanged(tmp_path):
     assert data.load_text(write(tmp_path, "t.txt", text)) == text
 
 
+def test_a_corpus_folder_reads_its_text_files_in_order_without_brown_tags(tmp_path):
+    corpus = tmp_path / "corpus"
+    for folder in ("a", "b"):
+        (corpus / folder).mkdir(parents=True)
+    write(corpus / "b", "ca01", "The/at jury/nn said/vbd ``/`` no/at ''/'' ./.\n\n\tIt/pps rained/vbd ./.\n")
+    write(corpus / "a", "review.txt", "a fine film , 1/2 of it .\n")  # a slash, but not tagged text
+    for name in ("README", "SOURCE.md", ".hidden", "LICENSE.txt"):
+        write(corpus, name, "not the corpus\n")
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    os.symlink(corpus / "a", linked / "a")
+    expected = "a fine film , 1/2 of it .\nThe jury said `` no '' .\nIt rained .\n"
+    assert data.load_text(str(corpus)) == expected
+    assert data.load_text(str(linked)) == "a fine film , 1/2 of it .\n"  # through a linked folder
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no text file"):
+        data.load_text(str(empty))
+
+
 def _write_png(path, array):
     import tensorflow as tf
     tf.io.write_file(str(path), tf.io.encode_png(array))
