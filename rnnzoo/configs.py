@@ -47,6 +47,10 @@ def positive_float(value):
     return None if value > 0 else f"must be > 0, got {value}"
 
 
+def non_negative_float(value):
+    return None if value >= 0 else f"must be >= 0, got {value}"
+
+
 def rate(value):
     return None if 0 <= value < 1 else f"must be in [0, 1), got {value}"
 
@@ -451,6 +455,23 @@ class LanguageModelConfig(RecipeConfig):
     generate: int = option(300, "tokens to sample after the prompt")
     temperature: float = option(0.8, "sampling temperature (lower: safer)")
     top_k: int = option(0, "sample among the k most likely tokens (0: all)")
+    # The AWD-LSTM regularizers (Merity et al. 2018), all off by default.
+    weight_drop: float = option(0.0, "DropConnect on the recurrent weights (lstm, gru): a fraction dropped per batch",
+                                check=rate)
+    embedding_dropout: float = option(0.0, "drop whole words (rows of the embedding matrix) per batch", check=rate)
+    locked_dropout: bool = option(False, "the output dropout uses one mask per sequence for all its steps")
+    tie_embeddings: bool = option(False, "predict tokens with the embedding matrix (tied input and output embeddings)")
+    activation_regularization: float = option(0.0, "AR: add alpha * mean(h^2) of the last layer's outputs to the "
+                                                   "loss", check=non_negative_float, flag="--ar")
+    temporal_activation_regularization: float = option(0.0, "TAR: add beta * mean((h_t - h_{t-1})^2) to the loss",
+                                                       check=non_negative_float, flag="--tar")
+
+    def model_options(self, **overrides):
+        awd = {name: getattr(self, name) for name in ("embedding_dropout", "locked_dropout", "tie_embeddings",
+                                                      "activation_regularization",
+                                                      "temporal_activation_regularization")}
+        cell_options = {**(self.cell_options or {}), **({"weight_drop": self.weight_drop} if self.weight_drop else {})}
+        return super().model_options(**{**awd, "cell_options": cell_options or None, **overrides})
 
 
 # Each recipe's config class, by recipe name (`rnnzoo run NAME`).

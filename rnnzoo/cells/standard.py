@@ -19,11 +19,37 @@ from rnnzoo.cells.registry import register_cell
 class _TorchFused:
     """Mixin: `inner_loop` through PyTorch's fused kernel on the torch
     backend; on every backend, the kernel that ran is recorded
-    (`cells.kernels`)."""
+    (`cells.kernels`). With `weight_drop`, DropConnect on the recurrent
+    kernel (Wan et al. 2013; AWD-LSTM, Merity et al. 2018): in training, each
+    call draws one mask over the hidden-to-hidden matrix, used at every step,
+    and scales the kept weights by `1 / (1 - weight_drop)`; the fused kernels
+    still run. At inference the kernel is used as is."""
 
     _kind = None
 
+    def __init__(self, *args, weight_drop=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(weight_drop, bool) or not isinstance(weight_drop, (int, float)) or not 0 <= weight_drop < 1:
+            raise ValueError(f"cell {self._kind!r}: `weight_drop` must be a float in [0, 1), got {weight_drop!r}.")
+        self.weight_drop = float(weight_drop)
+        # Only a weight-dropped layer has a seed (a variable): other files keep their layout.
+        self.weight_drop_seed = keras.random.SeedGenerator(self.cell.seed) if self.weight_drop else None
+
+    def get_config(self):
+        return {**super().get_config(), "weight_drop": self.weight_drop}
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        if not (training and self.weight_drop):
+            return self._inner_loop(sequences, initial_state, mask, training)
+        cell, kernel = self.cell, self.cell.recurrent_kernel
+        dropped = keras.random.dropout(ops.convert_to_tensor(kernel), self.weight_drop, seed=self.weight_drop_seed)
+        object.__setattr__(cell, "recurrent_kernel", dropped)  # read by every path; not a new weight
+        try:
+            return self._inner_loop(sequences, initial_state, mask, training)
+        finally:
+            object.__setattr__(cell, "recurrent_kernel", kernel)
+
+    def _inner_loop(self, sequences, initial_state, mask, training):
         if keras.backend.backend() != "torch":
             kernels.record(self, *kernels.keras_kernel(self, mask[0] if isinstance(mask, (list, tuple)) else mask))
             return super().inner_loop(sequences, initial_state, mask, training=training)
@@ -37,6 +63,8 @@ class _TorchFused:
             if training and self.dropout:  # as Keras' LSTM / GRU: one input mask for all steps
                 dropped = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), 1)
             states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
+            if self.stateful:  # Keras writes the new states into the variables in place after this call;
+                states = [state.clone() for state in states]  # autograd must keep the ones read here
             result = torch_kernels.fused_inner_loop(self, self._kind, dropped, states, mask)
             if result is not None:
                 kernels.record(self, "pytorch_fused")

@@ -69,10 +69,15 @@ def _lengths_if_right_padded(mask):
     return lengths
 
 
+def _tensor(weight):
+    """A variable's value, or the tensor that stands in for it (a weight-dropped recurrent kernel)."""
+    return weight.value if hasattr(weight, "value") else weight
+
+
 def _lstm_weights(cell, dtype):
     units = cell.units
     kernel = cell.kernel.value.to(dtype)
-    weights = [kernel.T, cell.recurrent_kernel.value.to(dtype).T]
+    weights = [kernel.T, _tensor(cell.recurrent_kernel).to(dtype).T]
     bias = cell.bias.value.to(dtype) if cell.use_bias else kernel.new_zeros(4 * units)
     return weights + [bias, kernel.new_zeros(4 * units)]
 
@@ -86,7 +91,7 @@ def _gru_weights(cell, dtype):
         return torch.cat([r, z, h], dim=-1)
 
     kernel = cell.kernel.value.to(dtype)
-    weights = [reorder(kernel).T, reorder(cell.recurrent_kernel.value.to(dtype)).T]
+    weights = [reorder(kernel).T, reorder(_tensor(cell.recurrent_kernel).to(dtype)).T]
     if cell.use_bias:
         bias = reorder(cell.bias.value.to(dtype))
         return weights + [bias[0], bias[1]]

@@ -6,6 +6,8 @@ import keras
 
 from rnnzoo.cells import get_cell
 from rnnzoo.layers import AttentionPooling, CharacterEncoder, ConvFrontEnd, SequencePooling
+from rnnzoo.layers.awd import ActivationRegularization, EmbeddingDropout
+from rnnzoo.layers.awd import locked_dropout as locked_dropout_layer
 from rnnzoo.layers.bidirectional import bidirectional as wrap_bidirectional
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -77,9 +79,13 @@ def check_one_input_kind(vocab_argument, vocab_size, dim_argument, input_dim):
 # --- Layers ------------------------------------------------------------------
 
 
-def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix="", batch_size=None):
+def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix="", batch_size=None,
+                   reversible=False):
     """An input and its embedding: token ids -> `Embedding`, features -> `Masking`.
-    `batch_size` fixes the batch dimension (stateful layers need it).
+    `batch_size` fixes the batch dimension (stateful layers need it);
+    `reversible` makes the embedding Keras' `ReversibleEmbedding` (the same
+    weights), which can also map vectors back to token logits (tied input
+    and output embeddings).
 
     Id 0 (or an all-zero feature vector) is padding and is masked when
     `mask_zero`; padding must be on the right for the cuDNN kernels.
@@ -88,9 +94,8 @@ def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix=""
     if vocab_size is not None:
         check_positive_int("embedding_dim", embedding_dim)
         inputs = keras.Input(shape=(None,), batch_size=batch_size, dtype="int32", name=f"{prefix}tokens")
-        embedding = keras.layers.Embedding(
-            vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding"
-        )
+        kind = keras.layers.ReversibleEmbedding if reversible else keras.layers.Embedding
+        embedding = kind(vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding")
         return inputs, embedding(inputs)
     inputs = keras.Input(shape=(None, input_dim), batch_size=batch_size, dtype="float32", name=f"{prefix}features")
     if not mask_zero:
@@ -189,26 +194,36 @@ def check_head(*, task, num_classes, num_outputs, output_activation):
 # --- Encoder with an output head (many_to_one, many_to_many) -----------------
 
 
-POOLING = ("last", "attention", "max", "mean")
+POOLING = ("last", "attention", "max", "mean", "concat")
 
 
 def encoder_with_head(
     *, per_step, head_size, vocab_size, input_dim, embedding_dim, mask_zero, cell,
     units, num_layers, dropout, recurrent_dropout, bidirectional, merge_mode,
     output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
-    char_units=25, batch_size=None, conv_filters=None, pooling="last",
+    char_units=25, batch_size=None, conv_filters=None, pooling="last", embedding_dropout=0.0,
+    locked_dropout=False, tie_embeddings=False, activation_regularization=0.0,
+    temporal_activation_regularization=0.0,
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or once per sequence (sequence labels),
     from the final state (`pooling="last"`), attention over the last
     layer's outputs (`"attention"`, `AttentionPooling`) or their max or mean
-    over the real steps (`"max"`, `"mean"`).
+    over the real steps (`"max"`, `"mean"`), or all three of the last real
+    step, max and mean side by side (`"concat"`, ULMFiT's concat pooling).
 
     With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
     and `characters` `(batch, words, chars)`, and each word's embedding is
     joined by a `CharacterEncoder` vector of its characters. `conv_filters`
     puts a `ConvFrontEnd` (1-D convolutions over time) before the recurrent
-    layers. Returns `(inputs, outputs)`."""
+    layers. The AWD-LSTM regularizers (`rnnzoo.layers.awd`; language
+    models): `embedding_dropout` drops whole words, `locked_dropout` makes
+    the head's dropout one mask per sequence, `tie_embeddings` reads the
+    per-step logits off the (reversible) embedding matrix (through a linear
+    `tie_projection` when the encoder's width differs from
+    `embedding_dim`), and `activation_regularization` (AR, alpha) and
+    `temporal_activation_regularization` (TAR, beta) penalize the last
+    layer's outputs. Returns `(inputs, outputs)`."""
     spec = check_recurrent_arguments(
         cell=cell, units=units, num_layers=num_layers, dropout=dropout,
         recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
@@ -218,6 +233,16 @@ def encoder_with_head(
     check_choice("pooling", pooling, POOLING)
     if per_step and pooling != "last":
         raise ValueError(f"`pooling` reads one vector per sequence; a per-step output takes none, got {pooling!r}.")
+    check_rate("embedding_dropout", embedding_dropout)
+    if (embedding_dropout or tie_embeddings) and vocab_size is None:
+        raise ValueError("`embedding_dropout` and `tie_embeddings` need token inputs (`vocab_size`).")
+    if tie_embeddings and not (per_step and head_size == vocab_size):
+        raise ValueError(f"`tie_embeddings` predicts tokens at every step: it needs per-step outputs over the "
+                         f"input vocabulary (num_classes == vocab_size), got {head_size} classes and vocab_size "
+                         f"{vocab_size}.")
+    if locked_dropout and not per_step:
+        raise ValueError("`locked_dropout` shares one mask over the steps of per-step outputs; a sequence label "
+                         "has one step.")
     if char_vocab_size is not None:
         if vocab_size is None:
             raise ValueError("`char_vocab_size` needs token inputs (`vocab_size`), not `input_dim`.")
@@ -232,14 +257,24 @@ def encoder_with_head(
         bidirectional=bidirectional, merge_mode=merge_mode, cell_options=cell_options,
         name="encoder_rnn",
     )
-    head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
-    head = keras.layers.Dense(head_size, activation=output_activation, name="logits")
+    head_dropout = (locked_dropout_layer(dropout, name="head_dropout") if locked_dropout
+                    else keras.layers.Dropout(dropout, name="head_dropout"))
+    width = bidirectional_width(units, bidirectional, merge_mode)
+    regularization = (ActivationRegularization(activation_regularization, temporal_activation_regularization,
+                                               name="activation_regularization")
+                      if activation_regularization or temporal_activation_regularization else None)
 
     # === Functional Model ===
     inputs, sequence = sequence_input(
         vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
-        mask_zero=mask_zero, batch_size=batch_size,
+        mask_zero=mask_zero, batch_size=batch_size, reversible=tie_embeddings,
     )
+    if tie_embeddings:
+        head = tied_head(sequence._keras_history.operation, width, embedding_dim, output_activation)
+    else:
+        head = keras.layers.Dense(head_size, activation=output_activation, name="logits")
+    if embedding_dropout:
+        sequence = EmbeddingDropout(vocab_size, embedding_dropout, name="embedding_dropout")(sequence, ids=inputs)
     if char_vocab_size is not None:
         characters = keras.Input(shape=(None, None), dtype="int32", name="characters")
         char_encoder = CharacterEncoder(
@@ -252,8 +287,31 @@ def encoder_with_head(
             check_positive_int("conv_filters", filters)
         sequence = ConvFrontEnd(conv_filters, name="conv_front_end")(sequence)
     encoded, _ = run_recurrent_stack(rnn_layers, sequence)
+    if regularization is not None:
+        encoded = regularization(encoded)
     if pooling == "attention":
         encoded = AttentionPooling(name="pooling")(encoded)
+    elif pooling == "concat":  # ULMFiT's concat pooling: the last step, the max and the mean
+        encoded = keras.layers.Concatenate(name="pooling")(
+            [SequencePooling(mode, name=f"{mode}_pooling")(encoded) for mode in ("last", "max", "mean")])
     elif pooling != "last":
         encoded = SequencePooling(pooling, name="pooling")(encoded)
     return inputs, head(head_dropout(encoded))
+
+
+def tied_head(embedding, width, embedding_dim, output_activation=None):
+    """Per-step logits read off a `ReversibleEmbedding`'s matrix (tied input
+    and output embeddings, Press & Wolf 2017; Inan et al. 2017): `(batch,
+    time, width) -> (batch, time, vocab_size)`, through a linear
+    `tie_projection` to `embedding_dim` when `width` differs. The final layer
+    is named `logits`, as the untied head's `Dense`."""
+    projection = (keras.layers.Dense(embedding_dim, use_bias=False, name="tie_projection")
+                  if width != embedding_dim else None)
+    activation = keras.layers.Activation(output_activation or "linear", name="logits")
+
+    def head(outputs):
+        if projection is not None:
+            outputs = projection(outputs)
+        return activation(embedding(outputs, reverse=True))
+
+    return head

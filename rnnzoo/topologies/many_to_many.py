@@ -54,6 +54,12 @@ class ManyToMany(RNNModel):
             layers (`rnnzoo.layers.ConvFrontEnd`), e.g. over spectrograms.
         tag_names, crf_constraints: names of the tag ids and `"bio"` to
             forbid invalid BIO transitions in the CRF.
+        embedding_dropout, locked_dropout, tie_embeddings,
+            activation_regularization, temporal_activation_regularization:
+            the AWD-LSTM regularizers of language models (Merity et al.
+            2018; see `blocks.encoder_with_head`); with them, the `lstm` and
+            `gru` cells' `weight_drop` option (`cell_options`) drops
+            recurrent weights.
         stateful, batch_size: Keras stateful recurrent layers over a fixed
             batch of `batch_size` parallel streams: each call starts from
             the states the previous call ended with (truncated
@@ -92,6 +98,11 @@ class ManyToMany(RNNModel):
         stateful=False,
         batch_size=None,
         conv_filters=None,
+        embedding_dropout=0.0,
+        locked_dropout=False,
+        tie_embeddings=False,
+        activation_regularization=0.0,
+        temporal_activation_regularization=0.0,
         compile=True,
         **kwargs,
     ):
@@ -118,7 +129,9 @@ class ManyToMany(RNNModel):
             merge_mode=merge_mode, output_activation=output_activation,
             cell_options=cell_options, char_vocab_size=char_vocab_size,
             char_embedding_dim=char_embedding_dim, char_units=char_units, batch_size=batch_size,
-            conv_filters=conv_filters,
+            conv_filters=conv_filters, embedding_dropout=embedding_dropout, locked_dropout=locked_dropout,
+            tie_embeddings=tie_embeddings, activation_regularization=activation_regularization,
+            temporal_activation_regularization=temporal_activation_regularization,
         )
         check_choice("output_layer", output_layer, tuple(HEADS))
         head = get_head(output_layer, num_classes=num_classes, output_activation=output_activation,
@@ -245,5 +258,9 @@ class ManyToMany(RNNModel):
             step, new_states = _CellStep(layer, name=f"step_{index}")(step, states)
             for k, state in enumerate(new_states):
                 outputs[state_key(index, k)] = state
+        if config.get("tie_embeddings"):  # logits off the embedding matrix (`blocks.tied_head`)
+            if any(layer.name == "tie_projection" for layer in self.layers):
+                step = self.get_layer("tie_projection")(step)
+            step = self.get_layer("embedding")(step, reverse=True)
         outputs = {"logits": self.get_layer("logits")(step), **outputs}
         return keras.Model(inputs, outputs, name=f"{self.name}_step")

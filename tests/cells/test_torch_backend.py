@@ -112,6 +112,18 @@ def test_stateful_stream_carries_states_across_calls():
     np.testing.assert_allclose(np.concatenate(halves, axis=1), as_list(whole(x))[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_stateful_language_model_trains_on_consecutive_windows(cell, fused_calls):
+    # Keras writes each call's final states into the state variables in place; the fused kernel's
+    # backward pass needs the states it read, so it must read copies (this failed before).
+    model = rnnzoo.build_model("many_to_many", cell=cell, vocab_size=12, num_classes=12, units=6, embedding_dim=4,
+                               bidirectional=False, stateful=True, batch_size=2,
+                               cell_options={"weight_drop": 0.5})
+    windows = np.random.default_rng(0).integers(1, 12, (3, 2, 5))
+    losses = [model.train_on_batch(ids, np.roll(ids, -1, axis=1))[0] for ids in windows]
+    assert all(np.isfinite(losses)) and fused_calls and all(fused_calls)
+
+
 def test_options_the_kernel_lacks_fall_back_with_a_reason():
     from rnnzoo.cells import torch_kernels
 
