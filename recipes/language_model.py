@@ -6,7 +6,13 @@ perplexity, sampled with temperature and top-k.
 python -m recipes.language_model                   # built-in verses, characters, a few minutes
 python -m recipes.language_model --data tinyshakespeare --data-root ../shared/data --units 512 --epochs 12
 python -m recipes.language_model --data my_text.txt --level word
+python -m recipes.language_model --data corpus/ --level word --tie-embeddings --weight-drop 0.3 \
+    --embedding-dropout 0.05 --locked-dropout --ar 2 --tar 1   # AWD-LSTM, for ULMFiT (`--init-from`)
 ```
+A folder is a corpus: its text files in order (Brown's `word/tag` files as
+words). The AWD-LSTM regularizers (Merity et al. 2018) are off by default;
+a word-level run is what `recipes.sentiment --init-from RUN` starts from.
+
 Truncated BPTT: the training text is cut into `--batch-size` parallel
 streams; batch `i` holds the `i`-th window of `--sequence-length` tokens of
 every stream, so each stream's state carries from one batch to the next

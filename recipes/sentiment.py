@@ -4,6 +4,8 @@
 python -m recipes.sentiment                        # built-in data, about a minute
 python -m recipes.sentiment --data sst2 --data-root ../shared/data
 python -m recipes.sentiment --data reviews.tsv     # `text<TAB>label` lines
+python -m recipes.sentiment --data sst2 --data-root ../shared/data --init-from saved_models/language_model/RUN \
+    --pooling concat                                # ULMFiT: start from a pretrained word-level language model
 ```
 Reports accuracy, precision / recall / F1 and the confusion matrix; saves the
 model, its vocabularies, `metrics.json`, plots, and a SavedModel whose
@@ -30,30 +32,37 @@ def main(argv=None):
     # Data: the splits, a vocabulary of the training texts, label names, token ids.
     splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=classification.load_path,
                                names=classification.DATASETS)
-    encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"])
+    pretrained = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
+    encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"],
+                                                                    encoder=pretrained and pretrained.encoder)
     vectors = None
+    if config.embeddings and pretrained:
+        raise ValueError("--embeddings and --init-from both set the embedding: choose one.")
     if config.embeddings:
         vectors, found = formats.load_word_vectors(config.embeddings, encoder.vocabulary, seed=config.seed)
         config = dataclasses.replace(config, embedding_dim=vectors.shape[1])
         print(f"pretrained vectors: {found} of {encoder.vocab_size} vocabulary words found in {config.embeddings}")
 
     data = {split: classification.encode_examples(encoder, labels, examples) for split, examples in splits.items()}
-    train_set = ragged_dataset(*data["train"])
+    train_batches = recipe.epoch_batches(ragged_dataset(*data["train"]), config, [len(ids) for ids in data["train"][0]])
 
-    # Model: embeddings, a recurrent stack and a classifier, compiled with Adam.
+    # Model: embeddings, a recurrent stack and a classifier, compiled with Adam (ULMFiT's with --init-from:
+    # a rate per layer, slanted triangular over the steps, the layers unfrozen one per epoch from the top).
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model("many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels),
-                                   **config.model_options(pooling=config.pooling))
+                                   **config.model_options(pooling=config.pooling,
+                                                          **(pretrained.encoder_options() if pretrained else {})))
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)
-        recipe.compile_model(model, config)
+        if pretrained is not None:
+            print(f"from the language model {config.init_from}: {', '.join(pretrained.transfer_to(model))}")
+        optimizer, callbacks = recipe.fine_tuning(model, config, recipe.steps_per_epoch(train_batches(0), config))
+        recipe.compile_model(model, config, optimizer)
 
     # Training: the best epoch by validation accuracy, resumable, early stopping.
-    model, state = recipe.train(
-        model, recipe.epoch_batches(train_set, config, [len(ids) for ids in data["train"][0]]),
-        recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
-        monitor="val_accuracy", mode="max",
-    )
+    model, state = recipe.train(model, train_batches,
+                                recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
+                                monitor="val_accuracy", mode="max", callbacks=callbacks)
 
     # Evaluation on the test texts, as raw strings, through the task model.
     classifier = classification.TextClassifier(encoder, labels, model, names)

@@ -243,9 +243,33 @@ class RecipeConfig(OutputConfig, TrainingConfig, ModelConfig, DataConfig):
     """The options every recipe shares, in the order the command line lists them."""
 
 
+def at_least_one(value):
+    return None if value >= 1 else f"must be >= 1, got {value}"
+
+
+SCHEDULES = ("auto", "constant", "slanted_triangular")
+
+
+@dataclasses.dataclass(frozen=True)
+class FineTuningConfig(Config):
+    """Starting a classifier from a pretrained language model (ULMFiT,
+    Howard & Ruder 2018; `rnnzoo.training.transfer`)."""
+
+    init_from: str | None = option(None, "start from a word-level language model (a run folder or preset of "
+                                         "recipes.language_model): its vocabulary, embedding and recurrent layers, "
+                                         "fine-tuned the ULMFiT way", metavar="PRESET")
+    layer_decay: float = option(2.6, "with --init-from: each layer group below the top learns this many times "
+                                     "slower (discriminative fine-tuning)", check=at_least_one)
+    gradual_unfreezing: bool = option(True, "with --init-from: the head alone learns in the first epoch, then one "
+                                            "more layer group from the top each epoch", negatable=True)
+    schedule: str = option("auto", "the learning rate over the steps: constant, or slanted triangular (up to "
+                                   "--learning-rate over the first tenth, then down to a 32nd of it); auto: slanted "
+                                   "triangular with --init-from, else constant", choices=SCHEDULES)
+
+
 @dataclasses.dataclass(frozen=True)
 @defaults(units=128, embedding_dim=128, epochs=8, batch_size=32)
-class SentimentConfig(RecipeConfig):
+class SentimentConfig(FineTuningConfig, RecipeConfig):
     """Train a sentiment classifier."""
 
     GROUP = "sentiment"
@@ -255,8 +279,9 @@ class SentimentConfig(RecipeConfig):
     min_frequency: int = option(1, "rarer tokens become <unk>")
     embeddings: str | None = option(None, "pretrained word vectors in GloVe / word2vec text format (sets "
                                           "--embedding-dim)")
-    pooling: str = option("last", "what the classifier reads: the final states, attention over the outputs, or "
-                                  "their max / mean", choices=POOLING)
+    pooling: str = option("last", "what the classifier reads: the final states, attention over the outputs, "
+                                  "their max / mean, or concat: the last step, max and mean side by side (ULMFiT)",
+                          choices=POOLING)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -287,6 +287,37 @@ class LanguageModel(Task):
                  "temperature": "temperature", "top_k": "top_k", "seed": "seed"}
         return {name: config[key] for name, key in names.items() if key in config}
 
+    # --- Transfer: a pretrained language model as the start of another task (ULMFiT) ---
+
+    ENCODER_OPTIONS = ("cell", "units", "num_layers", "embedding_dim", "cell_options")
+
+    def encoder_options(self):
+        """The `rnnzoo.build_model` options that give a model this language
+        model's embedding and recurrent layers (forward only), so that
+        `transfer_to` can copy them."""
+        config = self.model.get_config()
+        options = {name: config[name] for name in self.ENCODER_OPTIONS}
+        options["cell_options"] = {k: v for k, v in (options["cell_options"] or {}).items() if k != "stateful"} or None
+        return {**options, "bidirectional": False}
+
+    def transfer_to(self, model):
+        """Copies the embedding and every `encoder_rnn_{i}` layer's weights
+        into `model` (built with `encoder_options` and this vocabulary);
+        returns the layer names copied."""
+        copied = []
+        for layer in self.model.layers:
+            if not (layer.name == "embedding" or layer.name.startswith("encoder_rnn_")):
+                continue
+            target = model.get_layer(layer.name)
+            weights = layer.get_weights()
+            shapes = ([w.shape for w in weights], [tuple(w.shape) for w in target.weights])
+            if [tuple(s) for s in shapes[0]] != shapes[1]:
+                raise ValueError(f"layer {layer.name!r}: the language model's weights have shapes {shapes[0]}, "
+                                 f"the model's {shapes[1]}; build it with `encoder_options()`.")
+            target.set_weights(weights)
+            copied.append(layer.name)
+        return copied
+
     def save_assets(self, folder):
         self.encoder.save(os.path.join(folder, TOKENS))
 

@@ -214,11 +214,50 @@ def _hand_over(run, config):
     raise HandedOver(_headline(run))
 
 
-def compile_model(model, config, **kwargs):
-    """The model's own loss and metrics, Adam with the run's learning rate
-    and gradient clipping."""
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm), **kwargs)
+def compile_model(model, config, optimizer=None, **kwargs):
+    """The model's own loss and metrics, and `optimizer` (default: Adam with
+    the run's learning rate and gradient clipping)."""
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+                  **kwargs)
     return model
+
+
+def pretrained_language_model(config):
+    """The word-level `LanguageModel` of `--init-from` (a run folder or
+    preset), or None."""
+    if not config.init_from:
+        return None
+    from rnnzoo.tasks.language_model import LanguageModel
+
+    if not os.path.isdir(config.init_from):
+        raise ValueError(f"--init-from {config.init_from}: no such folder (a language model's run folder or preset).")
+    language_model = LanguageModel.from_preset(config.init_from)
+    if language_model.level != "word":
+        raise ValueError(f"--init-from {config.init_from}: a {language_model.level}-level language model; a "
+                         "classifier reads words (train the language model with --level word).")
+    return language_model
+
+
+def fine_tuning(model, config, steps_per_epoch):
+    """The optimizer and callbacks of `FineTuningConfig` (ULMFiT, see
+    `rnnzoo.training.transfer`): with `--init-from`, Adam with a learning
+    rate per layer group (`--layer-decay`) and gradual unfreezing; the
+    slanted triangular schedule over every step with `--schedule` (auto:
+    with `--init-from`)."""
+    from rnnzoo.training import transfer
+
+    slanted = config.schedule == "slanted_triangular" or (config.schedule == "auto" and config.init_from)
+    if slanted and config.lr_decay < 1.0:
+        raise ValueError("--lr-decay lowers the learning rate on plateaus; the slanted triangular schedule sets it "
+                         "every step: drop one of them.")
+    rate = (transfer.SlantedTriangular(config.learning_rate, config.epochs * steps_per_epoch) if slanted
+            else config.learning_rate)
+    if not config.init_from:
+        return keras.optimizers.Adam(rate, clipnorm=config.clipnorm), []
+    groups = transfer.layer_groups(model)
+    optimizer = transfer.DiscriminativeAdam(rate, layer_groups=groups, decay=config.layer_decay,
+                                            unfrozen=1 if config.gradual_unfreezing else None, clipnorm=config.clipnorm)
+    return optimizer, [transfer.GradualUnfreezing()] if config.gradual_unfreezing else []
 
 
 def epoch_batches(dataset, config, lengths):
@@ -233,6 +272,11 @@ def epoch_batches(dataset, config, lengths):
                              seed=config.seed * 1000 + epoch, reshuffle=False)
 
     return batches
+
+
+def steps_per_epoch(batches, config):
+    """Training steps in an epoch of `batches` (two with --smoke)."""
+    return SMOKE_STEPS if config.smoke else sum(1 for _ in batches)
 
 
 def ordered_batches(dataset, config):

@@ -211,8 +211,12 @@ class TextClassifier(Task):
         return {"encoder": TextEncoder.load(os.path.join(folder, TOKENS)), "labels": labels, "names": names}
 
 
-def classifier_vocabularies(run, config, train, builtin="sentiment"):
-    """Tokens, labels and label names: read back when resuming, so ids match."""
+def classifier_vocabularies(run, config, train, builtin="sentiment", encoder=None):
+    """Tokens, labels and label names: read back when resuming, so ids match.
+    A new run learns its tokens from the training texts, or takes `encoder`
+    (a pretrained language model's)."""
+    if encoder is not None and not os.path.isdir(run.file(TOKENS)):
+        encoder.save(run.file(TOKENS))
     encoder = TextEncoder.resume_or_adapt(run.file(TOKENS), [e.text for e in train], tokenizer=config.tokenizer,
                                           min_frequency=config.min_frequency, max_size=config.vocab_size)
     if os.path.exists(run.file(LABEL_NAMES)):

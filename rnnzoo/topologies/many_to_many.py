@@ -150,7 +150,8 @@ class ManyToMany(RNNModel):
         """The same model without carried state and with a free batch size,
         sharing no variables (weights copied): what a stateful model is
         served, exported and sampled from."""
-        config = {**self.get_config(), "stateful": False, "batch_size": None}
+        # Not compiled: it is never trained, and a file with an optimizer that was never built warns on loading.
+        config = {**self.get_config(), "stateful": False, "batch_size": None, "compile": False}
         config.pop("name", None)
         copy = type(self).from_config(config)
         copy.set_weights(self.get_weights())

@@ -34,7 +34,10 @@ STATE_KEYS = {"epoch": int, "best": (float, type(None)), "best_epoch": (int, typ
 
 # Options added after runs were named, left out at their default so that those runs keep their names.
 LATER_OPTIONS = {"cell_options": None, "series_embedding": 0, "quantiles": None, "distribution": "point",
-                 "calendar": False}
+                 "calendar": False, "init_from": None, "layer_decay": 2.6, "gradual_unfreezing": True,
+                 "schedule": "auto", "weight_drop": 0.0, "embedding_dropout": 0.0, "locked_dropout": False,
+                 "tie_embeddings": False, "activation_regularization": 0.0,
+                 "temporal_activation_regularization": 0.0}
 
 
 def training_options(options):

@@ -543,6 +543,39 @@ def test_language_model_smoke_run_reports_perplexity_and_samples(tmp_path, capsy
     assert report["metrics"]["loss"] == pytest.approx(expected_loss, rel=1e-4)
 
 
+def test_a_classifier_starts_from_a_pretrained_awd_language_model_ulmfit(tmp_path, capsys):
+    # Pretraining with every AWD-LSTM regularizer, then ULMFiT: the classifier takes the language model's
+    # vocabulary, embedding and recurrent layer; with gradual unfreezing the embedding (the bottom group)
+    # does not move in the first two epochs, so the saved classifier still holds the language model's.
+    cli.main(["run", "language_model", "--smoke", "--epochs", "1", "--level", "word", "--units", "8", "--layers",
+              "1", "--embedding-dim", "6", "--sequence-length", "20", "--batch-size", "8", "--generate", "5",
+              "--tie-embeddings", "--weight-drop", "0.2", "--embedding-dropout", "0.1", "--locked-dropout",
+              "--ar", "1", "--tar", "1", "--export-quantize", "--verbose", "0", "--output", str(tmp_path / "lm")])
+    pretrained = _run_folder(tmp_path / "lm", "language_model")
+    cli.main(["run", "sentiment", "--smoke", "--epochs", "2", "--patience", "2", "--init-from", pretrained,
+              "--pooling", "concat", "--export-quantize", "--verbose", "0", "--output", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "embedding, encoder_rnn_0" in out and "epoch 1: training logits" in out
+    assert "epoch 2: training encoder_rnn_0, logits" in out
+    folder = _run_folder(tmp_path / "out", "sentiment")
+    assert (open(os.path.join(folder, "tokens", "vocabulary.txt")).read()
+            == open(os.path.join(pretrained, "tokens", "vocabulary.txt")).read())
+    classifier = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    language_model = keras.saving.load_model(os.path.join(pretrained, "serving.keras"))
+    np.testing.assert_array_equal(classifier.get_layer("embedding").get_weights()[0],
+                                  language_model.get_layer("embedding").get_weights()[0])
+    assert classifier.get_config()["pooling"] == "concat" and classifier.get_config()["bidirectional"] is False
+    with pytest.raises(ValueError, match="character-level language model"):
+        sentiment.main(["--smoke", "--init-from", _character_language_model(tmp_path), "--output", str(tmp_path)])
+
+
+def _character_language_model(tmp_path):
+    from rnnzoo.tasks.language_model import LanguageModel
+
+    LanguageModel.from_examples(["the king is dead"], units=4, embedding_dim=4).save_to_preset(tmp_path / "characters")
+    return str(tmp_path / "characters")
+
+
 def _check_generator_tflite(folder, report):
     """A generator's run exports its encoder and one-step decoder as builtin-only TFLite files that, stepped by
     a greedy loop, decode what Keras decodes; each --export-quantize variant gets the same pair."""
