@@ -12,8 +12,8 @@ Optimizing LSTM Language Models") that are not already Keras':
 
 Weight-dropped recurrent kernels (DropConnect) are an option of the `lstm`
 and `gru` cells (`weight_drop`, `rnnzoo.cells.standard`); tied input and
-output embeddings are Keras' `ReversibleEmbedding`. All are identity at
-inference.
+output embeddings are Keras' `ReversibleEmbedding` and an `OutputBias`. The
+dropouts and penalties are identity at inference.
 """
 
 import keras
@@ -86,6 +86,31 @@ class ActivationRegularization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class OutputBias(keras.layers.Layer):
+    """A learned bias per output class added to logits (the bias of tied
+    output embeddings, which `ReversibleEmbedding` lacks: without it the
+    model learns the tokens' frequencies only through the embeddings, and
+    slowly), then `activation`."""
+
+    def __init__(self, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = keras.activations.get(activation)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        return self.activation(inputs + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": keras.activations.serialize(self.activation)}
 
 
 def activation_penalty(outputs, mask, alpha, beta):

@@ -6,7 +6,7 @@ import keras
 
 from rnnzoo.cells import get_cell
 from rnnzoo.layers import AttentionPooling, CharacterEncoder, ConvFrontEnd, SequencePooling
-from rnnzoo.layers.awd import ActivationRegularization, EmbeddingDropout
+from rnnzoo.layers.awd import ActivationRegularization, EmbeddingDropout, OutputBias
 from rnnzoo.layers.awd import locked_dropout as locked_dropout_layer
 from rnnzoo.layers.bidirectional import bidirectional as wrap_bidirectional
 
@@ -94,8 +94,13 @@ def sequence_input(*, vocab_size, input_dim, embedding_dim, mask_zero, prefix=""
     if vocab_size is not None:
         check_positive_int("embedding_dim", embedding_dim)
         inputs = keras.Input(shape=(None,), batch_size=batch_size, dtype="int32", name=f"{prefix}tokens")
-        kind = keras.layers.ReversibleEmbedding if reversible else keras.layers.Embedding
-        embedding = kind(vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding")
+        if reversible:  # as output weights too: Keras' default (uniform in +-0.05) makes logits learn slowly
+            embedding = keras.layers.ReversibleEmbedding(
+                vocab_size, embedding_dim, mask_zero=mask_zero, name=f"{prefix}embedding",
+                embeddings_initializer=keras.initializers.RandomNormal(stddev=embedding_dim ** -0.5))
+        else:
+            embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_zero,
+                                               name=f"{prefix}embedding")
         return inputs, embedding(inputs)
     inputs = keras.Input(shape=(None, input_dim), batch_size=batch_size, dtype="float32", name=f"{prefix}features")
     if not mask_zero:
@@ -303,15 +308,15 @@ def tied_head(embedding, width, embedding_dim, output_activation=None):
     """Per-step logits read off a `ReversibleEmbedding`'s matrix (tied input
     and output embeddings, Press & Wolf 2017; Inan et al. 2017): `(batch,
     time, width) -> (batch, time, vocab_size)`, through a linear
-    `tie_projection` to `embedding_dim` when `width` differs. The final layer
-    is named `logits`, as the untied head's `Dense`."""
+    `tie_projection` to `embedding_dim` when `width` differs, plus a bias per
+    token (`OutputBias`, named `logits` as the untied head's `Dense`)."""
     projection = (keras.layers.Dense(embedding_dim, use_bias=False, name="tie_projection")
                   if width != embedding_dim else None)
-    activation = keras.layers.Activation(output_activation or "linear", name="logits")
+    bias = OutputBias(output_activation, name="logits")
 
     def head(outputs):
         if projection is not None:
             outputs = projection(outputs)
-        return activation(embedding(outputs, reverse=True))
+        return bias(embedding(outputs, reverse=True))
 
     return head

@@ -118,7 +118,9 @@ def test_tied_embeddings_share_one_variable_for_input_and_output():
         hidden = keras.Model(model.input, model.get_layer("encoder_rnn_0").output)(ids)
         if units != dim:
             hidden = model.get_layer("tie_projection")(hidden)
-        expected = _numpy(hidden) @ _numpy(model.get_layer("embedding").embeddings).T
+        bias = model.get_layer("logits").bias  # a bias per token, which ReversibleEmbedding lacks
+        bias.assign(np.linspace(-1, 1, vocab))
+        expected = _numpy(hidden) @ _numpy(model.get_layer("embedding").embeddings).T + np.linspace(-1, 1, vocab)
         np.testing.assert_allclose(_numpy(model(ids)), expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="tie_embeddings"):
         rnnzoo.build_model("many_to_many", vocab_size=vocab, num_classes=5, tie_embeddings=True)
