@@ -18,7 +18,6 @@ documents shaded by sentence and word attention.
 import dataclasses
 import os
 
-import rnnzoo
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import DocumentConfig
 from rnnzoo.data.batching import ragged_dataset
@@ -43,24 +42,29 @@ def train(config):
     splits, run = recipe.start(documents.RECIPE, config, builtin="documents", load_path=documents.load_path,
                                names=documents.DATASETS, splits=documents.cross_validation_splits(config),
                                unit="documents")
-    encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"], builtin="documents")
+    if config.init_from and config.model == "hierarchical":
+        raise ValueError("--init-from starts a classifier from a language model's words in order: use --model flat.")
+    pretrained = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
+    encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"], builtin="documents",
+                                                                    encoder=pretrained and pretrained.encoder)
+    rows = documents.DocumentEncoder(encoder, config.max_sentences, config.max_words)
+    token_ids = rows.model_rows if config.model == "hierarchical" else rows.flat_rows  # sentences, or all the words
+    data = {split: (token_ids([e.text for e in examples]),
+                    classification.label_ids(labels, names, [e.label for e in examples]))
+            for split, examples in splits.items()}
+    train_batches = recipe.epoch_batches(ragged_dataset(*data["train"]), config, [len(ids) for ids in data["train"][0]])
 
     # Model: sentences of words (or all the words) -> a (bi)GRU per level with attention -> a classifier.
-    with recipe.distribution(config).scope():
-        topology = "hierarchical" if config.model == "hierarchical" else "many_to_one"
-        options = dict(segment_pooling=config.sentence_pooling) if topology == "hierarchical" else {}
-        model = rnnzoo.build_model(topology, vocab_size=encoder.vocab_size, num_classes=len(labels),
-                                   **config.model_options(pooling=config.pooling, **options))
-        recipe.compile_model(model, config)
+    topology = "hierarchical" if config.model == "hierarchical" else "many_to_one"
+    options = dict(segment_pooling=config.sentence_pooling) if topology == "hierarchical" else {}
+    model, callbacks = recipe.classifier_model(topology, encoder.vocab_size, len(labels), config, pretrained,
+                                               train_batches, pooling=config.pooling, **options)
     classifier = documents.DocumentClassifier(encoder, labels, model, names, config.max_sentences, config.max_words)
-    data = {split: (classifier.token_ids([e.text for e in examples]), classifier.label_ids([e.label for e in examples]))
-            for split, examples in splits.items()}
 
     # Training: the best epoch by validation accuracy, resumable, early stopping.
     classifier.model, state = recipe.train(
-        model, recipe.epoch_batches(ragged_dataset(*data["train"]), config, [len(ids) for ids in data["train"][0]]),
-        recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
-        monitor="val_accuracy", mode="max")
+        model, train_batches, recipe.ordered_batches(ragged_dataset(*data["validation"]), config), run, config,
+        monitor="val_accuracy", mode="max", callbacks=callbacks)
 
     # Evaluation on the raw test documents; the attention of a few of them, as pictures.
     test_texts = [e.text for e in splits["test"]]

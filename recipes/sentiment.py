@@ -16,7 +16,6 @@ default signature maps raw strings (`text`) to `label`, `label_id` and
 import dataclasses
 import os
 
-import rnnzoo
 from rnnzoo.cli.arguments import parse_config
 from rnnzoo.configs import SentimentConfig
 from rnnzoo.data import formats
@@ -36,8 +35,6 @@ def main(argv=None):
     encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"],
                                                                     encoder=pretrained and pretrained.encoder)
     vectors = None
-    if config.embeddings and pretrained:
-        raise ValueError("--embeddings and --init-from both set the embedding: choose one.")
     if config.embeddings:
         vectors, found = formats.load_word_vectors(config.embeddings, encoder.vocabulary, seed=config.seed)
         config = dataclasses.replace(config, embedding_dim=vectors.shape[1])
@@ -48,16 +45,8 @@ def main(argv=None):
 
     # Model: embeddings, a recurrent stack and a classifier, compiled with Adam (ULMFiT's with --init-from:
     # a rate per layer, slanted triangular over the steps, the layers unfrozen one per epoch from the top).
-    with recipe.distribution(config).scope():
-        model = rnnzoo.build_model("many_to_one", vocab_size=encoder.vocab_size, num_classes=len(labels),
-                                   **config.model_options(pooling=config.pooling,
-                                                          **(pretrained.encoder_options() if pretrained else {})))
-        if vectors is not None:
-            model.get_layer("embedding").embeddings.assign(vectors)
-        if pretrained is not None:
-            print(f"from the language model {config.init_from}: {', '.join(pretrained.transfer_to(model))}")
-        optimizer, callbacks = recipe.fine_tuning(model, config, recipe.steps_per_epoch(train_batches(0), config))
-        recipe.compile_model(model, config, optimizer)
+    model, callbacks = recipe.classifier_model("many_to_one", encoder.vocab_size, len(labels), config, pretrained,
+                                               train_batches, vectors, pooling=config.pooling)
 
     # Training: the best epoch by validation accuracy, resumable, early stopping.
     model, state = recipe.train(model, train_batches,

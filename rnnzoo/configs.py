@@ -286,7 +286,7 @@ class SentimentConfig(FineTuningConfig, RecipeConfig):
 
 @dataclasses.dataclass(frozen=True)
 @defaults(cell="gru", units=50, embedding_dim=100, epochs=15, batch_size=32, dropout=0.3, patience=4)
-class DocumentConfig(RecipeConfig):
+class DocumentConfig(FineTuningConfig, RecipeConfig):
     """Train a document classifier that reads sentences of words."""
 
     GROUP = "document classification"

@@ -21,6 +21,7 @@ from rnnzoo.cells.kernels import kernel_report
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
+from rnnzoo.topologies import build_model
 from rnnzoo.exporting.generator import export_generator
 from rnnzoo.exporting.run_export import SAME_ACCURACY, check_quantizations, each_variant, export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
@@ -236,6 +237,27 @@ def pretrained_language_model(config):
         raise ValueError(f"--init-from {config.init_from}: a {language_model.level}-level language model; a "
                          "classifier reads words (train the language model with --level word).")
     return language_model
+
+
+def classifier_model(topology, vocab_size, num_classes, config, pretrained, train_batches, vectors=None,
+                     **options):
+    """A text classifier of `topology`, compiled: built from the config, or
+    from `pretrained`'s layers (`--init-from`, the `LanguageModel` of
+    `pretrained_language_model`; ULMFiT), or with `vectors` (`--embeddings`)
+    as its embedding. Returns the model and its training callbacks
+    (`fine_tuning`)."""
+    if vectors is not None and pretrained is not None:
+        raise ValueError("--embeddings and --init-from both set the embedding: choose one.")
+    with distribution(config).scope():
+        model = build_model(topology, vocab_size=vocab_size, num_classes=num_classes,
+                            **config.model_options(**options, **(pretrained.encoder_options() if pretrained else {})))
+        if vectors is not None:
+            model.get_layer("embedding").embeddings.assign(vectors)
+        if pretrained is not None:
+            print(f"from the language model {config.init_from}: {', '.join(pretrained.transfer_to(model))}")
+        optimizer, callbacks = fine_tuning(model, config, steps_per_epoch(train_batches(0), config))
+        compile_model(model, config, optimizer)
+    return model, callbacks
 
 
 def fine_tuning(model, config, steps_per_epoch):

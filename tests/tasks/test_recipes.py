@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from recipes import sentiment, tagging
+from recipes import document_classification, sentiment, tagging
 from rnnzoo import cli
 from rnnzoo.data.builtin import load_builtin
 from rnnzoo.data.examples import TaggedSentence
@@ -567,6 +567,17 @@ def test_a_classifier_starts_from_a_pretrained_awd_language_model_ulmfit(tmp_pat
     assert classifier.get_config()["pooling"] == "concat" and classifier.get_config()["bidirectional"] is False
     with pytest.raises(ValueError, match="character-level language model"):
         sentiment.main(["--smoke", "--init-from", _character_language_model(tmp_path), "--output", str(tmp_path)])
+
+    # The document classifier too, reading each document's words in order (--model flat).
+    cli.main(["run", "document_classification", "--smoke", "--epochs", "1", "--model", "flat", "--pooling", "concat",
+              "--init-from", pretrained, "--explain", "0", "--export-quantize", "--verbose", "0",
+              "--output", str(tmp_path / "documents")])
+    documents = keras.saving.load_model(os.path.join(_run_folder(tmp_path / "documents", "document_classification"),
+                                                     "model.keras"))
+    np.testing.assert_array_equal(documents.get_layer("embedding").get_weights()[0],
+                                  language_model.get_layer("embedding").get_weights()[0])
+    with pytest.raises(ValueError, match="--model flat"):
+        document_classification.main(["--smoke", "--init-from", pretrained, "--output", str(tmp_path / "documents")])
 
 
 def _character_language_model(tmp_path):
