@@ -21,10 +21,10 @@ from rnnzoo.cells.kernels import kernel_report
 from rnnzoo.data.batching import batch_dataset, bucket_boundaries
 from rnnzoo.data.sources import load_splits
 from rnnzoo.exporting.model_card import write_model_card
-from rnnzoo.topologies import build_model
 from rnnzoo.exporting.generator import export_generator
 from rnnzoo.exporting.run_export import SAME_ACCURACY, check_quantizations, each_variant, export_tflite_variants
 from rnnzoo.metrics import plot_training_curves, write_report
+from rnnzoo.topologies import build_model
 from rnnzoo.training.distribution import get_distribution
 from rnnzoo.training.loop import TrainingError, fit
 from rnnzoo.training.runs import RunFolder, unlock_run_folder
