@@ -39,12 +39,12 @@ def main(argv=None):
 
 def train(config):
     # Data: the documents (a fold of movie_reviews), a vocabulary of the training texts, label names.
+    if config.init_from and config.model == "hierarchical":
+        raise ValueError("--init-from starts a classifier from a language model's words in order: use --model flat.")
+    pretrained, config = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
     splits, run = recipe.start(documents.RECIPE, config, builtin="documents", load_path=documents.load_path,
                                names=documents.DATASETS, splits=documents.cross_validation_splits(config),
                                unit="documents")
-    if config.init_from and config.model == "hierarchical":
-        raise ValueError("--init-from starts a classifier from a language model's words in order: use --model flat.")
-    pretrained = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
     encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"], builtin="documents",
                                                                     encoder=pretrained and pretrained.encoder)
     rows = documents.DocumentEncoder(encoder, config.max_sentences, config.max_words)
@@ -84,7 +84,8 @@ def train(config):
     card = {"title": f"Document classifier: {os.path.basename(run.path)}",
             "description": f"{config.model.capitalize()} {config.cell.upper()} document classifier over "
                            f"{config.tokenizer} tokens ({config.max_sentences} sentences of {config.max_words} "
-                           f"words at most), labels {names}.",
+                           f"words at most), labels {names}"
+                           + (f"; started from the language model {config.init_from} (ULMFiT)." if pretrained else "."),
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": "accuracy", "text_example": test_texts[0][:300], "tflite_inputs": documents.TFLITE_INPUTS}
     recipe.finish(run, config, classifier.model, headline, state, dataset=config.data, num_examples=len(test_texts),

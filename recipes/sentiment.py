@@ -27,11 +27,11 @@ from rnnzoo.tasks import text_classification as classification
 
 def main(argv=None):
     config = parse_config(SentimentConfig, argv, prog="python -m recipes.sentiment")
+    pretrained, config = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
 
     # Data: the splits, a vocabulary of the training texts, label names, token ids.
     splits, run = recipe.start("sentiment", config, builtin="sentiment", load_path=classification.load_path,
                                names=classification.DATASETS)
-    pretrained = recipe.pretrained_language_model(config)  # --init-from: its vocabulary and layers (ULMFiT)
     encoder, labels, names = classification.classifier_vocabularies(run, config, splits["train"],
                                                                     encoder=pretrained and pretrained.encoder)
     vectors = None
@@ -69,7 +69,8 @@ def main(argv=None):
     tflite = classification.export_tflite(run, config, model, data)
     card = {"title": f"Sentiment classifier: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} many-to-one "
-                           f"classifier over {config.tokenizer} tokens, labels {names}.",
+                           f"classifier over {config.tokenizer} tokens, labels {names}"
+                           + (f"; started from the language model {config.init_from} (ULMFiT)." if pretrained else "."),
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": "accuracy", "text_example": splits["test"][0].text,
             "tflite_inputs": classification.TFLITE_INPUTS}

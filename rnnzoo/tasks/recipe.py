@@ -224,10 +224,13 @@ def compile_model(model, config, optimizer=None, **kwargs):
 
 
 def pretrained_language_model(config):
-    """The word-level `LanguageModel` of `--init-from` (a run folder or
-    preset), or None."""
+    """`(language_model, config)`: the word-level `LanguageModel` of
+    `--init-from` (a run folder or preset) and the config with its
+    architecture (cell, units, layers, embedding size, forward only), so the
+    run's name, config and model card say what was built; or `(None,
+    config)`."""
     if not config.init_from:
-        return None
+        return None, config
     from rnnzoo.tasks.language_model import LanguageModel
 
     if not os.path.isdir(config.init_from):
@@ -236,21 +239,20 @@ def pretrained_language_model(config):
     if language_model.level != "word":
         raise ValueError(f"--init-from {config.init_from}: a {language_model.level}-level language model; a "
                          "classifier reads words (train the language model with --level word).")
-    return language_model
+    return language_model, dataclasses.replace(config, **language_model.encoder_options())
 
 
 def classifier_model(topology, vocab_size, num_classes, config, pretrained, train_batches, vectors=None,
                      **options):
-    """A text classifier of `topology`, compiled: built from the config, or
-    from `pretrained`'s layers (`--init-from`, the `LanguageModel` of
-    `pretrained_language_model`; ULMFiT), or with `vectors` (`--embeddings`)
-    as its embedding. Returns the model and its training callbacks
+    """A text classifier of `topology`, compiled: built from the config,
+    started from `pretrained`'s layers (`--init-from`: the `LanguageModel`
+    and config of `pretrained_language_model`; ULMFiT) or with `vectors`
+    (`--embeddings`) as its embedding. Returns the model and its training callbacks
     (`fine_tuning`)."""
     if vectors is not None and pretrained is not None:
         raise ValueError("--embeddings and --init-from both set the embedding: choose one.")
     with distribution(config).scope():
-        model = build_model(topology, vocab_size=vocab_size, num_classes=num_classes,
-                            **config.model_options(**options, **(pretrained.encoder_options() if pretrained else {})))
+        model = build_model(topology, vocab_size=vocab_size, num_classes=num_classes, **config.model_options(**options))
         if vectors is not None:
             model.get_layer("embedding").embeddings.assign(vectors)
         if pretrained is not None:

@@ -558,6 +558,9 @@ def test_a_classifier_starts_from_a_pretrained_awd_language_model_ulmfit(tmp_pat
     assert "embedding, encoder_rnn_0" in out and "epoch 1: training logits" in out
     assert "epoch 2: training encoder_rnn_0, logits" in out
     folder = _run_folder(tmp_path / "out", "sentiment")
+    assert "-bi-" not in os.path.basename(folder)  # the run is named and described as what was built
+    assert json.load(open(os.path.join(folder, "config.json")))["units"] == 8
+    assert "started from the language model" in open(os.path.join(folder, "README.md")).read()
     assert (open(os.path.join(folder, "tokens", "vocabulary.txt")).read()
             == open(os.path.join(pretrained, "tokens", "vocabulary.txt")).read())
     classifier = keras.saving.load_model(os.path.join(folder, "model.keras"))
