@@ -239,7 +239,9 @@ def pretrained_language_model(config):
     if language_model.level != "word":
         raise ValueError(f"--init-from {config.init_from}: a {language_model.level}-level language model; a "
                          "classifier reads words (train the language model with --level word).")
-    return language_model, dataclasses.replace(config, **language_model.encoder_options())
+    options = language_model.encoder_options()  # the command line's --cell-option (weight_drop=0) wins
+    options["cell_options"] = {**(options["cell_options"] or {}), **(config.cell_options or {})} or None
+    return language_model, dataclasses.replace(config, **options)
 
 
 def classifier_model(topology, vocab_size, num_classes, config, pretrained, train_batches, vectors=None,

@@ -5,6 +5,7 @@ with a message that names it. Nothing in rnnzoo loads with
 `safe_mode=False`; a user who trusts a file can do that with Keras."""
 
 import os
+import warnings
 import zipfile
 
 import keras
@@ -60,6 +61,9 @@ def weights_attributes(path):
         return {name: value.item() if hasattr(value, "item") else value for name, value in f.attrs.items()}
 
 
+NEVER_TRAINED_OPTIMIZER = r"Skipping variable loading for optimizer .* the saved optimizer has [0-2] variables"
+
+
 def load_model(path):
     """`keras.saving.load_model(path)` with `safe_mode=True` and errors that
     name the file. (rnnzoo's layers and models are registered: importing
@@ -72,7 +76,10 @@ def load_model(path):
                                 f"({os.path.getsize(path):,} bytes); it may have been cut short by a crash or a "
                                 "full disk.")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        with warnings.catch_warnings():
+            # A model saved before any training step (a serving copy) has no optimizer state to restore.
+            warnings.filterwarnings("ignore", message=NEVER_TRAINED_OPTIMIZER)
+            return keras.saving.load_model(path, safe_mode=True)
     except ValueError as error:
         if "Lambda" in str(error) or "safe_mode" in str(error):
             raise UnsafeModelError(

@@ -280,6 +280,17 @@ def test_a_broken_model_file_is_named(tmp_path):
         load_model(tmp_path / "missing.keras")
 
 
+def test_a_model_saved_before_training_loads_without_an_optimizer_warning(tmp_path, recwarn):
+    from rnnzoo.utils.saving import load_model, save_model
+
+    for compiled in (True, False):  # a serving copy (never trained), compiled or not
+        model = rnnzoo.build_model("many_to_one", vocab_size=10, num_classes=2, units=4, embedding_dim=4,
+                                   compile=compiled)
+        save_model(model, tmp_path / f"{compiled}.keras")
+        load_model(tmp_path / f"{compiled}.keras")
+    assert not [w for w in recwarn if "optimizer" in str(w.message)], [str(w.message) for w in recwarn]
+
+
 @pytest.mark.skipif(keras.backend.backend() == "torch",
                     reason="Keras' torch backend draws unseeded dropout from torch's global generator "
                            "(keras/src/backend/torch/random.py), which EpochSeeds' set_random_seed seeds instead")
