@@ -270,14 +270,14 @@ def encoder_with_head(
                       if activation_regularization or temporal_activation_regularization else None)
 
     # === Functional Model ===
+    # (Layers are made in the order they always were: the order draws their initial weights.)
+    head = None if tie_embeddings else keras.layers.Dense(head_size, activation=output_activation, name="logits")
     inputs, sequence = sequence_input(
         vocab_size=vocab_size, input_dim=input_dim, embedding_dim=embedding_dim,
         mask_zero=mask_zero, batch_size=batch_size, reversible=tie_embeddings,
     )
     if tie_embeddings:
         head = tied_head(sequence._keras_history.operation, width, embedding_dim, output_activation)
-    else:
-        head = keras.layers.Dense(head_size, activation=output_activation, name="logits")
     if embedding_dropout:
         sequence = EmbeddingDropout(vocab_size, embedding_dropout, name="embedding_dropout")(sequence, ids=inputs)
     if char_vocab_size is not None:
