@@ -9,9 +9,7 @@ python -m recipes.language_model --data my_text.txt --level word
 python -m recipes.language_model --data corpus/ --level word --tie-embeddings --weight-drop 0.3 \
     --embedding-dropout 0.05 --locked-dropout --ar 2 --tar 1   # AWD-LSTM, for ULMFiT (`--init-from`)
 ```
-A folder is a corpus: its text files in order (Brown's `word/tag` files as
-words). The AWD-LSTM regularizers (Merity et al. 2018) are off by default;
-a word-level run is what `recipes.sentiment --init-from RUN` starts from.
+A folder is a corpus; `recipes.sentiment --init-from RUN` starts from a word-level run (ULMFiT).
 
 Truncated BPTT: the training text is cut into `--batch-size` parallel
 streams; batch `i` holds the `i`-th window of `--sequence-length` tokens of
@@ -19,9 +17,8 @@ every stream, so each stream's state carries from one batch to the next
 (Keras stateful layers) and gradients stop at window edges. States are reset
 at the start of every epoch and of every evaluation.
 
-Splits: the built-in corpus has its own; a text file (tiny Shakespeare) uses
-the usual split, the first 90% to train and the last 10% to validate, and the
-reported perplexity is on that last 10%.
+Splits: the built-in corpus has its own; a text file or a corpus, the first
+90% to train and the last 10% to validate (the reported perplexity's text).
 """
 
 import os
