@@ -5,11 +5,12 @@ perplexity, sampled with temperature and top-k.
 ```bash
 python -m recipes.language_model                   # built-in verses, characters, a few minutes
 python -m recipes.language_model --data tinyshakespeare --data-root ../shared/data --units 512 --epochs 12
-python -m recipes.language_model --data my_text.txt --level word
+python -m recipes.language_model --data corpus/ --backward   # right to left (contextual string embeddings)
 python -m recipes.language_model --data corpus/ --level word --tie-embeddings --weight-drop 0.3 \
     --embedding-dropout 0.05 --locked-dropout --ar 2 --tar 1   # AWD-LSTM, for ULMFiT (`--init-from`)
 ```
-A folder is a corpus; `recipes.sentiment --init-from RUN` starts from a word-level run (ULMFiT).
+A folder is a corpus (CoNLL files give their sentences). `recipes.sentiment --init-from RUN` starts from a
+word-level run (ULMFiT); `recipes.tagging --string-embeddings FWD,BWD` reads two character-level runs.
 
 Truncated BPTT: the training text is cut into `--batch-size` parallel
 streams; batch `i` holds the `i`-th window of `--sequence-length` tokens of
@@ -48,7 +49,7 @@ def main(argv=None):
     encoder = language_model.language_model_vocabulary(run, config, splits["train"][0])
     windows = {}
     for split, (text,) in splits.items():
-        ids = language_model.encode_text(encoder, text, config.level)
+        ids = language_model.encode_text(encoder, text, config.level, config.backward)
         windows[split] = language_model.stream_windows(ids, config.batch_size, config.sequence_length)
         print(f"{split}: {len(ids):,} tokens -> {windows[split][0].shape[0]} batches of {config.batch_size} "
               f"streams x {config.sequence_length}")
@@ -71,12 +72,11 @@ def main(argv=None):
     prompt = config.prompt or splits["test"][0][:40]
     serving_model = model.stateless_copy()
     save_model(serving_model, run.file("serving.keras"))
-    task = language_model.LanguageModel(encoder, serving_model, level=config.level,
-                                        sequence_length=config.sequence_length, length=config.generate,
-                                        temperature=config.temperature, top_k=config.top_k, seed=config.seed)
+    task = language_model.LanguageModel(encoder, serving_model, length=config.generate, **{
+        k: getattr(config, k) for k in ("level", "sequence_length", "temperature", "top_k", "seed", "backward")})
     sample = task.generate(prompt)
     print(f"prompt: {prompt!r}\nsample (temperature {config.temperature}, top-k {config.top_k or 'all'}):\n"
-          f"{prompt}{sample}\n")
+          f"{task.with_prompt(prompt, sample)}\n")
 
     recipe.save_metrics(run, config, model, metrics, state, dataset=config.data, num_examples=windows["test"][1].size)
 

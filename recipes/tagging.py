@@ -7,7 +7,10 @@ python -m recipes.tagging --task ner                    # built-in BIO entities,
 python -m recipes.tagging --data ud_english_ewt --data-root ../shared/data     # UPOS
 python -m recipes.tagging --task ner --data wnut17 --data-root ../shared/data  # entity F1
 python -m recipes.tagging --data my.conllu              # or a BIO file: `word ... tag` per line
+python -m recipes.tagging --data ud_english_ewt --data-root ../shared/data --string-embeddings FWD,BWD
 ```
+`--string-embeddings` adds contextual string embeddings (Akbik et al. 2018): two character-level
+`recipes.language_model` runs (one `--backward`) read each sentence, frozen.
 POS is scored by token accuracy, NER by entity span F1. The SavedModel's
 default signature takes `text` (space-separated tokens, one sentence per
 string) and returns `tags` (strings, "" past each sentence), `tag_ids`,
@@ -35,17 +38,21 @@ def main(argv=None):
     splits, run = recipe.start("tagging", config, builtin=config.task, names=NAMED_DATASETS[config.task],
                                load_path=functools.partial(tagging.load_path, tag=config.tag),
                                **({"tag": config.tag} if config.data == "ud_english_ewt" else {}))
-    encoder, tags = tagging.tagging_vocabularies(run, config, splits)
+    language_models = tagging.string_embedding_models(config.string_embeddings)  # character LMs, if any
+    encoder, tags = tagging.tagging_vocabularies(run, config, splits, language_models)
     datasets = {split: tagging.tagged_dataset(encoder, tags, sentences) for split, sentences in splits.items()}
     ner = config.task == "ner"
 
-    # Model: word embeddings + a character encoder, a BiLSTM, a softmax or CRF head.
+    # Model: word embeddings + a character encoder (+ string embeddings), a BiLSTM, a softmax or CRF head.
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model(
             "many_to_many", vocab_size=len(encoder.words), num_classes=len(tags), tag_names=tags.tokens,
             char_vocab_size=len(encoder.characters) if encoder.characters else None,
             char_embedding_dim=config.char_dim or 25, char_units=config.char_units, output_layer=config.output_layer,
-            crf_constraints="bio" if ner and config.output_layer == "crf" else None, **config.model_options())
+            crf_constraints="bio" if ner and config.output_layer == "crf" else None, **config.model_options(),
+            string_embeddings=tagging.string_embedding_options(language_models, config.fine_tune_string_embeddings))
+        if language_models:
+            print(tagging.load_string_embeddings(model, language_models))
         recipe.compile_model(model, config)
 
     # Training: scored each epoch on validation by decoding (span F1 for NER, accuracy for POS).

@@ -324,6 +324,11 @@ class TaggingConfig(RecipeConfig):
     vocab_size: int = option(30000, "largest word vocabulary (reserved ids included)")
     min_frequency: int = option(2, "rarer training words become <unk> (their characters still count)")
     lowercase: bool = option(True, "lowercase word lookups")
+    string_embeddings: str | None = option(None, "contextual string embeddings: character language models (run "
+                                                 "folders or presets, a forward and/or a --backward one), "
+                                                 "comma-separated")
+    fine_tune_string_embeddings: bool = option(False, "train the string embeddings' language models with the "
+                                                      "tagger (default: frozen)")
 
     @property
     def head(self):
@@ -480,6 +485,7 @@ class LanguageModelConfig(RecipeConfig):
     generate: int = option(300, "tokens to sample after the prompt")
     temperature: float = option(0.8, "sampling temperature (lower: safer)")
     top_k: int = option(0, "sample among the k most likely tokens (0: all)")
+    backward: bool = option(False, "read the text right to left (a backward model: contextual string embeddings)")
     # The AWD-LSTM regularizers (Merity et al. 2018), all off by default.
     weight_drop: float = option(0.0, "DropConnect on the recurrent weights (lstm, gru): a fraction dropped per batch",
                                 check=rate)

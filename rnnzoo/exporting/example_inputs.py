@@ -37,8 +37,8 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
                     padded[row, :real] = values[row, :real]
                 values = padded
             inputs[name] = values
-        elif name == "characters":
-            continue  # after the tokens, whose padding it follows
+        elif name in ("characters", "context", "word_starts", "word_ends"):
+            continue  # after the tokens, whose padding they follow
         elif name == "features" and len(tensor.shape) == 4:
             inputs[name] = _segments(rng, rng.normal(size=(batch_size, pad_to or length, word_length,
                                                            tensor.shape[-1])), length if pad_to else None)
@@ -53,7 +53,30 @@ def example_inputs(model, length, batch_size=3, seed=0, pad_to=None, word_length
         characters = rng.integers(1, config["char_vocab_size"], (*tokens.shape, word_length))
         characters[:, :, rng.integers(1, word_length + 1):] = 0  # shorter words, right-padded
         inputs["characters"] = (characters * (tokens != 0)[..., None]).astype("int32")
+    if "context" in [tensor.name for tensor in model.inputs]:
+        inputs.update(_context(rng, inputs["tokens"], config["string_embeddings"]["vocab_size"], word_length))
     return inputs
+
+
+def _context(rng, tokens, vocab_size, word_length):
+    """A sentence of characters per row of `tokens` (a separator, then each
+    real word's 1 to `word_length` random characters and a separator), and
+    each word's first and last position in it: the inputs of contextual
+    string embeddings, right-padded with 0."""
+    words = (tokens != 0).sum(axis=1)
+    lengths = rng.integers(1, word_length + 1, tokens.shape)
+    width = 1 + int(((lengths + 1) * (tokens != 0)).sum(axis=1).max())
+    context = np.zeros((len(tokens), width), "int32")
+    starts, ends = np.zeros(tokens.shape, "int32"), np.zeros(tokens.shape, "int32")
+    for row, count in enumerate(words):
+        position = 1
+        context[row, 0] = 2
+        for word in range(count):
+            starts[row, word], ends[row, word] = position, position + lengths[row, word] - 1
+            context[row, position:position + lengths[row, word]] = rng.integers(3, vocab_size, lengths[row, word])
+            context[row, position + lengths[row, word]] = 2
+            position += lengths[row, word] + 1
+    return {"context": context, "word_starts": starts, "word_ends": ends}
 
 
 def _segments(rng, values, real_segments):

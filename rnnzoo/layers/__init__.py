@@ -14,6 +14,8 @@ from rnnzoo.layers.padding_mask import PaddingMask
 from rnnzoo.layers.scheduled_sampling import ScheduledSampling
 from rnnzoo.layers.segment_encoder import SegmentEncoder
 from rnnzoo.layers.sequence_pooling import SequencePooling
+from rnnzoo.layers.string_embeddings import ContextualStringEmbeddings
 
-__all__ = ["AttentionPooling", "CRF", "CalendarFeatures", "CharacterEncoder", "ConvFrontEnd", "DilatedRNN", "ImageAugmentation",
-           "PaddingMask", "ScheduledSampling", "SegmentEncoder", "SequencePooling"]
+__all__ = ["AttentionPooling", "CRF", "CalendarFeatures", "CharacterEncoder", "ContextualStringEmbeddings",
+           "ConvFrontEnd", "DilatedRNN", "ImageAugmentation", "PaddingMask", "ScheduledSampling", "SegmentEncoder",
+           "SequencePooling"]

@@ -1,7 +1,8 @@
 """Words with their characters: raw sentences split as the Penn Treebank
 does (`sentence_words`), and word and character ids, the same way in Python
 (training) and in a TensorFlow graph (serving) (`WordEncoder`, saved as
-`word_encoder.json`, `words.txt` and `characters.txt`)."""
+`word_encoder.json`, `words.txt`, `characters.txt` and, for contextual
+string embeddings, `context_characters.txt`)."""
 
 import os
 
@@ -28,14 +29,23 @@ def sentence_words(sentences):
     return words
 
 
+# A sentence as character language models read it (contextual string embeddings): a line of its own.
+CONTEXT_START, CONTEXT_END = "\n", "\n"
+
+
 class WordEncoder:
     """Words -> word ids and character ids, the same way in Python (training)
-    and in a TensorFlow graph (serving)."""
+    and in a TensorFlow graph (serving). With a `context` vocabulary (a
+    character language model's), also the whole sentence as characters
+    (`context`: a line break, the words joined by spaces, a line break) and
+    the positions in it of each word's first and last character
+    (`word_starts`, `word_ends`): what `ContextualStringEmbeddings` reads."""
 
     FILE = "word_encoder.json"
+    CONTEXT_FILE = "context_characters.txt"
 
-    def __init__(self, words, characters, lowercase, max_word_length):
-        self.words, self.characters = words, characters
+    def __init__(self, words, characters, lowercase, max_word_length, context=None):
+        self.words, self.characters, self.context = words, characters, context
         self.lowercase, self.max_word_length = lowercase, max_word_length
 
     @classmethod
@@ -71,6 +81,26 @@ class WordEncoder:
             start = end
         return word_ids, (chars if self.characters is not None else None)
 
+    def input_columns(self, sentences):
+        """The model's inputs as Python lists, by input name: `tokens`,
+        then `characters` and the `context` inputs when the encoder has them."""
+        word_ids, chars = self.encode(sentences)
+        columns = {"tokens": word_ids}
+        if chars is not None:
+            columns["characters"] = chars
+        if self.context is not None:
+            columns["context"], columns["word_starts"], columns["word_ends"] = [], [], []
+            for sentence in sentences:
+                text = CONTEXT_START + " ".join(sentence.words) + CONTEXT_END
+                columns["context"].append(self.context.lookup(list(text)))
+                starts, position = [], len(CONTEXT_START)
+                for word in sentence.words:
+                    starts.append(position)
+                    position += len(word) + 1
+                columns["word_starts"].append(starts)
+                columns["word_ends"].append([start + len(word) - 1 for start, word in zip(starts, sentence.words)])
+        return columns
+
     def tf_encode(self, words):
         """Ragged words `(batch, None)` -> model inputs (dense, right-padded)."""
         import tensorflow as tf
@@ -80,24 +110,36 @@ class WordEncoder:
         if self.characters is not None:
             chars = tf.strings.unicode_split(words, "UTF-8")[:, :, : self.max_word_length]
             inputs["characters"] = self.characters.tf_lookup(chars).to_tensor()
+        if self.context is not None:
+            text = CONTEXT_START + tf.strings.reduce_join(words, axis=1, separator=" ") + CONTEXT_END
+            inputs["context"] = self.context.tf_lookup(tf.strings.unicode_split(text, "UTF-8")).to_tensor()
+            lengths = tf.strings.length(words, unit="UTF8_CHAR")
+            starts = len(CONTEXT_START) + tf.math.cumsum(lengths + 1, axis=1, exclusive=True)
+            inputs["word_starts"] = starts.to_tensor()
+            inputs["word_ends"] = (starts + lengths - 1).to_tensor()
         return inputs
 
     def tables(self):
-        return [v.tf_table() for v in (self.words, self.characters) if v is not None]
+        return [v.tf_table() for v in (self.words, self.characters, self.context) if v is not None]
 
     def save(self, folder):
         self.words.save(os.path.join(folder, "words.txt"))
         if self.characters is not None:
             self.characters.save(os.path.join(folder, "characters.txt"))
+        if self.context is not None:
+            self.context.save(os.path.join(folder, self.CONTEXT_FILE))
         write_json(os.path.join(folder, self.FILE), {"lowercase": self.lowercase,
                                                      "max_word_length": self.max_word_length,
-                                                     "characters": self.characters is not None})
+                                                     "characters": self.characters is not None,
+                                                     "context": self.context is not None})
 
     @classmethod
     def load(cls, folder):
         path = os.path.join(folder, cls.FILE)
         config = read_json(path)
-        kinds = {"lowercase": bool, "max_word_length": int, "characters": bool}
+        kinds = {"lowercase": bool, "max_word_length": int, "characters": bool, "context": bool}
+        if isinstance(config, dict):
+            config.setdefault("context", False)  # written before contextual string embeddings
         if not isinstance(config, dict):
             raise DataFormatError(path, None, f"expected a JSON object with {sorted(kinds)}.")
         for key, kind in kinds.items():
@@ -106,5 +148,6 @@ class WordEncoder:
         if config["max_word_length"] < 1:
             raise DataFormatError(path, None, f"'max_word_length' must be >= 1, found {config['max_word_length']}.")
         characters = Vocabulary.load(os.path.join(folder, "characters.txt")) if config["characters"] else None
+        context = Vocabulary.load(os.path.join(folder, cls.CONTEXT_FILE)) if config["context"] else None
         return cls(Vocabulary.load(os.path.join(folder, "words.txt")), characters,
-                   config["lowercase"], config["max_word_length"])
+                   config["lowercase"], config["max_word_length"], context)

@@ -53,20 +53,24 @@ def sampler(serving_model, *, length, temperature, top_k, seed, level):
     return run
 
 
-def generate(serving_model, encoder, prompt, **options):
-    """The text sampled after `prompt` (a string); see `sampler`."""
+def generate(serving_model, encoder, prompt, backward=False, **options):
+    """The text sampled after `prompt` (a string), or before it for a
+    `backward` model (which reads the prompt right to left); see `sampler`."""
     prompt_ids = encoder.encode_to_lists([prompt])[0]
     if not prompt_ids:
         raise ValueError(f"the prompt {prompt!r} holds no token.")
-    ids = sampler(serving_model, **options)(np.array([prompt_ids], "int32"))
-    return encoder.decode(np.asarray(ops.convert_to_numpy(ids)))[0]
+    ids = sampler(serving_model, **options)(np.array([prompt_ids[::-1] if backward else prompt_ids], "int32"))
+    ids = np.asarray(ops.convert_to_numpy(ids))
+    return encoder.decode(ids[:, ::-1] if backward else ids)[0]
 
 
-def serving_function(serving_model, encoder, **options):
-    """`prompt` (one string) -> `text` (the prompt as the model read it, then
-    the sample) and `continuation` (the sample alone), in one graph. The
-    draw is seeded, so a prompt always gets the same text; an empty prompt
-    starts from <unk>."""
+def serving_function(serving_model, encoder, backward=False, **options):
+    """`prompt` (one string) -> `text` (the prompt as the model read it, and
+    the sample after it, or before it for a `backward` model) and
+    `continuation` (the sample alone), in one graph. The draw is seeded, so
+    a prompt always gets the same text; an empty prompt starts from <unk>.
+    (The sampler never draws the end or padding ids, so reversed samples
+    hold no stop.)"""
     import tensorflow as tf
 
     run = sampler(serving_model, **options)
@@ -74,8 +78,12 @@ def serving_function(serving_model, encoder, **options):
     def serve(prompt):
         ids = encoder.encode(prompt)
         ids = tf.cond(tf.size(ids) > 0, lambda: ids, lambda: tf.constant([UNK_ID], tf.int32))[None]
-        drawn = run(ids)
-        return {"text": encoder.ids_to_text(tf.concat([ids, drawn], axis=1))[0],
+        if not backward:
+            drawn = run(ids)
+            return {"text": encoder.ids_to_text(tf.concat([ids, drawn], axis=1))[0],
+                    "continuation": encoder.ids_to_text(drawn)[0]}
+        drawn = tf.reverse(run(tf.reverse(ids, [1])), [1])
+        return {"text": encoder.ids_to_text(tf.concat([drawn, ids], axis=1))[0],
                 "continuation": encoder.ids_to_text(drawn)[0]}
 
     return serve
@@ -100,12 +108,14 @@ def language_model_vocabulary(run, config, text):
                                        **vocabulary_options(config.level, config.vocab_size))
 
 
-def encode_text(encoder, text, level):
-    """A whole text as one id array (word level: line by line)."""
+def encode_text(encoder, text, level, backward=False):
+    """A whole text as one id array (word level: line by line), last token
+    first for a `backward` model (which reads right to left)."""
     if level == "character":
-        return np.asarray(encoder.encode_to_lists([text])[0], "int32")
-    lines = encoder.encode_to_lists(text.splitlines())
-    return np.asarray([i for line in lines for i in line], "int32")
+        ids = np.asarray(encoder.encode_to_lists([text])[0], "int32")
+    else:
+        ids = np.asarray([i for line in encoder.encode_to_lists(text.splitlines()) for i in line], "int32")
+    return ids[::-1].copy() if backward else ids
 
 
 def stream_windows(ids, streams, window):
@@ -165,10 +175,10 @@ def evaluate_run(run_dir, examples, config):
     encoder = TextEncoder.load(os.path.join(run_dir, TOKENS))
     serving_model = load_model(os.path.join(run_dir, SERVING_MODEL))
     return text_perplexity(serving_model, encoder, examples, config.get("level", "character"),
-                           config.get("sequence_length", 100))
+                           config.get("sequence_length", 100), config.get("backward", False))
 
 
-def text_perplexity(serving_model, encoder, texts, level, window):
+def text_perplexity(serving_model, encoder, texts, level, window, backward=False):
     """Perplexity of a stateless language model on the texts, each read as
     one stream in windows of `window` tokens with the state carried from
     window to window (as in training); every token after the first is
@@ -177,7 +187,7 @@ def text_perplexity(serving_model, encoder, texts, level, window):
     streaming.set_weights(serving_model.get_weights())
     total_loss = total_tokens = 0.0
     for text in texts:
-        ids = encode_text(encoder, text, level)
+        ids = encode_text(encoder, text, level, backward)
         if len(ids) < 2:
             raise ValueError(f"a text of {len(ids)} tokens has nothing to predict; give a longer text.")
         streaming.reset_states()
@@ -215,10 +225,10 @@ class LanguageModel(Task):
     serves = "prompt in, text out"
 
     def __init__(self, encoder, model, level="character", sequence_length=100, length=300, temperature=0.8,
-                 top_k=0, seed=0):
+                 top_k=0, seed=0, backward=False):
         if level not in ("character", "word"):
             raise ValueError(f"level must be 'character' or 'word', got {level!r}.")
-        self.encoder, self.model, self.level = encoder, model, level
+        self.encoder, self.model, self.level, self.backward = encoder, model, level, bool(backward)
         self.sequence_length, self.length = int(sequence_length), int(length)
         self.temperature, self.top_k, self.seed = float(temperature), int(top_k), int(seed)
 
@@ -229,7 +239,7 @@ class LanguageModel(Task):
         `seed`) go to the task, the rest to `rnnzoo.build_model`."""
         from rnnzoo.topologies import build_model
 
-        sampling = {k: options.pop(k) for k in ("length", "temperature", "top_k", "seed") if k in options}
+        sampling = {k: options.pop(k) for k in ("length", "temperature", "top_k", "seed", "backward") if k in options}
         encoder = TextEncoder.adapt(vocabulary_texts("\n".join(texts), level),
                                     **vocabulary_options(level, max_vocabulary))
         model = build_model("many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size,
@@ -242,7 +252,7 @@ class LanguageModel(Task):
         a zero state."""
         import tensorflow as tf
 
-        ids = np.concatenate([encode_text(self.encoder, text, self.level) for text in texts])
+        ids = np.concatenate([encode_text(self.encoder, text, self.level, self.backward) for text in texts])
         count = (len(ids) - 1) // self.sequence_length
         if count < 1:
             raise ValueError(f"the texts hold {len(ids)} tokens; a window needs {self.sequence_length + 1}.")
@@ -255,11 +265,16 @@ class LanguageModel(Task):
 
     def sampling(self):
         return {"length": self.length, "temperature": self.temperature, "top_k": self.top_k, "seed": self.seed,
-                "level": self.level}
+                "level": self.level, "backward": self.backward}
 
     def generate(self, prompt):
-        """The text sampled after `prompt` (seeded: the same prompt, the same text)."""
+        """The text sampled after `prompt`, or before it for a backward
+        model (seeded: the same prompt, the same text)."""
         return generate(self.model, self.encoder, prompt, **self.sampling())
+
+    def with_prompt(self, prompt, sample):
+        """The prompt and its sample in reading order."""
+        return sample + prompt if self.backward else prompt + sample
 
     def predict(self, prompts, batch_size=None):
         """The continuation sampled after each prompt."""
@@ -268,7 +283,7 @@ class LanguageModel(Task):
     def evaluate(self, texts, y=None, batch_size=None):
         """Perplexity, loss and bits per token of the texts, each read as one
         stream in windows of `sequence_length` with the state carried over."""
-        return text_perplexity(self.model, self.encoder, texts, self.level, self.sequence_length)
+        return text_perplexity(self.model, self.encoder, texts, self.level, self.sequence_length, self.backward)
 
     def get_config(self):
         return {"level": self.level, "sequence_length": self.sequence_length, **{
@@ -284,7 +299,7 @@ class LanguageModel(Task):
         path = os.path.join(run_dir, "config.json")
         config = read_json(path) if os.path.exists(path) else {}
         names = {"level": "level", "sequence_length": "sequence_length", "length": "generate",
-                 "temperature": "temperature", "top_k": "top_k", "seed": "seed"}
+                 "temperature": "temperature", "top_k": "top_k", "seed": "seed", "backward": "backward"}
         return {name: config[key] for name, key in names.items() if key in config}
 
     # --- Transfer: a pretrained language model as the start of another task (ULMFiT) ---

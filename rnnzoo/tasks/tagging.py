@@ -74,7 +74,7 @@ def serving_function(model, encoder, tags):
         inputs = {k: tf.pad(v, [[0, 0], [0, 1]] + [[0, 0]] * (len(v.shape) - 2)) for k, v in inputs.items()}
         mask = tf.not_equal(inputs["tokens"], PAD_ID) | tf.sequence_mask(
             words.row_lengths(), tf.shape(inputs["tokens"])[1])
-        logits = model(inputs if encoder.characters is not None else inputs["tokens"], training=False)
+        logits = model(inputs if len(inputs) > 1 else inputs["tokens"], training=False)
         width = tf.shape(inputs["tokens"])[1] - 1
         tag_ids = tf.cast(model.decode(logits, mask), tf.int32)[:, :width]
         return {"tags": tf.gather(names, tag_ids), "tag_ids": tag_ids,
@@ -103,13 +103,16 @@ def evaluate_run(run_dir, examples, config):
     return {**metrics, "per_type": spans["per_type"]}
 
 
-def tagging_vocabularies(run, config, splits):
-    """The `WordEncoder` and the tag vocabulary (read back when resuming, so ids match)."""
+def tagging_vocabularies(run, config, splits, language_models=()):
+    """The `WordEncoder` (with the character language models' vocabulary
+    as its context, given `language_models`) and the tag vocabulary (read
+    back when resuming, so ids match)."""
     if os.path.exists(run.file(WordEncoder.FILE)):
         return WordEncoder.load(run.path), Vocabulary.load(run.file(TAGS), reserved=TAG_PADDING)
     encoder = WordEncoder.adapt(splits["train"], lowercase=config.lowercase, min_frequency=config.min_frequency,
                                 max_size=config.vocab_size, max_word_length=config.max_word_length,
                                 characters=bool(config.char_dim))
+    encoder.context = context_vocabulary(language_models)
     # The tag set is the annotation scheme's: read it from every split.
     tags = Vocabulary(list(TAG_PADDING) + sorted({t for s in splits.values() for e in s for t in e.tags}),
                       reserved=TAG_PADDING)
@@ -120,12 +123,76 @@ def tagging_vocabularies(run, config, splits):
 
 def tagged_dataset(encoder, tags, sentences):
     """`(dataset of (inputs, tag ids), word ids)` of `TaggedSentence`s."""
-    word_ids, chars = encoder.encode(sentences)
+    columns = encoder.input_columns(sentences)
     tag_ids = [tags.lookup(s.tags) for s in sentences]
-    if chars is None:
-        return ragged_dataset(word_ids, tag_ids), word_ids
-    return ragged_dataset(word_ids, chars, tag_ids).map(lambda w, c, t: ({"tokens": w, "characters": c}, t)), \
-        word_ids
+    if len(columns) == 1:
+        return ragged_dataset(columns["tokens"], tag_ids), columns["tokens"]
+    names = list(columns)
+    return ragged_dataset(*columns.values(), tag_ids).map(lambda *row: (dict(zip(names, row[:-1])), row[-1])), \
+        columns["tokens"]
+
+
+# --- Contextual string embeddings: character language models read the sentence (Akbik et al. 2018) ---
+
+def string_embedding_models(paths):
+    """The character-level `LanguageModel`s of run folders or presets (a
+    comma-separated string or a list): at most one forward and one
+    backward, with one vocabulary. Returns them forward first."""
+    from rnnzoo.tasks.language_model import LanguageModel
+
+    paths = [p for p in (paths.split(",") if isinstance(paths, str) else paths or ()) if p]
+    models = []
+    for path in paths:
+        if not isinstance(path, LanguageModel) and not os.path.isdir(path):
+            raise ValueError(f"--string-embeddings {path}: no such folder (a language model's run folder or preset).")
+        model = path if isinstance(path, LanguageModel) else LanguageModel.from_preset(path)
+        if model.level != "character":
+            raise ValueError(f"--string-embeddings {path}: a {model.level}-level language model; contextual string "
+                             "embeddings read characters (train it with --level character).")
+        models.append(model)
+    paths = ",".join(p if isinstance(p, str) else "<LanguageModel>" for p in paths)
+    directions = [m.backward for m in models]
+    if len(set(directions)) != len(directions):
+        raise ValueError(f"--string-embeddings {paths}: give at most one forward and one backward language "
+                         "model (trained with --backward).")
+    if len({tuple(m.encoder.vocabulary.tokens) for m in models}) > 1:
+        raise ValueError(f"--string-embeddings {paths}: the language models have different character "
+                         "vocabularies; train both on the same corpus.")
+    return sorted(models, key=lambda m: m.backward)
+
+
+def context_vocabulary(language_models):
+    """The character vocabulary the language models read (None without them)."""
+    if not language_models:
+        return None
+    tokenizer = language_models[0].encoder.tokenizer.get_config()
+    if tokenizer.get("lowercase") or tokenizer.get("normalization"):
+        raise ValueError(f"contextual string embeddings read characters as written; the language model's "
+                         f"tokenizer changes them ({tokenizer}).")
+    return language_models[0].encoder.vocabulary
+
+
+def string_embedding_options(language_models, trainable=False):
+    """`rnnzoo.build_model`'s `string_embeddings` option for these language
+    models (None without them)."""
+    if not language_models:
+        return None
+    options = language_models[0].encoder_options()
+    options.pop("bidirectional")
+    return {**options, "vocab_size": language_models[0].encoder.vocab_size, "trainable": bool(trainable),
+            "directions": ["backward" if m.backward else "forward" for m in language_models]}
+
+
+def load_string_embeddings(model, language_models):
+    """Copies the language models' weights into the model's
+    `string_embeddings` layer; returns a line that says what was copied."""
+    if not language_models:
+        return None
+    layer = model.get_layer("string_embeddings")
+    for language_model in language_models:
+        layer.load_language_model("backward" if language_model.backward else "forward", language_model.model)
+    state = "fine-tuned" if layer.trainable else "frozen"
+    return f"contextual string embeddings ({state}): {', '.join(layer.directions)} character language models"
 
 
 def _tokens(inputs):
@@ -181,12 +248,16 @@ class SequenceTagger(Task):
     @classmethod
     def from_examples(cls, sentences, tags, *, task=None, output_layer="auto", lowercase=True, min_frequency=1,
                       max_vocabulary=None, max_word_length=20, characters=True, char_embedding_dim=25,
-                      char_units=25, **model_options):
+                      char_units=25, string_embeddings=None, fine_tune_string_embeddings=False, **model_options):
         """Learn the word and character vocabularies and the tag set from
         training sentences (raw strings or word lists) and their tags, and
         build the model (compiled). `task`: "ner" when the tags are BIO
         (`B-`/`I-`), else "pos", unless given; `output_layer` "auto" is a
-        CRF for NER, softmax for POS."""
+        CRF for NER, softmax for POS. `string_embeddings`: character-level
+        language models (`LanguageModel`s, or their presets), a forward
+        and/or a backward one, whose states at each word join its features
+        (contextual string embeddings), frozen unless
+        `fine_tune_string_embeddings`."""
         from rnnzoo.data.examples import TaggedSentence
         from rnnzoo.topologies import build_model
 
@@ -194,6 +265,8 @@ class SequenceTagger(Task):
         task = task or ("ner" if any(t[:2] in ("B-", "I-") for e in examples for t in e.tags) else "pos")
         encoder = WordEncoder.adapt(examples, lowercase=lowercase, min_frequency=min_frequency, max_size=max_vocabulary,
                                     max_word_length=max_word_length, characters=characters)
+        language_models = string_embedding_models(string_embeddings)
+        encoder.context = context_vocabulary(language_models)
         tag_set = Vocabulary(list(TAG_PADDING) + sorted({t for e in examples for t in e.tags}), reserved=TAG_PADDING)
         if output_layer == "auto":
             output_layer = "crf" if task == "ner" else "softmax"
@@ -202,7 +275,9 @@ class SequenceTagger(Task):
                             char_embedding_dim=char_embedding_dim, char_units=char_units, output_layer=output_layer,
                             tag_names=tag_set.tokens,
                             crf_constraints="bio" if task == "ner" and output_layer == "crf" else None,
+                            string_embeddings=string_embedding_options(language_models, fine_tune_string_embeddings),
                             **model_options)
+        load_string_embeddings(model, language_models)
         return cls(encoder, tag_set, model, task)
 
     def _examples(self, sentences, tags=None):
@@ -334,6 +409,10 @@ def export_tflite(run, config, model, encoder, tags, splits):
         scores = score_ids(config.task, tags, sentences[: len(outputs)], predicted)
         return scores[0]["f1"] if config.task == "ner" else scores["accuracy"]
 
+    if encoder.context is not None:
+        print("TFLite: not written for a tagger with contextual string embeddings (its character context needs a "
+              "fixed length of its own); serve the SavedModel, which takes raw text.")
+        return None
     characters = encoder.characters is not None
     longest = max(len(s.words) for s in splits["train"])
     return recipe.export_tflite(run, config, model, examples, metric, sequence_length=longest if characters else None,

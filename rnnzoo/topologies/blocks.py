@@ -5,7 +5,7 @@ output head and the default losses. Each idea lives here once."""
 import keras
 
 from rnnzoo.cells import get_cell
-from rnnzoo.layers import AttentionPooling, CharacterEncoder, ConvFrontEnd, SequencePooling
+from rnnzoo.layers import AttentionPooling, CharacterEncoder, ContextualStringEmbeddings, ConvFrontEnd, SequencePooling
 from rnnzoo.layers.awd import ActivationRegularization, EmbeddingDropout, OutputBias
 from rnnzoo.layers.awd import locked_dropout as locked_dropout_layer
 from rnnzoo.layers.bidirectional import bidirectional as wrap_bidirectional
@@ -208,7 +208,7 @@ def encoder_with_head(
     output_activation, cell_options, char_vocab_size=None, char_embedding_dim=25,
     char_units=25, batch_size=None, conv_filters=None, pooling="last", embedding_dropout=0.0,
     locked_dropout=False, tie_embeddings=False, activation_regularization=0.0,
-    temporal_activation_regularization=0.0,
+    temporal_activation_regularization=0.0, string_embeddings=None,
 ):
     """The graph of a recurrent encoder read out by a dense head: at every
     step (`per_step=True`, tagging) or once per sequence (sequence labels),
@@ -219,7 +219,12 @@ def encoder_with_head(
 
     With `char_vocab_size`, the inputs are a dict of `tokens` `(batch, words)`
     and `characters` `(batch, words, chars)`, and each word's embedding is
-    joined by a `CharacterEncoder` vector of its characters. `conv_filters`
+    joined by a `CharacterEncoder` vector of its characters. With
+    `string_embeddings` (the options of `ContextualStringEmbeddings`, plus
+    `trainable`, False by default: frozen language models), the inputs also
+    hold `context` `(batch, chars)`, `word_starts` and `word_ends` `(batch,
+    words)`, and each word is also joined by the character language models'
+    states at its ends (contextual string embeddings). `conv_filters`
     puts a `ConvFrontEnd` (1-D convolutions over time) before the recurrent
     layers. The AWD-LSTM regularizers (`rnnzoo.layers.awd`; language
     models): `embedding_dropout` drops whole words, `locked_dropout` makes
@@ -254,6 +259,12 @@ def encoder_with_head(
         check_positive_int("char_vocab_size", char_vocab_size, minimum=2)
         check_positive_int("char_embedding_dim", char_embedding_dim)
         check_positive_int("char_units", char_units)
+    if string_embeddings is not None:
+        if vocab_size is None:
+            raise ValueError("`string_embeddings` needs token inputs (`vocab_size`), not `input_dim`.")
+        if not isinstance(string_embeddings, dict):
+            raise ValueError(f"`string_embeddings` must be a dict of `ContextualStringEmbeddings` options, got "
+                             f"{string_embeddings!r}.")
 
     # === Layers ===
     rnn_layers = make_recurrent_stack(
@@ -287,6 +298,8 @@ def encoder_with_head(
         )
         sequence = keras.layers.Concatenate(name="word_features")([sequence, char_encoder(characters)])
         inputs = {"tokens": inputs, "characters": characters}
+    if string_embeddings is not None:
+        sequence, inputs = add_string_embeddings(sequence, inputs, string_embeddings)
     if conv_filters:
         for filters in conv_filters:
             check_positive_int("conv_filters", filters)
@@ -302,6 +315,25 @@ def encoder_with_head(
     elif pooling != "last":
         encoded = SequencePooling(pooling, name="pooling")(encoded)
     return inputs, head(head_dropout(encoded))
+
+
+def add_string_embeddings(sequence, inputs, options):
+    """`(sequence, inputs)` joined by `ContextualStringEmbeddings` features
+    (`options`: the layer's, and `trainable`) read from the new inputs
+    `context`, `word_starts` and `word_ends`."""
+    options = dict(options)
+    trainable = options.pop("trainable", False)
+    try:
+        layer = ContextualStringEmbeddings(**options, trainable=trainable, name="string_embeddings")
+    except TypeError as error:
+        raise ValueError(f"`string_embeddings`: {error}") from None
+    context = keras.Input(shape=(None,), dtype="int32", name="context")
+    starts = keras.Input(shape=(None,), dtype="int32", name="word_starts")
+    ends = keras.Input(shape=(None,), dtype="int32", name="word_ends")
+    features = layer({"context": context, "word_starts": starts, "word_ends": ends})
+    sequence = keras.layers.Concatenate(name="string_features")([sequence, features])
+    inputs = inputs if isinstance(inputs, dict) else {"tokens": inputs}
+    return sequence, {**inputs, "context": context, "word_starts": starts, "word_ends": ends}
 
 
 def tied_head(embedding, width, embedding_dim, output_activation=None):

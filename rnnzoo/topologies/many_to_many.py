@@ -52,6 +52,13 @@ class ManyToMany(RNNModel):
             are 1..num_classes-1; `ctc_decode(x)` decodes).
         conv_filters: 1-D convolutions over time before the recurrent
             layers (`rnnzoo.layers.ConvFrontEnd`), e.g. over spectrograms.
+        string_embeddings: contextual string embeddings (Akbik et al.
+            2018): a dict of `rnnzoo.layers.ContextualStringEmbeddings`
+            options (the character language models' architecture) and
+            `trainable` (default False: frozen); the inputs become a dict
+            that also holds `context`, `word_starts` and `word_ends`. Copy
+            the language models' weights in with the layer's
+            `load_language_model` (`SequenceTagger` does).
         tag_names, crf_constraints: names of the tag ids and `"bio"` to
             forbid invalid BIO transitions in the CRF.
         embedding_dropout, locked_dropout, tie_embeddings,
@@ -103,6 +110,7 @@ class ManyToMany(RNNModel):
         tie_embeddings=False,
         activation_regularization=0.0,
         temporal_activation_regularization=0.0,
+        string_embeddings=None,
         compile=True,
         **kwargs,
     ):
@@ -111,8 +119,9 @@ class ManyToMany(RNNModel):
             if bidirectional:
                 raise ValueError("stateful=True carries each stream's state forward in time; a bidirectional "
                                  "layer also reads backward. Use bidirectional=False.")
-            if char_vocab_size is not None:
-                raise ValueError("stateful=True does not support a character encoder (`char_vocab_size`).")
+            if char_vocab_size is not None or string_embeddings is not None:
+                raise ValueError("stateful=True does not support word features (`char_vocab_size`, "
+                                 "`string_embeddings`).")
             if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
                 raise ValueError(f"stateful=True needs `batch_size`, the fixed number of parallel streams "
                                  f"(an integer >= 1), got {batch_size!r}.")
@@ -132,6 +141,7 @@ class ManyToMany(RNNModel):
             conv_filters=conv_filters, embedding_dropout=embedding_dropout, locked_dropout=locked_dropout,
             tie_embeddings=tie_embeddings, activation_regularization=activation_regularization,
             temporal_activation_regularization=temporal_activation_regularization,
+            string_embeddings=string_embeddings,
         )
         check_choice("output_layer", output_layer, tuple(HEADS))
         head = get_head(output_layer, num_classes=num_classes, output_activation=output_activation,

@@ -37,7 +37,8 @@ LATER_OPTIONS = {"cell_options": None, "series_embedding": 0, "quantiles": None,
                  "calendar": False, "init_from": None, "layer_decay": 2.6, "gradual_unfreezing": True,
                  "schedule": "auto", "weight_drop": 0.0, "embedding_dropout": 0.0, "locked_dropout": False,
                  "tie_embeddings": False, "activation_regularization": 0.0,
-                 "temporal_activation_regularization": 0.0}
+                 "temporal_activation_regularization": 0.0, "backward": False,
+                 "string_embeddings": None, "fine_tune_string_embeddings": False}
 
 
 def training_options(options):

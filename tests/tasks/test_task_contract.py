@@ -63,6 +63,17 @@ def tagger_case(kind):
     return task, x, y, ["The cat isn't here.", "", ["New", "York", "!"]], consistent
 
 
+def string_embedding_tagger_case():
+    """A tagger that also reads tiny forward and backward character language models (frozen)."""
+    task, x, y, raw, consistent = tagger_case("pos")
+    text = "\n".join(" ".join(words) for words in x)
+    models = [LanguageModel.from_examples([text], embedding_dim=4, backward=backward, **TINY)
+              for backward in (False, True)]
+    task = SequenceTagger.from_examples(x, y, embedding_dim=4, characters=False, string_embeddings=models, **TINY)
+    assert task.model.get_layer("string_embeddings").trainable_weights == []
+    return task, x, y, raw + ["Ünïcode wörds ünseen"], consistent
+
+
 def translator_case():
     train = load_builtin("translation", "train")[:48]
     x, y = [p.source for p in train], [p.target for p in train]
@@ -168,7 +179,8 @@ def global_forecaster_case():
 
 CASES = {"text_classifier": classifier_case, "document_classifier": lambda: document_classifier_case("hierarchical"),
          "flat_document_classifier": lambda: document_classifier_case("flat"), "pos_tagger": lambda: tagger_case("pos"),
-         "ner_tagger": lambda: tagger_case("ner"), "translator": translator_case,
+         "ner_tagger": lambda: tagger_case("ner"), "string_embedding_tagger": string_embedding_tagger_case,
+         "translator": translator_case,
          "language_model": language_model_case, "captioner": captioner_case, "speech_recognizer": speech_case,
          "forecaster": forecaster_case, "calendar_forecaster": calendar_forecaster_case,
          "global_forecaster": global_forecaster_case}

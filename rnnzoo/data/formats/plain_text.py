@@ -1,9 +1,13 @@
 """Plain text for language modelling: a file, or a folder of files (a
-corpus), with Brown-style `word/tag` files read as their words."""
+corpus), with Brown-style `word/tag` files read as their words and
+annotated CoNLL files (`.conllu`, `.conll` BIO columns) as their sentences,
+one per line, words joined by spaces (as a tagger reads them)."""
 
 import os
 import re
 
+from rnnzoo.data.formats.bio import load_bio
+from rnnzoo.data.formats.conllu import load_conllu
 from rnnzoo.data.reading import read_text, require_examples
 
 _TAGGED = re.compile(r"^.+/([a-z$*+\-]+|[^\w\s]+)$")
@@ -44,10 +48,19 @@ def untagged(text):
                      for line in text.splitlines() if line.strip())
 
 
+def file_text(path, encoding="utf-8"):
+    """A corpus file's words: a CoNLL-U (`.conllu`) or BIO-column
+    (`.conll`) file's sentences, one per line; any other file `untagged`."""
+    if path.endswith((".conllu", ".conll")):
+        load = load_conllu if path.endswith(".conllu") else load_bio
+        return "\n".join(" ".join(s.words) for s in load(path, encoding=encoding))
+    return untagged(read_text(path, encoding))
+
+
 def corpus_text(folder, encoding="utf-8"):
-    """Every `corpus_files` file's text (`untagged`), one after another,
+    """Every `corpus_files` file's text (`file_text`), one after another,
     each ending with a line break."""
     files = corpus_files(folder)
     if not files:
         raise ValueError(f"{folder}: no text file in this folder.")
-    return "".join(untagged(read_text(path, encoding)).rstrip("\n") + "\n" for path in files)
+    return "".join(file_text(path, encoding).rstrip("\n") + "\n" for path in files)
