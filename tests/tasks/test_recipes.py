@@ -583,6 +583,32 @@ def test_a_classifier_starts_from_a_pretrained_awd_language_model_ulmfit(tmp_pat
         document_classification.main(["--smoke", "--init-from", pretrained, "--output", str(tmp_path / "documents")])
 
 
+def test_a_tagger_reads_forward_and_backward_character_language_models(tmp_path, capsys):
+    # Contextual string embeddings: the tagger's layer holds the language models' weights, frozen through
+    # training, and the SavedModel (raw text in) agrees with Keras.
+    from rnnzoo.tasks.language_model import LanguageModel
+
+    forward = _character_language_model(tmp_path)
+    backward = str(tmp_path / "backward")
+    LanguageModel.from_examples(["the king is dead"], units=4, embedding_dim=4, backward=True).save_to_preset(backward)
+    tagging.main(["--smoke", "--epochs", "1", "--units", "8", "--verbose", "0", "--string-embeddings",
+                  f"{backward},{forward}", "--output", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "contextual string embeddings (frozen): forward, backward" in out and "TFLite: not written" in out
+    folder = _run_folder(tmp_path / "out", "tagging")
+    report = json.load(open(os.path.join(folder, "metrics.json")))
+    assert report["extra"]["serving_check"]["sentence_agreement"] == 1.0
+    assert report["extra"]["serving_check"]["max_abs_diff"] < 1e-4
+    layer = keras.saving.load_model(os.path.join(folder, "model.keras")).get_layer("string_embeddings")
+    for direction, preset in (("forward", forward), ("backward", backward)):
+        language_model = keras.saving.load_model(os.path.join(preset, "model.keras"))
+        for found, expected in zip(getattr(layer, f"{direction}_rnn")[0].get_weights(),
+                                   language_model.get_layer("encoder_rnn_0").get_weights(), strict=True):
+            np.testing.assert_array_equal(found, expected)
+    with pytest.raises(ValueError, match="at most one forward and one backward"):
+        tagging.main(["--smoke", "--string-embeddings", f"{forward},{forward}", "--output", str(tmp_path / "out")])
+
+
 def _character_language_model(tmp_path):
     from rnnzoo.tasks.language_model import LanguageModel
 
