@@ -9,16 +9,14 @@ python -m recipes.language_model --data corpus/ --backward   # right to left (co
 python -m recipes.language_model --data corpus/ --level word --tie-embeddings --weight-drop 0.3 \
     --embedding-dropout 0.05 --locked-dropout --ar 2 --tar 1   # AWD-LSTM, for ULMFiT (`--init-from`)
 ```
-A folder is a corpus (CoNLL files give their sentences). `recipes.sentiment --init-from RUN` starts from a
-word-level run (ULMFiT); `recipes.tagging --string-embeddings FWD,BWD` reads two character-level runs.
+A folder is a corpus (CoNLL files give their sentences). `--init-from RUN` fine-tunes a run on new text;
+`recipes.sentiment --init-from RUN` starts from a word-level run (ULMFiT); `recipes.tagging
+--string-embeddings FWD,BWD` reads two character-level runs.
 
-Truncated BPTT: the training text is cut into `--batch-size` parallel
-streams; batch `i` holds the `i`-th window of `--sequence-length` tokens of
-every stream, so each stream's state carries from one batch to the next
-(Keras stateful layers) and gradients stop at window edges. States are reset
-at the start of every epoch and of every evaluation.
-
-Splits: the built-in corpus has its own; a text file or a corpus, the first
+Truncated BPTT: the training text is cut into `--batch-size` parallel streams; batch `i` holds the `i`-th
+window of `--sequence-length` tokens of every stream, so each stream's state carries from one batch to the
+next (Keras stateful layers) and gradients stop at window edges. States are reset at the start of every
+epoch and of every evaluation. Splits: the built-in corpus has its own; a text file or a corpus, the first
 90% to train and the last 10% to validate (the reported perplexity's text).
 """
 
@@ -41,12 +39,13 @@ def main(argv=None):
     config = parse_config(LanguageModelConfig, argv, prog="python -m recipes.language_model")
     if config.bidirectional:
         raise ValueError("a language model reads left to right: drop --bidirectional")
+    pretrained, config = language_model.pretrained_language_model(config)  # --init-from: fine-tune another run
 
     # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,
                                names=language_model.DATASETS, split_path=text_prefix(TRAIN_FRACTION), unit="texts",
                                export="streaming")
-    encoder = language_model.language_model_vocabulary(run, config, splits["train"][0])
+    encoder = language_model.language_model_vocabulary(run, config, splits["train"][0], pretrained)
     windows = {}
     for split, (text,) in splits.items():
         ids = language_model.encode_text(encoder, text, config.level, config.backward)
@@ -59,6 +58,8 @@ def main(argv=None):
     with recipe.distribution(config).scope():
         model = rnnzoo.build_model("many_to_many", vocab_size=encoder.vocab_size, num_classes=encoder.vocab_size,
                                    **config.model_options(stateful=True, batch_size=config.batch_size))
+        if pretrained is not None:
+            model.set_weights(pretrained.model.get_weights())
         recipe.compile_model(model, config)
 
     # Training: states carry across consecutive windows and reset every epoch.
@@ -69,8 +70,7 @@ def main(argv=None):
     # Evaluation: perplexity on the held-out text, then a sample from a prompt.
     perplexity, loss = language_model.evaluate_perplexity(model, windows["test"])
     metrics = {"perplexity": perplexity, "loss": loss, "bits_per_token": loss / np.log(2)}
-    prompt = config.prompt or splits["test"][0][:40]
-    serving_model = model.stateless_copy()
+    prompt, serving_model = config.prompt or splits["test"][0][:40], model.stateless_copy()
     save_model(serving_model, run.file("serving.keras"))
     task = language_model.LanguageModel(encoder, serving_model, length=config.generate, **{
         k: getattr(config, k) for k in ("level", "sequence_length", "temperature", "top_k", "seed", "backward")})

@@ -82,7 +82,8 @@ def main(argv=None):
     metric_name = "f1" if ner else "accuracy"
     card = {"title": f"{config.task.upper()} tagger: {os.path.basename(run.path)}",
             "description": f"{'Bidirectional ' if config.bidirectional else ''}{config.cell.upper()} tagger "
-                           f"({'with' if encoder.characters else 'without'} a character encoder) with a "
+                           f"({'with' if encoder.characters else 'without'} a character encoder"
+                           f"{', with contextual string embeddings' if language_models else ''}) with a "
                            f"{config.output_layer} output layer over {len(tags) - 1} tags.",
             "split_sizes": {k: len(v) for k, v in splits.items()}, "serving_check": serving, "tflite": tflite,
             "metric_name": metric_name, "text_example": " ".join(splits["test"][0].words),

@@ -486,6 +486,8 @@ class LanguageModelConfig(RecipeConfig):
     temperature: float = option(0.8, "sampling temperature (lower: safer)")
     top_k: int = option(0, "sample among the k most likely tokens (0: all)")
     backward: bool = option(False, "read the text right to left (a backward model: contextual string embeddings)")
+    init_from: str | None = option(None, "fine-tune another language model (a run folder or preset) on this text: "
+                                         "its vocabulary, architecture and weights (ULMFiT's second stage)")
     # The AWD-LSTM regularizers (Merity et al. 2018), all off by default.
     weight_drop: float = option(0.0, "DropConnect on the recurrent weights (lstm, gru): a fraction dropped per batch",
                                 check=rate)

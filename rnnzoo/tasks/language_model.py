@@ -101,11 +101,38 @@ def vocabulary_options(level, max_size):
     return {"tokenizer": "word", "lowercase": False, "normalization": None, "max_size": max_size}
 
 
-def language_model_vocabulary(run, config, text):
-    """The training text's vocabulary (`vocabulary_options`), read back
-    when resuming, so ids match."""
+def language_model_vocabulary(run, config, text, pretrained=None):
+    """The training text's vocabulary (`vocabulary_options`), or the
+    `pretrained` language model's; read back when resuming, so ids match."""
+    if pretrained is not None and not os.path.isdir(run.file(TOKENS)):
+        pretrained.encoder.save(run.file(TOKENS))
     return TextEncoder.resume_or_adapt(run.file(TOKENS), vocabulary_texts(text, config.level),
                                        **vocabulary_options(config.level, config.vocab_size))
+
+
+# What a fine-tuned language model takes from the one it starts from (`--init-from`), as config fields.
+ARCHITECTURE = ("cell", "units", "num_layers", "embedding_dim", "dropout", "embedding_dropout", "locked_dropout",
+                "tie_embeddings", "activation_regularization", "temporal_activation_regularization")
+
+
+def pretrained_language_model(config):
+    """`(language_model, config)`: the `LanguageModel` of `--init-from` (a
+    run folder or preset) and the config with its level, direction,
+    architecture and regularizers, so that its weights fit and the run says
+    what it trains; or `(None, config)`. (ULMFiT's second stage: the
+    language model fine-tuned on the task's own text.)"""
+    import dataclasses
+
+    if not config.init_from:
+        return None, config
+    if not os.path.isdir(config.init_from):
+        raise ValueError(f"--init-from {config.init_from}: no such folder (a language model's run folder or preset).")
+    pretrained = LanguageModel.from_preset(config.init_from)
+    options = pretrained.model.get_config()
+    cell_options = {k: v for k, v in (options["cell_options"] or {}).items() if k != "stateful"}
+    return pretrained, dataclasses.replace(config, level=pretrained.level, backward=pretrained.backward,
+                                           weight_drop=0.0, cell_options=cell_options or None,
+                                           **{name: options[name] for name in ARCHITECTURE})
 
 
 def encode_text(encoder, text, level, backward=False):

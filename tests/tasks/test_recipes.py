@@ -551,7 +551,20 @@ def test_a_classifier_starts_from_a_pretrained_awd_language_model_ulmfit(tmp_pat
               "1", "--embedding-dim", "6", "--sequence-length", "20", "--batch-size", "8", "--generate", "5",
               "--tie-embeddings", "--weight-drop", "0.2", "--embedding-dropout", "0.1", "--locked-dropout",
               "--ar", "1", "--tar", "1", "--export-quantize", "--verbose", "0", "--output", str(tmp_path / "lm")])
-    pretrained = _run_folder(tmp_path / "lm", "language_model")
+    general = _run_folder(tmp_path / "lm", "language_model")
+    # ULMFiT's second stage: the language model fine-tuned on other text keeps its vocabulary and architecture,
+    # and goes on from its weights (so its loss after one more epoch is below the first run's).
+    cli.main(["run", "language_model", "--smoke", "--epochs", "1", "--init-from", general, "--sequence-length", "20",
+              "--batch-size", "8", "--generate", "5", "--export-quantize", "--verbose", "0",
+              "--output", str(tmp_path / "lm_tuned")])
+    pretrained = _run_folder(tmp_path / "lm_tuned", "language_model")
+    tuned = json.load(open(os.path.join(pretrained, "config.json")))
+    assert (tuned["level"], tuned["units"], tuned["tie_embeddings"], tuned["cell_options"]) == (
+        "word", 8, True, {"weight_drop": 0.2})
+    assert (open(os.path.join(pretrained, "tokens", "vocabulary.txt")).read()
+            == open(os.path.join(general, "tokens", "vocabulary.txt")).read())
+    losses = [json.load(open(os.path.join(folder, "metrics.json")))["metrics"]["loss"] for folder in (general, pretrained)]
+    assert losses[1] < losses[0], losses
     cli.main(["run", "sentiment", "--smoke", "--epochs", "2", "--patience", "2", "--init-from", pretrained,
               "--pooling", "concat", "--export-quantize", "--verbose", "0", "--output", str(tmp_path / "out")])
     out = capsys.readouterr().out
