@@ -44,10 +44,11 @@ class ContextualStringEmbeddings(keras.layers.Layer):
     `word_ends` `(batch, words)` the positions in it of each word's first
     and last character. The context starts with a separator (the tagger's
     preprocessor writes a line break), so no word ends at position 0:
-    padding words (positions 0) are masked. The `"forward"` model gives the state after reading
-    the word's last character (the word and what precedes it); the
-    `"backward"` model reads the sentence right to left and gives its state
-    after the word's first character (the word and what follows it).
+    padding words (positions 0) are masked. The `"forward"` model gives the
+    state after reading the word's last character (the word and what
+    precedes it); the `"backward"` model reads the sentence right to left
+    and gives its state after the word's first character (the word and what
+    follows it).
 
     Each direction is a language model's embedding and recurrent stack
     (`vocab_size`, `embedding_dim`, `cell`, `units`, `num_layers`,
@@ -76,7 +77,6 @@ class ContextualStringEmbeddings(keras.layers.Layer):
             setattr(self, f"{direction}_rnn", [
                 spec.build(units, return_sequences=True, return_state=False, name=f"{direction}_rnn_{index}",
                            **self.cell_options) for index in range(num_layers)])
-
         self.trainable = trainable  # set after the sublayers exist, so that it reaches them
 
     def _direction_layers(self, direction):
