@@ -18,6 +18,6 @@ def seeded():
     keras.utils.set_random_seed(1234)
     yield
     # Without its full garbage collection, which walks the whole heap of a test session (TensorFlow, JAX, torch
-    # and ONNX imported) after every test: 303 s against 278 for 252 tests with `-n 2`, and up to half the
-    # time of a one-process run late in the session. Python's own collector still runs.
+    # and ONNX imported) after every test: 8% of a worker's time with `-n 2`, 29% of a one-process run.
+    # Python's own collector still runs.
     keras.backend.clear_session(free_memory=False)
