@@ -39,7 +39,7 @@ def main(argv=None):
     config = parse_config(LanguageModelConfig, argv, prog="python -m recipes.language_model")
     if config.bidirectional:
         raise ValueError("a language model reads left to right: drop --bidirectional")
-    pretrained, config = language_model.pretrained_language_model(config)  # --init-from: fine-tune another run
+    pretrained, config = language_model.language_model_to_fine_tune(config)  # --init-from: fine-tune another run
 
     # Data: the text, its vocabulary, and windows of parallel streams for truncated BPTT.
     splits, run = recipe.start("language_model", config, builtin="characters", load_path=formats.load_text,

@@ -6,6 +6,7 @@ A run folder holds `tokens/` (the `TextEncoder`), `serving.keras` (the
 stateless copy of the stateful model) and `saved_model/`.
 """
 
+import dataclasses
 import os
 
 import keras
@@ -110,24 +111,36 @@ def language_model_vocabulary(run, config, text, pretrained=None):
                                        **vocabulary_options(config.level, config.vocab_size))
 
 
+def load_language_model(source, flag, level=None, why=""):
+    """The `LanguageModel` of a run folder or preset (or `source` itself, a
+    `LanguageModel`) given to the command-line option `flag`; one line
+    naming both if the folder is missing or the model is not `level`-level
+    (`why` says what reads it)."""
+    if isinstance(source, LanguageModel):
+        name, model = "<LanguageModel>", source
+    elif not os.path.isdir(source):
+        raise ValueError(f"{flag} {source}: no such folder (a language model's run folder or preset).")
+    else:
+        name, model = source, LanguageModel.from_preset(source)
+    if level and model.level != level:
+        raise ValueError(f"{flag} {name}: a {model.level}-level language model; {why}")
+    return model
+
+
 # What a fine-tuned language model takes from the one it starts from (`--init-from`), as config fields.
 ARCHITECTURE = ("cell", "units", "num_layers", "embedding_dim", "dropout", "embedding_dropout", "locked_dropout",
                 "tie_embeddings", "activation_regularization", "temporal_activation_regularization")
 
 
-def pretrained_language_model(config):
+def language_model_to_fine_tune(config):
     """`(language_model, config)`: the `LanguageModel` of `--init-from` (a
     run folder or preset) and the config with its level, direction,
     architecture and regularizers, so that its weights fit and the run says
     what it trains; or `(None, config)`. (ULMFiT's second stage: the
     language model fine-tuned on the task's own text.)"""
-    import dataclasses
-
     if not config.init_from:
         return None, config
-    if not os.path.isdir(config.init_from):
-        raise ValueError(f"--init-from {config.init_from}: no such folder (a language model's run folder or preset).")
-    pretrained = LanguageModel.from_preset(config.init_from)
+    pretrained = load_language_model(config.init_from, "--init-from")
     options = pretrained.model.get_config()
     cell_options = {k: v for k, v in (options["cell_options"] or {}).items() if k != "stateful"}
     return pretrained, dataclasses.replace(config, level=pretrained.level, backward=pretrained.backward,

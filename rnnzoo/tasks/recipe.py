@@ -231,14 +231,10 @@ def pretrained_language_model(config):
     config)`."""
     if not config.init_from:
         return None, config
-    from rnnzoo.tasks.language_model import LanguageModel
+    from rnnzoo.tasks.language_model import load_language_model
 
-    if not os.path.isdir(config.init_from):
-        raise ValueError(f"--init-from {config.init_from}: no such folder (a language model's run folder or preset).")
-    language_model = LanguageModel.from_preset(config.init_from)
-    if language_model.level != "word":
-        raise ValueError(f"--init-from {config.init_from}: a {language_model.level}-level language model; a "
-                         "classifier reads words (train the language model with --level word).")
+    language_model = load_language_model(config.init_from, "--init-from", "word", "a classifier reads words "
+                                         "(train the language model with --level word).")
     options = language_model.encoder_options()  # the command line's --cell-option (weight_drop=0) wins
     options["cell_options"] = {**(options["cell_options"] or {}), **(config.cell_options or {})} or None
     return language_model, dataclasses.replace(config, **options)

@@ -138,18 +138,11 @@ def string_embedding_models(paths):
     """The character-level `LanguageModel`s of run folders or presets (a
     comma-separated string or a list): at most one forward and one
     backward, with one vocabulary. Returns them forward first."""
-    from rnnzoo.tasks.language_model import LanguageModel
+    from rnnzoo.tasks.language_model import load_language_model
 
     paths = [p for p in (paths.split(",") if isinstance(paths, str) else paths or ()) if p]
-    models = []
-    for path in paths:
-        if not isinstance(path, LanguageModel) and not os.path.isdir(path):
-            raise ValueError(f"--string-embeddings {path}: no such folder (a language model's run folder or preset).")
-        model = path if isinstance(path, LanguageModel) else LanguageModel.from_preset(path)
-        if model.level != "character":
-            raise ValueError(f"--string-embeddings {path}: a {model.level}-level language model; contextual string "
-                             "embeddings read characters (train it with --level character).")
-        models.append(model)
+    models = [load_language_model(path, "--string-embeddings", "character", "contextual string embeddings read "
+                                  "characters (train it with --level character).") for path in paths]
     paths = ",".join(p if isinstance(p, str) else "<LanguageModel>" for p in paths)
     directions = [m.backward for m in models]
     if len(set(directions)) != len(directions):
